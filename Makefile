@@ -1,0 +1,98 @@
+# phoneauth — build, run and test.
+#
+#   make          build build/phoneauth
+#   make run      install missing Debian packages, build, start the whole stack
+#                 under ./var on http://127.0.0.1:8080/api/
+#   make stop     stop exactly what `make run` started
+#   make test     unit tests and end-to-end tests through lighttpd, Redis and
+#                 PostgreSQL, with ASan+UBSan builds; ends with "N passed, N failed"
+
+PKGS      := fcgi libpq hiredis json-c libjwt libcrypto uuid
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+
+CC        ?= gcc
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
+BASEFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude $(PKG_CFLAGS) $(WARN)
+CFLAGS    ?= -O2 -g
+HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+ASANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+SRC       := $(sort $(wildcard src/*.c))
+LIB_SRC   := $(filter-out src/main.c,$(SRC))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+SQL       := $(sort $(wildcard sql/*.sql))
+LUA       := $(sort $(wildcard src/lua/*.lua))
+
+OBJ       := $(SRC:src/%.c=build/obj/%.o) build/obj/embedded.o
+ASAN_OBJ  := $(SRC:src/%.c=build/asan/obj/%.o) build/asan/obj/embedded.o
+ASAN_LIB  := $(filter-out build/asan/obj/main.o,$(ASAN_OBJ))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
+
+# `make V=1` shows the full compiler command lines.
+Q := $(if $(V),,@)
+
+.PHONY: all asan unit run stop test bench install clean deps
+all: build/phoneauth
+
+build/phoneauth: $(OBJ)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(HARDEN) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
+
+build/obj/%.o: src/%.c $(wildcard include/phoneauth/*.h) | build/obj
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(HARDEN) -c -o $@ $<
+
+build/obj/embedded.o: build/embedded.c | build/obj
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(HARDEN) -c -o $@ $<
+
+# The migrations (sql/) and the Redis scripts (src/lua/) are compiled into the
+# program, so it always runs the schema and scripts its own code expects.
+build/embedded.c: $(SQL) $(LUA) scripts/embed.sh | build
+	{ scripts/embed.sh migrations $(SQL); scripts/embed.sh lua_scripts $(LUA); } > $@.tmp
+	mv $@.tmp $@
+
+asan: build/asan/phoneauth $(UNIT_BIN)
+
+build/asan/phoneauth: $(ASAN_OBJ)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ASANFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/asan/obj/%.o: src/%.c $(wildcard include/phoneauth/*.h) | build/asan/obj
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASEFLAGS) $(ASANFLAGS) -c -o $@ $<
+
+build/asan/obj/embedded.o: build/embedded.c | build/asan/obj
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASEFLAGS) $(ASANFLAGS) -c -o $@ $<
+
+build/asan/tests/unit/%: tests/unit/%.c tests/unit/harness.h $(ASAN_LIB) | build/asan/tests/unit
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASEFLAGS) -Itests/unit $(ASANFLAGS) -o $@ $< $(ASAN_LIB) $(PKG_LIBS)
+
+unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do $$t || exit 1; done
+
+build build/obj build/asan/obj build/asan/tests/unit:
+	mkdir -p $@
+
+deps:
+	@scripts/deps.sh build run test
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/stack.sh start
+
+stop:
+	@scripts/stack.sh stop
+
+test: deps
+	@$(MAKE) --no-print-directory all asan
+	@tests/run.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,71 @@
+/*
+ * The configuration: a file of "key = value" lines, every key overridable by
+ * PHONEAUTH_<KEY> in the environment. Loaded once at start and read-only
+ * afterwards; a bad key or value stops the program before it serves anything.
+ */
+#ifndef PHONEAUTH_CONFIG_H
+#define PHONEAUTH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "phoneauth/net.h"
+
+enum lang { LANG_EN, LANG_FA, LANG__MAX };
+enum phone_format { PHONE_FORMAT_IR, PHONE_FORMAT_E164 };
+enum token_alg { TOKEN_HS256, TOKEN_RS256, TOKEN_ES256 };
+enum sms_driver { SMS_DRIVER_LOG, SMS_DRIVER_COMMAND };
+
+/* redis_url, taken apart. */
+struct redis_addr {
+	char *host;		/* NULL for a unix socket */
+	int port;
+	char *socket_path;	/* unix:/path */
+	char *user, *password;	/* NULL when not given */
+	int db;
+};
+
+struct config {
+	char *base_path;
+	char *redis_url;
+	char *redis_prefix;
+	char *postgres_url;
+	int jwt_alg;			/* enum token_alg */
+	char *jwt_secret_file;
+	char *jwt_private_key_file;
+	char *jwt_issuer;
+	char *jwt_audience;
+	long access_ttl, refresh_ttl;
+	long session_ttl, otp_ttl, otp_cooldown;
+	long otp_max_tries, otp_max_per_hour, otp_max_per_ip_hour;
+	long max_failed_attempts, block_window, block_duration;
+	int phone_format;		/* enum phone_format */
+	int language;			/* enum lang */
+	char *trusted_proxies;
+	char *cors_origins;
+	char *auth_cookie;
+	long max_body_bytes;
+	int password_hasher;		/* only pbkdf2_sha256 */
+	long pbkdf2_iterations;
+	int sms_driver;			/* enum sms_driver */
+	char *sms_command;
+	long sms_timeout, sms_max_attempts, sms_claim_idle;
+	long max_requests;
+
+	/* Derived at load time. */
+	struct redis_addr redis;
+	struct cidr *proxies;
+	size_t nproxies;
+	unsigned char *jwt_key;		/* HS256 secret or PEM private key */
+	size_t jwt_key_len;
+};
+
+/*
+ * Loads defaults, then `path` (may be NULL: no file), then the environment.
+ * On failure writes one line naming the key into `err` and returns false;
+ * the struct is then to be freed with config_free() and not used.
+ */
+bool config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * Passwords: PBKDF2-HMAC-SHA256 in Django's encoding,
+ * "pbkdf2_sha256$<iterations>$<salt>$<base64 hash>", so users move between
+ * a Django database and this one with their hashes as they are.
+ */
+#ifndef PHONEAUTH_PASSWORD_H
+#define PHONEAUTH_PASSWORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PASSWORD_ENCODED_MAX 128
+#define PASSWORD_MIN_CHARS 8
+#define PASSWORD_MAX_CHARS 70
+
+enum password_problem {
+	PASSWORD_OK,
+	PASSWORD_TOO_SHORT,
+	PASSWORD_TOO_LONG,
+	PASSWORD_ALL_DIGITS,
+	PASSWORD_CONTAINS_NUMBER,
+};
+
+/* The rules of the contract; `phone` is the stored form of the account's number. */
+enum password_problem password_check_policy(const char *password, const char *phone);
+
+/* Hashes with a fresh random salt. False only if OpenSSL fails. */
+bool password_hash(const char *password, long iterations,
+    char out[PASSWORD_ENCODED_MAX]);
+
+/* Same, with a given salt: for tests against Django's own output. */
+bool password_hash_with_salt(const char *password, const char *salt,
+    long iterations, char out[PASSWORD_ENCODED_MAX]);
+
+/*
+ * True if `password` matches `encoded` (any iteration count). `*iterations`
+ * receives the count found in `encoded` (0 if unparsable), so the caller
+ * can upgrade an old hash.
+ */
+bool password_verify(const char *password, const char *encoded, long *iterations);
+
+/* Spends the time a verification at `iterations` takes, for unknown users. */
+void password_burn(const char *password, long iterations);
+
+#endif

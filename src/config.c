@@ -1,0 +1,481 @@
+/*
+ * Configuration: defaults, then the file, then PHONEAUTH_<KEY> variables.
+ * Every key is declared once in keys[] with its type, range and default, so
+ * the file, the environment and the defaults go through the same setter.
+ * Whatever is wrong stops the program at start with one line naming the key:
+ * a service that starts half-configured fails later, at a worse moment.
+ */
+#include "phoneauth/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+extern char **environ;
+
+enum kind { K_STR, K_INT, K_ENUM };
+
+struct key {
+	const char *name;
+	enum kind kind;
+	size_t offset;
+	const char *def;		/* default as text; NULL: unset */
+	long min, max;			/* K_INT */
+	const char *const *choices;	/* K_ENUM, NULL-terminated, index = value */
+};
+
+static const char *const alg_names[] = { "HS256", "RS256", "ES256", NULL };
+static const char *const phone_names[] = { "ir", "e164", NULL };
+static const char *const lang_names[] = { "en", "fa", NULL };
+static const char *const driver_names[] = { "log", "command", NULL };
+/* One hasher today; an enum so that a typo is refused, not ignored. */
+static const char *const hasher_names[] = { "pbkdf2_sha256", NULL };
+
+#define DAY 86400L
+#define S(n, d)            { #n, K_STR, offsetof(struct config, n), d, 0, 0, NULL }
+#define I(n, d, lo, hi)    { #n, K_INT, offsetof(struct config, n), #d, lo, hi, NULL }
+#define E(n, d, c)         { #n, K_ENUM, offsetof(struct config, n), d, 0, 0, c }
+
+static const struct key keys[] = {
+	S(base_path, "/api"),
+	S(redis_url, "redis://127.0.0.1:6379/0"),
+	S(redis_prefix, "phoneauth:"),
+	S(postgres_url, "postgresql:///phoneauth"),
+	E(jwt_alg, "HS256", alg_names),
+	S(jwt_secret_file, NULL),
+	S(jwt_private_key_file, NULL),
+	S(jwt_issuer, NULL),
+	S(jwt_audience, NULL),
+	I(access_ttl, 300, 1, 30 * DAY),
+	I(refresh_ttl, 86400, 1, 3650 * DAY),
+	I(session_ttl, 120, 1, DAY),
+	I(otp_ttl, 120, 1, DAY),
+	I(otp_cooldown, 120, 0, DAY),
+	I(otp_max_tries, 3, 1, 1000),
+	I(otp_max_per_hour, 5, 1, 100000000),
+	I(otp_max_per_ip_hour, 10, 1, 100000000),
+	I(max_failed_attempts, 3, 1, 1000000000),
+	I(block_window, 3600, 1, 365 * DAY),
+	I(block_duration, 3600, 1, 365 * DAY),
+	E(phone_format, "ir", phone_names),
+	E(language, "en", lang_names),
+	S(trusted_proxies, NULL),
+	S(cors_origins, NULL),
+	S(auth_cookie, NULL),
+	I(max_body_bytes, 16384, 64, 16 * 1024 * 1024),
+	E(password_hasher, "pbkdf2_sha256", hasher_names),
+	I(pbkdf2_iterations, 600000, 1000, 100000000),
+	E(sms_driver, "log", driver_names),
+	S(sms_command, NULL),
+	I(sms_timeout, 10, 1, 3600),
+	I(sms_max_attempts, 5, 1, 1000),
+	I(sms_claim_idle, 30, 1, DAY),
+	I(max_requests, 0, 0, LONG_MAX),
+};
+#undef S
+#undef I
+#undef E
+
+static bool
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static const struct key *
+find_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Sets one key from its text; on error says what is wrong (not where). */
+static bool
+set_value(struct config *cfg, const struct key *k, const char *value,
+    char *err, size_t errlen)
+{
+	void *field = (char *)cfg + k->offset;
+
+	switch (k->kind) {
+	case K_STR: {
+		char **s = field;
+
+		free(*s);
+		*s = NULL;
+		if (value != NULL && *value != '\0' && (*s = strdup(value)) == NULL)
+			return fail(err, errlen, "out of memory");
+		return true;
+	}
+	case K_INT: {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' || !isdigit((unsigned char)value[0]))
+			return fail(err, errlen, "'%s' is not a whole number", value);
+		if (n < k->min || n > k->max)
+			return fail(err, errlen, "%ld is out of range %ld..%ld", n, k->min, k->max);
+		*(long *)field = n;
+		return true;
+	}
+	case K_ENUM:
+		for (int i = 0; k->choices[i] != NULL; i++)
+			if (strcmp(k->choices[i], value) == 0) {
+				*(int *)field = i;
+				return true;
+			}
+		{
+			char list[128] = "";
+			for (int i = 0; k->choices[i] != NULL; i++) {
+				strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+				strncat(list, k->choices[i], sizeof list - strlen(list) - 1);
+			}
+			return fail(err, errlen, "'%s' is not one of %s", value, list);
+		}
+	}
+	return fail(err, errlen, "unknown kind");
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static bool
+load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], why[256];
+	unsigned char seen[sizeof keys / sizeof keys[0]] = { 0 };
+	int lineno = 0;
+	bool ok = false;
+
+	if (f == NULL)
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *eq, *name, *value, *hash;
+		const struct key *k;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			fail(err, errlen, "%s:%d: line too long", path, lineno);
+			goto out;
+		}
+		/* '#' starts a comment at the start of a line or after a blank,
+		 * so a password in a URL may still hold one. */
+		for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++)
+			if (hash == line || isspace((unsigned char)hash[-1])) {
+				*hash = '\0';
+				break;
+			}
+		name = trim(line);
+		if (*name == '\0')
+			continue;
+		if ((eq = strchr(name, '=')) == NULL) {
+			fail(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		name = trim(name);
+		value = trim(eq + 1);
+		if ((k = find_key(name)) == NULL) {
+			fail(err, errlen, "%s:%d: %s: unknown configuration key", path, lineno, name);
+			goto out;
+		}
+		if (seen[k - keys]++) {
+			fail(err, errlen, "%s:%d: %s: given twice", path, lineno, name);
+			goto out;
+		}
+		if (!set_value(cfg, k, value, why, sizeof why)) {
+			fail(err, errlen, "%s:%d: %s: %s", path, lineno, name, why);
+			goto out;
+		}
+	}
+	ok = true;
+out:
+	fclose(f);
+	return ok;
+}
+
+static bool
+load_environment(struct config *cfg, char *err, size_t errlen)
+{
+	static const char prefix[] = "PHONEAUTH_";
+	char why[256];
+
+	for (char **e = environ; *e != NULL; e++) {
+		char name[64];
+		const char *eq = strchr(*e, '=');
+		size_t len;
+		const struct key *k;
+
+		if (strncmp(*e, prefix, sizeof prefix - 1) != 0 || eq == NULL)
+			continue;
+		len = (size_t)(eq - *e) - (sizeof prefix - 1);
+		if (len >= sizeof name)
+			return fail(err, errlen, "%.*s: unknown configuration key", (int)(eq - *e), *e);
+		for (size_t i = 0; i < len; i++)
+			name[i] = (char)tolower((unsigned char)(*e)[sizeof prefix - 1 + i]);
+		name[len] = '\0';
+		if (strcmp(name, "config") == 0)
+			continue;
+		if ((k = find_key(name)) == NULL)
+			return fail(err, errlen, "%.*s: unknown configuration key", (int)(eq - *e), *e);
+		if (!set_value(cfg, k, eq + 1, why, sizeof why))
+			return fail(err, errlen, "%.*s: %s", (int)(eq - *e), *e, why);
+	}
+	return true;
+}
+
+/* redis://[[user]:password@]host[:port][/db]  or  unix:/path[?db=N] */
+static bool
+parse_redis_url(struct config *cfg, char *err, size_t errlen)
+{
+	struct redis_addr *r = &cfg->redis;
+	const char *url = cfg->redis_url, *p, *at, *slash, *colon;
+	char *end;
+	long n;
+
+	r->port = 6379;
+	r->db = 0;
+	if (url == NULL)
+		return fail(err, errlen, "redis_url: must be set");
+	if (strncmp(url, "unix:", 5) == 0) {
+		const char *q = strstr(url, "?db=");
+		size_t len = q ? (size_t)(q - url - 5) : strlen(url + 5);
+
+		if (len == 0 || url[5] != '/')
+			return fail(err, errlen, "redis_url: unix: needs an absolute path");
+		if ((r->socket_path = strndup(url + 5, len)) == NULL)
+			return fail(err, errlen, "out of memory");
+		if (q) {
+			n = strtol(q + 4, &end, 10);
+			if (*end != '\0' || n < 0 || n > 1000 || end == q + 4)
+				return fail(err, errlen, "redis_url: bad db number");
+			r->db = (int)n;
+		}
+		return true;
+	}
+	if (strncmp(url, "redis://", 8) != 0)
+		return fail(err, errlen, "redis_url: must start with redis:// or unix:");
+	p = url + 8;
+	slash = strchr(p, '/');
+	at = strrchr(p, '@');
+	if (at != NULL && (slash == NULL || at < slash)) {
+		const char *c = memchr(p, ':', (size_t)(at - p));
+
+		if (c == NULL)
+			return fail(err, errlen, "redis_url: expected [user]:password@ before the host");
+		if (c > p && (r->user = strndup(p, (size_t)(c - p))) == NULL)
+			return fail(err, errlen, "out of memory");
+		if ((r->password = strndup(c + 1, (size_t)(at - c - 1))) == NULL)
+			return fail(err, errlen, "out of memory");
+		p = at + 1;
+		slash = strchr(p, '/');
+	}
+	{
+		size_t hostlen = slash ? (size_t)(slash - p) : strlen(p);
+
+		colon = memchr(p, ':', hostlen);
+		if (colon != NULL) {
+			n = strtol(colon + 1, &end, 10);
+			if (end != p + hostlen || n < 1 || n > 65535)
+				return fail(err, errlen, "redis_url: bad port");
+			r->port = (int)n;
+			hostlen = (size_t)(colon - p);
+		}
+		if (hostlen == 0)
+			return fail(err, errlen, "redis_url: no host");
+		if ((r->host = strndup(p, hostlen)) == NULL)
+			return fail(err, errlen, "out of memory");
+	}
+	if (slash != NULL && slash[1] != '\0') {
+		n = strtol(slash + 1, &end, 10);
+		if (*end != '\0' || n < 0 || n > 1000)
+			return fail(err, errlen, "redis_url: bad db number");
+		r->db = (int)n;
+	}
+	return true;
+}
+
+static bool
+parse_proxies(struct config *cfg, char *err, size_t errlen)
+{
+	char *list, *item, *save = NULL;
+	size_t cap = 0;
+	bool ok = true;
+
+	if (cfg->trusted_proxies == NULL)
+		return true;
+	if ((list = strdup(cfg->trusted_proxies)) == NULL)
+		return fail(err, errlen, "out of memory");
+	for (item = strtok_r(list, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		item = trim(item);
+		if (*item == '\0')
+			continue;
+		if (cfg->nproxies == cap) {
+			struct cidr *grown;
+
+			cap = cap ? cap * 2 : 4;
+			if ((grown = realloc(cfg->proxies, cap * sizeof *grown)) == NULL) {
+				ok = fail(err, errlen, "out of memory");
+				break;
+			}
+			cfg->proxies = grown;
+		}
+		if (!net_parse_cidr(item, &cfg->proxies[cfg->nproxies])) {
+			ok = fail(err, errlen, "trusted_proxies: '%s' is not an address or CIDR", item);
+			break;
+		}
+		cfg->nproxies++;
+	}
+	free(list);
+	return ok;
+}
+
+/* Reads a whole small file (a key) into memory; owner: cfg->jwt_key. */
+static bool
+read_key_file(struct config *cfg, const char *key, const char *path,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	unsigned char *buf;
+	ssize_t got;
+	int fd;
+
+	if (path == NULL)
+		return fail(err, errlen, "%s: must be set for jwt_alg = %s", key,
+		    alg_names[cfg->jwt_alg]);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return fail(err, errlen, "%s: %s: %s", key, path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 65536) {
+		close(fd);
+		return fail(err, errlen, "%s: %s: not a regular file of at most 64 KiB", key, path);
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return fail(err, errlen, "out of memory");
+	}
+	got = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (got != st.st_size) {
+		free(buf);
+		return fail(err, errlen, "%s: %s: short read", key, path);
+	}
+	buf[got] = '\0';
+	cfg->jwt_key = buf;
+	cfg->jwt_key_len = (size_t)got;
+	return true;
+}
+
+static bool
+validate(struct config *cfg, char *err, size_t errlen)
+{
+	size_t len;
+
+	/* base_path: "/api", "/api/" and "" (routes at the root) */
+	if (cfg->base_path == NULL)
+		cfg->base_path = strdup("");
+	if (cfg->base_path == NULL)
+		return fail(err, errlen, "out of memory");
+	len = strlen(cfg->base_path);
+	while (len > 0 && cfg->base_path[len - 1] == '/')
+		cfg->base_path[--len] = '\0';
+	if (len > 0 && cfg->base_path[0] != '/')
+		return fail(err, errlen, "base_path: must start with /");
+	for (const char *c = cfg->base_path; *c; c++)
+		if (*c == '?' || *c == '#' || isspace((unsigned char)*c))
+			return fail(err, errlen, "base_path: must be a plain path");
+	if (cfg->redis_prefix == NULL)
+		cfg->redis_prefix = strdup("");
+	if (cfg->redis_prefix == NULL)
+		return fail(err, errlen, "out of memory");
+	for (const char *c = cfg->redis_prefix; *c; c++)
+		if (isspace((unsigned char)*c) || iscntrl((unsigned char)*c))
+			return fail(err, errlen, "redis_prefix: no blanks or control characters");
+	if (cfg->postgres_url == NULL)
+		return fail(err, errlen, "postgres_url: must be set");
+	if (!parse_redis_url(cfg, err, errlen) || !parse_proxies(cfg, err, errlen))
+		return false;
+	if (cfg->jwt_alg == TOKEN_HS256) {
+		if (!read_key_file(cfg, "jwt_secret_file", cfg->jwt_secret_file, err, errlen))
+			return false;
+		/* A key written with `echo` ends in a newline; nobody means it. */
+		while (cfg->jwt_key_len > 0 && (cfg->jwt_key[cfg->jwt_key_len - 1] == '\n' ||
+		    cfg->jwt_key[cfg->jwt_key_len - 1] == '\r'))
+			cfg->jwt_key[--cfg->jwt_key_len] = '\0';
+		if (cfg->jwt_key_len < 32)
+			return fail(err, errlen, "jwt_secret_file: %s: the key must be at least 32 bytes",
+			    cfg->jwt_secret_file);
+	} else if (!read_key_file(cfg, "jwt_private_key_file", cfg->jwt_private_key_file,
+	    err, errlen)) {
+		return false;
+	}
+	if (cfg->sms_driver == SMS_DRIVER_COMMAND && cfg->sms_command == NULL)
+		return fail(err, errlen, "sms_command: must be set for sms_driver = command");
+	return true;
+}
+
+bool
+config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	char why[256];
+
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (keys[i].def == NULL)
+			continue;
+		if (!set_value(cfg, &keys[i], keys[i].def, why, sizeof why))
+			return fail(err, errlen, "%s: default: %s", keys[i].name, why);
+	}
+	if (path != NULL && !load_file(cfg, path, err, errlen))
+		return false;
+	if (!load_environment(cfg, err, errlen))
+		return false;
+	return validate(cfg, err, errlen);
+}
+
+void
+config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (keys[i].kind == K_STR)
+			free(*(char **)((char *)cfg + keys[i].offset));
+	}
+	free(cfg->redis.host);
+	free(cfg->redis.socket_path);
+	free(cfg->redis.user);
+	if (cfg->redis.password != NULL)
+		OPENSSL_cleanse(cfg->redis.password, strlen(cfg->redis.password));
+	free(cfg->redis.password);
+	free(cfg->proxies);
+	if (cfg->jwt_key != NULL)
+		OPENSSL_cleanse(cfg->jwt_key, cfg->jwt_key_len);
+	free(cfg->jwt_key);
+	memset(cfg, 0, sizeof *cfg);
+}

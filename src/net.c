@@ -1,0 +1,78 @@
+/*
+ * Addresses in one 16-byte form so that an IPv4 client seen through an IPv6
+ * socket (::ffff:10.0.0.1) and the same client seen as 10.0.0.1 are one
+ * client, and one range check serves both families.
+ */
+#include "phoneauth/net.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const unsigned char v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+bool
+net_parse_ip(const char *text, unsigned char out[16])
+{
+	struct in_addr v4;
+
+	if (inet_pton(AF_INET, text, &v4) == 1) {
+		memcpy(out, v4_mapped, 12);
+		memcpy(out + 12, &v4, 4);
+		return true;
+	}
+	return inet_pton(AF_INET6, text, out) == 1;
+}
+
+bool
+net_parse_cidr(const char *text, struct cidr *out)
+{
+	char buf[64];
+	const char *slash = strchr(text, '/');
+	size_t len = slash ? (size_t)(slash - text) : strlen(text);
+	bool v4;
+
+	if (len == 0 || len >= sizeof buf)
+		return false;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (!net_parse_ip(buf, out->addr))
+		return false;
+	v4 = strchr(buf, ':') == NULL;
+	out->bits = 128;
+	if (slash) {
+		char *end;
+		long n;
+
+		if (slash[1] < '0' || slash[1] > '9')
+			return false;
+		n = strtol(slash + 1, &end, 10);
+		if (*end != '\0' || n < 0 || n > (v4 ? 32 : 128))
+			return false;
+		out->bits = (unsigned)n + (v4 ? 96 : 0);
+	}
+	return true;
+}
+
+bool
+net_cidr_contains(const struct cidr *range, const unsigned char addr[16])
+{
+	unsigned full = range->bits / 8, rest = range->bits % 8;
+
+	if (memcmp(range->addr, addr, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	unsigned char mask = (unsigned char)(0xff << (8 - rest));
+	return (range->addr[full] & mask) == (addr[full] & mask);
+}
+
+void
+net_ip_text(const unsigned char addr[16], char *out, size_t outlen)
+{
+	if (memcmp(addr, v4_mapped, 12) == 0)
+		inet_ntop(AF_INET, addr + 12, out, (socklen_t)outlen);
+	else
+		inet_ntop(AF_INET6, addr, out, (socklen_t)outlen);
+}
