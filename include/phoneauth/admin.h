@@ -1,0 +1,17 @@
+/*
+ * Commands for administrators, run by hand or by scripts next to the
+ * service: they use the same configuration and the same stores, and print
+ * one line per fact.
+ */
+#ifndef PHONEAUTH_ADMIN_H
+#define PHONEAUTH_ADMIN_H
+
+#include "phoneauth/config.h"
+
+/* phoneauth unblock --ip ADDR | --phone NUMBER */
+int admin_unblock(const struct config *cfg, int argc, char **argv);
+
+/* phoneauth blocks */
+int admin_blocks(const struct config *cfg, int argc, char **argv);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * What a handler works with: the configuration, the request, the response
+ * being built, the worker's store connections, and the work to do after the
+ * answer has been sent. One per worker, reset after every request.
+ */
+#ifndef PHONEAUTH_CTX_H
+#define PHONEAUTH_CTX_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "phoneauth/config.h"
+#include "phoneauth/otp.h"
+#include "phoneauth/password.h"
+#include "phoneauth/pg_store.h"
+#include "phoneauth/redis_store.h"
+#include "phoneauth/request.h"
+#include "phoneauth/response.h"
+
+#define AFTER_MAX_FAILURES 2
+
+/* Work that must not delay the answer: done once it has been sent. */
+struct after {
+	struct {
+		char ip[REQUEST_IP_MAX];
+		char phone[PHONE_MAX];
+		const char *kind;
+	} failures[AFTER_MAX_FAILURES];
+	int nfailures;
+	long long verified_user;		/* the phone was proved with a code */
+	long long login_user;			/* record last_login */
+	bool upgrade_hash;			/* and re-hash this password */
+	char password[PASSWORD_MAX_CHARS * 4 + 1];
+};
+
+struct ctx {
+	const struct config *cfg;
+	struct request *req;
+	struct response *resp;
+	struct redis_store *rs;
+	struct pg_store *pg;
+	const struct otp_key *otp_key;
+	time_t now;
+	bool gated;		/* the blocks of this client were checked */
+	struct after after;
+};
+
+/* Failure kinds of the audit table. */
+#define FAILURE_PASSWORD "password"
+#define FAILURE_CODE "code"
+#define FAILURE_PHONE "phone"
+#define FAILURE_SESSION "session"
+
+/* Queues one row of failed_attempts for after the answer. */
+void ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind);
+
+/* The answers every handler gives the same way. */
+void ctx_reply_unavailable(struct ctx *ctx);
+void ctx_reply_internal(struct ctx *ctx);
+void ctx_reply_blocked(struct ctx *ctx, long retry_ms);
+
+/* Does the queued work; called after the answer has been sent. */
+void ctx_run_after(struct ctx *ctx);
+
+/* Clears what one request left in ctx. */
+void ctx_reset(struct ctx *ctx);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * Declared inputs: a handler lists the fields it reads and their kinds;
+ * fields_read_or_reply() checks and normalises them all (Persian digits to
+ * ASCII, numbers to their stored form, names trimmed) and, when any is
+ * wrong, answers 400 validation_failed naming every wrong field at once.
+ * Handlers read only struct inputs, never the raw body.
+ */
+#ifndef PHONEAUTH_FIELDS_H
+#define PHONEAUTH_FIELDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "phoneauth/ctx.h"
+#include "phoneauth/otp.h"
+#include "phoneauth/phone.h"
+
+enum field_kind {
+	F_PHONE,	/* normalised into inputs.phone */
+	F_SESSION,	/* a string; its form is checked with the session */
+	F_CODE,		/* six digits */
+	F_PASSWORD,	/* a string; the policy needs the number, see password.h */
+	F_FIRST_NAME,
+	F_LAST_NAME,
+	F_EMAIL,	/* optional: absent, null or "" mean none */
+};
+
+struct field {
+	const char *name;
+	enum field_kind kind;
+};
+
+#define FIRST_NAME_MAX 30
+#define LAST_NAME_MAX 50
+#define EMAIL_MAX 254
+
+struct inputs {
+	char phone[PHONE_MAX];
+	char session_id[40];		/* "" when it was too long to be one */
+	char code[OTP_DIGITS + 1];
+	const char *password;		/* points into the request body */
+	char first_name[FIRST_NAME_MAX * 4 + 1];
+	char last_name[LAST_NAME_MAX * 4 + 1];
+	char email[EMAIL_MAX + 1];	/* "" when none */
+};
+
+bool fields_read_or_reply(struct ctx *ctx, const struct field *list, size_t n,
+    struct inputs *in);
+
+/* Pure checks, exposed for the unit tests. */
+bool fields_email_valid(const char *email);
+
+#endif

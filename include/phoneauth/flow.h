@@ -1,0 +1,19 @@
+/*
+ * The route handlers of the registration and login flow, and health.
+ * Each reads its declared inputs, runs the step through the session state
+ * machine and the stores, and sets exactly one answer.
+ */
+#ifndef PHONEAUTH_FLOW_H
+#define PHONEAUTH_FLOW_H
+
+#include "phoneauth/ctx.h"
+
+void flow_register(struct ctx *ctx);
+void flow_verify_otp(struct ctx *ctx);
+void flow_resend_otp(struct ctx *ctx);
+void flow_set_password(struct ctx *ctx);
+void flow_user_info(struct ctx *ctx);
+void flow_login(struct ctx *ctx);
+void flow_health(struct ctx *ctx);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * Redis: sessions, codes, failure counters, blocks, send limits and the SMS
+ * outbox. Every operation is one script run atomically inside Redis (loaded
+ * once per connection), so the rules hold across every worker and every host
+ * sharing the Redis, in one round trip. No hiredis type leaves this module.
+ */
+#ifndef PHONEAUTH_REDIS_STORE_H
+#define PHONEAUTH_REDIS_STORE_H
+
+#include <stdbool.h>
+
+#include "phoneauth/config.h"
+#include "phoneauth/otp.h"
+#include "phoneauth/phone.h"
+
+struct redis_store;
+
+enum rs_outcome {
+	RS_OK,
+	RS_BLOCKED,		/* retry_ms says how long */
+	RS_RATE_LIMITED,	/* a code may not be sent yet; retry_ms */
+	RS_NO_SESSION,
+	RS_WRONG_STEP,		/* step says which one the session waits for */
+	RS_CODE_VOID,		/* expired or out of tries */
+	RS_UNAVAILABLE,		/* Redis cannot be reached: answer 503 */
+};
+
+#define RS_STEP_MAX 16
+#define SESSION_ID_LEN 36
+
+/* What a session holds, as loaded by rs_step(). */
+struct rs_session {
+	char phone[PHONE_MAX];
+	char step[RS_STEP_MAX];
+	char purpose[RS_STEP_MAX];
+	long long user_id;
+	unsigned char digest[OTP_DIGEST_LEN];
+	bool has_digest;
+};
+
+struct rs_result {
+	enum rs_outcome outcome;
+	long retry_ms;
+	char step[RS_STEP_MAX];		/* RS_WRONG_STEP */
+	struct rs_session session;	/* RS_OK from rs_step/rs_resend */
+};
+
+/* A code to send along with a session. */
+struct rs_code {
+	const char *code;		/* plain digits, for the outbox only */
+	const unsigned char *digest;	/* what the session keeps */
+	const char *language;
+};
+
+enum rs_take { RS_LOOK, RS_TAKE_TRY, RS_TAKE_CODE_TRY };
+enum rs_give_back { RS_KEEP, RS_GIVE_BACK, RS_GIVE_BACK_CLEAR_NUMBER };
+
+struct redis_store *rs_new(const struct config *cfg);
+void rs_free(struct redis_store *rs);
+
+/* PING; false if Redis cannot be reached. */
+bool rs_ping(struct redis_store *rs);
+
+/* Checks the blocks of ip (and phone, may be NULL); with take, counts a failure. */
+void rs_gate(struct redis_store *rs, const char *ip, const char *phone, bool take,
+    struct rs_result *res);
+
+/* Opens session `sid` at `step`; with `code`, first applies the send limits and
+ * queues the code in the outbox. */
+void rs_open(struct redis_store *rs, const char *ip, const char *phone, const char *sid,
+    const char *step, const char *purpose, long long user_id, const struct rs_code *code,
+    struct rs_result *res);
+
+/* Loads session `sid` for step `expect`; see enum rs_take. */
+void rs_step(struct redis_store *rs, const char *ip, const char *sid, const char *expect,
+    enum rs_take take, struct rs_result *res);
+
+/* Moves `sid` from `from` to `to` (NULL: ends it) and gives back tries. */
+void rs_advance(struct redis_store *rs, const char *ip, const char *sid, const char *phone,
+    const char *from, const char *to, enum rs_give_back back, struct rs_result *res);
+
+/* A fresh code for a session waiting for one; fills res->session phone and purpose. */
+void rs_resend(struct redis_store *rs, const char *ip, const char *sid,
+    const struct rs_code *code, struct rs_result *res);
+
+/* Gives back the tries of a judged login by number. */
+void rs_release(struct redis_store *rs, const char *ip, const char *phone,
+    bool clear_number, struct rs_result *res);
+
+/* ---- administration (the `phoneauth unblock` and `blocks` commands) ---- */
+
+enum rs_block_kind { RS_BLOCK_IP, RS_BLOCK_PHONE };
+
+struct rs_block {
+	enum rs_block_kind kind;
+	char id[64];		/* the address or the number */
+	long long until_ms;	/* Unix time in ms */
+	long left_ms;
+};
+
+/* Lifts the block and forgets the failures of an address or a number.
+ * Returns how many keys were removed, or -1 if Redis cannot be reached. */
+int rs_unblock(struct redis_store *rs, enum rs_block_kind kind, const char *id);
+
+/* Calls `each` for every block in force; false if Redis cannot be reached. */
+bool rs_list_blocks(struct redis_store *rs, void (*each)(const struct rs_block *b, void *arg),
+    void *arg);
+
+#endif

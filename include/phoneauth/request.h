@@ -1,0 +1,73 @@
+/*
+ * A FastCGI request as the handlers see it: method, route path below
+ * base_path, client address, language, and the body parsed into one JSON
+ * object whether it came as JSON or as a form.
+ */
+#ifndef PHONEAUTH_REQUEST_H
+#define PHONEAUTH_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "phoneauth/config.h"
+
+enum method { METHOD_GET, METHOD_HEAD, METHOD_POST, METHOD_OPTIONS, METHOD_OTHER };
+
+enum body_status {
+	BODY_OK,
+	BODY_TOO_LARGE,
+	BODY_UNSUPPORTED_TYPE,
+	BODY_INVALID_JSON,
+	BODY_INVALID_FORM_TEXT,	/* a form field that is not UTF-8; bad_field names it */
+	BODY_READ_ERROR,
+};
+
+#define REQUEST_PATH_MAX 256
+#define REQUEST_IP_MAX 46
+
+struct request {
+	enum method method;
+	bool in_base;				/* the path is under base_path */
+	char path[REQUEST_PATH_MAX];		/* below base_path, no slashes around */
+	char ip[REQUEST_IP_MAX];		/* the client, after trusted proxies */
+	enum lang lang;
+	bool authorizer;			/* FastCGI Authorizer role */
+	char **env;				/* FastCGI params, valid until the request ends */
+
+	json_object *body;			/* an object; owner: the request */
+	enum body_status body_status;
+	char bad_field[64];
+
+	char *buf;				/* body bytes; owner: the worker, reused */
+	size_t bufsize;
+};
+
+/* Allocates the body buffer once per worker. */
+bool request_init(struct request *req, const struct config *cfg);
+void request_free(struct request *req);
+
+/* Reads the FastCGI params: method, path, client address, language. */
+void request_begin(struct request *req, FCGX_Request *fcgx, const struct config *cfg);
+
+/* Reads and parses the body (JSON object or form) into req->body. */
+enum body_status request_read_body(struct request *req, FCGX_Stream *in,
+    const struct config *cfg);
+
+/* A FastCGI param (header values come as HTTP_*), or NULL. */
+const char *request_param(const struct request *req, const char *name);
+
+/* Frees what one request allocated; the buffer stays for the next one. */
+void request_reset(struct request *req);
+
+/* Pure parts, exposed for the unit tests. */
+enum lang request_pick_language(const char *accept_language, enum lang fallback);
+bool request_route_path(const char *uri, const char *base_path, char *out, size_t outlen);
+void request_client_ip(const char *remote_addr, const char *forwarded_for,
+    const struct config *cfg, char out[REQUEST_IP_MAX]);
+enum body_status request_parse_body(const char *content_type, const char *data, size_t len,
+    json_object **out, char *bad_field, size_t bad_field_len);
+
+#endif

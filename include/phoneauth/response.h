@@ -1,0 +1,106 @@
+/*
+ * Answers: the contract's error table, the messages in every language, and
+ * the one place a response is turned into bytes on the FastCGI stream.
+ */
+#ifndef PHONEAUTH_RESPONSE_H
+#define PHONEAUTH_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "phoneauth/config.h"
+
+enum err {
+	ERR_INVALID_JSON,
+	ERR_VALIDATION_FAILED,
+	ERR_SESSION_INVALID,
+	ERR_OTP_INVALID,
+	ERR_PASSWORD_INCORRECT,
+	ERR_TOKEN_INVALID,
+	ERR_TOKEN_REUSED,
+	ERR_USER_BANNED,
+	ERR_NOT_FOUND,
+	ERR_METHOD_NOT_ALLOWED,
+	ERR_WRONG_STEP,
+	ERR_PAYLOAD_TOO_LARGE,
+	ERR_UNSUPPORTED_MEDIA_TYPE,
+	ERR_TOO_MANY_ATTEMPTS,
+	ERR_OTP_RATE_LIMITED,
+	ERR_SERVICE_UNAVAILABLE,
+	ERR_INTERNAL,
+	ERR__MAX
+};
+
+enum msg {
+	/* answers */
+	MSG_CODE_SENT,
+	MSG_ENTER_PASSWORD,
+	MSG_CODE_VERIFIED,
+	MSG_PASSWORD_SET,
+	MSG_PASSWORD_CHANGED,
+	MSG_SIGNED_UP,
+	MSG_LOGGED_IN,
+	MSG_COMPLETE_PROFILE,
+	MSG_RESET_CODE_SENT,
+	MSG_LOGGED_OUT,
+	/* field errors */
+	MSG_REQUIRED,
+	MSG_NOT_STRING,
+	MSG_BAD_TEXT,
+	MSG_PHONE_INVALID_IR,
+	MSG_PHONE_INVALID_E164,
+	MSG_CODE_FORMAT,
+	MSG_PASSWORD_TOO_SHORT,
+	MSG_PASSWORD_TOO_LONG,
+	MSG_PASSWORD_ALL_DIGITS,
+	MSG_PASSWORD_HAS_NUMBER,
+	MSG_FIRST_NAME_LENGTH,
+	MSG_LAST_NAME_LENGTH,
+	MSG_CONTROL_CHARS,
+	MSG_EMAIL_INVALID,
+	MSG_EMAIL_TAKEN,
+	MSG__MAX
+};
+
+struct response {
+	int status;
+	json_object *body;		/* owner: the response */
+	json_object *fields;		/* validation errors gathered so far; owner: body or this */
+	char headers[512];		/* extra header lines, each ending in \r\n */
+	size_t headers_len;
+	enum err error;			/* meaningful when is_error */
+	bool is_error;
+};
+
+const char *msg_text(enum msg m, enum lang lang);
+const char *err_code(enum err e);
+
+/* A success answer; takes ownership of `body`. */
+void response_json(struct response *r, int status, json_object *body);
+
+/* {"error", "message"} with the error's status. */
+void response_error(struct response *r, enum err e, enum lang lang);
+
+/* A 429 with retry_after in the body and the Retry-After header. */
+void response_retry(struct response *r, enum err e, enum lang lang, long retry_after);
+
+/* 409 wrong_step with next_step. */
+void response_wrong_step(struct response *r, enum lang lang, const char *next_step);
+
+/* Adds one message to fields[field]; response_validation_failed() answers them. */
+void response_field_error(struct response *r, const char *field, enum msg m, enum lang lang);
+bool response_has_field_errors(const struct response *r);
+void response_validation_failed(struct response *r, enum lang lang);
+
+/* Adds "Name: value" to the answer's headers (dropped if they do not fit). */
+void response_header(struct response *r, const char *name, const char *value);
+
+/* Writes status line, headers and body to the FastCGI stream. */
+void response_write(struct response *r, FCGX_Stream *out, bool head_only);
+
+void response_reset(struct response *r);
+
+#endif

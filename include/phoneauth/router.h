@@ -1,0 +1,37 @@
+/*
+ * (method, path) -> handler, and what every request goes through around
+ * its handler: 404/405, the body (413, 415, invalid_json), and the check
+ * that a blocked client gets 429 whatever it asks for.
+ */
+#ifndef PHONEAUTH_ROUTER_H
+#define PHONEAUTH_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "phoneauth/ctx.h"
+
+enum route_match { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_WRONG_METHOD };
+
+typedef void (*handler_fn)(struct ctx *ctx);
+
+#define ROUTE_READS_BODY 0x1	/* parse the body before the handler */
+#define ROUTE_GATE_FIRST 0x2	/* check the client's block before the handler
+				 * (other handlers check it in their own store call) */
+
+struct route {
+	const char *path;	/* below base_path */
+	enum method method;	/* METHOD_GET also answers HEAD */
+	handler_fn handler;
+	unsigned flags;
+};
+
+/* The route of (method, path), or NULL with *match saying why not; on
+ * ROUTE_WRONG_METHOD, `allow` receives the methods the path has. */
+const struct route *router_match(enum method method, const char *path,
+    enum route_match *match, char *allow, size_t allowlen);
+
+/* Answers one request into ctx->resp. */
+void router_dispatch(struct ctx *ctx, FCGX_Stream *in);
+
+#endif

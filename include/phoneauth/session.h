@@ -1,0 +1,57 @@
+/*
+ * The step state machine. A session is bound to one number and to the one
+ * step it waits for:
+ *
+ *   register (new or unverified number)  otp -> set_password -> user_info -> tokens
+ *   register (number with a password)    password -> tokens (or user_info)
+ *   password-reset                       otp -> set_password -> tokens
+ *
+ * Any other step gets 409 wrong_step and leaves the session as it was. A
+ * session only reaches set_password by proving the phone with its code, so
+ * knowing a number is never enough to take its account over.
+ */
+#ifndef PHONEAUTH_SESSION_H
+#define PHONEAUTH_SESSION_H
+
+#include <stdbool.h>
+
+#include "phoneauth/ctx.h"
+#include "phoneauth/redis_store.h"
+
+enum step { STEP_OTP, STEP_SET_PASSWORD, STEP_USER_INFO, STEP_PASSWORD, STEP__MAX };
+enum purpose { PURPOSE_REGISTER, PURPOSE_LOGIN, PURPOSE_RESET, PURPOSE__MAX };
+
+const char *session_step_name(enum step s);
+const char *session_purpose_name(enum purpose p);
+enum purpose session_purpose(const char *name);
+
+/* A fresh session id: a random (version 4) UUID in lower case. */
+void session_new_id(char out[SESSION_ID_LEN + 1]);
+
+/* Whether `s` has the form of a session id (it may still be unknown). */
+bool session_id_wellformed(const char *s);
+
+/*
+ * Opens a session for `phone` at `step`; with `send_code`, a code is made and
+ * queued for the phone (subject to the send limits). Writes the id to `sid`.
+ * On false the answer (429, 503) is already set.
+ */
+bool session_open_or_reply(struct ctx *ctx, const char *phone, enum step step,
+    enum purpose purpose, long long user_id, bool send_code, char sid[SESSION_ID_LEN + 1]);
+
+/*
+ * Loads the session `sid` that must wait for `expect`. With RS_TAKE_TRY or
+ * RS_TAKE_CODE_TRY a try is counted before the caller judges a password or
+ * a code. On false the answer (400, 409, 429, 503) is already set.
+ */
+bool session_load_or_reply(struct ctx *ctx, const char *sid, enum step expect,
+    enum rs_take take, struct rs_session *out);
+
+/* Moves the session on (`to` = STEP__MAX ends it); false with the answer set. */
+bool session_advance_or_reply(struct ctx *ctx, const char *sid, const struct rs_session *s,
+    enum step from, enum step to, enum rs_give_back back);
+
+/* A new code for a session waiting for one. False with the answer set. */
+bool session_resend_or_reply(struct ctx *ctx, const char *sid);
+
+#endif

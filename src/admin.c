@@ -1,0 +1,95 @@
+/*
+ * Administration commands. Each validates its arguments the way the HTTP
+ * side does (a number is normalised, an address canonicalised), so the key
+ * it touches is the key the service uses.
+ */
+#include "phoneauth/admin.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "phoneauth/net.h"
+#include "phoneauth/phone.h"
+#include "phoneauth/redis_store.h"
+
+static int
+usage_error(const char *msg)
+{
+	fprintf(stderr, "phoneauth: %s\n", msg);
+	return 2;
+}
+
+int
+admin_unblock(const struct config *cfg, int argc, char **argv)
+{
+	struct redis_store *rs;
+	enum rs_block_kind kind;
+	char id[64];
+	int n;
+
+	if (argc != 2)
+		return usage_error("usage: phoneauth unblock --ip ADDRESS | --phone NUMBER");
+	if (strcmp(argv[0], "--ip") == 0) {
+		unsigned char addr[16];
+
+		if (!net_parse_ip(argv[1], addr))
+			return usage_error("unblock: not an IP address");
+		net_ip_text(addr, id, sizeof id);
+		kind = RS_BLOCK_IP;
+	} else if (strcmp(argv[0], "--phone") == 0) {
+		if (!phone_normalize(argv[1], (enum phone_format)cfg->phone_format, id))
+			return usage_error("unblock: not a valid phone number");
+		kind = RS_BLOCK_PHONE;
+	} else {
+		return usage_error("usage: phoneauth unblock --ip ADDRESS | --phone NUMBER");
+	}
+	if ((rs = rs_new(cfg)) == NULL)
+		return 1;
+	n = rs_unblock(rs, kind, id);
+	rs_free(rs);
+	if (n < 0) {
+		fprintf(stderr, "phoneauth: unblock: Redis cannot be reached\n");
+		return 1;
+	}
+	printf("%s %s: %s\n", kind == RS_BLOCK_IP ? "ip" : "phone", id,
+	    n > 0 ? "unblocked, failures forgotten" : "was not blocked and had no failures");
+	return 0;
+}
+
+static void
+print_block(const struct rs_block *b, void *arg)
+{
+	char when[32];
+	time_t until = (time_t)(b->until_ms / 1000);
+	struct tm tm;
+
+	(*(int *)arg)++;
+	gmtime_r(&until, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%-5s %-40s until %s (%ld s)\n", b->kind == RS_BLOCK_IP ? "ip" : "phone", b->id,
+	    when, (b->left_ms + 999) / 1000);
+}
+
+int
+admin_blocks(const struct config *cfg, int argc, char **argv)
+{
+	struct redis_store *rs;
+	int count = 0;
+	bool ok;
+
+	(void)argv;
+	if (argc != 0)
+		return usage_error("usage: phoneauth blocks");
+	if ((rs = rs_new(cfg)) == NULL)
+		return 1;
+	ok = rs_list_blocks(rs, print_block, &count);
+	rs_free(rs);
+	if (!ok) {
+		fprintf(stderr, "phoneauth: blocks: Redis cannot be reached\n");
+		return 1;
+	}
+	if (count == 0)
+		printf("nothing is blocked\n");
+	return 0;
+}

@@ -1,0 +1,432 @@
+/*
+ * The registration and login flow. Handlers never build SQL or Redis
+ * commands and never answer twice: every *_or_reply helper they call has
+ * already set the answer when it returns false.
+ *
+ * Order matters for safety in two places:
+ *  - a try is taken (session_load_or_reply with RS_TAKE_*, rs_gate with take)
+ *    before a password or code is judged, and given back only on success,
+ *    so parallel guesses never get more than max_failed_attempts judged;
+ *  - a step's database write happens before the session moves on, so a
+ *    failure in between leaves the session where it was and the step can
+ *    simply be sent again.
+ */
+#include "phoneauth/flow.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "phoneauth/fields.h"
+#include "phoneauth/log.h"
+#include "phoneauth/session.h"
+#include "phoneauth/token.h"
+
+#define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
+
+/* Answers a store status that is not PG_OK; true if it did. */
+static bool
+pg_failed_reply(struct ctx *ctx, enum pg_status st)
+{
+	if (st == PG_OK)
+		return false;
+	if (st == PG_UNAVAILABLE)
+		ctx_reply_unavailable(ctx);
+	else
+		ctx_reply_internal(ctx);
+	return true;
+}
+
+static json_object *
+step_body(const char *sid, enum step next, enum msg m, enum lang lang)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "session_id", json_object_new_string(sid));
+	json_object_object_add(o, "next_step", json_object_new_string(session_step_name(next)));
+	json_object_object_add(o, "message", json_object_new_string(msg_text(m, lang)));
+	return o;
+}
+
+static void
+reply_step(struct ctx *ctx, const char *sid, enum step next, enum msg m)
+{
+	response_json(ctx->resp, 200, step_body(sid, next, m, ctx->req->lang));
+}
+
+/* Answers `status` {tokens, message} for `user_id`; false with a 500 set. */
+static bool
+reply_tokens(struct ctx *ctx, int status, long long user_id, enum msg m)
+{
+	struct token access, refresh;
+	json_object *o, *t;
+
+	if (!token_issue(ctx->cfg, TOKEN_ACCESS, user_id, ctx->now, &access))
+		goto fail;
+	if (!token_issue(ctx->cfg, TOKEN_REFRESH, user_id, ctx->now, &refresh)) {
+		token_clear(&access);
+		goto fail;
+	}
+	t = json_object_new_object();
+	json_object_object_add(t, "access_token", json_object_new_string(access.jwt));
+	json_object_object_add(t, "refresh_token", json_object_new_string(refresh.jwt));
+	json_object_object_add(t, "token_type", json_object_new_string("Bearer"));
+	json_object_object_add(t, "expires_in", json_object_new_int64(ctx->cfg->access_ttl));
+	o = json_object_new_object();
+	json_object_object_add(o, "tokens", t);
+	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
+	response_json(ctx->resp, status, o);
+	token_clear(&access);
+	token_clear(&refresh);
+	return true;
+fail:
+	ctx_reply_internal(ctx);
+	return false;
+}
+
+void
+flow_register(struct ctx *ctx)
+{
+	static const struct field fields[] = { { "mobile_number", F_PHONE } };
+	struct inputs in;
+	struct user u;
+	char sid[SESSION_ID_LEN + 1];
+	bool needs_code;
+
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		return;
+	if (pg_failed_reply(ctx, pg_user_register(ctx->pg, in.phone, &u)))
+		return;
+	if (u.is_banned) {
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		return;
+	}
+	/* Only a number with a password skips the code; one that proved itself
+	 * once but never set a password proves itself again. */
+	needs_code = !u.has_password;
+	if (!session_open_or_reply(ctx, in.phone, needs_code ? STEP_OTP : STEP_PASSWORD,
+	    u.is_verified ? PURPOSE_LOGIN : PURPOSE_REGISTER, u.id, needs_code, sid))
+		return;
+	reply_step(ctx, sid, needs_code ? STEP_OTP : STEP_PASSWORD,
+	    needs_code ? MSG_CODE_SENT : MSG_ENTER_PASSWORD);
+}
+
+void
+flow_verify_otp(struct ctx *ctx)
+{
+	static const struct field fields[] = {
+		{ "session_id", F_SESSION },
+		{ "code", F_CODE },
+	};
+	struct inputs in;
+	struct rs_session s;
+	unsigned char digest[OTP_DIGEST_LEN];
+	bool right;
+
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		return;
+	if (!session_load_or_reply(ctx, in.session_id, STEP_OTP, RS_TAKE_CODE_TRY, &s))
+		return;
+	right = s.has_digest && otp_digest(ctx->otp_key, in.session_id, in.code, digest) &&
+	    otp_digest_equal(digest, s.digest);
+	OPENSSL_cleanse(in.code, sizeof in.code);
+	if (!right) {
+		ctx_note_failure(ctx, s.phone, FAILURE_CODE);
+		response_error(ctx->resp, ERR_OTP_INVALID, ctx->req->lang);
+		return;
+	}
+	if (!session_advance_or_reply(ctx, in.session_id, &s, STEP_OTP, STEP_SET_PASSWORD,
+	    RS_GIVE_BACK))
+		return;
+	ctx->after.verified_user = s.user_id;
+	reply_step(ctx, in.session_id, STEP_SET_PASSWORD, MSG_CODE_VERIFIED);
+}
+
+void
+flow_resend_otp(struct ctx *ctx)
+{
+	static const struct field fields[] = { { "session_id", F_SESSION } };
+	struct inputs in;
+
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		return;
+	if (!session_resend_or_reply(ctx, in.session_id))
+		return;
+	reply_step(ctx, in.session_id, STEP_OTP, MSG_CODE_SENT);
+}
+
+static enum msg
+policy_msg(enum password_problem p)
+{
+	switch (p) {
+	case PASSWORD_TOO_SHORT:
+		return MSG_PASSWORD_TOO_SHORT;
+	case PASSWORD_TOO_LONG:
+		return MSG_PASSWORD_TOO_LONG;
+	case PASSWORD_ALL_DIGITS:
+		return MSG_PASSWORD_ALL_DIGITS;
+	default:
+		return MSG_PASSWORD_HAS_NUMBER;
+	}
+}
+
+void
+flow_set_password(struct ctx *ctx)
+{
+	static const struct field fields[] = {
+		{ "session_id", F_SESSION },
+		{ "password", F_PASSWORD },
+	};
+	struct inputs in;
+	struct rs_session s;
+	struct user u;
+	enum password_problem problem;
+	char encoded[PASSWORD_ENCODED_MAX];
+	enum pg_status st;
+
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		return;
+	if (!session_load_or_reply(ctx, in.session_id, STEP_SET_PASSWORD, RS_LOOK, &s))
+		return;
+	if ((problem = password_check_policy(in.password, s.phone)) != PASSWORD_OK) {
+		response_field_error(ctx->resp, "password", policy_msg(problem), ctx->req->lang);
+		response_validation_failed(ctx->resp, ctx->req->lang);
+		return;
+	}
+	if (!password_hash(in.password, ctx->cfg->pbkdf2_iterations, encoded)) {
+		ctx_reply_internal(ctx);
+		return;
+	}
+	st = pg_user_set_password(ctx->pg, s.user_id, encoded, &u);
+	OPENSSL_cleanse(encoded, sizeof encoded);
+	if (st == PG_NOT_FOUND) {
+		log_warn("set-password: user %lld of a live session is gone", s.user_id);
+		response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
+		return;
+	}
+	if (pg_failed_reply(ctx, st))
+		return;
+	if (u.is_banned) {
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		return;
+	}
+	if (session_purpose(s.purpose) == PURPOSE_RESET) {
+		if (session_advance_or_reply(ctx, in.session_id, &s, STEP_SET_PASSWORD, STEP__MAX,
+		    RS_KEEP))
+			reply_tokens(ctx, 200, s.user_id, MSG_PASSWORD_CHANGED);
+		return;
+	}
+	if (!session_advance_or_reply(ctx, in.session_id, &s, STEP_SET_PASSWORD, STEP_USER_INFO,
+	    RS_KEEP))
+		return;
+	reply_step(ctx, in.session_id, STEP_USER_INFO, MSG_PASSWORD_SET);
+}
+
+void
+flow_user_info(struct ctx *ctx)
+{
+	static const struct field fields[] = {
+		{ "session_id", F_SESSION },
+		{ "first_name", F_FIRST_NAME },
+		{ "last_name", F_LAST_NAME },
+		{ "email", F_EMAIL },
+	};
+	struct inputs in;
+	struct rs_session s;
+	enum pg_status st;
+
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		return;
+	if (!session_load_or_reply(ctx, in.session_id, STEP_USER_INFO, RS_LOOK, &s))
+		return;
+	st = pg_user_set_profile(ctx->pg, s.user_id, in.first_name, in.last_name,
+	    in.email[0] ? in.email : NULL);
+	if (st == PG_CONFLICT) {
+		response_field_error(ctx->resp, "email", MSG_EMAIL_TAKEN, ctx->req->lang);
+		response_validation_failed(ctx->resp, ctx->req->lang);
+		return;
+	}
+	if (st == PG_NOT_FOUND) {
+		log_warn("user-info: user %lld of a live session is gone", s.user_id);
+		response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
+		return;
+	}
+	if (pg_failed_reply(ctx, st))
+		return;
+	if (!session_advance_or_reply(ctx, in.session_id, &s, STEP_USER_INFO, STEP__MAX, RS_KEEP))
+		return;
+	reply_tokens(ctx, 201, s.user_id, MSG_SIGNED_UP);
+}
+
+/* Gives back the tries a login took, when it ends without judging them. */
+static void
+give_back_tries(struct ctx *ctx, const char *phone)
+{
+	struct rs_result res;
+
+	rs_release(ctx->rs, ctx->req->ip, phone, false, &res);
+}
+
+/*
+ * The end of a login whose password was right: tokens for a complete
+ * account, or a session waiting for the profile. `sid` is the login session
+ * (session form) or NULL (number form). Tries are given back and the
+ * number's failures forgotten.
+ */
+static void
+login_succeeded(struct ctx *ctx, const struct user *u, const char *password, long iterations,
+    const char *sid, const struct rs_session *s)
+{
+	char new_sid[SESSION_ID_LEN + 1];
+	struct rs_result res;
+
+	if (sid != NULL) {
+		if (!session_advance_or_reply(ctx, sid, s, STEP_PASSWORD,
+		    u->is_active ? STEP__MAX : STEP_USER_INFO, RS_GIVE_BACK_CLEAR_NUMBER))
+			return;
+	} else {
+		rs_release(ctx->rs, ctx->req->ip, u->phone, true, &res);
+		if (res.outcome == RS_UNAVAILABLE) {
+			ctx_reply_unavailable(ctx);
+			return;
+		}
+	}
+	if (!u->is_active) {
+		if (sid == NULL && !session_open_or_reply(ctx, u->phone, STEP_USER_INFO,
+		    PURPOSE_LOGIN, u->id, false, new_sid))
+			return;
+		reply_step(ctx, sid ? sid : new_sid, STEP_USER_INFO, MSG_COMPLETE_PROFILE);
+		return;
+	}
+	if (!reply_tokens(ctx, 200, u->id, MSG_LOGGED_IN))
+		return;
+	ctx->after.login_user = u->id;
+	if (iterations < ctx->cfg->pbkdf2_iterations &&
+	    strlen(password) < sizeof ctx->after.password) {
+		ctx->after.upgrade_hash = true;
+		memcpy(ctx->after.password, password, strlen(password) + 1);
+	}
+}
+
+static void
+login_with_session(struct ctx *ctx)
+{
+	static const struct field fields[] = {
+		{ "session_id", F_SESSION },
+		{ "password", F_PASSWORD },
+	};
+	struct inputs in;
+	struct rs_session s;
+	struct user u;
+	enum pg_status st;
+	long iterations;
+
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		return;
+	if (!session_load_or_reply(ctx, in.session_id, STEP_PASSWORD, RS_TAKE_TRY, &s))
+		return;
+	if ((st = pg_user_by_id(ctx->pg, s.user_id, &u)) != PG_OK) {
+		give_back_tries(ctx, s.phone);
+		if (st == PG_NOT_FOUND)
+			response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
+		else
+			pg_failed_reply(ctx, st);
+		return;
+	}
+	if (u.is_banned) {
+		give_back_tries(ctx, s.phone);
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		return;
+	}
+	if (!password_verify(in.password, u.password, &iterations)) {
+		ctx_note_failure(ctx, s.phone, FAILURE_PASSWORD);
+		response_error(ctx->resp, ERR_PASSWORD_INCORRECT, ctx->req->lang);
+		return;
+	}
+	login_succeeded(ctx, &u, in.password, iterations, in.session_id, &s);
+}
+
+static void
+login_with_number(struct ctx *ctx)
+{
+	static const struct field fields[] = {
+		{ "mobile_number", F_PHONE },
+		{ "password", F_PASSWORD },
+	};
+	struct inputs in;
+	struct user u;
+	struct rs_result res;
+	enum pg_status st;
+	long iterations = 0;
+	bool right;
+
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		return;
+	rs_gate(ctx->rs, ctx->req->ip, in.phone, true, &res);
+	ctx->gated = res.outcome != RS_UNAVAILABLE;
+	if (res.outcome == RS_UNAVAILABLE) {
+		ctx_reply_unavailable(ctx);
+		return;
+	}
+	if (res.outcome == RS_BLOCKED) {
+		ctx_reply_blocked(ctx, res.retry_ms);
+		return;
+	}
+	st = pg_user_by_phone(ctx->pg, in.phone, &u);
+	if (st != PG_OK && st != PG_NOT_FOUND) {
+		give_back_tries(ctx, in.phone);
+		pg_failed_reply(ctx, st);
+		return;
+	}
+	if (st == PG_OK && u.is_banned) {
+		give_back_tries(ctx, in.phone);
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		return;
+	}
+	if (st == PG_OK && u.has_password) {
+		right = password_verify(in.password, u.password, &iterations);
+	} else {
+		/* No account, or none with a password: spend the same time, so the
+		 * answer's timing does not tell who has an account. */
+		password_burn(in.password, ctx->cfg->pbkdf2_iterations);
+		right = false;
+	}
+	if (!right) {
+		ctx_note_failure(ctx, in.phone, FAILURE_PASSWORD);
+		response_error(ctx->resp, ERR_PASSWORD_INCORRECT, ctx->req->lang);
+		return;
+	}
+	login_succeeded(ctx, &u, in.password, iterations, NULL, NULL);
+}
+
+void
+flow_login(struct ctx *ctx)
+{
+	json_object *sid;
+
+	/* Two forms: a session waiting for `password`, or the number itself. */
+	if (json_object_object_get_ex(ctx->req->body, "session_id", &sid) && sid != NULL)
+		login_with_session(ctx);
+	else
+		login_with_number(ctx);
+}
+
+void
+flow_health(struct ctx *ctx)
+{
+	bool redis_ok = rs_ping(ctx->rs);
+	bool pg_ok = pg_ping(ctx->pg);
+	json_object *o;
+
+	if (redis_ok && pg_ok) {
+		o = json_object_new_object();
+		json_object_object_add(o, "status", json_object_new_string("ok"));
+		response_json(ctx->resp, 200, o);
+	} else {
+		response_error(ctx->resp, ERR_SERVICE_UNAVAILABLE, ctx->req->lang);
+		o = ctx->resp->body;
+		json_object_object_add(o, "status", json_object_new_string("unavailable"));
+	}
+	json_object_object_add(o, "redis", json_object_new_string(redis_ok ? "ok" : "unavailable"));
+	json_object_object_add(o, "postgres", json_object_new_string(pg_ok ? "ok" : "unavailable"));
+}

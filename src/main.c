@@ -1,0 +1,253 @@
+/*
+ * phoneauth: options, configuration, and the FastCGI accept loop.
+ *
+ *   phoneauth [-c FILE] [serve]   serve FastCGI on the socket inherited on fd 0
+ *                                 (spawn-fcgi -s SOCK -F N -- phoneauth -c FILE)
+ *   phoneauth [-c FILE] migrate   apply the SQL migrations compiled in
+ *   phoneauth [-c FILE] unblock | blocks ...   administration (admin.c)
+ *
+ * A worker handles one request at a time: read it, answer it, flush the
+ * answer, then do the work queued for after the answer. TERM and INT end the
+ * worker once the request in hand is answered.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <openssl/crypto.h>
+
+#include "phoneauth/admin.h"
+#include "phoneauth/config.h"
+#include "phoneauth/ctx.h"
+#include "phoneauth/embedded.h"
+#include "phoneauth/log.h"
+#include "phoneauth/otp.h"
+#include "phoneauth/pg_store.h"
+#include "phoneauth/redis_store.h"
+#include "phoneauth/request.h"
+#include "phoneauth/response.h"
+#include "phoneauth/router.h"
+
+#ifndef PHONEAUTH_VERSION
+#define PHONEAUTH_VERSION "0.1.0"
+#endif
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();	/* makes a blocked accept give up */
+}
+
+static int cmd_serve(const struct config *cfg, int argc, char **argv);
+static int cmd_migrate(const struct config *cfg, int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	int (*run)(const struct config *cfg, int argc, char **argv);
+	const char *args, *help;
+} commands[] = {
+	{ "serve", cmd_serve, "", "serve FastCGI on the socket inherited on fd 0 (the default)" },
+	{ "migrate", cmd_migrate, "", "apply the database migrations compiled into this program" },
+	{ "unblock", admin_unblock, "--ip ADDR | --phone NUMBER", "lift a block and forget its failures" },
+	{ "blocks", admin_blocks, "", "list what is blocked, and until when" },
+};
+
+static void
+usage(FILE *to)
+{
+	fprintf(to, "usage: phoneauth [-c FILE] [COMMAND [ARGS]]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(to, "  %-8s %-28s %s\n", commands[i].name, commands[i].args,
+		    commands[i].help);
+	fprintf(to, "\nThe workers are started by a FastCGI process manager, e.g.\n"
+	    "  spawn-fcgi -s SOCKET -F 4 -- phoneauth -c FILE\n"
+	    "The configuration file is -c FILE (anywhere on the line) or $PHONEAUTH_CONFIG;\n"
+	    "every key can be overridden by PHONEAUTH_<KEY> in the environment.\n");
+}
+
+/*
+ * Signals are blocked while a request is handled, so a TERM never cuts a
+ * store round trip or a write in half; they are let in only around accept,
+ * which FCGI_FAIL_ACCEPT_ON_INTR makes return when one arrives.
+ */
+static void
+signals_setup(sigset_t *stop_set)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: accept must return */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(stop_set);
+	sigaddset(stop_set, SIGTERM);
+	sigaddset(stop_set, SIGINT);
+	sigprocmask(SIG_BLOCK, stop_set, NULL);
+}
+
+static int
+cmd_serve(const struct config *cfg, int argc, char **argv)
+{
+	FCGX_Request fcgx;
+	struct request req;
+	struct response resp;
+	struct otp_key otp_key;
+	struct ctx ctx;
+	sigset_t stop_set;
+	long served = 0;
+	int status = 1;
+
+	(void)argv;
+	if (argc != 0) {
+		fprintf(stderr, "phoneauth: serve takes no arguments\n");
+		return 2;
+	}
+	if (FCGX_IsCGI()) {
+		fprintf(stderr, "phoneauth: standard input is not a FastCGI socket; start the "
+		    "workers with spawn-fcgi (see README.md)\n");
+		return 2;
+	}
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		fprintf(stderr, "phoneauth: cannot initialise libfcgi\n");
+		return 1;
+	}
+	memset(&ctx, 0, sizeof ctx);
+	memset(&resp, 0, sizeof resp);
+	if (!otp_key_derive(cfg->jwt_key, cfg->jwt_key_len, &otp_key) ||
+	    !request_init(&req, cfg)) {
+		fprintf(stderr, "phoneauth: out of memory\n");
+		return 1;
+	}
+	ctx.cfg = cfg;
+	ctx.req = &req;
+	ctx.resp = &resp;
+	ctx.otp_key = &otp_key;
+	ctx.rs = rs_new(cfg);
+	ctx.pg = pg_new(cfg);
+	if (ctx.rs == NULL || ctx.pg == NULL)
+		goto out;
+	signals_setup(&stop_set);
+	log_info("worker ready");
+
+	while (!stopping) {
+		int rc;
+
+		sigprocmask(SIG_UNBLOCK, &stop_set, NULL);
+		rc = stopping ? -1 : FCGX_Accept_r(&fcgx);
+		sigprocmask(SIG_BLOCK, &stop_set, NULL);
+		if (rc < 0)
+			break;
+		ctx.now = time(NULL);
+		request_begin(&req, &fcgx, cfg);
+		router_dispatch(&ctx, fcgx.in);
+		response_write(&resp, fcgx.out, req.method == METHOD_HEAD);
+		FCGX_Finish_r(&fcgx);
+		ctx_run_after(&ctx);
+		ctx_reset(&ctx);
+		response_reset(&resp);
+		request_reset(&req);
+		if (cfg->max_requests > 0 && ++served >= cfg->max_requests) {
+			log_info("worker recycled after %ld requests", served);
+			break;
+		}
+	}
+	status = 0;
+	log_info("worker stopping");
+out:
+	FCGX_Free(&fcgx, 1);
+	rs_free(ctx.rs);
+	pg_free(ctx.pg);
+	request_free(&req);
+	OPENSSL_cleanse(&otp_key, sizeof otp_key);
+	return status;
+}
+
+static int
+cmd_migrate(const struct config *cfg, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 0) {
+		fprintf(stderr, "phoneauth: migrate takes no arguments\n");
+		return 2;
+	}
+	return pg_migrate(cfg, migrations, migrations_count) ? 0 : 1;
+}
+
+/*
+ * -c FILE may stand before or after the command (`phoneauth -c F migrate`,
+ * `phoneauth sender -c F`); every other word after the command is its own.
+ */
+int
+main(int argc, char **argv)
+{
+	const char *path = getenv("PHONEAUTH_CONFIG");
+	const struct command *cmd = NULL;
+	char **args = calloc((size_t)argc + 1, sizeof *args);
+	int nargs = 0, status;
+	struct config cfg;
+	char err[512];
+
+	if (args == NULL)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			if (++i == argc) {
+				fprintf(stderr, "phoneauth: -c needs a file\n");
+				free(args);
+				return 2;
+			}
+			path = argv[i];
+		} else if (cmd == NULL && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
+			usage(stdout);
+			free(args);
+			return 0;
+		} else if (cmd == NULL && (strcmp(argv[i], "-V") == 0 ||
+		    strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "version") == 0)) {
+			printf("phoneauth %s\n", PHONEAUTH_VERSION);
+			free(args);
+			return 0;
+		} else if (cmd == NULL && argv[i][0] != '-') {
+			for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+				if (strcmp(commands[c].name, argv[i]) == 0)
+					cmd = &commands[c];
+			if (cmd == NULL) {
+				fprintf(stderr, "phoneauth: unknown command '%s'\n", argv[i]);
+				usage(stderr);
+				free(args);
+				return 2;
+			}
+		} else if (cmd == NULL) {
+			fprintf(stderr, "phoneauth: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			free(args);
+			return 2;
+		} else {
+			args[nargs++] = argv[i];
+		}
+	}
+	if (cmd == NULL)
+		cmd = &commands[0];
+	if (!config_load(&cfg, path, err, sizeof err)) {
+		fprintf(stderr, "phoneauth: %s\n", err);
+		config_free(&cfg);
+		free(args);
+		return 2;
+	}
+	status = cmd->run(&cfg, nargs, args);
+	config_free(&cfg);
+	free(args);
+	return status;
+}

@@ -1,0 +1,421 @@
+/*
+ * The only file that speaks to PostgreSQL. Every statement is prepared once
+ * per connection and run with PQexecPrepared: parameters travel apart from the
+ * SQL, so nothing a client sends is ever parsed as SQL. A connection that
+ * broke is dropped and made again; each statement here is safe to run twice,
+ * so one that met a dead connection (a server restart) is retried once on a
+ * fresh one before the request is answered 503.
+ */
+#include "phoneauth/pg_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "phoneauth/log.h"
+
+#define RECONNECT_PAUSE_MS 500
+
+#define USER_COLUMNS "id, mobile_number, password, is_verified, is_active, is_banned"
+
+enum stmt {
+	ST_REGISTER,
+	ST_BY_PHONE,
+	ST_BY_ID,
+	ST_VERIFIED,
+	ST_SET_PASSWORD,
+	ST_SET_PROFILE,
+	ST_LOGGED_IN,
+	ST_AUDIT,
+	ST_PING,
+	ST__MAX
+};
+
+static const struct {
+	const char *name;
+	const char *sql;
+} stmts[ST__MAX] = {
+	/* The existing user, or a new one; one round trip either way. When a
+	 * concurrent request inserts the same number between our SELECT and our
+	 * INSERT, both parts come back empty and the caller runs it again. */
+	[ST_REGISTER] = { "user_register",
+	    "WITH found AS (SELECT " USER_COLUMNS " FROM users WHERE mobile_number = $1::text),"
+	    " made AS (INSERT INTO users (mobile_number) SELECT $1::text"
+	    "  WHERE NOT EXISTS (SELECT 1 FROM found)"
+	    "  ON CONFLICT (mobile_number) DO NOTHING RETURNING " USER_COLUMNS ")"
+	    " SELECT * FROM found UNION ALL SELECT * FROM made" },
+	[ST_BY_PHONE] = { "user_by_phone",
+	    "SELECT " USER_COLUMNS " FROM users WHERE mobile_number = $1::text" },
+	[ST_BY_ID] = { "user_by_id",
+	    "SELECT " USER_COLUMNS " FROM users WHERE id = $1::bigint" },
+	[ST_VERIFIED] = { "user_verified",
+	    "UPDATE users SET is_verified = true WHERE id = $1::bigint AND NOT is_verified" },
+	[ST_SET_PASSWORD] = { "user_set_password",
+	    "UPDATE users SET password = $2::text, is_verified = true WHERE id = $1::bigint"
+	    " RETURNING " USER_COLUMNS },
+	[ST_SET_PROFILE] = { "user_set_profile",
+	    "UPDATE users SET first_name = $2::text, last_name = $3::text, email = $4::text,"
+	    " is_active = true, last_login = now() WHERE id = $1::bigint" },
+	[ST_LOGGED_IN] = { "user_logged_in",
+	    "UPDATE users SET last_login = now(), password = coalesce($2::text, password)"
+	    " WHERE id = $1::bigint" },
+	[ST_AUDIT] = { "audit_failure",
+	    "INSERT INTO failed_attempts (ip, mobile_number, kind) VALUES ($1::inet, $2::text, $3::text)" },
+	[ST_PING] = { "ping", "SELECT 1" },
+};
+
+struct pg_store {
+	const struct config *cfg;
+	PGconn *conn;
+	long long next_connect_ms;
+	bool down_logged;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Our defaults first: whatever postgres_url says overrides them. */
+static PGconn *
+connect_url(const char *url, bool worker)
+{
+	const char *keys[] = { "connect_timeout", "application_name", "options", "dbname", NULL };
+	const char *vals[] = { "3", worker ? "phoneauth" : "phoneauth-admin",
+	    worker ? "-c statement_timeout=5000" : "", url, NULL };
+
+	return PQconnectdbParams(keys, vals, 1);
+}
+
+struct pg_store *
+pg_new(const struct config *cfg)
+{
+	struct pg_store *pg = calloc(1, sizeof *pg);
+
+	if (pg != NULL)
+		pg->cfg = cfg;
+	return pg;
+}
+
+void
+pg_free(struct pg_store *pg)
+{
+	if (pg == NULL)
+		return;
+	PQfinish(pg->conn);
+	free(pg);
+}
+
+static void
+drop(struct pg_store *pg)
+{
+	PQfinish(pg->conn);
+	pg->conn = NULL;
+}
+
+static bool
+ensure_connected(struct pg_store *pg)
+{
+	if (pg->conn != NULL)
+		return true;
+	if (now_ms() < pg->next_connect_ms)
+		return false;
+	pg->conn = connect_url(pg->cfg->postgres_url, true);
+	if (pg->conn == NULL || PQstatus(pg->conn) != CONNECTION_OK)
+		goto fail;
+	for (int s = 0; s < ST__MAX; s++) {
+		PGresult *r = PQprepare(pg->conn, stmts[s].name, stmts[s].sql, 0, NULL);
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+		if (!ok)
+			log_error("postgres: preparing %s: %s", stmts[s].name,
+			    PQresultErrorMessage(r));
+		PQclear(r);
+		if (!ok)
+			goto fail;
+	}
+	if (pg->down_logged)
+		log_info("postgres: connected again");
+	pg->down_logged = false;
+	return true;
+fail:
+	if (!pg->down_logged)
+		log_warn("postgres: cannot connect: %s",
+		    pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
+	pg->down_logged = true;
+	drop(pg);
+	pg->next_connect_ms = now_ms() + RECONNECT_PAUSE_MS;
+	return false;
+}
+
+/* SQLSTATEs that mean "the database is not there right now", not "a bug". */
+static bool
+unavailable_state(const char *state)
+{
+	return state == NULL ||
+	    strncmp(state, "08", 2) == 0 ||	/* connection exception */
+	    strncmp(state, "53", 2) == 0 ||	/* insufficient resources */
+	    strncmp(state, "57", 2) == 0 ||	/* shutdown, statement timeout */
+	    strcmp(state, "40001") == 0 ||	/* serialization failure */
+	    strcmp(state, "40P01") == 0 ||	/* deadlock */
+	    strcmp(state, "25006") == 0;	/* read-only transaction: a standby */
+}
+
+/*
+ * Runs a prepared statement. Returns the result (owner: the caller) when it
+ * succeeded, else NULL with *st set.
+ */
+static PGresult *
+exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum pg_status *st)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGresult *r;
+		ExecStatusType rs;
+		const char *state;
+
+		if (!ensure_connected(pg)) {
+			*st = PG_UNAVAILABLE;
+			return NULL;
+		}
+		r = PQexecPrepared(pg->conn, stmts[s].name, n, values, NULL, NULL, 0);
+		rs = PQresultStatus(r);
+		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+			*st = PG_OK;
+			return r;
+		}
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (PQstatus(pg->conn) != CONNECTION_OK) {
+			log_warn("postgres: connection lost: %s", PQerrorMessage(pg->conn));
+			PQclear(r);
+			drop(pg);
+			continue;	/* once more, on a fresh connection */
+		}
+		if (state != NULL && strcmp(state, "23505") == 0) {
+			*st = PG_CONFLICT;
+		} else if (unavailable_state(state)) {
+			log_warn("postgres: %s: %s", stmts[s].name, PQresultErrorMessage(r));
+			*st = PG_UNAVAILABLE;
+		} else {
+			log_error("postgres: %s: %s", stmts[s].name, PQresultErrorMessage(r));
+			*st = PG_ERROR;
+		}
+		PQclear(r);
+		return NULL;
+	}
+	*st = PG_UNAVAILABLE;
+	return NULL;
+}
+
+static void
+copy_user(const PGresult *r, int row, struct user *u)
+{
+	const char *pw = PQgetvalue(r, row, 2);
+
+	memset(u, 0, sizeof *u);
+	u->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+	snprintf(u->phone, sizeof u->phone, "%s", PQgetvalue(r, row, 1));
+	u->has_password = pw[0] != '\0';
+	/* A hash too long for us is not one we wrote or can check: it stays
+	 * unusable (login fails) rather than being cut short. */
+	if ((size_t)PQgetlength(r, row, 2) < sizeof u->password)
+		memcpy(u->password, pw, (size_t)PQgetlength(r, row, 2) + 1);
+	u->is_verified = PQgetvalue(r, row, 3)[0] == 't';
+	u->is_active = PQgetvalue(r, row, 4)[0] == 't';
+	u->is_banned = PQgetvalue(r, row, 5)[0] == 't';
+}
+
+static enum pg_status
+one_user(struct pg_store *pg, enum stmt s, int n, const char *const *values, struct user *out)
+{
+	enum pg_status st;
+	PGresult *r = exec(pg, s, n, values, &st);
+
+	if (r == NULL)
+		return st;
+	if (PQntuples(r) == 0) {
+		st = PG_NOT_FOUND;
+	} else {
+		copy_user(r, 0, out);
+		st = PG_OK;
+	}
+	PQclear(r);
+	return st;
+}
+
+bool
+pg_ping(struct pg_store *pg)
+{
+	enum pg_status st;
+	PGresult *r = exec(pg, ST_PING, 0, NULL, &st);
+
+	PQclear(r);
+	return r != NULL;
+}
+
+enum pg_status
+pg_user_register(struct pg_store *pg, const char *phone, struct user *out)
+{
+	const char *v[] = { phone };
+	enum pg_status st = one_user(pg, ST_REGISTER, 1, v, out);
+
+	/* The row a concurrent registration committed is visible now. */
+	if (st == PG_NOT_FOUND)
+		st = one_user(pg, ST_REGISTER, 1, v, out);
+	if (st == PG_NOT_FOUND) {
+		log_error("postgres: user_register found no row twice for one number");
+		st = PG_ERROR;
+	}
+	return st;
+}
+
+enum pg_status
+pg_user_by_phone(struct pg_store *pg, const char *phone, struct user *out)
+{
+	const char *v[] = { phone };
+
+	return one_user(pg, ST_BY_PHONE, 1, v, out);
+}
+
+enum pg_status
+pg_user_by_id(struct pg_store *pg, long long id, struct user *out)
+{
+	char idbuf[24];
+	const char *v[] = { idbuf };
+
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	return one_user(pg, ST_BY_ID, 1, v, out);
+}
+
+enum pg_status
+pg_user_set_password(struct pg_store *pg, long long id, const char *encoded, struct user *out)
+{
+	char idbuf[24];
+	const char *v[] = { idbuf, encoded };
+
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	return one_user(pg, ST_SET_PASSWORD, 2, v, out);
+}
+
+static enum pg_status
+command(struct pg_store *pg, enum stmt s, int n, const char *const *values, bool need_row)
+{
+	enum pg_status st;
+	PGresult *r = exec(pg, s, n, values, &st);
+
+	if (r == NULL)
+		return st;
+	if (need_row && strcmp(PQcmdTuples(r), "0") == 0)
+		st = PG_NOT_FOUND;
+	PQclear(r);
+	return st;
+}
+
+enum pg_status
+pg_user_verified(struct pg_store *pg, long long id)
+{
+	char idbuf[24];
+	const char *v[] = { idbuf };
+
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	return command(pg, ST_VERIFIED, 1, v, false);
+}
+
+enum pg_status
+pg_user_set_profile(struct pg_store *pg, long long id, const char *first_name,
+    const char *last_name, const char *email)
+{
+	char idbuf[24];
+	const char *v[] = { idbuf, first_name, last_name, email };
+
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	return command(pg, ST_SET_PROFILE, 4, v, true);
+}
+
+enum pg_status
+pg_user_logged_in(struct pg_store *pg, long long id, const char *encoded)
+{
+	char idbuf[24];
+	const char *v[] = { idbuf, encoded };
+
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	return command(pg, ST_LOGGED_IN, 2, v, false);
+}
+
+enum pg_status
+pg_audit_failure(struct pg_store *pg, const char *ip, const char *phone, const char *kind)
+{
+	const char *v[] = { ip, phone, kind };
+
+	return command(pg, ST_AUDIT, 3, v, false);
+}
+
+/* ---- migrations: run by `phoneauth migrate`, never by a worker ---- */
+
+static bool
+simple(PGconn *c, const char *sql, const char *what)
+{
+	PGresult *r = PQexec(c, sql);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		fprintf(stderr, "phoneauth: migrate: %s: %s", what, PQresultErrorMessage(r));
+	PQclear(r);
+	return ok;
+}
+
+bool
+pg_migrate(const struct config *cfg, const struct embedded *list, size_t count)
+{
+	PGconn *c = connect_url(cfg->postgres_url, false);
+	bool ok = false;
+	int applied = 0;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "phoneauth: migrate: cannot connect: %s", PQerrorMessage(c));
+		goto out;
+	}
+	if (!simple(c, "SET client_min_messages = warning", "settings") ||
+	    !simple(c, "SELECT pg_advisory_lock(hashtext('phoneauth migrate'))", "lock") ||
+	    !simple(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+	    "schema_migrations"))
+		goto out;
+	for (size_t i = 0; i < count; i++) {
+		const char *v[] = { list[i].name };
+		PGresult *r = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1",
+		    1, NULL, v, NULL, NULL, 0);
+		bool done = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+		bool failed = PQresultStatus(r) != PGRES_TUPLES_OK;
+
+		PQclear(r);
+		if (failed) {
+			fprintf(stderr, "phoneauth: migrate: %s", PQerrorMessage(c));
+			goto out;
+		}
+		if (done)
+			continue;
+		if (!simple(c, "BEGIN", "BEGIN") || !simple(c, list[i].text, list[i].name))
+			goto out;
+		r = PQexecParams(c, "INSERT INTO schema_migrations (version) VALUES ($1)",
+		    1, NULL, v, NULL, NULL, 0);
+		failed = PQresultStatus(r) != PGRES_COMMAND_OK;
+		PQclear(r);
+		if (failed || !simple(c, "COMMIT", "COMMIT"))
+			goto out;
+		printf("migrate: applied %s\n", list[i].name);
+		applied++;
+	}
+	if (applied == 0)
+		printf("migrate: schema is up to date (%zu migrations)\n", count);
+	ok = true;
+out:
+	PQfinish(c);	/* ends any open transaction and releases the lock */
+	return ok;
+}

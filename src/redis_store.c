@@ -1,0 +1,594 @@
+/*
+ * The only file that speaks to Redis. One synchronous connection per worker;
+ * a connection that failed is freed, never reused (hiredis' rule), and the
+ * next request connects again, so a Redis restart costs the requests made
+ * while it was down and nothing more. The rules themselves live in
+ * the scripts of src/lua/, loaded with SCRIPT LOAD at connect and run with EVALSHA.
+ */
+#include "phoneauth/redis_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis.h>
+
+#include "phoneauth/embedded.h"
+#include "phoneauth/log.h"
+
+enum script { SC_OPEN, SC_STEP, SC_ADVANCE, SC_RESEND, SC_GATE, SC_RELEASE, SC__MAX };
+
+static const char *const script_names[SC__MAX] = {
+	[SC_OPEN] = "open", [SC_STEP] = "step", [SC_ADVANCE] = "advance",
+	[SC_RESEND] = "resend", [SC_GATE] = "gate", [SC_RELEASE] = "release",
+};
+
+/* After a failed connect, requests answer 503 at once for this long instead
+ * of each waiting for a connect timeout of its own. */
+#define RECONNECT_PAUSE_MS 500
+#define CONNECT_TIMEOUT_MS 1000
+#define COMMAND_TIMEOUT_MS 2000
+#define OUTBOX_MAXLEN "100000"
+
+struct redis_store {
+	const struct config *cfg;
+	redisContext *c;
+	char *source[SC__MAX];		/* prelude + script; owner: this */
+	char sha[SC__MAX][41];
+	long long next_connect_ms;
+	bool down_logged;
+	char common[3][24];		/* max_failed, window ms, duration ms */
+};
+
+/* Arguments of one script call; numbers are formatted into `num`. */
+#define MAX_ARGS 32
+struct args {
+	const char *v[MAX_ARGS];
+	size_t len[MAX_ARGS];
+	char num[MAX_ARGS][24];
+	int n;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+arg_bin(struct args *a, const void *v, size_t len)
+{
+	if (a->n < MAX_ARGS) {
+		a->v[a->n] = v;
+		a->len[a->n] = len;
+		a->n++;
+	}
+}
+
+static void
+arg_str(struct args *a, const char *s)
+{
+	arg_bin(a, s, strlen(s));
+}
+
+static void
+arg_num(struct args *a, long long v)
+{
+	if (a->n < MAX_ARGS) {
+		int len = snprintf(a->num[a->n], sizeof a->num[a->n], "%lld", v);
+
+		arg_bin(a, a->num[a->n], (size_t)len);
+	}
+}
+
+struct redis_store *
+rs_new(const struct config *cfg)
+{
+	struct redis_store *rs = calloc(1, sizeof *rs);
+	const char *prelude = NULL;
+
+	if (rs == NULL)
+		return NULL;
+	rs->cfg = cfg;
+	snprintf(rs->common[0], sizeof rs->common[0], "%ld", cfg->max_failed_attempts);
+	snprintf(rs->common[1], sizeof rs->common[1], "%ld", cfg->block_window * 1000);
+	snprintf(rs->common[2], sizeof rs->common[2], "%ld", cfg->block_duration * 1000);
+	for (size_t i = 0; i < lua_scripts_count; i++)
+		if (strcmp(lua_scripts[i].name, "prelude") == 0)
+			prelude = lua_scripts[i].text;
+	for (int s = 0; s < SC__MAX; s++) {
+		const char *body = NULL;
+		size_t len;
+
+		for (size_t i = 0; i < lua_scripts_count; i++)
+			if (strcmp(lua_scripts[i].name, script_names[s]) == 0)
+				body = lua_scripts[i].text;
+		if (prelude == NULL || body == NULL) {
+			log_error("redis: script %s is not compiled in", script_names[s]);
+			rs_free(rs);
+			return NULL;
+		}
+		len = strlen(prelude) + strlen(body) + 1;
+		if ((rs->source[s] = malloc(len)) == NULL) {
+			rs_free(rs);
+			return NULL;
+		}
+		snprintf(rs->source[s], len, "%s%s", prelude, body);
+	}
+	return rs;
+}
+
+static void
+drop(struct redis_store *rs, const char *why)
+{
+	if (rs->c != NULL) {
+		log_warn("redis: connection lost (%s); reconnecting on the next request", why);
+		redisFree(rs->c);
+		rs->c = NULL;
+	}
+}
+
+void
+rs_free(struct redis_store *rs)
+{
+	if (rs == NULL)
+		return;
+	if (rs->c != NULL)
+		redisFree(rs->c);
+	for (int s = 0; s < SC__MAX; s++)
+		free(rs->source[s]);
+	free(rs);
+}
+
+/* Sends a command and expects a reply that is not an error. */
+static bool
+command_ok(redisContext *c, int argc, const char **argv, const size_t *lens, const char *what)
+{
+	redisReply *r = redisCommandArgv(c, argc, argv, lens);
+	bool ok = r != NULL && r->type != REDIS_REPLY_ERROR;
+
+	if (r != NULL && r->type == REDIS_REPLY_ERROR)
+		log_error("redis: %s: %s", what, r->str);
+	freeReplyObject(r);
+	return ok;
+}
+
+static bool
+load_scripts(struct redis_store *rs)
+{
+	for (int s = 0; s < SC__MAX; s++) {
+		const char *argv[] = { "SCRIPT", "LOAD", rs->source[s] };
+		redisReply *r = redisCommandArgv(rs->c, 3, argv, NULL);
+		bool ok = r != NULL && r->type == REDIS_REPLY_STRING && r->len == 40;
+
+		if (ok)
+			memcpy(rs->sha[s], r->str, 41);
+		else if (r != NULL && r->type == REDIS_REPLY_ERROR)
+			log_error("redis: loading script %s: %s", script_names[s], r->str);
+		freeReplyObject(r);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool
+ensure_connected(struct redis_store *rs)
+{
+	const struct redis_addr *a = &rs->cfg->redis;
+	struct timeval connect_tv = { CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000 };
+	struct timeval cmd_tv = { COMMAND_TIMEOUT_MS / 1000, (COMMAND_TIMEOUT_MS % 1000) * 1000 };
+	const char *why = NULL;
+
+	if (rs->c != NULL)
+		return true;
+	if (now_ms() < rs->next_connect_ms)
+		return false;
+	rs->c = a->socket_path ? redisConnectUnixWithTimeout(a->socket_path, connect_tv)
+	    : redisConnectWithTimeout(a->host, a->port, connect_tv);
+	if (rs->c == NULL || rs->c->err) {
+		why = rs->c ? rs->c->errstr : "out of memory";
+		goto fail;
+	}
+	if (redisSetTimeout(rs->c, cmd_tv) != REDIS_OK) {
+		why = "cannot set a timeout";
+		goto fail;
+	}
+	if (a->password != NULL) {
+		const char *argv[] = { "AUTH", a->user ? a->user : a->password, a->password };
+
+		if (!command_ok(rs->c, a->user ? 3 : 2, argv, NULL, "AUTH")) {
+			why = "AUTH failed";
+			goto fail;
+		}
+	}
+	if (a->db != 0) {
+		char db[16];
+		const char *argv[] = { "SELECT", db };
+
+		snprintf(db, sizeof db, "%d", a->db);
+		if (!command_ok(rs->c, 2, argv, NULL, "SELECT")) {
+			why = "SELECT failed";
+			goto fail;
+		}
+	}
+	if (!load_scripts(rs)) {
+		why = "SCRIPT LOAD failed";
+		goto fail;
+	}
+	if (rs->down_logged)
+		log_info("redis: connected again");
+	rs->down_logged = false;
+	return true;
+fail:
+	if (!rs->down_logged)
+		log_warn("redis: cannot connect: %s", why);
+	rs->down_logged = true;
+	if (rs->c != NULL)
+		redisFree(rs->c);
+	rs->c = NULL;
+	rs->next_connect_ms = now_ms() + RECONNECT_PAUSE_MS;
+	return false;
+}
+
+bool
+rs_ping(struct redis_store *rs)
+{
+	const char *argv[] = { "PING" };
+	redisReply *r;
+	bool ok;
+
+	if (!ensure_connected(rs))
+		return false;
+	r = redisCommandArgv(rs->c, 1, argv, NULL);
+	ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+	if (r == NULL)
+		drop(rs, rs->c->errstr);
+	freeReplyObject(r);
+	return ok;
+}
+
+/*
+ * EVALSHA with the common arguments first. Returns the reply (owner: the
+ * caller) or NULL with res->outcome set. NOSCRIPT (Redis restarted without
+ * our connection noticing, or SCRIPT FLUSH) reloads the scripts once.
+ */
+static redisReply *
+run(struct redis_store *rs, enum script s, const struct args *own, struct rs_result *res)
+{
+	const char *argv[MAX_ARGS + 8];
+	size_t lens[MAX_ARGS + 8];
+	int argc = 0;
+	redisReply *r = NULL;
+
+	memset(res, 0, sizeof *res);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!ensure_connected(rs)) {
+			res->outcome = RS_UNAVAILABLE;
+			return NULL;
+		}
+		argc = 0;
+		argv[argc] = "EVALSHA", lens[argc++] = 7;
+		argv[argc] = rs->sha[s], lens[argc++] = 40;
+		argv[argc] = "0", lens[argc++] = 1;
+		argv[argc] = rs->cfg->redis_prefix, lens[argc++] = strlen(rs->cfg->redis_prefix);
+		for (int i = 0; i < 3; i++)
+			argv[argc] = rs->common[i], lens[argc++] = strlen(rs->common[i]);
+		for (int i = 0; i < own->n; i++)
+			argv[argc] = own->v[i], lens[argc++] = own->len[i];
+		r = redisCommandArgv(rs->c, argc, argv, lens);
+		if (r == NULL) {
+			drop(rs, rs->c->errstr);
+			res->outcome = RS_UNAVAILABLE;
+			return NULL;
+		}
+		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 && attempt == 0) {
+			freeReplyObject(r);
+			r = NULL;
+			if (!load_scripts(rs)) {
+				drop(rs, "SCRIPT LOAD failed");
+				res->outcome = RS_UNAVAILABLE;
+				return NULL;
+			}
+			continue;
+		}
+		break;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		/* Replica, out of memory, loading: Redis is there but cannot serve. */
+		log_error("redis: script %s: %s", script_names[s], r->str);
+		freeReplyObject(r);
+		res->outcome = RS_UNAVAILABLE;
+		return NULL;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER) {
+		log_error("redis: script %s: unexpected reply", script_names[s]);
+		freeReplyObject(r);
+		res->outcome = RS_UNAVAILABLE;
+		return NULL;
+	}
+	return r;
+}
+
+static void
+copy_str(char *dst, size_t size, const redisReply *e)
+{
+	size_t n = 0;
+
+	if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS)
+		n = e->len < size - 1 ? e->len : size - 1;
+	memcpy(dst, e->str ? e->str : "", n);
+	dst[n] = '\0';
+}
+
+/* Turns the script's {code, ...} into res; returns the reply's element count. */
+static size_t
+outcome(const redisReply *r, struct rs_result *res)
+{
+	long long code = r->element[0]->integer;
+
+	switch (code) {
+	case 0:
+		res->outcome = RS_OK;
+		break;
+	case 1:
+	case 2:
+		res->outcome = code == 1 ? RS_BLOCKED : RS_RATE_LIMITED;
+		res->retry_ms = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER
+		    ? (long)r->element[1]->integer : 1000;
+		break;
+	case 3:
+		res->outcome = RS_NO_SESSION;
+		break;
+	case 4:
+		res->outcome = RS_WRONG_STEP;
+		if (r->elements > 1)
+			copy_str(res->step, sizeof res->step, r->element[1]);
+		break;
+	default:
+		res->outcome = RS_CODE_VOID;
+		break;
+	}
+	return r->elements;
+}
+
+void
+rs_gate(struct redis_store *rs, const char *ip, const char *phone, bool take,
+    struct rs_result *res)
+{
+	struct args a = { .n = 0 };
+	redisReply *r;
+
+	arg_str(&a, ip);
+	arg_str(&a, phone ? phone : "");
+	arg_str(&a, take ? "1" : "0");
+	if ((r = run(rs, SC_GATE, &a, res)) != NULL) {
+		outcome(r, res);
+		freeReplyObject(r);
+	}
+}
+
+/* The arguments every script that sends a code takes, in this order. */
+static void
+code_args(struct args *a, const struct config *cfg, const struct rs_code *code)
+{
+	arg_bin(a, code->digest, OTP_DIGEST_LEN);
+	arg_num(a, cfg->otp_ttl * 1000LL);
+	arg_num(a, cfg->otp_cooldown * 1000LL);
+	arg_num(a, cfg->otp_max_per_hour);
+	arg_num(a, cfg->otp_max_per_ip_hour);
+	arg_str(a, code->code);
+	arg_str(a, code->language);
+	arg_str(a, OUTBOX_MAXLEN);
+}
+
+void
+rs_open(struct redis_store *rs, const char *ip, const char *phone, const char *sid,
+    const char *step, const char *purpose, long long user_id, const struct rs_code *code,
+    struct rs_result *res)
+{
+	struct args a = { .n = 0 };
+	redisReply *r;
+
+	arg_str(&a, ip);
+	arg_str(&a, phone);
+	arg_str(&a, sid);
+	arg_str(&a, step);
+	arg_str(&a, purpose);
+	arg_num(&a, user_id);
+	arg_num(&a, rs->cfg->session_ttl * 1000LL);
+	if (code != NULL)
+		code_args(&a, rs->cfg, code);
+	if ((r = run(rs, SC_OPEN, &a, res)) != NULL) {
+		outcome(r, res);
+		freeReplyObject(r);
+	}
+}
+
+void
+rs_step(struct redis_store *rs, const char *ip, const char *sid, const char *expect,
+    enum rs_take take, struct rs_result *res)
+{
+	static const char *const modes[] = { "0", "1", "2" };
+	struct args a = { .n = 0 };
+	redisReply *r;
+
+	arg_str(&a, ip);
+	arg_str(&a, sid);
+	arg_str(&a, expect);
+	arg_str(&a, modes[take]);
+	arg_num(&a, rs->cfg->session_ttl * 1000LL);
+	arg_num(&a, rs->cfg->otp_max_tries);
+	if ((r = run(rs, SC_STEP, &a, res)) == NULL)
+		return;
+	if (outcome(r, res) >= 6 && res->outcome == RS_OK) {
+		struct rs_session *s = &res->session;
+
+		copy_str(s->phone, sizeof s->phone, r->element[1]);
+		copy_str(s->step, sizeof s->step, r->element[2]);
+		copy_str(s->purpose, sizeof s->purpose, r->element[3]);
+		s->user_id = r->element[4]->str ? strtoll(r->element[4]->str, NULL, 10) : 0;
+		s->has_digest = r->element[5]->type == REDIS_REPLY_STRING &&
+		    r->element[5]->len == OTP_DIGEST_LEN;
+		if (s->has_digest)
+			memcpy(s->digest, r->element[5]->str, OTP_DIGEST_LEN);
+	} else if (res->outcome == RS_OK) {
+		log_error("redis: script step: short reply");
+		res->outcome = RS_UNAVAILABLE;
+	}
+	freeReplyObject(r);
+}
+
+void
+rs_advance(struct redis_store *rs, const char *ip, const char *sid, const char *phone,
+    const char *from, const char *to, enum rs_give_back back, struct rs_result *res)
+{
+	static const char *const backs[] = { "0", "1", "2" };
+	struct args a = { .n = 0 };
+	redisReply *r;
+
+	arg_str(&a, ip);
+	arg_str(&a, sid);
+	arg_str(&a, phone);
+	arg_str(&a, from);
+	arg_str(&a, to ? to : "");
+	arg_str(&a, backs[back]);
+	arg_num(&a, rs->cfg->session_ttl * 1000LL);
+	if ((r = run(rs, SC_ADVANCE, &a, res)) != NULL) {
+		outcome(r, res);
+		freeReplyObject(r);
+	}
+}
+
+void
+rs_resend(struct redis_store *rs, const char *ip, const char *sid, const struct rs_code *code,
+    struct rs_result *res)
+{
+	struct args a = { .n = 0 };
+	redisReply *r;
+
+	arg_str(&a, ip);
+	arg_str(&a, sid);
+	arg_num(&a, rs->cfg->session_ttl * 1000LL);
+	code_args(&a, rs->cfg, code);
+	if ((r = run(rs, SC_RESEND, &a, res)) == NULL)
+		return;
+	if (outcome(r, res) >= 3 && res->outcome == RS_OK) {
+		copy_str(res->session.phone, sizeof res->session.phone, r->element[1]);
+		copy_str(res->session.purpose, sizeof res->session.purpose, r->element[2]);
+	}
+	freeReplyObject(r);
+}
+
+void
+rs_release(struct redis_store *rs, const char *ip, const char *phone, bool clear_number,
+    struct rs_result *res)
+{
+	struct args a = { .n = 0 };
+	redisReply *r;
+
+	arg_str(&a, ip);
+	arg_str(&a, phone);
+	arg_str(&a, clear_number ? "1" : "0");
+	if ((r = run(rs, SC_RELEASE, &a, res)) != NULL) {
+		outcome(r, res);
+		freeReplyObject(r);
+	}
+}
+
+/* ---- administration ---- */
+
+static const char *const block_kind_tags[] = { [RS_BLOCK_IP] = "ip", [RS_BLOCK_PHONE] = "ph" };
+
+int
+rs_unblock(struct redis_store *rs, enum rs_block_kind kind, const char *id)
+{
+	char block[256], fails[256];
+	const char *argv[] = { "DEL", block, fails };
+	redisReply *r;
+	int n;
+
+	if (!ensure_connected(rs))
+		return -1;
+	snprintf(block, sizeof block, "%sb:%s:%s", rs->cfg->redis_prefix, block_kind_tags[kind], id);
+	snprintf(fails, sizeof fails, "%sf:%s:%s", rs->cfg->redis_prefix, block_kind_tags[kind], id);
+	if ((r = redisCommandArgv(rs->c, 3, argv, NULL)) == NULL) {
+		drop(rs, rs->c->errstr);
+		return -1;
+	}
+	n = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
+	freeReplyObject(r);
+	return n;
+}
+
+/* One block key "<prefix>b:<ip|ph>:<id>" -> struct rs_block, with its TTL. */
+static bool
+read_block(struct redis_store *rs, const char *key, size_t prefix_len, struct rs_block *b)
+{
+	const char *argv[] = { "PTTL", key };
+	const char *rest = key + prefix_len + 2;	/* after "b:" */
+	redisReply *r;
+	struct timespec now;
+
+	if (strncmp(rest, "ip:", 3) == 0)
+		b->kind = RS_BLOCK_IP;
+	else if (strncmp(rest, "ph:", 3) == 0)
+		b->kind = RS_BLOCK_PHONE;
+	else
+		return false;
+	snprintf(b->id, sizeof b->id, "%s", rest + 3);
+	if ((r = redisCommandArgv(rs->c, 2, argv, NULL)) == NULL)
+		return false;
+	b->left_ms = r->type == REDIS_REPLY_INTEGER ? (long)r->integer : -2;
+	freeReplyObject(r);
+	clock_gettime(CLOCK_REALTIME, &now);
+	b->until_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 + b->left_ms;
+	return b->left_ms > 0;
+}
+
+bool
+rs_list_blocks(struct redis_store *rs, void (*each)(const struct rs_block *b, void *arg),
+    void *arg)
+{
+	char pattern[256], cursor[32] = "0";
+	size_t prefix_len = strlen(rs->cfg->redis_prefix);
+
+	size_t o = 0;
+
+	if (!ensure_connected(rs))
+		return false;
+	/* The prefix is literal text, not a pattern. */
+	for (const char *c = rs->cfg->redis_prefix; *c && o < sizeof pattern - 8; c++) {
+		if (strchr("*?[]\\", *c) != NULL)
+			pattern[o++] = '\\';
+		pattern[o++] = *c;
+	}
+	snprintf(pattern + o, sizeof pattern - o, "b:*");
+	do {
+		const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT", "1000" };
+		redisReply *r = redisCommandArgv(rs->c, 6, argv, NULL);
+
+		if (r == NULL) {
+			drop(rs, rs->c->errstr);
+			return false;
+		}
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+			freeReplyObject(r);
+			return false;
+		}
+		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+		for (size_t i = 0; i < r->element[1]->elements; i++) {
+			struct rs_block b;
+
+			if (read_block(rs, r->element[1]->element[i]->str, prefix_len, &b))
+				each(&b, arg);
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	return true;
+}

@@ -1,0 +1,293 @@
+/*
+ * Responses. The error codes of the contract, their statuses and their
+ * messages live in errors[] and messages[], indexed by enum, so a handler
+ * raises an error by name and can never invent a code or a status. Machine
+ * codes never change with the language; only `message` does.
+ * Nothing internal (SQL, Redis replies, paths) ever reaches a body.
+ */
+#include "phoneauth/response.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct error_def {
+	int status;
+	const char *code;
+	const char *text[LANG__MAX];
+};
+
+static const struct error_def errors[ERR__MAX] = {
+	[ERR_INVALID_JSON] = { 400, "invalid_json", {
+	    "The request body is not a valid JSON object.",
+	    "بدنهٔ درخواست یک شیء JSON معتبر نیست." } },
+	[ERR_VALIDATION_FAILED] = { 400, "validation_failed", {
+	    "Some fields are missing or invalid.",
+	    "برخی از فیلدها وارد نشده‌اند یا نامعتبرند." } },
+	[ERR_SESSION_INVALID] = { 400, "session_invalid", {
+	    "The session is unknown or has expired. Start again with register.",
+	    "نشست نامعتبر است یا منقضی شده است. دوباره از ثبت‌نام شروع کنید." } },
+	[ERR_OTP_INVALID] = { 400, "otp_invalid", {
+	    "The code is wrong or has expired.",
+	    "کد واردشده اشتباه است یا منقضی شده است." } },
+	[ERR_PASSWORD_INCORRECT] = { 401, "password_incorrect", {
+	    "The phone number or the password is incorrect.",
+	    "شماره موبایل یا رمز عبور اشتباه است." } },
+	[ERR_TOKEN_INVALID] = { 401, "token_invalid", {
+	    "The token is invalid or has expired.",
+	    "توکن نامعتبر است یا منقضی شده است." } },
+	[ERR_TOKEN_REUSED] = { 401, "token_reused", {
+	    "This refresh token was already used; every token of its login has been revoked.",
+	    "این توکن تازه‌سازی پیش‌تر استفاده شده است؛ همهٔ توکن‌های این ورود باطل شدند." } },
+	[ERR_USER_BANNED] = { 403, "user_banned", {
+	    "This account has been disabled.",
+	    "این حساب کاربری غیرفعال شده است." } },
+	[ERR_NOT_FOUND] = { 404, "not_found", {
+	    "There is no such route.",
+	    "چنین مسیری وجود ندارد." } },
+	[ERR_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed", {
+	    "This method is not allowed on this route.",
+	    "این متد برای این مسیر مجاز نیست." } },
+	[ERR_WRONG_STEP] = { 409, "wrong_step", {
+	    "The session is waiting for another step.",
+	    "این نشست منتظر مرحلهٔ دیگری است." } },
+	[ERR_PAYLOAD_TOO_LARGE] = { 413, "payload_too_large", {
+	    "The request body is too large.",
+	    "حجم بدنهٔ درخواست بیش از حد مجاز است." } },
+	[ERR_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported_media_type", {
+	    "Send the body as application/json or application/x-www-form-urlencoded.",
+	    "بدنهٔ درخواست را با نوع application/json یا application/x-www-form-urlencoded بفرستید." } },
+	[ERR_TOO_MANY_ATTEMPTS] = { 429, "too_many_attempts", {
+	    "Too many failed attempts. Try again later.",
+	    "تعداد تلاش‌های ناموفق بیش از حد مجاز است. بعداً دوباره تلاش کنید." } },
+	[ERR_OTP_RATE_LIMITED] = { 429, "otp_rate_limited", {
+	    "A code was sent too recently. Wait before asking for another one.",
+	    "کد تأیید به‌تازگی ارسال شده است. پیش از درخواست کد تازه کمی صبر کنید." } },
+	[ERR_SERVICE_UNAVAILABLE] = { 503, "service_unavailable", {
+	    "The service is temporarily unavailable. Try again shortly.",
+	    "سرویس موقتاً در دسترس نیست. کمی بعد دوباره تلاش کنید." } },
+	[ERR_INTERNAL] = { 500, "internal_error", {
+	    "Something went wrong on our side.",
+	    "خطایی در سرور رخ داد." } },
+};
+
+static const char *const messages[MSG__MAX][LANG__MAX] = {
+	[MSG_CODE_SENT] = { "A verification code has been sent to your phone.",
+	    "کد تأیید به تلفن همراه شما ارسال شد." },
+	[MSG_ENTER_PASSWORD] = { "Enter your password.",
+	    "رمز عبور خود را وارد کنید." },
+	[MSG_CODE_VERIFIED] = { "Your phone number is verified. Choose a password.",
+	    "شماره موبایل شما تأیید شد. یک رمز عبور انتخاب کنید." },
+	[MSG_PASSWORD_SET] = { "Your password is set. Complete your profile.",
+	    "رمز عبور شما ثبت شد. اطلاعات حساب خود را تکمیل کنید." },
+	[MSG_PASSWORD_CHANGED] = { "Your password has been changed.",
+	    "رمز عبور شما تغییر کرد." },
+	[MSG_SIGNED_UP] = { "Your account is ready.",
+	    "حساب کاربری شما آماده است." },
+	[MSG_LOGGED_IN] = { "You are logged in.",
+	    "با موفقیت وارد شدید." },
+	[MSG_COMPLETE_PROFILE] = { "Complete your profile to finish signing up.",
+	    "برای پایان ثبت‌نام، اطلاعات حساب خود را تکمیل کنید." },
+	[MSG_RESET_CODE_SENT] = { "If this number has an account, a code has been sent to it.",
+	    "اگر این شماره حساب کاربری داشته باشد، کد تأیید به آن ارسال شد." },
+	[MSG_LOGGED_OUT] = { "You are logged out.",
+	    "از حساب کاربری خود خارج شدید." },
+	[MSG_REQUIRED] = { "This field is required.",
+	    "این فیلد الزامی است." },
+	[MSG_NOT_STRING] = { "This field must be a string.",
+	    "مقدار این فیلد باید متن باشد." },
+	[MSG_BAD_TEXT] = { "This field is not valid UTF-8 text.",
+	    "مقدار این فیلد متن معتبر UTF-8 نیست." },
+	[MSG_PHONE_INVALID_IR] = { "Enter a valid mobile number, such as 09121234567.",
+	    "یک شماره موبایل معتبر وارد کنید، مانند ۰۹۱۲۱۲۳۴۵۶۷." },
+	[MSG_PHONE_INVALID_E164] = { "Enter a valid phone number in international form, such as +14155550123.",
+	    "یک شماره تلفن معتبر در قالب بین‌المللی وارد کنید، مانند ‎+14155550123." },
+	[MSG_CODE_FORMAT] = { "Enter the 6-digit code.",
+	    "کد ۶ رقمی را وارد کنید." },
+	[MSG_PASSWORD_TOO_SHORT] = { "The password must be at least 8 characters long.",
+	    "رمز عبور باید دست‌کم ۸ نویسه باشد." },
+	[MSG_PASSWORD_TOO_LONG] = { "The password must be at most 70 characters long.",
+	    "رمز عبور باید حداکثر ۷۰ نویسه باشد." },
+	[MSG_PASSWORD_ALL_DIGITS] = { "The password cannot be made of digits only.",
+	    "رمز عبور نمی‌تواند فقط از رقم تشکیل شده باشد." },
+	[MSG_PASSWORD_HAS_NUMBER] = { "The password cannot contain your phone number.",
+	    "رمز عبور نباید شمارهٔ موبایل شما را در بر داشته باشد." },
+	[MSG_FIRST_NAME_LENGTH] = { "Enter between 1 and 30 characters.",
+	    "بین ۱ تا ۳۰ نویسه وارد کنید." },
+	[MSG_LAST_NAME_LENGTH] = { "Enter between 1 and 50 characters.",
+	    "بین ۱ تا ۵۰ نویسه وارد کنید." },
+	[MSG_CONTROL_CHARS] = { "Control characters are not allowed.",
+	    "نویسه‌های کنترلی مجاز نیستند." },
+	[MSG_EMAIL_INVALID] = { "Enter a valid email address.",
+	    "یک نشانی ایمیل معتبر وارد کنید." },
+	[MSG_EMAIL_TAKEN] = { "This email address is already in use.",
+	    "این نشانی ایمیل پیش‌تر استفاده شده است." },
+};
+
+_Static_assert(sizeof errors / sizeof errors[0] == ERR__MAX, "one entry per error");
+_Static_assert(sizeof messages / sizeof messages[0] == MSG__MAX, "one entry per message");
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default:  return "Internal Server Error";
+	}
+}
+
+const char *
+msg_text(enum msg m, enum lang lang)
+{
+	return messages[m][lang];
+}
+
+const char *
+err_code(enum err e)
+{
+	return errors[e].code;
+}
+
+static void
+replace_body(struct response *r, int status, json_object *body)
+{
+	json_object_put(r->body);
+	json_object_put(r->fields);	/* unanswered field errors are superseded */
+	r->fields = NULL;
+	r->body = body;
+	r->status = status;
+	r->is_error = false;
+}
+
+void
+response_json(struct response *r, int status, json_object *body)
+{
+	replace_body(r, status, body);
+}
+
+static json_object *
+error_body(enum err e, enum lang lang)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(errors[e].code));
+	json_object_object_add(o, "message", json_object_new_string(errors[e].text[lang]));
+	return o;
+}
+
+void
+response_error(struct response *r, enum err e, enum lang lang)
+{
+	replace_body(r, errors[e].status, error_body(e, lang));
+	r->is_error = true;
+	r->error = e;
+}
+
+void
+response_retry(struct response *r, enum err e, enum lang lang, long retry_after)
+{
+	char value[24];
+
+	if (retry_after < 1)
+		retry_after = 1;
+	response_error(r, e, lang);
+	json_object_object_add(r->body, "retry_after", json_object_new_int64(retry_after));
+	snprintf(value, sizeof value, "%ld", retry_after);
+	response_header(r, "Retry-After", value);
+}
+
+void
+response_wrong_step(struct response *r, enum lang lang, const char *next_step)
+{
+	response_error(r, ERR_WRONG_STEP, lang);
+	json_object_object_add(r->body, "next_step", json_object_new_string(next_step));
+}
+
+void
+response_field_error(struct response *r, const char *field, enum msg m, enum lang lang)
+{
+	json_object *list;
+
+	if (r->fields == NULL)
+		r->fields = json_object_new_object();
+	if (!json_object_object_get_ex(r->fields, field, &list)) {
+		list = json_object_new_array();
+		json_object_object_add(r->fields, field, list);
+	}
+	json_object_array_add(list, json_object_new_string(messages[m][lang]));
+}
+
+bool
+response_has_field_errors(const struct response *r)
+{
+	return r->fields != NULL;
+}
+
+void
+response_validation_failed(struct response *r, enum lang lang)
+{
+	json_object *fields = r->fields;
+
+	r->fields = NULL;
+	response_error(r, ERR_VALIDATION_FAILED, lang);
+	json_object_object_add(r->body, "fields", fields ? fields : json_object_new_object());
+}
+
+void
+response_header(struct response *r, const char *name, const char *value)
+{
+	int n = snprintf(r->headers + r->headers_len, sizeof r->headers - r->headers_len,
+	    "%s: %s\r\n", name, value);
+
+	if (n > 0 && (size_t)n < sizeof r->headers - r->headers_len)
+		r->headers_len += (size_t)n;
+	else
+		r->headers[r->headers_len] = '\0';
+}
+
+void
+response_write(struct response *r, FCGX_Stream *out, bool head_only)
+{
+	char head[1024];
+	const char *body = "";
+	size_t len = 0;
+	int n;
+
+	if (r->body != NULL) {
+		body = json_object_to_json_string_length(r->body,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	}
+	/* Formatted here: libfcgi's own printf knows no %zu. */
+	n = snprintf(head, sizeof head,
+	    "Status: %d %s\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s\r\n",
+	    r->status, status_text(r->status), len, r->headers);
+	if (n < 0 || (size_t)n >= sizeof head)
+		return;		/* cannot happen: headers[] is bounded */
+	FCGX_PutStr(head, n, out);
+	if (!head_only && len > 0)
+		FCGX_PutStr(body, (int)len, out);
+}
+
+void
+response_reset(struct response *r)
+{
+	json_object_put(r->body);
+	json_object_put(r->fields);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,142 @@
+/*
+ * Every route on one screen, and the request pipeline around a handler.
+ * A blocked client gets 429 from every route: the flow handlers check the
+ * block inside the store call they make anyway (no extra round trip); routes
+ * flagged ROUTE_GATE_FIRST are checked before their handler; and an error
+ * answered before any check (a bad body, a missing field) is checked last.
+ */
+#include "phoneauth/router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "phoneauth/flow.h"
+#include "phoneauth/log.h"
+
+enum route_id {
+	R_REGISTER,
+	R_VERIFY_OTP,
+	R_VERIFY_OTP_ALIAS,
+	R_RESEND_OTP,
+	R_SET_PASSWORD,
+	R_USER_INFO,
+	R_LOGIN,
+	R_HEALTH,
+	R__MAX
+};
+
+static const struct route routes[R__MAX] = {
+	[R_REGISTER]         = { "register",     METHOD_POST, flow_register,     ROUTE_READS_BODY },
+	[R_VERIFY_OTP]       = { "verify-otp",   METHOD_POST, flow_verify_otp,   ROUTE_READS_BODY },
+	[R_VERIFY_OTP_ALIAS] = { "verify/otp",   METHOD_POST, flow_verify_otp,   ROUTE_READS_BODY },
+	[R_RESEND_OTP]       = { "resend-otp",   METHOD_POST, flow_resend_otp,   ROUTE_READS_BODY },
+	[R_SET_PASSWORD]     = { "set-password", METHOD_POST, flow_set_password, ROUTE_READS_BODY },
+	[R_USER_INFO]        = { "user-info",    METHOD_POST, flow_user_info,    ROUTE_READS_BODY },
+	[R_LOGIN]            = { "login",        METHOD_POST, flow_login,        ROUTE_READS_BODY },
+	[R_HEALTH]           = { "health",       METHOD_GET,  flow_health,       ROUTE_GATE_FIRST },
+};
+
+_Static_assert(sizeof routes / sizeof routes[0] == R__MAX, "one entry per route");
+
+static const char *
+allow_list(enum method m)
+{
+	return m == METHOD_GET ? "GET, HEAD" : "POST";
+}
+
+const struct route *
+router_match(enum method method, const char *path, enum route_match *match,
+    char *allow, size_t allowlen)
+{
+	bool path_known = false;
+
+	if (allowlen > 0)
+		allow[0] = '\0';
+	for (int i = 0; i < R__MAX; i++) {
+		const struct route *r = &routes[i];
+
+		if (strcmp(r->path, path) != 0)
+			continue;
+		if (r->method == method || (r->method == METHOD_GET && method == METHOD_HEAD)) {
+			*match = ROUTE_FOUND;
+			return r;
+		}
+		if (!path_known && allowlen > 0)
+			snprintf(allow, allowlen, "%s", allow_list(r->method));
+		path_known = true;
+	}
+	*match = path_known ? ROUTE_WRONG_METHOD : ROUTE_NOT_FOUND;
+	return NULL;
+}
+
+/* False (with the answer set) when the body cannot be used. */
+static bool
+body_or_reply(struct ctx *ctx, FCGX_Stream *in)
+{
+	enum lang lang = ctx->req->lang;
+
+	switch (request_read_body(ctx->req, in, ctx->cfg)) {
+	case BODY_OK:
+		return true;
+	case BODY_TOO_LARGE:
+		response_error(ctx->resp, ERR_PAYLOAD_TOO_LARGE, lang);
+		return false;
+	case BODY_UNSUPPORTED_TYPE:
+		response_error(ctx->resp, ERR_UNSUPPORTED_MEDIA_TYPE, lang);
+		return false;
+	case BODY_INVALID_JSON:
+		response_error(ctx->resp, ERR_INVALID_JSON, lang);
+		return false;
+	case BODY_INVALID_FORM_TEXT:
+		response_field_error(ctx->resp, ctx->req->bad_field, MSG_BAD_TEXT, lang);
+		response_validation_failed(ctx->resp, lang);
+		return false;
+	case BODY_READ_ERROR:
+		log_warn("request: the body could not be read");
+		response_error(ctx->resp, ERR_INVALID_JSON, lang);
+		return false;
+	}
+	return false;
+}
+
+/* True if the client is blocked (the 429 is then set). A Redis that cannot
+ * be reached blocks nobody: the handler meets it and answers 503 itself. */
+static bool
+blocked(struct ctx *ctx)
+{
+	struct rs_result res;
+
+	rs_gate(ctx->rs, ctx->req->ip, NULL, false, &res);
+	ctx->gated = res.outcome != RS_UNAVAILABLE;
+	if (res.outcome != RS_BLOCKED)
+		return false;
+	ctx_reply_blocked(ctx, res.retry_ms);
+	return true;
+}
+
+void
+router_dispatch(struct ctx *ctx, FCGX_Stream *in)
+{
+	struct request *req = ctx->req;
+	const struct route *route = NULL;
+	enum route_match match = ROUTE_NOT_FOUND;
+	char allow[32];
+
+	if (req->in_base)
+		route = router_match(req->method, req->path, &match, allow, sizeof allow);
+	if (match == ROUTE_NOT_FOUND) {
+		response_error(ctx->resp, ERR_NOT_FOUND, req->lang);
+	} else if (match == ROUTE_WRONG_METHOD) {
+		response_error(ctx->resp, ERR_METHOD_NOT_ALLOWED, req->lang);
+		response_header(ctx->resp, "Allow", allow);
+	} else if ((route->flags & ROUTE_READS_BODY) && !body_or_reply(ctx, in)) {
+		/* answered */
+	} else if ((route->flags & ROUTE_GATE_FIRST) && blocked(ctx)) {
+		return;
+	} else {
+		route->handler(ctx);
+	}
+	if (ctx->resp->is_error && !ctx->gated && ctx->resp->status != 503 &&
+	    ctx->resp->status != 429)
+		(void)blocked(ctx);
+}
