@@ -1,0 +1,399 @@
+"""Shared helpers of the end-to-end tests (Python standard library only).
+
+The tests talk HTTP to lighttpd in front of the real workers, read codes from
+the Redis outbox as a real sender would, and look into PostgreSQL with psql.
+tests/run.sh starts the stack and passes its coordinates in PA_* variables.
+
+Blocking is on (3 failures per client address or number), so every test
+uses its own phone numbers and its own client address: Linux routes all of
+127.0.0.0/8 to the loopback, and lighttpd sees the address we bind to.
+"""
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import traceback
+import urllib.parse
+
+BASE_URL = os.environ.get("PA_BASE_URL", "http://127.0.0.1:28080/api")
+REDIS_PREFIX = os.environ.get("PA_REDIS_PREFIX", "phoneauth:")
+
+_used_ips = set()
+_used_phones = set()
+
+
+def fresh_ip():
+    """A loopback address no other test of this run uses."""
+    while True:
+        ip = "127.%d.%d.%d" % tuple(random.randint(1, 254) for _ in range(3))
+        if ip not in _used_ips:
+            _used_ips.add(ip)
+            return ip
+
+
+def fresh_phone():
+    """A random Iranian mobile number in its stored form."""
+    while True:
+        phone = "09%d" % random.randint(100000000, 999999999)
+        if phone not in _used_phones:
+            _used_phones.add(phone)
+            return phone
+
+
+# ---- HTTP ----
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+        try:
+            self.json = json.loads(body.decode("utf-8")) if body else None
+        except (ValueError, UnicodeDecodeError):
+            self.json = None
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.body[:300].decode("utf-8", "replace"))
+
+
+class Client:
+    """An HTTP client with its own source address (a fresh one by default)."""
+
+    def __init__(self, ip=None, base_url=None, lang=None):
+        self.ip = ip or fresh_ip()
+        self.base = urllib.parse.urlsplit(base_url or BASE_URL)
+        self.lang = lang
+
+    def request(self, method, route, body=None, headers=None):
+        path = route if route.startswith("/") else self.base.path.rstrip("/") + "/" + route
+        hdrs = {}
+        if self.lang:
+            hdrs["Accept-Language"] = self.lang
+        hdrs.update(headers or {})
+        conn = http.client.HTTPConnection(self.base.hostname, self.base.port, timeout=30,
+                                          source_address=(self.ip, 0))
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+            return Response(r.status, r.getheaders(), r.read())
+        finally:
+            conn.close()
+
+    def post(self, route, json_body=None, form=None, raw=None, headers=None):
+        hdrs = dict(headers or {})
+        if json_body is not None:
+            raw = json.dumps(json_body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif form is not None:
+            raw = urllib.parse.urlencode(form).encode()
+            hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return self.request("POST", route, raw, hdrs)
+
+    def get(self, route, headers=None):
+        return self.request("GET", route, None, headers)
+
+
+# ---- Redis (RESP2 over a socket) ----
+
+class Redis:
+    def __init__(self):
+        self.sock = socket.create_connection(
+            (os.environ.get("PA_REDIS_HOST", "127.0.0.1"), int(os.environ.get("PA_REDIS_PORT", "26379"))),
+            timeout=10)
+        self.buf = b""
+        password = os.environ.get("PA_REDIS_PASSWORD")
+        if password:
+            self.command("AUTH", password)
+
+    def close(self):
+        self.sock.close()
+
+    def command(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+        return self._reply()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self.buf) < n + 2:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def _reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError("redis: " + rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exact(n)
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise RuntimeError("redis: bad reply %r" % line)
+
+
+def redis_command(*args):
+    r = Redis()
+    try:
+        return r.command(*args)
+    finally:
+        r.close()
+
+
+def outbox_entries(phone):
+    """Outbox entries for `phone`, newest first, as dicts of str."""
+    entries = redis_command("XREVRANGE", REDIS_PREFIX + "sms", "+", "-", "COUNT", "5000") or []
+    found = []
+    for _id, fields in entries:
+        d = {fields[i].decode(): fields[i + 1].decode() for i in range(0, len(fields), 2)}
+        d["id"] = _id.decode()
+        if d.get("phone") == phone:
+            found.append(d)
+    return found
+
+
+def latest_code(phone, purpose=None):
+    for e in outbox_entries(phone):
+        if purpose is None or e.get("purpose") == purpose:
+            return e["code"]
+    raise AssertionError("no code in the outbox for %s" % phone)
+
+
+# ---- PostgreSQL ----
+
+def psql(sql, **params):
+    """Rows of `sql` as lists of str; params are bound as psql variables (:'name')."""
+    cmd = ["psql", os.environ["PA_PG_URL"], "-XAtq", "-v", "ON_ERROR_STOP=1", "-F", "\x1f"]
+    for k, v in params.items():
+        cmd += ["-v", "%s=%s" % (k, v)]
+    out = subprocess.run(cmd, input=sql, capture_output=True, text=True, check=True).stdout
+    return [line.split("\x1f") for line in out.splitlines() if line != ""]
+
+
+def user_row(phone):
+    rows = psql("SELECT id, password, is_verified, is_active, first_name, last_name, coalesce(email, '')"
+                " FROM users WHERE mobile_number = :'phone'", phone=phone)
+    if not rows:
+        return None
+    r = rows[0]
+    return {"id": int(r[0]), "password": r[1], "is_verified": r[2] == "t", "is_active": r[3] == "t",
+            "first_name": r[4], "last_name": r[5], "email": r[6]}
+
+
+# ---- configuration and tokens ----
+
+def config():
+    conf = {}
+    with open(os.environ["PA_CONF"]) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                conf[k.strip()] = v.strip()
+    for k, v in os.environ.items():
+        if k.startswith("PHONEAUTH_") and k != "PHONEAUTH_CONFIG":
+            conf[k[len("PHONEAUTH_"):].lower()] = v
+    return conf
+
+
+def jwt_key():
+    with open(config()["jwt_secret_file"], "rb") as f:
+        return f.read().rstrip(b"\r\n")
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def jwt_decode(token, key=None):
+    """(header, claims) of an HS256 token whose signature checks out."""
+    head, body, sig = token.split(".")
+    expected = hmac.new(key or jwt_key(), (head + "." + body).encode(), hashlib.sha256).digest()
+    if not hmac.compare_digest(expected, b64url_decode(sig)):
+        raise AssertionError("bad token signature")
+    return json.loads(b64url_decode(head)), json.loads(b64url_decode(body))
+
+
+# ---- the flow ----
+
+def check(cond, msg="check failed"):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def expect(r, status, error=None):
+    """Asserts the status (and error code) of a response; returns its JSON."""
+    if r.status != status or (error is not None and (r.json or {}).get("error") != error):
+        raise AssertionError("expected %s %s, got %r" % (status, error or "", r))
+    return r.json
+
+
+def register(c, phone):
+    return expect(c.post("register", {"mobile_number": phone}), 200)
+
+
+def verified_session(c, phone):
+    """A session that has proved `phone` and waits for set_password."""
+    sid = register(c, phone)["session_id"]
+    expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(phone)}), 200)
+    return sid
+
+
+def signup(c, phone, password="correct horse battery", first="Sara", last="Ahmadi", email=None):
+    """The whole happy path; returns the tokens object."""
+    sid = verified_session(c, phone)
+    expect(c.post("set-password", {"session_id": sid, "password": password}), 200)
+    body = {"session_id": sid, "first_name": first, "last_name": last}
+    if email:
+        body["email"] = email
+    return expect(c.post("user-info", body), 201)["tokens"]
+
+
+def django_hash(password, iterations, salt="abcdefghijklmnopqrstuv"):
+    """What Django's PBKDF2PasswordHasher stores."""
+    dk = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)
+    return "pbkdf2_sha256$%d$%s$%s" % (iterations, salt, base64.b64encode(dk).decode())
+
+
+# ---- stores and extra pools ----
+
+def stack(cmd):
+    env = dict(os.environ, STATE_DIR=os.environ["PA_STATE_DIR"])
+    subprocess.run([os.environ["PA_STACK"], cmd], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def wait_for(pred, timeout=10.0, step=0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+class Pool:
+    """An extra worker pool and lighttpd with other settings, sharing the
+    stack's Redis and PostgreSQL:  with Pool({"PHONEAUTH_OTP_TTL": "2"}) as url."""
+
+    def __init__(self, env, name, workers=1):
+        self.env = env
+        self.dir = os.path.join(os.environ["PA_STATE_DIR"], "pools", name)
+        self.workers = workers
+        self.procs = []
+
+    def __enter__(self):
+        repo = os.environ["PA_REPO"]
+        for sub in ("run", "log", "www"):
+            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        sock = os.path.join(self.dir, "run", "phoneauth.sock")
+        if os.path.exists(sock):
+            os.unlink(sock)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        with open(os.path.join(repo, "lighttpd.conf")) as f:
+            lines = f.read().splitlines()
+        conf = []
+        for line in lines:
+            if line.startswith("var.phoneauth_state ="):
+                line = 'var.phoneauth_state = "%s"' % self.dir
+            elif line.startswith("server.port ="):
+                line = "server.port = %d" % self.port
+            conf.append(line)
+        lconf = os.path.join(self.dir, "lighttpd.conf")
+        with open(lconf, "w") as f:
+            f.write("\n".join(conf) + "\n")
+        log = open(os.path.join(self.dir, "log", "phoneauth.log"), "ab")
+        env = dict(os.environ, **self.env)
+        self.procs.append(subprocess.Popen(
+            ["spawn-fcgi", "-n", "-s", sock, "-M", "0600", "--", "/usr/bin/multiwatch",
+             "-f", str(self.workers), "-s", "TERM", "--", os.environ["PA_APP_BIN"],
+             "-c", os.environ["PA_CONF"]],
+            env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL))
+        wait_for(lambda: os.path.exists(sock), 10)
+        self.procs.append(subprocess.Popen(["lighttpd", "-D", "-f", lconf], cwd=repo,
+                                           stdin=subprocess.DEVNULL))
+        self.url = "http://127.0.0.1:%d/api" % self.port
+        ok = wait_for(lambda: self._answers(), 10)
+        if not ok:
+            self.__exit__(None, None, None)
+            raise RuntimeError("extra pool %s did not come up" % self.dir)
+        return self.url
+
+    def _answers(self):
+        try:
+            Client(ip="127.0.0.1", base_url=self.url).get("health")
+            return True
+        except OSError:
+            return False
+
+    def __exit__(self, *exc):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        self.procs = []
+        return False
+
+
+# ---- the runner ----
+
+_tests = []
+
+
+def test(fn):
+    _tests.append(fn)
+    return fn
+
+
+def run():
+    failed = 0
+    for fn in _tests:
+        try:
+            fn()
+            print("PASS %s" % fn.__name__, flush=True)
+        except Exception as e:  # one test's crash is that test's failure
+            failed += 1
+            frames = traceback.extract_tb(e.__traceback__)
+            mine = [f for f in frames if f.filename == fn.__code__.co_filename] or frames
+            print("FAIL %s: %s (%s:%d): %s" % (fn.__name__, type(e).__name__,
+                                               os.path.basename(mine[-1].filename), mine[-1].lineno,
+                                               str(e)[:500]), flush=True)
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,183 @@
+"""The registration and login flow, end to end through lighttpd."""
+
+import re
+import time
+
+from pa import (Client, check, expect, fresh_phone, latest_code, outbox_entries, psql, register,
+                run, signup, test, user_row, verified_session)
+
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def check_tokens(body):
+    t = body["tokens"]
+    check(set(t) == {"access_token", "refresh_token", "token_type", "expires_in"}, t)
+    check(t["token_type"] == "Bearer" and t["expires_in"] == 300, t)
+    check(t["access_token"].count(".") == 2 and t["refresh_token"].count(".") == 2, t)
+    check(isinstance(body.get("message"), str) and body["message"], body)
+
+
+@test
+def new_number_walks_register_verify_set_password_user_info_to_tokens():
+    c, phone = Client(), fresh_phone()
+    r = register(c, phone)
+    check(r["next_step"] == "otp" and UUID4.match(r["session_id"]) and r["message"], r)
+    sid = r["session_id"]
+    r = expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(phone)}), 200)
+    check(r == {"session_id": sid, "next_step": "set_password", "message": r["message"]}, r)
+    r = expect(c.post("set-password", {"session_id": sid, "password": "correct horse battery"}), 200)
+    check(r["session_id"] == sid and r["next_step"] == "user_info", r)
+    r = expect(c.post("user-info", {"session_id": sid, "first_name": "Sara", "last_name": "Ahmadi",
+                                    "email": phone + "@example.com"}), 201)
+    check_tokens(r)
+    u = user_row(phone)
+    check(u["is_verified"] and u["is_active"] and u["first_name"] == "Sara"
+          and u["email"] == phone + "@example.com", u)
+
+
+@test
+def user_info_ends_the_session():
+    c, phone = Client(), fresh_phone()
+    sid = verified_session(c, phone)
+    expect(c.post("set-password", {"session_id": sid, "password": "correct horse battery"}), 200)
+    expect(c.post("user-info", {"session_id": sid, "first_name": "A", "last_name": "B"}), 201)
+    expect(c.post("user-info", {"session_id": sid, "first_name": "A", "last_name": "B"}), 400,
+           "session_invalid")
+
+
+@test
+def existing_account_registers_to_password_step_and_logs_in_with_session():
+    c, phone = Client(), fresh_phone()
+    signup(c, phone)
+    before = len(outbox_entries(phone))
+    r = register(c, phone)
+    check(r["next_step"] == "password", r)
+    check(len(outbox_entries(phone)) == before, "a code was sent to an account with a password")
+    r = expect(c.post("login", {"session_id": r["session_id"], "password": "correct horse battery"}), 200)
+    check_tokens(r)
+
+
+@test
+def login_by_number_gives_tokens_and_records_last_login():
+    c, phone = Client(), fresh_phone()
+    signup(c, phone)
+    psql("UPDATE users SET last_login = NULL WHERE mobile_number = :'p'", p=phone)
+    check_tokens(expect(c.post("login", {"mobile_number": phone, "password": "correct horse battery"}), 200))
+    # recorded just after the answer
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        if psql("SELECT last_login IS NOT NULL FROM users WHERE mobile_number = :'p'", p=phone)[0][0] == "t":
+            return
+        time.sleep(0.1)
+    raise AssertionError("last_login was not recorded")
+
+
+@test
+def login_before_profile_is_complete_asks_for_user_info():
+    c, phone = Client(), fresh_phone()
+    sid = verified_session(c, phone)
+    expect(c.post("set-password", {"session_id": sid, "password": "correct horse battery"}), 200)
+    # the user walks away before user-info, then logs in by number
+    r = expect(c.post("login", {"mobile_number": phone, "password": "correct horse battery"}), 200)
+    check(r["next_step"] == "user_info" and UUID4.match(r["session_id"]) and "tokens" not in r, r)
+    check_tokens(expect(c.post("user-info", {"session_id": r["session_id"], "first_name": "Ali",
+                                             "last_name": "Karimi"}), 201))
+    # and through register + session login too
+    phone2 = fresh_phone()
+    sid = verified_session(c, phone2)
+    expect(c.post("set-password", {"session_id": sid, "password": "correct horse battery"}), 200)
+    r = register(c, phone2)
+    check(r["next_step"] == "password", r)
+    r = expect(c.post("login", {"session_id": r["session_id"], "password": "correct horse battery"}), 200)
+    check(r["next_step"] == "user_info" and "tokens" not in r, r)
+    expect(c.post("user-info", {"session_id": r["session_id"], "first_name": "Ali", "last_name": "K"}), 201)
+
+
+@test
+def verify_otp_alias_and_trailing_slash_are_the_same_routes():
+    c, phone = Client(), fresh_phone()
+    sid = register(c, phone)["session_id"]
+    r = expect(c.post("verify/otp/", {"session_id": sid, "code": latest_code(phone)}), 200)
+    check(r["next_step"] == "set_password", r)
+    expect(c.post("set-password/", {"session_id": sid, "password": "correct horse battery"}), 200)
+    expect(c.get("health/"), 200)
+
+
+@test
+def resend_otp_sends_a_new_code_and_voids_the_old_one():
+    c, phone = Client(), fresh_phone()
+    sid = register(c, phone)["session_id"]
+    old = latest_code(phone)
+    time.sleep(2.2)  # otp_cooldown of the test stack
+    r = expect(c.post("resend-otp", {"session_id": sid}), 200)
+    check(r["session_id"] == sid and r["next_step"] == "otp", r)
+    entries = outbox_entries(phone)
+    check(len(entries) == 2, entries)
+    new = entries[0]["code"]
+    if new != old:  # one chance in a million that they are equal
+        expect(c.post("verify-otp", {"session_id": sid, "code": old}), 400, "otp_invalid")
+    expect(c.post("verify-otp", {"session_id": sid, "code": new}), 200)
+
+
+@test
+def resend_inside_cooldown_is_rate_limited_and_sends_nothing():
+    c, phone = Client(), fresh_phone()
+    sid = register(c, phone)["session_id"]
+    r = c.post("resend-otp", {"session_id": sid})
+    body = expect(r, 429, "otp_rate_limited")
+    check(isinstance(body["retry_after"], int) and 1 <= body["retry_after"] <= 2, body)
+    check(r.header("Retry-After") == str(body["retry_after"]), r.headers)
+    check(len(outbox_entries(phone)) == 1, "a code was sent inside the cooldown")
+
+
+@test
+def register_twice_inside_cooldown_is_rate_limited():
+    c, phone = Client(), fresh_phone()
+    register(c, phone)
+    expect(c.post("register", {"mobile_number": phone}), 429, "otp_rate_limited")
+    check(len(outbox_entries(phone)) == 1, "a second code was sent")
+
+
+@test
+def verified_number_without_password_goes_through_otp_again():
+    c, phone = Client(), fresh_phone()
+    verified_session(c, phone)  # proved the phone, never set a password
+    time.sleep(2.2)
+    r = register(c, phone)
+    check(r["next_step"] == "otp", r)
+    check(outbox_entries(phone)[0]["purpose"] == "login", outbox_entries(phone)[0])
+    expect(c.post("set-password", {"session_id": r["session_id"], "password": "correct horse battery"}),
+           409, "wrong_step")
+
+
+@test
+def outbox_entry_has_phone_code_purpose_created_at_language():
+    c, phone = Client(lang="fa"), fresh_phone()
+    t0 = int(time.time())
+    register(c, phone)
+    e = outbox_entries(phone)[0]
+    check(e["phone"] == phone and re.fullmatch(r"[0-9]{6}", e["code"]), e)
+    check(e["purpose"] == "register" and e["language"] == "fa", e)
+    check(abs(int(e["created_at"]) - t0) <= 5, e)
+
+
+@test
+def one_user_row_per_number_however_often_it_registers():
+    c, phone = Client(), fresh_phone()
+    register(c, phone)
+    time.sleep(2.2)
+    register(c, phone)
+    check(psql("SELECT count(*) FROM users WHERE mobile_number = :'p'", p=phone) == [["1"]],
+          "duplicate users")
+    u = user_row(phone)
+    check(not u["is_verified"] and not u["is_active"] and u["password"] == "", u)
+
+
+@test
+def health_reports_both_stores():
+    r = expect(Client().get("health"), 200)
+    check(r == {"status": "ok", "redis": "ok", "postgres": "ok"}, r)
+
+
+if __name__ == "__main__":
+    run()
