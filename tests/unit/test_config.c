@@ -1,0 +1,228 @@
+/* config.c: defaults, file, environment, and the one-line refusals. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "phoneauth/config.h"
+
+static char dir[] = "/tmp/phoneauth-test-config-XXXXXX";
+static char secret_path[128], short_secret_path[128], conf_path[128];
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Loads `body` (plus the secret line unless it has its own jwt lines). */
+static bool
+load(struct config *cfg, const char *body, char *err, size_t errlen)
+{
+	char text[4096];
+
+	snprintf(text, sizeof text, "%s%s%s\n", strstr(body, "jwt_") ? "" : "jwt_secret_file = ",
+	    strstr(body, "jwt_") ? "" : secret_path, "");
+	strncat(text, body, sizeof text - strlen(text) - 1);
+	write_file(conf_path, text);
+	return config_load(cfg, conf_path, err, errlen);
+}
+
+static void
+defaults_are_the_contracts(void)
+{
+	struct config cfg;
+	char err[512];
+
+	CHECK(load(&cfg, "", err, sizeof err), "%s", err);
+	CHECK_STR(cfg.base_path, "/api");
+	CHECK_STR(cfg.redis_url, "redis://127.0.0.1:6379/0");
+	CHECK_STR(cfg.redis_prefix, "phoneauth:");
+	CHECK_STR(cfg.postgres_url, "postgresql:///phoneauth");
+	CHECK_INT(cfg.jwt_alg, TOKEN_HS256);
+	CHECK_INT(cfg.access_ttl, 300);
+	CHECK_INT(cfg.refresh_ttl, 86400);
+	CHECK_INT(cfg.session_ttl, 120);
+	CHECK_INT(cfg.otp_ttl, 120);
+	CHECK_INT(cfg.otp_cooldown, 120);
+	CHECK_INT(cfg.otp_max_tries, 3);
+	CHECK_INT(cfg.otp_max_per_hour, 5);
+	CHECK_INT(cfg.otp_max_per_ip_hour, 10);
+	CHECK_INT(cfg.max_failed_attempts, 3);
+	CHECK_INT(cfg.block_window, 3600);
+	CHECK_INT(cfg.block_duration, 3600);
+	CHECK_INT(cfg.phone_format, PHONE_FORMAT_IR);
+	CHECK_INT(cfg.language, LANG_EN);
+	CHECK_INT(cfg.max_body_bytes, 16384);
+	CHECK_INT(cfg.pbkdf2_iterations, 600000);
+	CHECK_INT(cfg.sms_driver, SMS_DRIVER_LOG);
+	CHECK_INT(cfg.sms_timeout, 10);
+	CHECK_INT(cfg.sms_max_attempts, 5);
+	CHECK_INT(cfg.sms_claim_idle, 30);
+	CHECK_INT(cfg.max_requests, 0);
+	CHECK(cfg.jwt_issuer == NULL && cfg.trusted_proxies == NULL && cfg.nproxies == 0, "unset keys");
+	CHECK_STR(cfg.redis.host, "127.0.0.1");
+	CHECK_INT(cfg.redis.port, 6379);
+	config_free(&cfg);
+}
+
+static void
+file_values_comments_and_hashes(void)
+{
+	struct config cfg;
+	char err[512];
+
+	CHECK(load(&cfg, "# a comment\n\n  otp_ttl = 300   # trailing comment\n"
+	    "redis_url = redis://:pa#ss@10.0.0.5:6380/2\nlanguage=fa\nbase_path = /auth/\n"
+	    "trusted_proxies = 10.0.0.0/8, ::1\n", err, sizeof err), "%s", err);
+	CHECK_INT(cfg.otp_ttl, 300);
+	CHECK_STR(cfg.redis.password, "pa#ss");
+	CHECK_STR(cfg.redis.host, "10.0.0.5");
+	CHECK_INT(cfg.redis.port, 6380);
+	CHECK_INT(cfg.redis.db, 2);
+	CHECK_INT(cfg.language, LANG_FA);
+	CHECK_STR(cfg.base_path, "/auth");
+	CHECK_INT(cfg.nproxies, 2);
+	config_free(&cfg);
+}
+
+static void
+bad_files_are_refused_naming_the_key(void)
+{
+	static const struct { int line; const char *body, *says; } cases[] = {
+		{ __LINE__, "otp_tll = 5\n", "otp_tll: unknown configuration key" },
+		{ __LINE__, "otp_ttl = 5\notp_ttl = 6\n", "otp_ttl: given twice" },
+		{ __LINE__, "otp_ttl = five\n", "otp_ttl" },
+		{ __LINE__, "otp_ttl = 0\n", "otp_ttl" },
+		{ __LINE__, "otp_ttl = -3\n", "otp_ttl" },
+		{ __LINE__, "otp_ttl = 12abc\n", "otp_ttl" },
+		{ __LINE__, "jwt_alg = HS512\n", "jwt_alg" },
+		{ __LINE__, "phone_format = us\n", "phone_format" },
+		{ __LINE__, "language = de\n", "language" },
+		{ __LINE__, "sms_driver = twilio\n", "sms_driver" },
+		{ __LINE__, "password_hasher = argon2\n", "password_hasher" },
+		{ __LINE__, "sms_driver = command\n", "sms_command" },
+		{ __LINE__, "no equals sign\n", ":2: expected" },
+		{ __LINE__, "redis_url = http://x\n", "redis_url" },
+		{ __LINE__, "redis_url = redis://h:99999/0\n", "redis_url" },
+		{ __LINE__, "redis_url = unix:relative\n", "redis_url" },
+		{ __LINE__, "trusted_proxies = 10.0.0.0/8, nonsense\n", "trusted_proxies" },
+		{ __LINE__, "base_path = api\n", "base_path" },
+		{ __LINE__, "max_body_bytes = 1\n", "max_body_bytes" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config cfg;
+		char err[512] = "";
+		bool ok = load(&cfg, cases[i].body, err, sizeof err);
+
+		CHECK_AT(cases[i].line, !ok && strstr(err, cases[i].says) != NULL, "ok=%d err=\"%s\"", ok, err);
+		CHECK_AT(cases[i].line, strchr(err, '\n') == NULL, "more than one line: %s", err);
+		config_free(&cfg);
+	}
+}
+
+static void
+secrets_are_checked(void)
+{
+	struct config cfg;
+	char err[512], body[256];
+
+	CHECK(!load(&cfg, "jwt_alg = HS256\n", err, sizeof err) && strstr(err, "jwt_secret_file"), "%s", err);
+	config_free(&cfg);
+	snprintf(body, sizeof body, "jwt_secret_file = %s\n", short_secret_path);
+	CHECK(!load(&cfg, body, err, sizeof err) && strstr(err, "at least 32"), "%s", err);
+	config_free(&cfg);
+	CHECK(!load(&cfg, "jwt_secret_file = /nonexistent/secret\n", err, sizeof err) &&
+	    strstr(err, "jwt_secret_file"), "%s", err);
+	config_free(&cfg);
+	CHECK(!load(&cfg, "jwt_alg = RS256\n", err, sizeof err) && strstr(err, "jwt_private_key_file"),
+	    "%s", err);
+	config_free(&cfg);
+	/* the secret file ends in a newline, which is not part of the key */
+	CHECK(load(&cfg, "", err, sizeof err), "%s", err);
+	CHECK_INT(cfg.jwt_key_len, 40);
+	CHECK(cfg.jwt_key_len == 40 && memcmp(cfg.jwt_key, "0123456789012345678901234567890123456789", 40) == 0,
+	    "key bytes");
+	config_free(&cfg);
+}
+
+static void
+environment_overrides_the_file(void)
+{
+	struct config cfg;
+	char err[512];
+
+	setenv("PHONEAUTH_OTP_TTL", "45", 1);
+	setenv("PHONEAUTH_LANGUAGE", "fa", 1);
+	CHECK(load(&cfg, "otp_ttl = 300\n", err, sizeof err), "%s", err);
+	CHECK_INT(cfg.otp_ttl, 45);
+	CHECK_INT(cfg.language, LANG_FA);
+	config_free(&cfg);
+	setenv("PHONEAUTH_OTP_TTL", "0", 1);
+	CHECK(!load(&cfg, "", err, sizeof err) && strstr(err, "PHONEAUTH_OTP_TTL"), "%s", err);
+	config_free(&cfg);
+	unsetenv("PHONEAUTH_OTP_TTL");
+	unsetenv("PHONEAUTH_LANGUAGE");
+	setenv("PHONEAUTH_OTP_TILL", "5", 1);
+	CHECK(!load(&cfg, "", err, sizeof err) && strstr(err, "PHONEAUTH_OTP_TILL"), "%s", err);
+	config_free(&cfg);
+	unsetenv("PHONEAUTH_OTP_TILL");
+	setenv("PHONEAUTH_CONFIG", "/elsewhere", 1);
+	CHECK(load(&cfg, "", err, sizeof err), "PHONEAUTH_CONFIG is not a key: %s", err);
+	config_free(&cfg);
+	unsetenv("PHONEAUTH_CONFIG");
+}
+
+static void
+redis_urls(void)
+{
+	static const struct { int line; const char *url, *host, *path, *user, *pass; int port, db; } cases[] = {
+		{ __LINE__, "redis://127.0.0.1", "127.0.0.1", NULL, NULL, NULL, 6379, 0 },
+		{ __LINE__, "redis://:pw@h:6380/2", "h", NULL, NULL, "pw", 6380, 2 },
+		{ __LINE__, "redis://app:pw@h/0", "h", NULL, "app", "pw", 6379, 0 },
+		{ __LINE__, "unix:/run/redis.sock?db=3", NULL, "/run/redis.sock", NULL, NULL, 6379, 3 },
+		{ __LINE__, "unix:/run/redis.sock", NULL, "/run/redis.sock", NULL, NULL, 6379, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config cfg;
+		char err[512], body[256];
+
+		snprintf(body, sizeof body, "redis_url = %s\n", cases[i].url);
+		CHECK_AT(cases[i].line, load(&cfg, body, err, sizeof err), "%s", err);
+#define SAME(a, b) ((a) == NULL ? (b) == NULL : (b) != NULL && strcmp((a), (b)) == 0)
+		CHECK_AT(cases[i].line, SAME(cases[i].host, cfg.redis.host) &&
+		    SAME(cases[i].path, cfg.redis.socket_path) && SAME(cases[i].user, cfg.redis.user) &&
+		    SAME(cases[i].pass, cfg.redis.password) && cases[i].port == cfg.redis.port &&
+		    cases[i].db == cfg.redis.db, "%s", cases[i].url);
+		config_free(&cfg);
+	}
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(secret_path, sizeof secret_path, "%s/secret", dir);
+	snprintf(short_secret_path, sizeof short_secret_path, "%s/short", dir);
+	snprintf(conf_path, sizeof conf_path, "%s/phoneauth.conf", dir);
+	write_file(secret_path, "0123456789012345678901234567890123456789\n");
+	write_file(short_secret_path, "too short\n");
+	RUN(defaults_are_the_contracts);
+	RUN(file_values_comments_and_hashes);
+	RUN(bad_files_are_refused_naming_the_key);
+	RUN(secrets_are_checked);
+	RUN(environment_overrides_the_file);
+	RUN(redis_urls);
+	unlink(secret_path);
+	unlink(short_secret_path);
+	unlink(conf_path);
+	rmdir(dir);
+	HARNESS_EXIT();
+}

@@ -1,0 +1,72 @@
+/* router.c: every route of the contract, methods, Allow. */
+#include <string.h>
+
+#include "harness.h"
+#include "phoneauth/router.h"
+
+static void
+every_route_is_found(void)
+{
+	static const struct { int line; enum method m; const char *path; } found[] = {
+		{ __LINE__, METHOD_POST, "register" },
+		{ __LINE__, METHOD_POST, "verify-otp" },
+		{ __LINE__, METHOD_POST, "verify/otp" },
+		{ __LINE__, METHOD_POST, "resend-otp" },
+		{ __LINE__, METHOD_POST, "set-password" },
+		{ __LINE__, METHOD_POST, "user-info" },
+		{ __LINE__, METHOD_POST, "login" },
+		{ __LINE__, METHOD_GET, "health" },
+		{ __LINE__, METHOD_HEAD, "health" },
+	};
+	enum route_match m;
+	char allow[32];
+
+	for (size_t i = 0; i < sizeof found / sizeof found[0]; i++) {
+		const struct route *r = router_match(found[i].m, found[i].path, &m, allow, sizeof allow);
+
+		CHECK_AT(found[i].line, r != NULL && m == ROUTE_FOUND && r->handler != NULL, "%s",
+		    found[i].path);
+	}
+	CHECK(router_match(METHOD_POST, "verify-otp", &m, allow, sizeof allow)->handler ==
+	    router_match(METHOD_POST, "verify/otp", &m, allow, sizeof allow)->handler,
+	    "the alias has another handler");
+}
+
+static void
+wrong_method_names_the_allowed_ones(void)
+{
+	enum route_match m;
+	char allow[32];
+
+	CHECK(router_match(METHOD_GET, "register", &m, allow, sizeof allow) == NULL, "found");
+	CHECK_INT(m, ROUTE_WRONG_METHOD);
+	CHECK_STR(allow, "POST");
+	CHECK(router_match(METHOD_POST, "health", &m, allow, sizeof allow) == NULL, "found");
+	CHECK_INT(m, ROUTE_WRONG_METHOD);
+	CHECK_STR(allow, "GET, HEAD");
+	CHECK(router_match(METHOD_OTHER, "login", &m, allow, sizeof allow) == NULL, "found");
+	CHECK_INT(m, ROUTE_WRONG_METHOD);
+}
+
+static void
+unknown_paths_are_not_found(void)
+{
+	static const char *const paths[] = { "", "nope", "Register", "register/", "verify", "otp",
+		"health/x", "../register" };
+	enum route_match m;
+	char allow[32];
+
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		CHECK(router_match(METHOD_POST, paths[i], &m, allow, sizeof allow) == NULL, "%s", paths[i]);
+		CHECK(m == ROUTE_NOT_FOUND, "\"%s\": %d", paths[i], m);
+	}
+}
+
+int
+main(void)
+{
+	RUN(every_route_is_found);
+	RUN(wrong_method_names_the_allowed_ones);
+	RUN(unknown_paths_are_not_found);
+	HARNESS_EXIT();
+}
