@@ -16,11 +16,6 @@ export WORKERS=2
 export APP_BIN=$repo/build/asan/phoneauth
 export QUIET=1
 
-# The test configuration: the contract's defaults except where waiting would
-# make the suite slow. Environment variables override the generated file.
-export PHONEAUTH_OTP_COOLDOWN=2
-export PHONEAUTH_PBKDF2_ITERATIONS=100000
-
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
@@ -46,6 +41,11 @@ for t in build/asan/tests/unit/test_*; do
 done
 
 # ---- the stack ----
+# The test configuration: the contract's defaults except where waiting would
+# make the suite slow. Environment variables override the generated file.
+export PHONEAUTH_OTP_COOLDOWN=2
+export PHONEAUTH_PBKDF2_ITERATIONS=100000
+
 # A previous run that was cut short may have left its stack running.
 scripts/stack.sh stop >/dev/null 2>&1 || true
 rm -rf "$STATE_DIR"

@@ -204,9 +204,22 @@ redis_urls(void)
 	}
 }
 
+extern char **environ;
+
 int
 main(void)
 {
+	/* Hermetic: whatever PHONEAUTH_* the caller exported is not ours. */
+	for (char **e = environ; *e != NULL; ) {
+		if (strncmp(*e, "PHONEAUTH_", 10) == 0) {
+			char name[128];
+
+			snprintf(name, sizeof name, "%.*s", (int)strcspn(*e, "="), *e);
+			unsetenv(name);
+		} else {
+			e++;
+		}
+	}
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	snprintf(secret_path, sizeof secret_path, "%s/secret", dir);
