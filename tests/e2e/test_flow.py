@@ -174,6 +174,21 @@ def one_user_row_per_number_however_often_it_registers():
 
 
 @test
+def banned_account_gets_user_banned_from_register_and_login():
+    c, phone = Client(), fresh_phone()
+    signup(c, phone)
+    r = register(Client(), phone)  # a session opened before the ban
+    psql("UPDATE users SET is_banned = true WHERE mobile_number = :'p'", p=phone)
+    expect(Client().post("register", {"mobile_number": phone}), 403, "user_banned")
+    expect(Client().post("login", {"mobile_number": phone, "password": "correct horse battery"}),
+           403, "user_banned")
+    expect(Client().post("login", {"session_id": r["session_id"], "password": "correct horse battery"}),
+           403, "user_banned")
+    # a banned number never gets a code
+    check(len(outbox_entries(phone)) == 1, outbox_entries(phone))
+
+
+@test
 def health_reports_both_stores():
     r = expect(Client().get("health"), 200)
     check(r == {"status": "ok", "redis": "ok", "postgres": "ok"}, r)
