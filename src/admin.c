@@ -9,7 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "phoneauth/keys.h"
 #include "phoneauth/net.h"
+#include "phoneauth/pg_store.h"
 #include "phoneauth/phone.h"
 #include "phoneauth/redis_store.h"
 
@@ -91,5 +93,61 @@ admin_blocks(const struct config *cfg, int argc, char **argv)
 	}
 	if (count == 0)
 		printf("nothing is blocked\n");
+	return 0;
+}
+
+static int
+set_banned(const struct config *cfg, int argc, char **argv, bool banned)
+{
+	char phone[PHONE_MAX];
+	struct pg_store *pg;
+	enum pg_status st;
+
+	if (argc != 1)
+		return usage_error(banned ? "usage: phoneauth ban NUMBER" : "usage: phoneauth unban NUMBER");
+	if (!phone_normalize(argv[0], (enum phone_format)cfg->phone_format, phone))
+		return usage_error("not a valid phone number");
+	if ((pg = pg_new(cfg)) == NULL)
+		return 1;
+	st = pg_user_set_banned(pg, phone, banned);
+	pg_free(pg);
+	if (st == PG_NOT_FOUND) {
+		fprintf(stderr, "phoneauth: %s has no account\n", phone);
+		return 1;
+	}
+	if (st != PG_OK) {
+		fprintf(stderr, "phoneauth: PostgreSQL cannot be reached\n");
+		return 1;
+	}
+	printf("%s: %s\n", phone, banned ? "banned; its refresh tokens are revoked" : "unbanned");
+	return 0;
+}
+
+int
+admin_ban(const struct config *cfg, int argc, char **argv)
+{
+	return set_banned(cfg, argc, argv, true);
+}
+
+int
+admin_unban(const struct config *cfg, int argc, char **argv)
+{
+	return set_banned(cfg, argc, argv, false);
+}
+
+int
+admin_keygen(const struct config *cfg, int argc, char **argv)
+{
+	char err[256];
+
+	(void)cfg;
+	if (argc < 1 || argc > 2)
+		return usage_error("usage: phoneauth keygen rs256|es256 [FILE]");
+	if (!keys_generate(argv[0], argc == 2 ? argv[1] : NULL, err, sizeof err)) {
+		fprintf(stderr, "phoneauth: %s\n", err);
+		return 1;
+	}
+	if (argc == 2)
+		fprintf(stderr, "phoneauth: wrote a new %s key to %s\n", argv[0], argv[1]);
 	return 0;
 }

@@ -1,9 +1,9 @@
 /*
  * The per-request context, and the work done after the answer: audit rows
- * and last_login updates go to PostgreSQL only once the client has its
- * answer, so a slow or absent database never delays or fails a request for
- * them. A re-hash (upgrading an old iteration count) runs here for the same
- * reason: it costs a whole PBKDF2.
+ * go to PostgreSQL only once the client has its answer, so a slow or absent
+ * database never delays or fails a request for them. A re-hash (upgrading an
+ * old iteration count) runs here for the same reason: it costs a whole
+ * PBKDF2. So does the occasional sweep of long-expired refresh tokens.
  */
 #include "phoneauth/ctx.h"
 
@@ -46,6 +46,18 @@ ctx_reply_blocked(struct ctx *ctx, long retry_ms)
 	response_retry(ctx->resp, ERR_TOO_MANY_ATTEMPTS, ctx->req->lang, (retry_ms + 999) / 1000);
 }
 
+bool
+ctx_reply_pg_failure(struct ctx *ctx, enum pg_status st)
+{
+	if (st == PG_OK)
+		return false;
+	if (st == PG_UNAVAILABLE)
+		ctx_reply_unavailable(ctx);
+	else
+		ctx_reply_internal(ctx);
+	return true;
+}
+
 void
 ctx_run_after(struct ctx *ctx)
 {
@@ -60,19 +72,19 @@ ctx_run_after(struct ctx *ctx)
 	}
 	if (a->verified_user != 0 && pg_user_verified(ctx->pg, a->verified_user) != PG_OK)
 		log_warn("verification of user %lld not recorded", a->verified_user);
-	if (a->login_user != 0) {
+	if (a->rehash_user != 0) {
 		char encoded[PASSWORD_ENCODED_MAX];
-		const char *upgrade = NULL;
 
-		if (a->upgrade_hash && password_hash(a->password, ctx->cfg->pbkdf2_iterations, encoded))
-			upgrade = encoded;
-		if (pg_user_logged_in(ctx->pg, a->login_user, upgrade) != PG_OK)
-			log_warn("login of user %lld not recorded", a->login_user);
-		else if (upgrade != NULL)
+		if (!password_hash(a->password, ctx->cfg->pbkdf2_iterations, encoded) ||
+		    pg_user_rehash(ctx->pg, a->rehash_user, encoded) != PG_OK)
+			log_warn("password hash of user %lld not upgraded", a->rehash_user);
+		else
 			log_info("password hash of user %lld upgraded to %ld iterations",
-			    a->login_user, ctx->cfg->pbkdf2_iterations);
+			    a->rehash_user, ctx->cfg->pbkdf2_iterations);
 		OPENSSL_cleanse(encoded, sizeof encoded);
 	}
+	if (a->sweep && pg_refresh_sweep(ctx->pg) != PG_OK)
+		log_warn("expired refresh tokens not swept");
 }
 
 void

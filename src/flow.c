@@ -1,15 +1,17 @@
 /*
- * The registration and login flow. Handlers never build SQL or Redis
- * commands and never answer twice: every *_or_reply helper they call has
- * already set the answer when it returns false.
+ * The registration, login and password-reset flow. Handlers never build SQL
+ * or Redis commands and never answer twice: every *_or_reply helper they call
+ * has already set the answer when it returns false.
  *
- * Order matters for safety in two places:
+ * Order matters for safety in three places:
  *  - a try is taken (session_load_or_reply with RS_TAKE_*, rs_gate with take)
  *    before a password or code is judged, and given back only on success,
  *    so parallel guesses never get more than max_failed_attempts judged;
  *  - a step's database write happens before the session moves on, so a
  *    failure in between leaves the session where it was and the step can
- *    simply be sent again.
+ *    simply be sent again;
+ *  - tokens are signed first and their refresh token is recorded by the same
+ *    statement that makes the change they stand for.
  */
 #include "phoneauth/flow.h"
 
@@ -20,68 +22,35 @@
 #include "phoneauth/fields.h"
 #include "phoneauth/log.h"
 #include "phoneauth/session.h"
-#include "phoneauth/token.h"
+#include "phoneauth/tokens.h"
 
 #define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
 
-/* Answers a store status that is not PG_OK; true if it did. */
-static bool
-pg_failed_reply(struct ctx *ctx, enum pg_status st)
-{
-	if (st == PG_OK)
-		return false;
-	if (st == PG_UNAVAILABLE)
-		ctx_reply_unavailable(ctx);
-	else
-		ctx_reply_internal(ctx);
-	return true;
-}
+/* Every this many tokens a worker also sweeps long-expired refresh tokens. */
+#define SWEEP_EVERY 1000
 
-static json_object *
-step_body(const char *sid, enum step next, enum msg m, enum lang lang)
+static void
+reply_step(struct ctx *ctx, const char *sid, enum step next, enum msg m)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "session_id", json_object_new_string(sid));
 	json_object_object_add(o, "next_step", json_object_new_string(session_step_name(next)));
-	json_object_object_add(o, "message", json_object_new_string(msg_text(m, lang)));
-	return o;
+	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
+	response_json(ctx->resp, 200, o);
 }
 
+/* Answers `status` {tokens, message}; the pair's refresh token is recorded. */
 static void
-reply_step(struct ctx *ctx, const char *sid, enum step next, enum msg m)
+reply_tokens(struct ctx *ctx, int status, struct token_pair *pair, enum msg m)
 {
-	response_json(ctx->resp, 200, step_body(sid, next, m, ctx->req->lang));
-}
+	json_object *o = json_object_new_object();
 
-/* Answers `status` {tokens, message} for `user_id`; false with a 500 set. */
-static bool
-reply_tokens(struct ctx *ctx, int status, long long user_id, enum msg m)
-{
-	struct token access, refresh;
-	json_object *o, *t;
-
-	if (!token_issue(ctx->cfg, TOKEN_ACCESS, user_id, ctx->now, &access))
-		goto fail;
-	if (!token_issue(ctx->cfg, TOKEN_REFRESH, user_id, ctx->now, &refresh)) {
-		token_clear(&access);
-		goto fail;
-	}
-	t = json_object_new_object();
-	json_object_object_add(t, "access_token", json_object_new_string(access.jwt));
-	json_object_object_add(t, "refresh_token", json_object_new_string(refresh.jwt));
-	json_object_object_add(t, "token_type", json_object_new_string("Bearer"));
-	json_object_object_add(t, "expires_in", json_object_new_int64(ctx->cfg->access_ttl));
-	o = json_object_new_object();
-	json_object_object_add(o, "tokens", t);
+	json_object_object_add(o, "tokens", tokens_object(ctx, pair));
 	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
 	response_json(ctx->resp, status, o);
-	token_clear(&access);
-	token_clear(&refresh);
-	return true;
-fail:
-	ctx_reply_internal(ctx);
-	return false;
+	if (++ctx->tokens_issued % SWEEP_EVERY == 0)
+		ctx->after.sweep = true;
 }
 
 void
@@ -95,7 +64,7 @@ flow_register(struct ctx *ctx)
 
 	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
 		return;
-	if (pg_failed_reply(ctx, pg_user_register(ctx->pg, in.phone, &u)))
+	if (ctx_reply_pg_failure(ctx, pg_user_register(ctx->pg, in.phone, &u)))
 		return;
 	if (u.is_banned) {
 		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
@@ -105,10 +74,35 @@ flow_register(struct ctx *ctx)
 	 * once but never set a password proves itself again. */
 	needs_code = !u.has_password;
 	if (!session_open_or_reply(ctx, in.phone, needs_code ? STEP_OTP : STEP_PASSWORD,
-	    u.is_verified ? PURPOSE_LOGIN : PURPOSE_REGISTER, u.id, needs_code, sid))
+	    u.is_verified ? PURPOSE_LOGIN : PURPOSE_REGISTER, u.id,
+	    needs_code ? CODE_SEND : CODE_NONE, sid))
 		return;
 	reply_step(ctx, sid, needs_code ? STEP_OTP : STEP_PASSWORD,
 	    needs_code ? MSG_CODE_SENT : MSG_ENTER_PASSWORD);
+}
+
+void
+flow_password_reset(struct ctx *ctx)
+{
+	static const struct field fields[] = { { "mobile_number", F_PHONE } };
+	struct inputs in;
+	struct user u;
+	enum pg_status st;
+	char sid[SESSION_ID_LEN + 1];
+	bool real;
+
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		return;
+	st = pg_user_by_phone(ctx->pg, in.phone, &u);
+	if (st != PG_NOT_FOUND && ctx_reply_pg_failure(ctx, st))
+		return;
+	/* Whoever asks gets the same answer, limits and timing; only an account
+	 * with a password gets a code. A ghost session accepts no code at all. */
+	real = st == PG_OK && u.has_password && !u.is_banned;
+	if (!session_open_or_reply(ctx, in.phone, STEP_OTP, PURPOSE_RESET, real ? u.id : 0,
+	    real ? CODE_SEND : CODE_GHOST, sid))
+		return;
+	reply_step(ctx, sid, STEP_OTP, MSG_RESET_CODE_SENT);
 }
 
 void
@@ -170,6 +164,24 @@ policy_msg(enum password_problem p)
 	}
 }
 
+/* The end of a reset: a new password, every old login revoked, a new one. */
+static void
+finish_reset(struct ctx *ctx, const char *sid, const struct rs_session *s, const char *encoded)
+{
+	struct token_pair pair;
+	enum pg_status st;
+
+	if (!tokens_issue_or_reply(ctx, s->user_id, &pair))
+		return;
+	st = pg_user_reset_password(ctx->pg, s->user_id, encoded, &pair.refresh);
+	if (st == PG_NOT_FOUND)
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+	else if (!ctx_reply_pg_failure(ctx, st) &&
+	    session_advance_or_reply(ctx, sid, s, STEP_SET_PASSWORD, STEP__MAX, RS_KEEP))
+		reply_tokens(ctx, 200, &pair, MSG_PASSWORD_CHANGED);
+	tokens_clear(&pair);
+}
+
 void
 flow_set_password(struct ctx *ctx)
 {
@@ -197,6 +209,11 @@ flow_set_password(struct ctx *ctx)
 		ctx_reply_internal(ctx);
 		return;
 	}
+	if (session_purpose(s.purpose) == PURPOSE_RESET) {
+		finish_reset(ctx, in.session_id, &s, encoded);
+		OPENSSL_cleanse(encoded, sizeof encoded);
+		return;
+	}
 	st = pg_user_set_password(ctx->pg, s.user_id, encoded, &u);
 	OPENSSL_cleanse(encoded, sizeof encoded);
 	if (st == PG_NOT_FOUND) {
@@ -204,16 +221,10 @@ flow_set_password(struct ctx *ctx)
 		response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
 		return;
 	}
-	if (pg_failed_reply(ctx, st))
+	if (ctx_reply_pg_failure(ctx, st))
 		return;
 	if (u.is_banned) {
 		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
-		return;
-	}
-	if (session_purpose(s.purpose) == PURPOSE_RESET) {
-		if (session_advance_or_reply(ctx, in.session_id, &s, STEP_SET_PASSWORD, STEP__MAX,
-		    RS_KEEP))
-			reply_tokens(ctx, 200, s.user_id, MSG_PASSWORD_CHANGED);
 		return;
 	}
 	if (!session_advance_or_reply(ctx, in.session_id, &s, STEP_SET_PASSWORD, STEP_USER_INFO,
@@ -233,29 +244,27 @@ flow_user_info(struct ctx *ctx)
 	};
 	struct inputs in;
 	struct rs_session s;
+	struct token_pair pair;
 	enum pg_status st;
 
 	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
 		return;
 	if (!session_load_or_reply(ctx, in.session_id, STEP_USER_INFO, RS_LOOK, &s))
 		return;
-	st = pg_user_set_profile(ctx->pg, s.user_id, in.first_name, in.last_name,
-	    in.email[0] ? in.email : NULL);
+	if (!tokens_issue_or_reply(ctx, s.user_id, &pair))
+		return;
+	st = pg_user_complete(ctx->pg, s.user_id, in.first_name, in.last_name,
+	    in.email[0] ? in.email : NULL, &pair.refresh);
 	if (st == PG_CONFLICT) {
 		response_field_error(ctx->resp, "email", MSG_EMAIL_TAKEN, ctx->req->lang);
 		response_validation_failed(ctx->resp, ctx->req->lang);
-		return;
+	} else if (st == PG_NOT_FOUND) {
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+	} else if (!ctx_reply_pg_failure(ctx, st) &&
+	    session_advance_or_reply(ctx, in.session_id, &s, STEP_USER_INFO, STEP__MAX, RS_KEEP)) {
+		reply_tokens(ctx, 201, &pair, MSG_SIGNED_UP);
 	}
-	if (st == PG_NOT_FOUND) {
-		log_warn("user-info: user %lld of a live session is gone", s.user_id);
-		response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
-		return;
-	}
-	if (pg_failed_reply(ctx, st))
-		return;
-	if (!session_advance_or_reply(ctx, in.session_id, &s, STEP_USER_INFO, STEP__MAX, RS_KEEP))
-		return;
-	reply_tokens(ctx, 201, s.user_id, MSG_SIGNED_UP);
+	tokens_clear(&pair);
 }
 
 /* Gives back the tries a login took, when it ends without judging them. */
@@ -278,7 +287,9 @@ login_succeeded(struct ctx *ctx, const struct user *u, const char *password, lon
     const char *sid, const struct rs_session *s)
 {
 	char new_sid[SESSION_ID_LEN + 1];
+	struct token_pair pair;
 	struct rs_result res;
+	enum pg_status st;
 
 	if (sid != NULL) {
 		if (!session_advance_or_reply(ctx, sid, s, STEP_PASSWORD,
@@ -291,21 +302,26 @@ login_succeeded(struct ctx *ctx, const struct user *u, const char *password, lon
 			return;
 		}
 	}
+	if (iterations < ctx->cfg->pbkdf2_iterations &&
+	    strlen(password) < sizeof ctx->after.password) {
+		ctx->after.rehash_user = u->id;
+		memcpy(ctx->after.password, password, strlen(password) + 1);
+	}
 	if (!u->is_active) {
 		if (sid == NULL && !session_open_or_reply(ctx, u->phone, STEP_USER_INFO,
-		    PURPOSE_LOGIN, u->id, false, new_sid))
+		    PURPOSE_LOGIN, u->id, CODE_NONE, new_sid))
 			return;
 		reply_step(ctx, sid ? sid : new_sid, STEP_USER_INFO, MSG_COMPLETE_PROFILE);
 		return;
 	}
-	if (!reply_tokens(ctx, 200, u->id, MSG_LOGGED_IN))
+	if (!tokens_issue_or_reply(ctx, u->id, &pair))
 		return;
-	ctx->after.login_user = u->id;
-	if (iterations < ctx->cfg->pbkdf2_iterations &&
-	    strlen(password) < sizeof ctx->after.password) {
-		ctx->after.upgrade_hash = true;
-		memcpy(ctx->after.password, password, strlen(password) + 1);
-	}
+	st = pg_user_login(ctx->pg, u->id, &pair.refresh);
+	if (st == PG_NOT_FOUND)
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+	else if (!ctx_reply_pg_failure(ctx, st))
+		reply_tokens(ctx, 200, &pair, MSG_LOGGED_IN);
+	tokens_clear(&pair);
 }
 
 static void
@@ -330,7 +346,7 @@ login_with_session(struct ctx *ctx)
 		if (st == PG_NOT_FOUND)
 			response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
 		else
-			pg_failed_reply(ctx, st);
+			ctx_reply_pg_failure(ctx, st);
 		return;
 	}
 	if (u.is_banned) {
@@ -375,7 +391,7 @@ login_with_number(struct ctx *ctx)
 	st = pg_user_by_phone(ctx->pg, in.phone, &u);
 	if (st != PG_OK && st != PG_NOT_FOUND) {
 		give_back_tries(ctx, in.phone);
-		pg_failed_reply(ctx, st);
+		ctx_reply_pg_failure(ctx, st);
 		return;
 	}
 	if (st == PG_OK && u.is_banned) {

@@ -4,7 +4,8 @@
  *   phoneauth [-c FILE] [serve]   serve FastCGI on the socket inherited on fd 0
  *                                 (spawn-fcgi -s SOCK -F N -- phoneauth -c FILE)
  *   phoneauth [-c FILE] migrate   apply the SQL migrations compiled in
- *   phoneauth [-c FILE] unblock | blocks ...   administration (admin.c)
+ *   phoneauth [-c FILE] unblock | blocks | ban | unban | keygen ...
+ *                                 administration (admin.c)
  *
  * A worker handles one request at a time: read it, answer it, flush the
  * answer, then do the work queued for after the answer. TERM and INT end the
@@ -25,6 +26,7 @@
 #include "phoneauth/config.h"
 #include "phoneauth/ctx.h"
 #include "phoneauth/embedded.h"
+#include "phoneauth/keys.h"
 #include "phoneauth/log.h"
 #include "phoneauth/otp.h"
 #include "phoneauth/pg_store.h"
@@ -54,11 +56,15 @@ static const struct command {
 	const char *name;
 	int (*run)(const struct config *cfg, int argc, char **argv);
 	const char *args, *help;
+	bool needs_config;
 } commands[] = {
-	{ "serve", cmd_serve, "", "serve FastCGI on the socket inherited on fd 0 (the default)" },
-	{ "migrate", cmd_migrate, "", "apply the database migrations compiled into this program" },
-	{ "unblock", admin_unblock, "--ip ADDR | --phone NUMBER", "lift a block and forget its failures" },
-	{ "blocks", admin_blocks, "", "list what is blocked, and until when" },
+	{ "serve", cmd_serve, "", "serve FastCGI on the socket inherited on fd 0 (the default)", true },
+	{ "migrate", cmd_migrate, "", "apply the database migrations compiled into this program", true },
+	{ "unblock", admin_unblock, "--ip ADDR | --phone NUMBER", "lift a block and forget its failures", true },
+	{ "blocks", admin_blocks, "", "list what is blocked, and until when", true },
+	{ "ban", admin_ban, "NUMBER", "disable an account and revoke its refresh tokens", true },
+	{ "unban", admin_unban, "NUMBER", "enable an account again", true },
+	{ "keygen", admin_keygen, "rs256|es256 [FILE]", "write a new private key (0600) for jwt_private_key_file", false },
 };
 
 static void
@@ -105,7 +111,9 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 	struct request req;
 	struct response resp;
 	struct otp_key otp_key;
+	struct keys keys;
 	struct ctx ctx;
+	char err[512];
 	sigset_t stop_set;
 	long served = 0;
 	int status = 1;
@@ -124,6 +132,10 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "phoneauth: cannot initialise libfcgi\n");
 		return 1;
 	}
+	if (!keys_load(cfg, &keys, err, sizeof err)) {
+		fprintf(stderr, "phoneauth: %s\n", err);
+		return 2;
+	}
 	memset(&ctx, 0, sizeof ctx);
 	memset(&resp, 0, sizeof resp);
 	if (!otp_key_derive(cfg->jwt_key, cfg->jwt_key_len, &otp_key) ||
@@ -135,6 +147,7 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 	ctx.req = &req;
 	ctx.resp = &resp;
 	ctx.otp_key = &otp_key;
+	ctx.keys = &keys;
 	ctx.rs = rs_new(cfg);
 	ctx.pg = pg_new(cfg);
 	if (ctx.rs == NULL || ctx.pg == NULL)
@@ -171,6 +184,7 @@ out:
 	rs_free(ctx.rs);
 	pg_free(ctx.pg);
 	request_free(&req);
+	keys_free(&keys);
 	OPENSSL_cleanse(&otp_key, sizeof otp_key);
 	return status;
 }
@@ -240,6 +254,11 @@ main(int argc, char **argv)
 	}
 	if (cmd == NULL)
 		cmd = &commands[0];
+	if (!cmd->needs_config) {
+		status = cmd->run(NULL, nargs, args);
+		free(args);
+		return status;
+	}
 	if (!config_load(&cfg, path, err, sizeof err)) {
 		fprintf(stderr, "phoneauth: %s\n", err);
 		config_free(&cfg);

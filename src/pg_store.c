@@ -27,8 +27,17 @@ enum stmt {
 	ST_BY_ID,
 	ST_VERIFIED,
 	ST_SET_PASSWORD,
-	ST_SET_PROFILE,
-	ST_LOGGED_IN,
+	ST_COMPLETE,
+	ST_LOGIN,
+	ST_RESET_PASSWORD,
+	ST_REHASH,
+	ST_ROTATE,
+	ST_REUSED,
+	ST_REFRESH_LIVE,
+	ST_LOGOUT,
+	ST_PROFILE,
+	ST_SET_BANNED,
+	ST_SWEEP,
 	ST_AUDIT,
 	ST_PING,
 	ST__MAX
@@ -56,12 +65,70 @@ static const struct {
 	[ST_SET_PASSWORD] = { "user_set_password",
 	    "UPDATE users SET password = $2::text, is_verified = true WHERE id = $1::bigint"
 	    " RETURNING " USER_COLUMNS },
-	[ST_SET_PROFILE] = { "user_set_profile",
-	    "UPDATE users SET first_name = $2::text, last_name = $3::text, email = $4::text,"
-	    " is_active = true, last_login = now() WHERE id = $1::bigint" },
-	[ST_LOGGED_IN] = { "user_logged_in",
-	    "UPDATE users SET last_login = now(), password = coalesce($2::text, password)"
-	    " WHERE id = $1::bigint" },
+	/* The profile, and the first refresh token of the login it starts. */
+	[ST_COMPLETE] = { "user_complete",
+	    "WITH u AS (UPDATE users SET first_name = $2::text, last_name = $3::text, email = $4::text,"
+	    "  is_active = true, last_login = now() WHERE id = $1::bigint AND NOT is_banned RETURNING id)"
+	    " INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
+	    " SELECT $5::text, id, $5::text, to_timestamp($6::bigint) FROM u" },
+	[ST_LOGIN] = { "user_login",
+	    "WITH u AS (UPDATE users SET last_login = now() WHERE id = $1::bigint AND NOT is_banned"
+	    "  RETURNING id)"
+	    " INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
+	    " SELECT $2::text, id, $2::text, to_timestamp($3::bigint) FROM u" },
+	/* A new password ends every login the account had, and starts this one. */
+	[ST_RESET_PASSWORD] = { "user_reset_password",
+	    "WITH u AS (UPDATE users SET password = $2::text, is_verified = true, last_login = now()"
+	    "  WHERE id = $1::bigint AND NOT is_banned RETURNING id),"
+	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
+	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL)"
+	    " INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
+	    " SELECT $3::text, id, $3::text, to_timestamp($4::bigint) FROM u" },
+	[ST_REHASH] = { "user_rehash",
+	    "UPDATE users SET password = $2::text WHERE id = $1::bigint" },
+	/* Rotation in one statement: spend the old token (only if live), add the
+	 * new one to its family unless the account is banned. Concurrent spends
+	 * of one token serialise on its row; the loser finds it spent. */
+	[ST_ROTATE] = { "refresh_rotate",
+	    "WITH s AS (UPDATE refresh_tokens SET spent_at = now() WHERE jti = $1::text"
+	    "  AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > now()"
+	    "  RETURNING user_id, family),"
+	    " u AS (SELECT s.user_id, s.family, users.is_banned FROM s JOIN users ON users.id = s.user_id),"
+	    " i AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
+	    "  SELECT $2::text, user_id, family, to_timestamp($3::bigint) FROM u WHERE NOT is_banned)"
+	    " SELECT is_banned FROM u" },
+	/* A token that could not be spent: if it had been spent before, this is
+	 * reuse, and its whole family is revoked. */
+	[ST_REUSED] = { "refresh_reused",
+	    "WITH t AS (SELECT family, spent_at IS NOT NULL AS spent FROM refresh_tokens"
+	    "  WHERE jti = $1::text),"
+	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
+	    "  WHERE family IN (SELECT family FROM t WHERE spent) AND revoked_at IS NULL)"
+	    " SELECT spent FROM t" },
+	[ST_REFRESH_LIVE] = { "refresh_live",
+	    "SELECT 1 FROM refresh_tokens WHERE jti = $1::text AND spent_at IS NULL"
+	    " AND revoked_at IS NULL AND expires_at > now()" },
+	[ST_LOGOUT] = { "refresh_logout",
+	    "WITH t AS (SELECT family FROM refresh_tokens WHERE jti = $1::text),"
+	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
+	    "  WHERE family IN (SELECT family FROM t) AND revoked_at IS NULL)"
+	    " SELECT 1 FROM t" },
+	[ST_PROFILE] = { "user_profile",
+	    "SELECT id, mobile_number, email, first_name, last_name, is_verified,"
+	    " to_char(date_joined AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+	    " to_char(last_login AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+	    " is_banned FROM users WHERE id = $1::bigint" },
+	/* A ban also ends every login the account has. */
+	[ST_SET_BANNED] = { "user_set_banned",
+	    "WITH u AS (UPDATE users SET is_banned = $2::boolean WHERE mobile_number = $1::text"
+	    "  RETURNING id),"
+	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
+	    "  WHERE $2::boolean AND user_id IN (SELECT id FROM u) AND revoked_at IS NULL)"
+	    " SELECT id FROM u" },
+	/* Expired refresh tokens, a batch at a time (they are useless a day on). */
+	[ST_SWEEP] = { "refresh_sweep",
+	    "DELETE FROM refresh_tokens WHERE jti IN (SELECT jti FROM refresh_tokens"
+	    " WHERE expires_at < now() - interval '1 day' LIMIT 1000)" },
 	[ST_AUDIT] = { "audit_failure",
 	    "INSERT INTO failed_attempts (ip, mobile_number, kind) VALUES ($1::inet, $2::text, $3::text)" },
 	[ST_PING] = { "ping", "SELECT 1" },
@@ -327,25 +394,168 @@ pg_user_verified(struct pg_store *pg, long long id)
 	return command(pg, ST_VERIFIED, 1, v, false);
 }
 
-enum pg_status
-pg_user_set_profile(struct pg_store *pg, long long id, const char *first_name,
-    const char *last_name, const char *email)
+static void
+fmt_id(char buf[24], long long id)
 {
-	char idbuf[24];
-	const char *v[] = { idbuf, first_name, last_name, email };
+	snprintf(buf, 24, "%lld", id);
+}
 
-	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	return command(pg, ST_SET_PROFILE, 4, v, true);
+static void
+fmt_exp(char buf[24], const struct token *t)
+{
+	snprintf(buf, 24, "%lld", (long long)t->exp);
 }
 
 enum pg_status
-pg_user_logged_in(struct pg_store *pg, long long id, const char *encoded)
+pg_user_complete(struct pg_store *pg, long long id, const char *first_name,
+    const char *last_name, const char *email, const struct token *refresh)
+{
+	char idbuf[24], exp[24];
+	const char *v[] = { idbuf, first_name, last_name, email, refresh->jti, exp };
+
+	fmt_id(idbuf, id);
+	fmt_exp(exp, refresh);
+	return command(pg, ST_COMPLETE, 6, v, true);
+}
+
+enum pg_status
+pg_user_login(struct pg_store *pg, long long id, const struct token *refresh)
+{
+	char idbuf[24], exp[24];
+	const char *v[] = { idbuf, refresh->jti, exp };
+
+	fmt_id(idbuf, id);
+	fmt_exp(exp, refresh);
+	return command(pg, ST_LOGIN, 3, v, true);
+}
+
+enum pg_status
+pg_user_reset_password(struct pg_store *pg, long long id, const char *encoded,
+    const struct token *refresh)
+{
+	char idbuf[24], exp[24];
+	const char *v[] = { idbuf, encoded, refresh->jti, exp };
+
+	fmt_id(idbuf, id);
+	fmt_exp(exp, refresh);
+	return command(pg, ST_RESET_PASSWORD, 4, v, true);
+}
+
+enum pg_status
+pg_user_rehash(struct pg_store *pg, long long id, const char *encoded)
 {
 	char idbuf[24];
 	const char *v[] = { idbuf, encoded };
 
-	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	return command(pg, ST_LOGGED_IN, 2, v, false);
+	fmt_id(idbuf, id);
+	return command(pg, ST_REHASH, 2, v, false);
+}
+
+/* The first column of the first row as a boolean; PG_NOT_FOUND if no row. */
+static enum pg_status
+one_bool(struct pg_store *pg, enum stmt s, int n, const char *const *values, bool *out)
+{
+	enum pg_status st;
+	PGresult *r = exec(pg, s, n, values, &st);
+
+	if (r == NULL)
+		return st;
+	st = PQntuples(r) > 0 ? PG_OK : PG_NOT_FOUND;
+	if (st == PG_OK)
+		*out = PQgetvalue(r, 0, 0)[0] == 't' || PQgetvalue(r, 0, 0)[0] == '1';
+	PQclear(r);
+	return st;
+}
+
+enum pg_status
+pg_refresh_rotate(struct pg_store *pg, const char *old_jti, const struct token *next,
+    enum pg_rotation *outcome)
+{
+	char exp[24];
+	const char *v[] = { old_jti, next->jti, exp };
+	enum pg_status st;
+	bool flag = false;
+
+	fmt_exp(exp, next);
+	st = one_bool(pg, ST_ROTATE, 3, v, &flag);
+	if (st == PG_OK) {
+		*outcome = flag ? ROTATION_BANNED : ROTATION_DONE;
+		return PG_OK;
+	}
+	if (st != PG_NOT_FOUND)
+		return st;
+	st = one_bool(pg, ST_REUSED, 1, v, &flag);
+	if (st == PG_NOT_FOUND) {
+		*outcome = ROTATION_UNKNOWN;
+		return PG_OK;
+	}
+	if (st == PG_OK)
+		*outcome = flag ? ROTATION_REUSED : ROTATION_UNKNOWN;
+	return st;
+}
+
+enum pg_status
+pg_refresh_live(struct pg_store *pg, const char *jti)
+{
+	const char *v[] = { jti };
+	bool unused;
+
+	return one_bool(pg, ST_REFRESH_LIVE, 1, v, &unused);
+}
+
+enum pg_status
+pg_refresh_revoke_family(struct pg_store *pg, const char *jti)
+{
+	const char *v[] = { jti };
+	bool unused;
+
+	return one_bool(pg, ST_LOGOUT, 1, v, &unused);
+}
+
+enum pg_status
+pg_user_profile(struct pg_store *pg, long long id, struct profile *out)
+{
+	char idbuf[24];
+	const char *v[] = { idbuf };
+	enum pg_status st;
+	PGresult *r;
+
+	fmt_id(idbuf, id);
+	if ((r = exec(pg, ST_PROFILE, 1, v, &st)) == NULL)
+		return st;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return PG_NOT_FOUND;
+	}
+	memset(out, 0, sizeof *out);
+	out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	snprintf(out->phone, sizeof out->phone, "%s", PQgetvalue(r, 0, 1));
+	out->has_email = !PQgetisnull(r, 0, 2);
+	snprintf(out->email, sizeof out->email, "%s", PQgetvalue(r, 0, 2));
+	snprintf(out->first_name, sizeof out->first_name, "%s", PQgetvalue(r, 0, 3));
+	snprintf(out->last_name, sizeof out->last_name, "%s", PQgetvalue(r, 0, 4));
+	out->is_verified = PQgetvalue(r, 0, 5)[0] == 't';
+	snprintf(out->date_joined, sizeof out->date_joined, "%s", PQgetvalue(r, 0, 6));
+	out->has_last_login = !PQgetisnull(r, 0, 7);
+	snprintf(out->last_login, sizeof out->last_login, "%s", PQgetvalue(r, 0, 7));
+	out->is_banned = PQgetvalue(r, 0, 8)[0] == 't';
+	PQclear(r);
+	return PG_OK;
+}
+
+enum pg_status
+pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned)
+{
+	const char *v[] = { phone, banned ? "true" : "false" };
+	bool unused;
+
+	return one_bool(pg, ST_SET_BANNED, 2, v, &unused);
+}
+
+enum pg_status
+pg_refresh_sweep(struct pg_store *pg)
+{
+	return command(pg, ST_SWEEP, 0, NULL, false);
 }
 
 enum pg_status

@@ -377,12 +377,15 @@ rs_gate(struct redis_store *rs, const char *ip, const char *phone, bool take,
 static void
 code_args(struct args *a, const struct config *cfg, const struct rs_code *code)
 {
-	arg_bin(a, code->digest, OTP_DIGEST_LEN);
+	if (code->digest != NULL)
+		arg_bin(a, code->digest, OTP_DIGEST_LEN);
+	else
+		arg_str(a, "");	/* a ghost */
 	arg_num(a, cfg->otp_ttl * 1000LL);
 	arg_num(a, cfg->otp_cooldown * 1000LL);
 	arg_num(a, cfg->otp_max_per_hour);
 	arg_num(a, cfg->otp_max_per_ip_hour);
-	arg_str(a, code->code);
+	arg_str(a, code->code ? code->code : "");
 	arg_str(a, code->language);
 	arg_str(a, OUTBOX_MAXLEN);
 }
@@ -478,9 +481,11 @@ rs_resend(struct redis_store *rs, const char *ip, const char *sid, const struct 
 	code_args(&a, rs->cfg, code);
 	if ((r = run(rs, SC_RESEND, &a, res)) == NULL)
 		return;
-	if (outcome(r, res) >= 3 && res->outcome == RS_OK) {
+	if (outcome(r, res) >= 4 && res->outcome == RS_OK) {
 		copy_str(res->session.phone, sizeof res->session.phone, r->element[1]);
 		copy_str(res->session.purpose, sizeof res->session.purpose, r->element[2]);
+		res->session.ghost = r->element[3]->type == REDIS_REPLY_INTEGER &&
+		    r->element[3]->integer == 1;
 	}
 	freeReplyObject(r);
 }

@@ -52,6 +52,48 @@ request_param(const struct request *req, const char *name)
 	return req->env ? FCGX_GetParam(name, req->env) : NULL;
 }
 
+const char *
+request_bearer(const struct request *req)
+{
+	const char *h = request_param(req, "HTTP_AUTHORIZATION");
+
+	if (h == NULL || strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
+		return NULL;
+	h += 6;
+	while (*h == ' ' || *h == '\t')
+		h++;
+	return *h != '\0' ? h : NULL;
+}
+
+const char *
+request_cookie(const struct request *req, const char *name, char *out, size_t outlen)
+{
+	const char *h = request_param(req, "HTTP_COOKIE");
+	size_t nlen = strlen(name);
+
+	while (h != NULL && *h != '\0') {
+		size_t len;
+
+		while (*h == ' ' || *h == ';')
+			h++;
+		len = strcspn(h, ";");
+		if (len > nlen && strncmp(h, name, nlen) == 0 && h[nlen] == '=') {
+			const char *v = h + nlen + 1;
+			size_t vlen = len - nlen - 1;
+
+			if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"')
+				v++, vlen -= 2;
+			if (vlen == 0 || vlen >= outlen)
+				return NULL;
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return out;
+		}
+		h += len;
+	}
+	return NULL;
+}
+
 static enum method
 parse_method(const char *m)
 {

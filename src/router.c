@@ -12,6 +12,7 @@
 
 #include "phoneauth/flow.h"
 #include "phoneauth/log.h"
+#include "phoneauth/tokens.h"
 
 enum route_id {
 	R_REGISTER,
@@ -21,6 +22,13 @@ enum route_id {
 	R_SET_PASSWORD,
 	R_USER_INFO,
 	R_LOGIN,
+	R_PASSWORD_RESET,
+	R_TOKEN_REFRESH,
+	R_TOKEN_REFRESH_ALIAS,
+	R_TOKEN_VERIFY,
+	R_LOGOUT,
+	R_ME,
+	R_JWKS,
 	R_HEALTH,
 	R__MAX
 };
@@ -33,6 +41,13 @@ static const struct route routes[R__MAX] = {
 	[R_SET_PASSWORD]     = { "set-password", METHOD_POST, flow_set_password, ROUTE_READS_BODY },
 	[R_USER_INFO]        = { "user-info",    METHOD_POST, flow_user_info,    ROUTE_READS_BODY },
 	[R_LOGIN]            = { "login",        METHOD_POST, flow_login,        ROUTE_READS_BODY },
+	[R_PASSWORD_RESET]   = { "password-reset", METHOD_POST, flow_password_reset, ROUTE_READS_BODY },
+	[R_TOKEN_REFRESH]    = { "token/refresh", METHOD_POST, tokens_refresh,   ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_TOKEN_REFRESH_ALIAS] = { "refresh-token", METHOD_POST, tokens_refresh, ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_TOKEN_VERIFY]     = { "token/verify", METHOD_POST, tokens_verify,     ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_LOGOUT]           = { "logout",       METHOD_POST, tokens_logout,     ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_ME]               = { "me",           METHOD_GET,  tokens_me,         ROUTE_GATE_FIRST },
+	[R_JWKS]             = { ".well-known/jwks.json", METHOD_GET, tokens_jwks, ROUTE_GATE_FIRST },
 	[R_HEALTH]           = { "health",       METHOD_GET,  flow_health,       ROUTE_GATE_FIRST },
 };
 

@@ -127,22 +127,23 @@ static const char *const lang_tags[LANG__MAX] = { "en", "fa" };
 
 bool
 session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose purpose,
-    long long user_id, bool send_code, char sid[SESSION_ID_LEN + 1])
+    long long user_id, enum code_mode mode, char sid[SESSION_ID_LEN + 1])
 {
-	char code[OTP_DIGITS + 1];
+	char code[OTP_DIGITS + 1] = "";
 	unsigned char digest[OTP_DIGEST_LEN];
-	struct rs_code c = { code, digest, lang_tags[ctx->req->lang] };
+	struct rs_code real = { code, digest, lang_tags[ctx->req->lang] };
+	struct rs_code ghost = { NULL, NULL, lang_tags[ctx->req->lang] };
 	struct rs_result res;
 	bool ok;
 
 	session_new_id(sid);
-	if (send_code && !new_code(ctx, sid, code, digest))
+	if (mode == CODE_SEND && !new_code(ctx, sid, code, digest))
 		return false;
 	rs_open(ctx->rs, ctx->req->ip, phone, sid, step_names[step], purpose_names[purpose],
-	    user_id, send_code ? &c : NULL, &res);
+	    user_id, mode == CODE_SEND ? &real : mode == CODE_GHOST ? &ghost : NULL, &res);
 	ctx->gated = res.outcome != RS_UNAVAILABLE;
 	ok = common_outcome(ctx, &res);
-	if (ok && send_code)
+	if (ok && mode == CODE_SEND)
 		log_code(ctx, code, phone, purpose_names[purpose]);
 	OPENSSL_cleanse(code, sizeof code);
 	return ok;
@@ -200,7 +201,7 @@ session_resend_or_reply(struct ctx *ctx, const char *sid)
 	}
 	ctx->gated = res.outcome != RS_UNAVAILABLE;
 	ok = common_outcome(ctx, &res);
-	if (ok)
+	if (ok && !res.session.ghost)
 		log_code(ctx, code, res.session.phone, res.session.purpose);
 	OPENSSL_cleanse(code, sizeof code);
 	return ok;

@@ -1,20 +1,29 @@
 /*
- * Token signing with libjwt. Only this file knows libjwt; the rest of the
- * service sees struct token. The key material comes from the configuration,
- * read once at start.
+ * Tokens with libjwt. Only this file knows libjwt; the rest of the service
+ * sees struct token.
+ *
+ * Verifying never lets the token choose how it is verified: the header must
+ * name the configured algorithm before libjwt sees it (libjwt 1.10 would
+ * otherwise follow the header, and an HS256 token "signed" with our public
+ * RSA key would pass: the classic algorithm confusion), and libjwt 1.10 does
+ * not check claims at all, so every claim is checked here.
  */
 #include "phoneauth/token.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <jwt.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "phoneauth/log.h"
 
 static const char *const type_names[] = { "access", "refresh" };
+static const char *const alg_names[] = { "HS256", "RS256", "ES256" };
 
 static jwt_alg_t
 libjwt_alg(int alg)
@@ -46,8 +55,8 @@ new_jti(char out[TOKEN_JTI_LEN + 1])
 }
 
 bool
-token_issue(const struct config *cfg, enum token_type type, long long user_id,
-    time_t now, struct token *out)
+token_issue(const struct config *cfg, const struct keys *keys, enum token_type type,
+    long long user_id, time_t now, struct token *out)
 {
 	long ttl = type == TOKEN_ACCESS ? cfg->access_ttl : cfg->refresh_ttl;
 	jwt_t *jwt = NULL;
@@ -58,7 +67,7 @@ token_issue(const struct config *cfg, enum token_type type, long long user_id,
 	out->user_id = user_id;
 	out->iat = now;
 	out->exp = now + ttl;
-	if (!new_jti(out->jti) || jwt_new(&jwt) != 0)
+	if (type == TOKEN_ANY || !new_jti(out->jti) || jwt_new(&jwt) != 0)
 		goto out;
 	if (jwt_add_grant(jwt, "token_type", type_names[type]) != 0 ||
 	    jwt_add_grant_int(jwt, "exp", (long)out->exp) != 0 ||
@@ -70,15 +79,198 @@ token_issue(const struct config *cfg, enum token_type type, long long user_id,
 		goto out;
 	if (cfg->jwt_audience != NULL && jwt_add_grant(jwt, "aud", cfg->jwt_audience) != 0)
 		goto out;
-	if (jwt_set_alg(jwt, libjwt_alg(cfg->jwt_alg), cfg->jwt_key, (int)cfg->jwt_key_len) != 0)
+	if (keys->kid[0] != '\0' && jwt_add_header(jwt, "kid", keys->kid) != 0)
+		goto out;
+	if (jwt_set_alg(jwt, libjwt_alg(keys->alg), keys->sign, (int)keys->sign_len) != 0)
 		goto out;
 	if ((out->jwt = jwt_encode_str(jwt)) == NULL)
 		goto out;
 	ok = true;
 out:
 	if (!ok)
-		log_error("token: cannot sign a %s token", type_names[type]);
+		log_error("token: cannot sign a %s token", type == TOKEN_ANY ? "?" : type_names[type]);
 	jwt_free(jwt);
+	return ok;
+}
+
+/* The JSON object in a base64url segment, or NULL. */
+static json_object *
+segment_json(const char *seg, size_t len)
+{
+	char buf[TOKEN_MAX_LEN + 4];
+	unsigned char out[TOKEN_MAX_LEN];
+	size_t n = 0, pad;
+	int got;
+	json_object *o;
+
+	if (len == 0 || len > TOKEN_MAX_LEN)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		char c = seg[i];
+
+		if (c == '-')
+			c = '+';
+		else if (c == '_')
+			c = '/';
+		else if (c == '=' || c == '+' || c == '/')
+			return NULL;	/* not base64url as JWS writes it */
+		buf[n++] = c;
+	}
+	pad = (4 - n % 4) % 4;
+	if (pad == 3)
+		return NULL;
+	memset(buf + n, '=', pad);
+	n += pad;
+	if ((got = EVP_DecodeBlock(out, (unsigned char *)buf, (int)n)) < 0)
+		return NULL;
+	got -= (int)pad;
+	out[got] = '\0';
+	if (memchr(out, '\0', (size_t)got) != NULL)
+		return NULL;
+	o = json_tokener_parse((char *)out);
+	if (o != NULL && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static const char *
+str_member(json_object *o, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static bool
+int_member(json_object *o, const char *name, long long *out)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	errno = 0;
+	*out = json_object_get_int64(v);
+	return errno == 0;
+}
+
+static bool
+header_acceptable(const struct keys *keys, json_object *head)
+{
+	const char *alg = str_member(head, "alg"), *typ, *kid;
+	json_object *v;
+
+	if (alg == NULL || strcmp(alg, alg_names[keys->alg]) != 0)
+		return false;
+	if (json_object_object_get_ex(head, "typ", &v) &&
+	    ((typ = str_member(head, "typ")) == NULL || strcmp(typ, "JWT") != 0))
+		return false;
+	if (json_object_object_get_ex(head, "crit", NULL))
+		return false;	/* extensions we do not implement */
+	if (keys->kid[0] != '\0' && json_object_object_get_ex(head, "kid", &v) &&
+	    ((kid = str_member(head, "kid")) == NULL || strcmp(kid, keys->kid) != 0))
+		return false;
+	return true;
+}
+
+static bool
+claims_acceptable(const struct config *cfg, json_object *c, enum token_type expect, time_t now,
+    struct token *out)
+{
+	const char *type = str_member(c, "token_type"), *jti = str_member(c, "jti");
+	long long exp, iat = 0, nbf, uid;
+	json_object *aud;
+
+	if (type == NULL || jti == NULL || !int_member(c, "exp", &exp) ||
+	    !int_member(c, "user_id", &uid) || uid <= 0)
+		return false;
+	if (strcmp(type, "access") == 0)
+		out->type = TOKEN_ACCESS;
+	else if (strcmp(type, "refresh") == 0)
+		out->type = TOKEN_REFRESH;
+	else
+		return false;
+	if (expect != TOKEN_ANY && out->type != expect)
+		return false;
+	if (exp <= (long long)now)
+		return false;
+	if (json_object_object_get_ex(c, "nbf", NULL) && (!int_member(c, "nbf", &nbf) || nbf > now))
+		return false;
+	if (json_object_object_get_ex(c, "iat", NULL) && !int_member(c, "iat", &iat))
+		return false;
+	if (strlen(jti) == 0 || strlen(jti) > TOKEN_JTI_LEN)
+		return false;
+	if (cfg->jwt_issuer != NULL) {
+		const char *iss = str_member(c, "iss");
+
+		if (iss == NULL || strcmp(iss, cfg->jwt_issuer) != 0)
+			return false;
+	}
+	if (cfg->jwt_audience != NULL) {
+		bool found = false;
+
+		if (!json_object_object_get_ex(c, "aud", &aud))
+			return false;
+		if (json_object_is_type(aud, json_type_string)) {
+			found = strcmp(json_object_get_string(aud), cfg->jwt_audience) == 0;
+		} else if (json_object_is_type(aud, json_type_array)) {
+			for (size_t i = 0; i < json_object_array_length(aud); i++) {
+				json_object *a = json_object_array_get_idx(aud, i);
+
+				if (json_object_is_type(a, json_type_string) &&
+				    strcmp(json_object_get_string(a), cfg->jwt_audience) == 0)
+					found = true;
+			}
+		}
+		if (!found)
+			return false;
+	}
+	snprintf(out->jti, sizeof out->jti, "%s", jti);
+	out->user_id = uid;
+	out->exp = (time_t)exp;
+	out->iat = (time_t)iat;
+	return true;
+}
+
+bool
+token_verify(const struct config *cfg, const struct keys *keys, const char *token,
+    enum token_type expect, time_t now, struct token *out)
+{
+	const char *dot1, *dot2;
+	json_object *head = NULL, *claims = NULL;
+	jwt_t *jwt = NULL;
+	char *grants = NULL;
+	bool ok = false;
+
+	memset(out, 0, sizeof *out);
+	if (token == NULL || strlen(token) > TOKEN_MAX_LEN)
+		return false;
+	if ((dot1 = strchr(token, '.')) == NULL || (dot2 = strchr(dot1 + 1, '.')) == NULL ||
+	    strchr(dot2 + 1, '.') != NULL || dot2[1] == '\0')
+		return false;
+	if ((head = segment_json(token, (size_t)(dot1 - token))) == NULL ||
+	    !header_acceptable(keys, head))
+		goto out;
+	/* The header names our algorithm: now libjwt checks the signature with
+	 * our key, and we check it used the algorithm we asked for. */
+	if (jwt_decode(&jwt, token, (const unsigned char *)keys->verify, (int)keys->verify_len) != 0 ||
+	    jwt_get_alg(jwt) != libjwt_alg(keys->alg))
+		goto out;
+	if ((grants = jwt_get_grants_json(jwt, NULL)) == NULL ||
+	    (claims = json_tokener_parse(grants)) == NULL ||
+	    !json_object_is_type(claims, json_type_object))
+		goto out;
+	ok = claims_acceptable(cfg, claims, expect, now, out);
+out:
+	free(grants);
+	json_object_put(head);
+	json_object_put(claims);
+	jwt_free(jwt);
+	if (!ok)
+		memset(out, 0, sizeof *out);
 	return ok;
 }
 

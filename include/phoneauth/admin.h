@@ -14,4 +14,11 @@ int admin_unblock(const struct config *cfg, int argc, char **argv);
 /* phoneauth blocks */
 int admin_blocks(const struct config *cfg, int argc, char **argv);
 
+/* phoneauth ban NUMBER / unban NUMBER */
+int admin_ban(const struct config *cfg, int argc, char **argv);
+int admin_unban(const struct config *cfg, int argc, char **argv);
+
+/* phoneauth keygen rs256|es256 [FILE]; needs no configuration (cfg NULL). */
+int admin_keygen(const struct config *cfg, int argc, char **argv);
+
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "phoneauth/config.h"
+#include "phoneauth/keys.h"
 #include "phoneauth/otp.h"
 #include "phoneauth/password.h"
 #include "phoneauth/pg_store.h"
@@ -28,9 +29,9 @@ struct after {
 	} failures[AFTER_MAX_FAILURES];
 	int nfailures;
 	long long verified_user;		/* the phone was proved with a code */
-	long long login_user;			/* record last_login */
-	bool upgrade_hash;			/* and re-hash this password */
+	long long rehash_user;			/* upgrade the hash of this password */
 	char password[PASSWORD_MAX_CHARS * 4 + 1];
+	bool sweep;				/* delete long-expired refresh tokens */
 };
 
 struct ctx {
@@ -40,7 +41,9 @@ struct ctx {
 	struct redis_store *rs;
 	struct pg_store *pg;
 	const struct otp_key *otp_key;
+	const struct keys *keys;
 	time_t now;
+	unsigned long tokens_issued;	/* by this worker, for the sweep */
 	bool gated;		/* the blocks of this client were checked */
 	struct after after;
 };
@@ -58,6 +61,9 @@ void ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind);
 void ctx_reply_unavailable(struct ctx *ctx);
 void ctx_reply_internal(struct ctx *ctx);
 void ctx_reply_blocked(struct ctx *ctx, long retry_ms);
+
+/* Answers a PostgreSQL status that is not PG_OK (503 or 500); true if it did. */
+bool ctx_reply_pg_failure(struct ctx *ctx, enum pg_status st);
 
 /* Does the queued work; called after the answer has been sent. */
 void ctx_run_after(struct ctx *ctx);

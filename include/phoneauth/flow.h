@@ -1,5 +1,6 @@
 /*
- * The route handlers of the registration and login flow, and health.
+ * The route handlers of the registration, login and password-reset flow,
+ * and health.
  * Each reads its declared inputs, runs the step through the session state
  * machine and the stores, and sets exactly one answer.
  */
@@ -9,6 +10,7 @@
 #include "phoneauth/ctx.h"
 
 void flow_register(struct ctx *ctx);
+void flow_password_reset(struct ctx *ctx);
 void flow_verify_otp(struct ctx *ctx);
 void flow_resend_otp(struct ctx *ctx);
 void flow_set_password(struct ctx *ctx);

@@ -13,6 +13,7 @@
 #include "phoneauth/embedded.h"
 #include "phoneauth/password.h"
 #include "phoneauth/phone.h"
+#include "phoneauth/token.h"
 
 struct pg_store;
 
@@ -52,12 +53,66 @@ enum pg_status pg_user_verified(struct pg_store *pg, long long id);
 enum pg_status pg_user_set_password(struct pg_store *pg, long long id, const char *encoded,
     struct user *out);
 
-/* Completes the profile; PG_CONFLICT when the e-mail belongs to someone else. */
-enum pg_status pg_user_set_profile(struct pg_store *pg, long long id, const char *first_name,
-    const char *last_name, const char *email);
+/*
+ * The statements below that take a refresh token record it (its jti starts
+ * a new family) in the same statement as the change they make; they answer
+ * PG_NOT_FOUND when the account is gone or banned.
+ */
 
-/* Records a login; with `encoded`, also replaces the hash (an upgrade). */
-enum pg_status pg_user_logged_in(struct pg_store *pg, long long id, const char *encoded);
+/* Completes the profile; PG_CONFLICT when the e-mail belongs to someone else. */
+enum pg_status pg_user_complete(struct pg_store *pg, long long id, const char *first_name,
+    const char *last_name, const char *email, const struct token *refresh);
+
+/* Records a login (last_login). */
+enum pg_status pg_user_login(struct pg_store *pg, long long id, const struct token *refresh);
+
+/* Sets a new password and revokes every refresh token the account had. */
+enum pg_status pg_user_reset_password(struct pg_store *pg, long long id, const char *encoded,
+    const struct token *refresh);
+
+/* Replaces a hash with a stronger one of the same password. */
+enum pg_status pg_user_rehash(struct pg_store *pg, long long id, const char *encoded);
+
+enum pg_rotation {
+	ROTATION_DONE,		/* spent; `next` recorded in its family */
+	ROTATION_BANNED,	/* spent, nothing issued: the account is banned */
+	ROTATION_REUSED,	/* it had been spent before: its family is now revoked */
+	ROTATION_UNKNOWN,	/* not ours, revoked or expired */
+};
+
+/* Spends refresh token `old_jti` and records `next` in its family. */
+enum pg_status pg_refresh_rotate(struct pg_store *pg, const char *old_jti,
+    const struct token *next, enum pg_rotation *outcome);
+
+/* PG_OK if the refresh token is live (neither spent, revoked nor expired). */
+enum pg_status pg_refresh_live(struct pg_store *pg, const char *jti);
+
+/* Revokes the family of a refresh token; PG_NOT_FOUND if it is not ours. */
+enum pg_status pg_refresh_revoke_family(struct pg_store *pg, const char *jti);
+
+/* Deletes a batch of refresh tokens expired for a day. */
+enum pg_status pg_refresh_sweep(struct pg_store *pg);
+
+#define PG_TIME_MAX 40
+
+/* What GET me shows. */
+struct profile {
+	long long id;
+	char phone[PHONE_MAX];
+	char email[256];
+	bool has_email;
+	char first_name[128], last_name[256];
+	bool is_verified;
+	char date_joined[PG_TIME_MAX];	/* ISO 8601, UTC */
+	char last_login[PG_TIME_MAX];
+	bool has_last_login;
+	bool is_banned;
+};
+
+enum pg_status pg_user_profile(struct pg_store *pg, long long id, struct profile *out);
+
+/* Bans (revoking every refresh token) or unbans the account of `phone`. */
+enum pg_status pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned);
 
 /* One row of failed_attempts. */
 enum pg_status pg_audit_failure(struct pg_store *pg, const char *ip, const char *phone,

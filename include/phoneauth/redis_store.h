@@ -36,6 +36,7 @@ struct rs_session {
 	long long user_id;
 	unsigned char digest[OTP_DIGEST_LEN];
 	bool has_digest;
+	bool ghost;			/* rs_resend: nothing was sent */
 };
 
 struct rs_result {
@@ -45,7 +46,9 @@ struct rs_result {
 	struct rs_session session;	/* RS_OK from rs_step/rs_resend */
 };
 
-/* A code to send along with a session. */
+/* A code to send along with a session. A ghost (code and digest NULL) is
+ * counted against the limits like a code but nothing is sent: the answer to
+ * a reset for a number without an account must look the same. */
 struct rs_code {
 	const char *code;		/* plain digits, for the outbox only */
 	const unsigned char *digest;	/* what the session keeps */

@@ -59,6 +59,12 @@ enum body_status request_read_body(struct request *req, FCGX_Stream *in,
 /* A FastCGI param (header values come as HTTP_*), or NULL. */
 const char *request_param(const struct request *req, const char *name);
 
+/* The token of "Authorization: Bearer <token>", or NULL. */
+const char *request_bearer(const struct request *req);
+
+/* The value of cookie `name` copied into out, or NULL. */
+const char *request_cookie(const struct request *req, const char *name, char *out, size_t outlen);
+
 /* Frees what one request allocated; the buffer stays for the next one. */
 void request_reset(struct request *req);
 

@@ -31,13 +31,20 @@ void session_new_id(char out[SESSION_ID_LEN + 1]);
 /* Whether `s` has the form of a session id (it may still be unknown). */
 bool session_id_wellformed(const char *s);
 
+enum code_mode {
+	CODE_NONE,	/* a session without a code (waiting for a password) */
+	CODE_SEND,	/* a code is made and queued for the phone */
+	CODE_GHOST,	/* counted like a code, but nothing is sent and no code fits */
+};
+
 /*
- * Opens a session for `phone` at `step`; with `send_code`, a code is made and
- * queued for the phone (subject to the send limits). Writes the id to `sid`.
- * On false the answer (429, 503) is already set.
+ * Opens a session for `phone` at `step`, with a code as `mode` says (subject
+ * to the send limits). Writes the id to `sid`. On false the answer (429,
+ * 503) is already set.
  */
 bool session_open_or_reply(struct ctx *ctx, const char *phone, enum step step,
-    enum purpose purpose, long long user_id, bool send_code, char sid[SESSION_ID_LEN + 1]);
+    enum purpose purpose, long long user_id, enum code_mode mode,
+    char sid[SESSION_ID_LEN + 1]);
 
 /*
  * Loads the session `sid` that must wait for `expect`. With RS_TAKE_TRY or

@@ -1,6 +1,7 @@
 /*
  * JSON Web Tokens compatible with djangorestframework-simplejwt: claims
- * token_type, exp, iat, jti (32 hex), user_id, and iss/aud when configured.
+ * token_type, exp, iat, jti (32 hex), user_id, and iss/aud when configured;
+ * header alg, typ JWT, and kid (the key's RFC 7638 thumbprint) for RS256/ES256.
  */
 #ifndef PHONEAUTH_TOKEN_H
 #define PHONEAUTH_TOKEN_H
@@ -9,10 +10,12 @@
 #include <time.h>
 
 #include "phoneauth/config.h"
+#include "phoneauth/keys.h"
 
-enum token_type { TOKEN_ACCESS, TOKEN_REFRESH };
+enum token_type { TOKEN_ACCESS, TOKEN_REFRESH, TOKEN_ANY };
 
 #define TOKEN_JTI_LEN 32
+#define TOKEN_MAX_LEN 8192
 
 struct token {
 	char *jwt;			/* owner: the caller, token_clear() frees it */
@@ -23,8 +26,17 @@ struct token {
 };
 
 /* Signs a fresh token for `user_id`, issued at `now`. */
-bool token_issue(const struct config *cfg, enum token_type type, long long user_id,
-    time_t now, struct token *out);
+bool token_issue(const struct config *cfg, const struct keys *keys, enum token_type type,
+    long long user_id, time_t now, struct token *out);
+
+/*
+ * Checks `jwt` as this service's verifier must: the configured algorithm and
+ * no other (no "none", no HS256 keyed with a public key), the signature, an
+ * unexpired exp, the expected token_type (TOKEN_ANY: either), a positive
+ * integer user_id, a jti, and iss/aud when configured. Fills out (jwt NULL).
+ */
+bool token_verify(const struct config *cfg, const struct keys *keys, const char *jwt,
+    enum token_type expect, time_t now, struct token *out);
 
 void token_clear(struct token *t);
 

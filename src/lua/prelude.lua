@@ -6,7 +6,9 @@
 -- which is why the scripts need a whole Redis of their own (not a cluster).
 --
 --   <p>s:<session id>   hash: ph phone, st step, pu purpose, uid user id,
---                       cd code digest, ce code expiry (ms), ct code tries
+--                       cd code digest, ce code expiry (ms), ct code tries,
+--                       gh 1 for a ghost (a reset for a number without an
+--                       account: limits apply, nothing is sent, no code fits)
 --   <p>f:ip:<ip>, <p>f:ph:<phone>   failures (and tries being judged) in the window
 --   <p>b:ip:<ip>, <p>b:ph:<phone>   blocked until (ms), expires with the block
 --   <p>cd:<phone>                   code cooldown
@@ -81,15 +83,20 @@ local function sms_wait(ip, phone, max_hour, max_ip_hour)
   return wait
 end
 
--- Records a code sent and puts it in the outbox.
-local function sms_send(ip, phone, sid, cooldown, code, purpose, lang, maxlen)
+-- Counts a code against the cooldown and the hourly caps.
+local function sms_count(ip, phone, sid, cooldown)
   if cooldown > 0 then
     redis.call('SET', P .. 'cd:' .. phone, 1, 'PX', cooldown)
   end
   for _, key in ipairs({ P .. 'oh:' .. phone, P .. 'oi:' .. ip }) do
-    redis.call('ZADD', key, now, sid .. ':' .. now)
+    -- members must differ even for two codes of one session in one ms
+    redis.call('ZADD', key, now, sid .. ':' .. now .. ':' .. redis.call('ZCARD', key))
     redis.call('PEXPIRE', key, HOUR)
   end
+end
+
+-- Puts a code in the outbox for the sender.
+local function outbox_add(phone, code, purpose, lang, maxlen)
   redis.call('XADD', P .. 'sms', 'MAXLEN', '~', maxlen, '*',
     'phone', phone, 'code', code, 'purpose', purpose,
     'created_at', math.floor(now / 1000), 'language', lang)
