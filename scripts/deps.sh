@@ -6,7 +6,7 @@ set -eu
 
 pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev"
 pkgs_run="spawn-fcgi multiwatch lighttpd redis-server postgresql postgresql-client openssl curl"
-pkgs_test="python3 curl procps"
+pkgs_test="python3 python3-jwt python3-cryptography python3-djangorestframework-simplejwt curl procps"
 pkgs_bench="wrk"
 
 [ $# -gt 0 ] || set -- build run test bench

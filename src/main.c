@@ -41,6 +41,10 @@
 
 static volatile sig_atomic_t stopping;
 
+/* The signing keys, loaded with the configuration (a bad key stops every
+ * command, not only the workers). */
+static struct keys keys;
+
 static void
 on_stop(int sig)
 {
@@ -111,9 +115,7 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 	struct request req;
 	struct response resp;
 	struct otp_key otp_key;
-	struct keys keys;
 	struct ctx ctx;
-	char err[512];
 	sigset_t stop_set;
 	long served = 0;
 	int status = 1;
@@ -131,10 +133,6 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		fprintf(stderr, "phoneauth: cannot initialise libfcgi\n");
 		return 1;
-	}
-	if (!keys_load(cfg, &keys, err, sizeof err)) {
-		fprintf(stderr, "phoneauth: %s\n", err);
-		return 2;
 	}
 	memset(&ctx, 0, sizeof ctx);
 	memset(&resp, 0, sizeof resp);
@@ -184,7 +182,6 @@ out:
 	rs_free(ctx.rs);
 	pg_free(ctx.pg);
 	request_free(&req);
-	keys_free(&keys);
 	OPENSSL_cleanse(&otp_key, sizeof otp_key);
 	return status;
 }
@@ -259,13 +256,14 @@ main(int argc, char **argv)
 		free(args);
 		return status;
 	}
-	if (!config_load(&cfg, path, err, sizeof err)) {
+	if (!config_load(&cfg, path, err, sizeof err) || !keys_load(&cfg, &keys, err, sizeof err)) {
 		fprintf(stderr, "phoneauth: %s\n", err);
 		config_free(&cfg);
 		free(args);
 		return 2;
 	}
 	status = cmd->run(&cfg, nargs, args);
+	keys_free(&keys);
 	config_free(&cfg);
 	free(args);
 	return status;

@@ -246,6 +246,24 @@ def jwt_decode(token, key=None):
     return json.loads(b64url_decode(head)), json.loads(b64url_decode(body))
 
 
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_forge(header, claims, key=None):
+    """A token with any header and claims, HS256-signed with `key` (None: no signature)."""
+    head = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
+    sig = b64url(hmac.new(key, head.encode(), hashlib.sha256).digest()) if key is not None else ""
+    return head + "." + sig
+
+
+def admin(*args, env=None):
+    """Runs the program's administration command with the stack's configuration."""
+    return subprocess.run([os.environ["PA_APP_BIN"], "-c", os.environ["PA_CONF"], *args],
+                          capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, **(env or {})))
+
+
 # ---- the flow ----
 
 def check(cond, msg="check failed"):

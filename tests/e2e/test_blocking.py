@@ -8,13 +8,11 @@ Each test uses its own loopback addresses so one test's block never leaks
 into another.
 """
 
-import os
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from pa import (Client, Pool, check, expect, fresh_ip, fresh_phone, latest_code, outbox_entries,
-                psql, register, run, signup, test, wait_for)
+from pa import (Client, Pool, admin, check, expect, fresh_ip, fresh_phone, latest_code,
+                outbox_entries, psql, register, run, signup, test, wait_for)
 
 PASSWORD = "correct horse battery"
 
@@ -28,11 +26,6 @@ def blocked(r):
 
 def wrong_login(c, phone):
     return c.post("login", {"mobile_number": phone, "password": "not the password"})
-
-
-def admin(*args):
-    return subprocess.run([os.environ["PA_APP_BIN"], "-c", os.environ["PA_CONF"], *args],
-                          capture_output=True, text=True, timeout=30)
 
 
 @test

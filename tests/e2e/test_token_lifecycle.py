@@ -1,0 +1,220 @@
+"""The token lifecycle: rotation with reuse detection, verify, logout, me,
+password reset and bans."""
+
+import re
+import time
+
+from pa import (Client, Pool, admin, check, expect, fresh_phone, jwt_decode, latest_code,
+                outbox_entries, psql, register, run, signup, test, user_row)
+
+PASSWORD = "correct horse battery"
+
+
+def refresh(c, token, field="refresh", route="token/refresh"):
+    return c.post(route, {field: token})
+
+
+def rotated(r):
+    body = expect(r, 200)
+    check(set(body) == {"access", "refresh"}, body)
+    return body
+
+
+@test
+def refresh_rotates_and_the_old_token_is_spent():
+    c, phone = Client(), fresh_phone()
+    t = signup(c, phone)
+    new = rotated(refresh(c, t["refresh_token"]))
+    check(new["refresh"] != t["refresh_token"] and new["access"] != t["access_token"], new)
+    _, claims = jwt_decode(new["access"])
+    check(claims["token_type"] == "access" and claims["user_id"] == user_row(phone)["id"], claims)
+    _, claims = jwt_decode(new["refresh"])
+    check(claims["token_type"] == "refresh", claims)
+    # the next rotation works with the new token, by either field name and route
+    newer = rotated(refresh(c, new["refresh"], field="refresh_token", route="refresh-token"))
+    rotated(refresh(c, newer["refresh"], route="refresh-token/"))
+
+
+@test
+def a_spent_refresh_token_presented_again_revokes_its_family():
+    owner, thief, phone = Client(), Client(), fresh_phone()
+    t = signup(owner, phone)
+    stolen = t["refresh_token"]
+    thief_pair = rotated(refresh(thief, stolen))      # the thief is first
+    expect(refresh(owner, stolen), 401, "token_reused")  # the owner comes back
+    # the thief's fresh token died with the family
+    expect(refresh(thief, thief_pair["refresh"]), 401, "token_invalid")
+    expect(Client().post("token/verify", {"token": thief_pair["refresh"]}), 401, "token_invalid")
+    # another login of the same account is a family of its own
+    other = expect(Client().post("login", {"mobile_number": phone, "password": PASSWORD}), 200)
+    rotated(refresh(Client(), other["tokens"]["refresh_token"]))
+
+
+@test
+def parallel_refreshes_of_one_token_let_one_through_at_most():
+    from concurrent.futures import ThreadPoolExecutor
+    c, phone = Client(), fresh_phone()
+    t = signup(c, phone)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: refresh(Client(), t["refresh_token"]), range(8)))
+    statuses = sorted(r.status for r in results)
+    check(statuses.count(200) <= 1 and all(s in (200, 401) for s in statuses), statuses)
+    live = [r for r in results if r.status == 200]
+    # whoever won, the family is revoked by the reuse
+    if live:
+        expect(refresh(c, live[0].json["refresh"]), 401, "token_invalid")
+
+
+@test
+def refresh_refuses_what_is_not_a_live_refresh_token():
+    c, phone = Client(), fresh_phone()
+    t = signup(c, phone)
+    expect(refresh(c, t["access_token"]), 401, "token_invalid")   # access used as refresh
+    expect(refresh(c, "garbage"), 401, "token_invalid")
+    expect(refresh(c, t["refresh_token"][:-3] + "AAA"), 401, "token_invalid")
+    body = expect(c.post("token/refresh", {}), 400, "validation_failed")
+    check("refresh" in body["fields"], body)
+    expect(c.post("token/refresh", {"refresh": 12}), 400, "validation_failed")
+
+
+@test
+def verify_accepts_live_tokens_only():
+    c, phone = Client(), fresh_phone()
+    t = signup(c, phone)
+    check(expect(c.post("token/verify", {"token": t["access_token"]}), 200) == {}, "body")
+    expect(c.post("token/verify", {"token": t["refresh_token"]}), 200)
+    rotated(refresh(c, t["refresh_token"]))
+    expect(c.post("token/verify", {"token": t["refresh_token"]}), 401, "token_invalid")  # spent
+    expect(c.post("token/verify", {"token": t["access_token"]}), 200)  # still within its 300 s
+    r = c.post("token/verify", {"token": "x.y.z"})
+    expect(r, 401, "token_invalid")
+    check(r.header("WWW-Authenticate") is not None, r.headers)
+    expect(c.post("token/verify", {}), 400, "validation_failed")
+
+
+@test
+def logout_revokes_the_family():
+    c, phone = Client(), fresh_phone()
+    t = signup(c, phone)
+    pair = rotated(refresh(c, t["refresh_token"]))
+    body = expect(c.post("logout", {"refresh": pair["refresh"]}), 200)
+    check(isinstance(body.get("message"), str) and body["message"], body)
+    expect(refresh(c, pair["refresh"]), 401, "token_invalid")
+    expect(c.post("token/verify", {"token": pair["refresh"]}), 401, "token_invalid")
+    expect(c.post("logout", {"refresh": t["access_token"]}), 401, "token_invalid")
+    expect(c.post("logout", {"refresh_token": "nonsense"}), 401, "token_invalid")
+    # the account can log in again
+    expect(c.post("login", {"mobile_number": phone, "password": PASSWORD}), 200)
+
+
+@test
+def me_shows_the_account_to_its_access_token():
+    c, phone = Client(), fresh_phone()
+    t = signup(c, phone, email="me.%s@example.com" % phone)
+    r = c.get("me", headers={"Authorization": "Bearer " + t["access_token"]})
+    body = expect(r, 200)
+    check(set(body) == {"id", "mobile_number", "email", "first_name", "last_name", "is_verified",
+                        "date_joined", "last_login"}, body)
+    check(body["id"] == user_row(phone)["id"] and body["mobile_number"] == phone, body)
+    check(body["email"] == "me.%s@example.com" % phone and body["first_name"] == "Sara", body)
+    check(body["is_verified"] is True, body)
+    iso = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
+    check(re.fullmatch(iso, body["date_joined"]) and re.fullmatch(iso, body["last_login"]), body)
+    expect(c.get("me"), 401, "token_invalid")
+    expect(c.get("me", headers={"Authorization": "Bearer " + t["refresh_token"]}), 401, "token_invalid")
+    expect(c.get("me", headers={"Authorization": "Basic " + t["access_token"]}), 401, "token_invalid")
+    expect(c.get("me", headers={"Authorization": "bearer  " + t["access_token"]}), 200)
+    expect(c.post("me", {}), 405, "method_not_allowed")
+
+
+@test
+def password_reset_sets_a_new_password_and_ends_every_login():
+    c, phone = Client(), fresh_phone()
+    old = signup(c, phone)
+    other = expect(Client().post("login", {"mobile_number": phone, "password": PASSWORD}), 200)["tokens"]
+    time.sleep(2.2)  # the sign-up's code is inside otp_cooldown: reset codes obey it too
+    r = expect(Client().post("password-reset", {"mobile_number": phone}), 200)
+    check(r["next_step"] == "otp" and r["message"], r)
+    check(outbox_entries(phone)[0]["purpose"] == "reset", outbox_entries(phone)[0])
+    sid = r["session_id"]
+    expect(c.post("set-password", {"session_id": sid, "password": "brand new password"}), 409, "wrong_step")
+    expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(phone, "reset")}), 200)
+    body = expect(c.post("set-password", {"session_id": sid, "password": "brand new password"}), 200)
+    check(set(body["tokens"]) == {"access_token", "refresh_token", "token_type", "expires_in"}, body)
+    # every earlier refresh token is revoked; the new one works
+    expect(refresh(c, old["refresh_token"]), 401, "token_invalid")
+    expect(refresh(c, other["refresh_token"]), 401, "token_invalid")
+    rotated(refresh(c, body["tokens"]["refresh_token"]))
+    expect(Client().post("login", {"mobile_number": phone, "password": PASSWORD}), 401)
+    expect(Client().post("login", {"mobile_number": phone, "password": "brand new password"}), 200)
+    expect(c.post("set-password", {"session_id": sid, "password": "another one!"}), 400, "session_invalid")
+
+
+@test
+def password_reset_does_not_tell_who_has_an_account():
+    unknown, registered_only = fresh_phone(), fresh_phone()
+    register(Client(), registered_only)  # a number without a password
+    account = fresh_phone()
+    signup(Client(), account)
+    answers = {}
+    time.sleep(2.2)  # past the cooldown of the codes sign-up and register sent
+    for phone in (account, unknown, registered_only):
+        r = expect(Client().post("password-reset", {"mobile_number": phone}), 200)
+        answers[phone] = r
+        check(set(r) == {"session_id", "next_step", "message"} and r["next_step"] == "otp", r)
+    check(len({a["message"] for a in answers.values()}) == 1, answers)
+    check(outbox_entries(unknown) == [], "a code was sent to a number without an account")
+    check(len(outbox_entries(registered_only)) == 1, "a reset code went to a number without a password")
+    # no code fits a ghost session, and it answers like a real one
+    c = Client()
+    sid = answers[unknown]["session_id"]
+    expect(c.post("verify-otp", {"session_id": sid, "code": "123456"}), 400, "otp_invalid")
+    expect(c.post("set-password", {"session_id": sid, "password": "whatever pw"}), 409, "wrong_step")
+    expect(Client().post("resend-otp", {"session_id": sid}), 429, "otp_rate_limited")  # cooldown, as for real
+    time.sleep(2.2)
+    expect(Client().post("resend-otp", {"session_id": sid}), 200)
+    check(outbox_entries(unknown) == [], "a resend sent a code for a ghost")
+    # and the cooldown holds for unknown numbers as for accounts
+    expect(Client().post("password-reset", {"mobile_number": unknown}), 429, "otp_rate_limited")
+
+
+@test
+def banned_accounts_refresh_nothing_and_unban_restores():
+    c, phone = Client(), fresh_phone()
+    t = signup(c, phone)
+    other = expect(Client().post("login", {"mobile_number": phone, "password": PASSWORD}), 200)["tokens"]
+    r = admin("ban", "+98" + phone[1:])
+    check(r.returncode == 0 and phone in r.stdout, r.stdout + r.stderr)
+    expect(refresh(c, t["refresh_token"]), 401, "token_invalid")  # revoked by the ban
+    expect(Client().post("login", {"mobile_number": phone, "password": PASSWORD}), 403, "user_banned")
+    expect(Client().post("register", {"mobile_number": phone}), 403, "user_banned")
+    expect(c.get("me", headers={"Authorization": "Bearer " + other["access_token"]}), 403, "user_banned")
+    r = admin("unban", phone)
+    check(r.returncode == 0, r.stderr)
+    expect(Client().post("login", {"mobile_number": phone, "password": PASSWORD}), 200)
+    check(admin("ban", fresh_phone()).returncode == 1, "banning a number without an account")
+    check(admin("ban", "12").returncode == 2, "banning an invalid number")
+
+
+@test
+def a_ban_between_login_and_refresh_is_user_banned():
+    c, phone = Client(), fresh_phone()
+    t = signup(c, phone)
+    psql("UPDATE users SET is_banned = true WHERE mobile_number = :'p'", p=phone)  # no revocation
+    expect(refresh(c, t["refresh_token"]), 403, "user_banned")
+
+
+@test
+def expired_tokens_are_refused():
+    with Pool({"PHONEAUTH_ACCESS_TTL": "1", "PHONEAUTH_REFRESH_TTL": "2"}, "shortttl") as url:
+        c, phone = Client(base_url=url), fresh_phone()
+        t = signup(c, phone)
+        expect(c.post("token/verify", {"token": t["access_token"]}), 200)
+        time.sleep(2.5)
+        expect(c.post("token/verify", {"token": t["access_token"]}), 401, "token_invalid")
+        expect(c.get("me", headers={"Authorization": "Bearer " + t["access_token"]}), 401, "token_invalid")
+        expect(refresh(c, t["refresh_token"]), 401, "token_invalid")
+
+
+if __name__ == "__main__":
+    run()
