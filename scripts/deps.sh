@@ -1,22 +1,38 @@
 #!/bin/sh
 # deps.sh [GROUP...] — makes sure the Debian packages phoneauth needs are
-# installed. Groups: build, run, test, bench (default: all). As root, installs
-# what is missing with apt-get; otherwise prints the one command to run.
+# installed. Groups: build, run, test, bench (default: all four).
+# Prints nothing when everything is there. Otherwise, as root, installs what
+# is missing with apt-get; as anyone else, prints the one command to run and
+# exits 1.
+#
+# The stack (scripts/stack.sh) runs its own Redis, PostgreSQL and lighttpd
+# under var/ on other ports; the system services these packages bring are
+# never used, and are not started by this script.
 set -eu
 
 pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev"
-pkgs_run="spawn-fcgi multiwatch lighttpd redis-server postgresql postgresql-client openssl curl"
-pkgs_test="python3 python3-jwt python3-cryptography python3-djangorestframework-simplejwt curl procps"
+# redis-tools (redis-cli), postgresql-client (psql), curl, openssl and procps
+# (pgrep) are used by scripts/stack.sh itself.
+pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql postgresql-client curl openssl procps"
+# python3-djangorestframework-simplejwt: the test that Django accepts our tokens.
+pkgs_test="python3 python3-jwt python3-cryptography python3-djangorestframework-simplejwt postgresql-client curl ca-certificates procps"
 pkgs_bench="wrk"
 
 [ $# -gt 0 ] || set -- build run test bench
 wanted=""
 for group in "$@"; do
-	eval "wanted=\"\$wanted \$pkgs_$group\""
+	case $group in
+	build) wanted="$wanted $pkgs_build" ;;
+	run) wanted="$wanted $pkgs_run" ;;
+	test) wanted="$wanted $pkgs_test" ;;
+	bench) wanted="$wanted $pkgs_bench" ;;
+	*) echo "deps.sh: unknown group '$group' (build, run, test, bench)" >&2; exit 2 ;;
+	esac
 done
 
 missing=""
 for p in $wanted; do
+	case " $missing " in *" $p "*) continue ;; esac
 	status=$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$status" = installed ] || missing="$missing $p"
 done
@@ -24,17 +40,21 @@ done
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "phoneauth needs these Debian packages; install them with:" >&2
-	echo "  sudo apt-get install -y$missing" >&2
+	echo "  sudo apt-get install -y --no-install-recommends$missing" >&2
 	exit 1
 fi
+
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-# A package's own service (redis-server, postgresql, lighttpd) is not what we
-# run: keep apt from starting it where it would (a policy-rc.d that says no).
+# Keep apt from starting the packages' own services (redis-server,
+# postgresql, lighttpd): a policy-rc.d that says no, for the duration of the
+# install, unless the system already has one (containers often do).
 if [ ! -e /usr/sbin/policy-rc.d ]; then
-	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-	chmod +x /usr/sbin/policy-rc.d
+	printf '#!/bin/sh\n# phoneauth deps.sh: no service starts during this install\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	trap 'exit 130' INT TERM
 fi
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

@@ -2,28 +2,40 @@
 # stack.sh — the private stack `make run`, `make test` and `make bench` start:
 # Redis, PostgreSQL, the phoneauth worker pool and lighttpd, all on loopback,
 # all state under one directory, every process recorded by pid so that `stop`
-# stops exactly what `start` started.
+# stops exactly what `start` started (nothing is ever killed by name).
 #
-#   stack.sh start | stop | status | restart-pool
+#   stack.sh start           start what is not running; restart the workers and
+#                            lighttpd (a rebuilt binary is picked up); Redis and
+#                            PostgreSQL keep running with their data
+#   stack.sh stop            stop everything started here
+#   stack.sh status          one line per component
+#   stack.sh restart-pool    restart only the workers (new binary, new PHONEAUTH_*)
 #   stack.sh stop-redis | start-redis | stop-postgres | start-postgres
 #
 # Settings (environment; never PHONEAUTH_*, which the workers would read as
 # configuration): STATE_DIR (default <repo>/var), HTTP_PORT (8080),
 # REDIS_PORT (16379), PG_PORT (15432), WORKERS (4), APP_BIN
-# (<repo>/build/phoneauth), QUIET=1 to skip the walk-through.
-# PHONEAUTH_* variables in the environment reach the workers unchanged.
+# (<repo>/build/phoneauth), QUIET=1 to skip the walk-through after start.
+# PHONEAUTH_* variables in the caller's environment reach the workers
+# unchanged (e.g. PHONEAUTH_OTP_COOLDOWN=5 make run).
+#
+# Layout of the state directory:
+#   phoneauth.conf  the configuration the workers read (rewritten at each start)
+#   jwt.secret redis.pass pg.pass pg.superpass   generated once, mode 0600
+#   redis.conf redis/   Redis (no persistence: its data lives in memory only)
+#   pg/                 the PostgreSQL cluster (owned by `postgres` when run as root)
+#   run/                pid files and sockets      log/   every log
 set -eu
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-state=${STATE_DIR:-$repo/var}
-mkdir -p "$state"
-state=$(cd "$state" && pwd)
+repo=$(cd "$(dirname "$0")/.." && pwd -P)
+state=$(realpath -m "${STATE_DIR:-$repo/var}")
 http_port=${HTTP_PORT:-8080}
 redis_port=${REDIS_PORT:-16379}
 pg_port=${PG_PORT:-15432}
 workers=${WORKERS:-4}
-app=${APP_BIN:-$repo/build/phoneauth}
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+app=$(realpath -m "${APP_BIN:-$repo/build/phoneauth}")
+pg_bin=/usr/lib/postgresql/15/bin
+[ -x "$pg_bin/pg_ctl" ] || pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 run=$state/run
 log=$state/log
@@ -31,127 +43,195 @@ conf=$state/phoneauth.conf
 
 say() { echo "stack: $*"; }
 die() { echo "stack: $*" >&2; exit 1; }
+is_root() { [ "$(id -u)" -eq 0 ]; }
 
-# A pid that is running (zombies, waiting for init to reap them, are not).
+# ---- processes ----
+
+# alive PID [COMM]: PID is running (not a zombie waiting to be reaped) and,
+# when COMM is given, is that program, so that a stale pid file left by a
+# crash or a reboot never makes us signal some other process.
 alive() {
-	[ -n "${1:-}" ] && [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+	local pid=${1:-} comm=${2:-} st
+	[ -n "$pid" ] && [ -e "/proc/$pid" ] || return 1
+	st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$pid/status" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] || return 1
+	[ -z "$comm" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ]
 }
 
-pid_of() { [ -f "$1" ] && head -n 1 "$1" || true; }
+pid_of() { [ -f "$1" ] && head -n 1 "$1" 2>/dev/null || true; }
 
-# stop_pid PID NAME: TERM, wait up to 10 s, then KILL.
+# stop_pid PID COMM NAME: TERM, wait up to 15 s, then KILL and wait again.
 stop_pid() {
-	local pid=$1 i
-	alive "$pid" || return 0
+	local pid=$1 comm=$2 name=$3
+	alive "$pid" "$comm" || return 0
 	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 150); do
 		alive "$pid" || return 0
 		sleep 0.1
 	done
-	say "$2 ($pid) did not stop in 10 s; killing it"
+	say "$name ($pid) did not stop in 15 s; killing it"
 	kill -KILL "$pid" 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		alive "$pid" || return 0
+		sleep 0.1
+	done
+	say "$name ($pid) is still there"
 }
 
+# PostgreSQL refuses to run as root: as root, its commands run as `postgres`.
 as_postgres() {
-	if [ "$(id -u)" -eq 0 ]; then
+	if is_root; then
 		runuser -u postgres -- "$@"
 	else
 		"$@"
 	fi
 }
 
-secret() { # secret FILE: a random hex secret, made once
+# secret FILE: a random hex secret (32 bytes), made once, mode 0600.
+secret() {
 	if [ ! -s "$1" ]; then
-		(umask 077 && openssl rand -hex 32 > "$1")
+		(
+			umask 077
+			openssl rand -hex 32 > "$1.tmp" 2>/dev/null ||
+				od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$1.tmp"
+			echo >> "$1.tmp"
+			mv "$1.tmp" "$1"
+		)
 	fi
-	cat "$1"
+	head -n 1 "$1"
+}
+
+# Unix sockets spare the workers a TCP round trip's worth of kernel work; a
+# path must fit in sun_path (108 bytes), else the stores are reached over
+# loopback TCP only. Redis and PostgreSQL listen on 127.0.0.1 as well, which
+# is what the tests and psql use.
+short_enough() { [ ${#1} -lt 100 ]; }
+redis_socket() { short_enough "$run/redis.sock" && echo "$run/redis.sock" || true; }
+pg_socket_dir() { short_enough "$(pg_dir)/.s.PGSQL.$pg_port" && pg_dir || true; }
+
+make_dirs() {
+	mkdir -p "$state"
+	(umask 077 && mkdir -p "$run" "$log" "$state/redis")
 }
 
 # ---- Redis ----
 
+redis_pid() { pid_of "$run/redis.pid"; }
+
+redis_ping() {
+	REDISCLI_AUTH=$(head -n 1 "$state/redis.pass") \
+		redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG
+}
+
 start_redis() {
-	local pass
-	alive "$(pid_of "$run/redis.pid")" && return 0
-	mkdir -p "$state/redis" "$run" "$log"
+	local pass sock
+	alive "$(redis_pid)" redis-server && return 0
+	make_dirs
 	pass=$(secret "$state/redis.pass")
+	sock=$(redis_socket)
+	rm -f "$run/redis.pid"
 	(umask 077 && cat > "$state/redis.conf" <<-EOF
-	# Generated by scripts/stack.sh.
+	# Generated by scripts/stack.sh; rewritten at each start of Redis.
 	bind 127.0.0.1
 	port $redis_port
+	protected-mode yes
 	requirepass $pass
 	dir $state/redis
 	pidfile $run/redis.pid
 	logfile $log/redis.log
 	daemonize yes
+	# No persistence: sessions, codes and counters are short-lived, and a
+	# restarted Redis starts empty.
 	save ""
 	appendonly no
 	EOF
 	)
-	redis-server "$state/redis.conf" || die "redis did not start; see $log/redis.log"
-	for _ in $(seq 1 50); do
-		redis-cli -p "$redis_port" --no-auth-warning -a "$pass" ping >/dev/null 2>&1 && return 0
+	if [ -n "$sock" ]; then
+		printf 'unixsocket %s\nunixsocketperm 700\n' "$sock" >> "$state/redis.conf"
+	fi
+	redis-server "$state/redis.conf" </dev/null || die "Redis did not start; see $log/redis.log"
+	for _ in $(seq 1 100); do
+		redis_ping && return 0
 		sleep 0.1
 	done
-	die "redis does not answer on port $redis_port; see $log/redis.log"
+	tail -n 20 "$log/redis.log" >&2 || true
+	die "Redis does not answer on 127.0.0.1:$redis_port; see $log/redis.log"
 }
 
 stop_redis() {
-	stop_pid "$(pid_of "$run/redis.pid")" redis
+	stop_pid "$(redis_pid)" redis-server Redis
 	rm -f "$run/redis.pid"
 }
 
 # ---- PostgreSQL ----
-# The cluster lives in $state/pg, owned by the postgres user when we are root
-# (PostgreSQL refuses to run as root). When postgres cannot reach $state (a
-# checkout under /root, say), the cluster goes to /var/tmp and $state/pg
-# points there.
+# The cluster lives in $state/pg, owned by the postgres user when we are root.
+# When postgres cannot reach $state (a checkout under /root, say), the cluster
+# goes to /var/tmp/phoneauth-pg-<hash> and $state/pg is a symlink to it.
+# Its server log is pg/postgresql.log (log/postgresql.log points to it).
+# Whatever runs as postgres is given the real path, never the symlink.
 
+pg_dir() { realpath -m "$state/pg"; }
+
+# pg_home: pg_dir, made on first use.
 pg_home() {
 	if [ -e "$state/pg" ] || [ -L "$state/pg" ]; then
-		echo "$state/pg"
+		pg_dir
 		return
 	fi
-	if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$state" 2>/dev/null; then
+	if is_root && ! runuser -u postgres -- test -x "$state" 2>/dev/null; then
 		local elsewhere
 		elsewhere=/var/tmp/phoneauth-pg-$(echo "$state" | md5sum | cut -c1-12)
+		if [ -e "$elsewhere/data/PG_VERSION" ]; then
+			die "$elsewhere holds a cluster of an earlier $state; remove it (rm -rf $elsewhere)"
+		fi
 		mkdir -p "$elsewhere"
 		ln -s "$elsewhere" "$state/pg"
 	else
 		mkdir -p "$state/pg"
 	fi
-	echo "$state/pg"
+	pg_dir
 }
 
-pg_pid() { [ -f "$state/pg/data/postmaster.pid" ] && head -n 1 "$state/pg/data/postmaster.pid" || true; }
+pg_pid() { pid_of "$(pg_dir)/data/postmaster.pid"; }
 
 psql_super() {
-	PGPASSWORD=$(cat "$state/pg.superpass") psql -X -q -v ON_ERROR_STOP=1 \
-		-h 127.0.0.1 -p "$pg_port" -U postgres "$@"
+	PGPASSWORD=$(head -n 1 "$state/pg.superpass") psql -X -q -v ON_ERROR_STOP=1 \
+		-h 127.0.0.1 -p "$pg_port" -U postgres -d postgres "$@"
 }
 
 start_postgres() {
 	local home pass
-	[ -n "$pg_bin" ] || die "PostgreSQL is not installed (scripts/deps.sh installs it)"
+	[ -n "$pg_bin" ] && [ -x "$pg_bin/pg_ctl" ] || die "PostgreSQL is not installed (scripts/deps.sh run)"
+	make_dirs
 	home=$(pg_home)
 	if [ ! -f "$home/data/PG_VERSION" ]; then
+		say "creating the PostgreSQL cluster in $home/data"
 		secret "$state/pg.superpass" >/dev/null
-		[ "$(id -u)" -eq 0 ] && chown postgres: "$home"
+		if is_root; then chown postgres: "$home"; fi
+		chmod 700 "$home"
 		as_postgres mkdir -p "$home/data"
-		# initdb reads the password from a file postgres can read, then it goes.
+		# initdb reads the superuser password from a file postgres can read;
+		# the file goes right after.
 		as_postgres sh -c "umask 077 && cat > '$home/pwfile'" < "$state/pg.superpass"
 		as_postgres "$pg_bin/initdb" -D "$home/data" -U postgres --pwfile="$home/pwfile" \
-			-A scram-sha-256 -E UTF8 --locale=C >"$log/initdb.log" 2>&1 \
+			--auth=scram-sha-256 --encoding=UTF8 --locale=C >"$log/initdb.log" 2>&1 \
 			|| { rm -f "$home/pwfile"; die "initdb failed; see $log/initdb.log"; }
 		rm -f "$home/pwfile"
 	fi
-	if ! alive "$(pg_pid)"; then
-		as_postgres "$pg_bin/pg_ctl" -D "$home/data" -l "$home/postgresql.log" -w -t 30 \
-			-o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" \
-			start >/dev/null || die "PostgreSQL did not start; see $home/postgresql.log"
+	ln -sfn "$home/postgresql.log" "$log/postgresql.log"
+	if ! alive "$(pg_pid)" postgres; then
+		as_postgres "$pg_bin/pg_ctl" -D "$home/data" -l "$home/postgresql.log" -w -t 60 \
+			-o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$(pg_socket_dir)'" \
+			start </dev/null >/dev/null || { tail -n 20 "$home/postgresql.log" >&2 || true;
+				die "PostgreSQL did not start; see $home/postgresql.log"; }
 	fi
+	# The application's role and database; the role's password follows
+	# pg.pass (so a regenerated file is picked up).
 	pass=$(secret "$state/pg.pass")
 	if [ -z "$(psql_super -Atc "SELECT 1 FROM pg_roles WHERE rolname = 'phoneauth'")" ]; then
 		psql_super -c "CREATE ROLE phoneauth LOGIN PASSWORD '$pass'"
+	else
+		psql_super -c "ALTER ROLE phoneauth LOGIN PASSWORD '$pass'"
 	fi
 	if [ -z "$(psql_super -Atc "SELECT 1 FROM pg_database WHERE datname = 'phoneauth'")" ]; then
 		psql_super -c "CREATE DATABASE phoneauth OWNER phoneauth"
@@ -159,62 +239,131 @@ start_postgres() {
 }
 
 stop_postgres() {
-	local home=$state/pg
-	alive "$(pg_pid)" || return 0
-	as_postgres "$pg_bin/pg_ctl" -D "$home/data" -m fast -w -t 30 stop >/dev/null \
-		|| stop_pid "$(pg_pid)" postgres
+	alive "$(pg_pid)" postgres || return 0
+	as_postgres "$pg_bin/pg_ctl" -D "$(pg_dir)/data" -m fast -w -t 30 stop >/dev/null \
+		|| stop_pid "$(pg_pid)" postgres PostgreSQL
 }
 
 # ---- the configuration the workers read ----
 
+redis_url() {
+	local pass sock
+	pass=$(head -n 1 "$state/redis.pass")
+	sock=$(redis_socket)
+	if [ -n "$sock" ]; then
+		echo "unix:$sock?password=$pass"
+	else
+		echo "redis://:$pass@127.0.0.1:$redis_port/0"
+	fi
+}
+
+postgres_url() {
+	local pass dir
+	pass=$(head -n 1 "$state/pg.pass")
+	dir=$(pg_socket_dir)
+	if [ -n "$dir" ]; then
+		echo "postgresql://phoneauth:$pass@/phoneauth?host=$dir&port=$pg_port"
+	else
+		echo "postgresql://phoneauth:$pass@127.0.0.1:$pg_port/phoneauth"
+	fi
+}
+
 write_config() {
-	(umask 077 && cat > "$conf" <<-EOF
-	# Generated by scripts/stack.sh for the stack in $state; rewritten at
-	# every start. Keys and defaults: README.md, "Configuration".
+	secret "$state/jwt.secret" >/dev/null
+	(umask 077 && cat > "$conf.tmp" <<-EOF
+	# Generated by scripts/stack.sh for the stack in $state;
+	# rewritten at every start: edits here are lost. Keys and defaults:
+	# README.md, "Configuration". PHONEAUTH_<KEY> variables override them.
 	base_path = /api
-	redis_url = redis://:$(cat "$state/redis.pass")@127.0.0.1:$redis_port/0
+	redis_url = $(redis_url)
 	redis_prefix = phoneauth:
-	postgres_url = postgresql://phoneauth:$(cat "$state/pg.pass")@127.0.0.1:$pg_port/phoneauth
+	postgres_url = $(postgres_url)
 	jwt_alg = HS256
 	jwt_secret_file = $state/jwt.secret
 	sms_driver = log
 	language = en
 	EOF
 	)
-	secret "$state/jwt.secret" >/dev/null
+	mv "$conf.tmp" "$conf"
 }
 
-# ---- the worker pool: spawn-fcgi binds the socket and hands it to
-# multiwatch, which forks the workers and restarts any that dies ----
+migrate() {
+	"$app" -c "$conf" migrate </dev/null >"$log/migrate.log" 2>&1 \
+		|| { cat "$log/migrate.log" >&2; die "$app migrate failed"; }
+}
+
+# ---- the worker pool ----
+# spawn-fcgi binds the socket and hands it (on fd 0) to multiwatch, which
+# forks $WORKERS workers and starts a fresh one whenever one exits (a crash,
+# or max_requests reached). run/pool.pid holds multiwatch's pid; the workers
+# are its children. The workers' standard error is log/phoneauth.log.
+# (spawn-fcgi -F N would fork the workers itself, one pid per line in its
+# pid file, but sends their standard error to /dev/null and restarts nothing.)
+#
+# On TERM, multiwatch sends its -s signal to the workers and exits when they
+# have. Debian 12's multiwatch 1.0.0 has a bug there: it sends the position
+# of the name in its list (HUP=0 INT=1 QUIT=2 TERM=3 USR1=4) instead of the
+# signal, so "-s TERM" delivers SIGQUIT, which kills a worker on the spot (no
+# graceful finish, no sanitizer leak check). There "-s QUIT" delivers SIGINT,
+# which phoneauth handles like TERM. multiwatch 1.0.1 fixed the bug.
+pool_signal() {
+	case $(/usr/bin/multiwatch -v 2>&1 | head -n 1) in
+	*" v1.0.0 "*) echo QUIT ;;
+	*) echo TERM ;;
+	esac
+}
 
 pool_pid() { pid_of "$run/pool.pid"; }
+worker_pids() {
+	local pid
+	pid=$(pool_pid)
+	if alive "$pid" multiwatch; then
+		pgrep -P "$pid" | tr '\n' ' ' | sed 's/ $//'
+	fi
+}
 
 start_pool() {
 	local pid
 	[ -x "$app" ] || die "$app is missing; build it first (make)"
+	[ -f "$conf" ] || die "$conf is missing; run: $0 start"
 	stop_pool
-	mkdir -p "$run" "$log"
+	make_dirs
 	rm -f "$run/phoneauth.sock"
+	# setsid: the pool outlives this shell and Ctrl-C in it.
 	setsid spawn-fcgi -n -s "$run/phoneauth.sock" -M 0600 -- \
-		/usr/bin/multiwatch -f "$workers" -s TERM -- "$app" -c "$conf" \
+		/usr/bin/multiwatch -f "$workers" -s "$(pool_signal)" -- "$app" -c "$conf" \
 		</dev/null >>"$log/phoneauth.log" 2>&1 &
 	pid=$!
 	echo "$pid" > "$run/pool.pid"
-	for _ in $(seq 1 50); do
-		[ -S "$run/phoneauth.sock" ] && return 0
+	for _ in $(seq 1 100); do
+		if [ -S "$run/phoneauth.sock" ] && alive "$pid" multiwatch \
+			&& [ -n "$(pgrep -P "$pid")" ]; then
+			return 0
+		fi
 		alive "$pid" || break
 		sleep 0.1
 	done
-	tail -n 20 "$log/phoneauth.log" >&2
-	die "the worker pool did not start"
+	tail -n 20 "$log/phoneauth.log" >&2 || true
+	stop_pool
+	die "the worker pool did not start; see $log/phoneauth.log"
 }
 
 stop_pool() {
-	stop_pid "$(pool_pid)" "worker pool"
+	local pid workers_then w
+	pid=$(pool_pid)
+	workers_then=$(worker_pids)
+	# multiwatch passes a stop signal on to every worker (see pool_signal)
+	# and exits once they have; any worker still there then gets its own.
+	stop_pid "$pid" multiwatch "worker pool"
+	for w in $workers_then; do
+		stop_pid "$w" "" "worker"
+	done
 	rm -f "$run/pool.pid" "$run/phoneauth.sock"
 }
 
 # ---- lighttpd ----
+# The default stack runs the top-level lighttpd.conf as it is; any other
+# (tests, benchmark) runs a copy with its two set-up lines replaced.
 
 lighttpd_conf() {
 	if [ "$state" = "$repo/var" ] && [ "$http_port" = 8080 ]; then
@@ -227,33 +376,48 @@ lighttpd_conf() {
 	echo "$state/lighttpd.conf"
 }
 
+lighttpd_pid() { pid_of "$run/lighttpd.pid"; }
+
 start_lighttpd() {
 	local cfg
 	stop_lighttpd
-	mkdir -p "$state/www" "$run" "$log"
+	make_dirs
 	cfg=$(lighttpd_conf)
-	(cd "$repo" && lighttpd -f "$cfg") || die "lighttpd did not start; see $log/lighttpd-error.log"
+	# From the repository root: var.CWD in lighttpd.conf is that directory.
+	(cd "$repo" && lighttpd -f "$cfg" </dev/null) \
+		|| { tail -n 5 "$log/lighttpd-error.log" >&2 2>/dev/null || true;
+			die "lighttpd did not start (is port $http_port taken?); see $log/lighttpd-error.log"; }
+	for _ in $(seq 1 50); do
+		alive "$(lighttpd_pid)" lighttpd && return 0
+		sleep 0.1
+	done
+	die "lighttpd wrote no pid file; see $log/lighttpd-error.log"
 }
 
 stop_lighttpd() {
-	stop_pid "$(pid_of "$run/lighttpd.pid")" lighttpd
+	stop_pid "$(lighttpd_pid)" lighttpd lighttpd
 	rm -f "$run/lighttpd.pid"
 }
 
-wait_healthy() {
+# ---- start, stop, status ----
+
+wait_answering() {
 	local url=http://127.0.0.1:$http_port/api/health
 	for _ in $(seq 1 100); do
-		curl -s -o /dev/null "$url" && return 0
+		curl -s -o /dev/null --max-time 2 "$url" && return 0
 		sleep 0.1
 	done
-	tail -n 20 "$log/phoneauth.log" "$log/lighttpd-error.log" >&2 || true
+	echo "--- $log/phoneauth.log" >&2
+	tail -n 20 "$log/phoneauth.log" >&2 2>/dev/null || true
+	echo "--- $log/lighttpd-error.log" >&2
+	tail -n 10 "$log/lighttpd-error.log" >&2 2>/dev/null || true
 	die "nothing answers on $url"
 }
 
 walk_through() {
 	cat <<-EOF
 
-	phoneauth is running on http://127.0.0.1:$http_port/api/ ($workers workers; state in $state).
+	phoneauth answers on http://127.0.0.1:$http_port/api/ ($workers workers; state and logs in $state).
 	Try it:
 
 	  api=http://127.0.0.1:$http_port/api
@@ -264,22 +428,24 @@ walk_through() {
 	  curl -s \$api/set-password -H 'Content-Type: application/json' -d '{"session_id": "'\$sid'", "password": "correct horse battery"}'
 	  curl -s \$api/user-info -H 'Content-Type: application/json' -d '{"session_id": "'\$sid'", "first_name": "Sara", "last_name": "Ahmadi"}'
 
-	Logs are in $log/. Stop everything with: make stop
+	Stop everything with: make stop
 	EOF
 }
 
 start() {
+	make_dirs
 	start_redis
 	start_postgres
 	write_config
-	"$app" -c "$conf" migrate >"$log/migrate.log" 2>&1 || { cat "$log/migrate.log" >&2; die "migrate failed"; }
+	migrate
 	start_pool
 	start_lighttpd
-	wait_healthy
+	wait_answering
 	[ "${QUIET:-}" = 1 ] || walk_through
 }
 
 stop() {
+	[ -d "$state" ] || return 0
 	stop_lighttpd
 	stop_pool
 	stop_postgres
@@ -287,23 +453,19 @@ stop() {
 }
 
 status() {
-	local name pid
-	for name in redis postgres pool lighttpd; do
-		case $name in
-		redis) pid=$(pid_of "$run/redis.pid") ;;
-		postgres) pid=$(pg_pid) ;;
-		pool) pid=$(pool_pid) ;;
-		lighttpd) pid=$(pid_of "$run/lighttpd.pid") ;;
-		esac
-		if alive "$pid"; then
-			printf '%-9s running (pid %s)\n' "$name" "$pid"
-		else
-			printf '%-9s stopped\n' "$name"
-		fi
-	done
+	local pid
+	line() { if [ -n "$2" ]; then printf '%-10s running (pid %s)\n' "$1" "$2"; else printf '%-10s stopped\n' "$1"; fi; }
+	pid=$(redis_pid); alive "$pid" redis-server || pid=; line redis "$pid"
+	pid=$(pg_pid); alive "$pid" postgres || pid=; line postgres "$pid"
+	pid=$(pool_pid)
+	if alive "$pid" multiwatch; then
+		printf '%-10s running (pid %s; workers %s)\n' pool "$pid" "$(worker_pids)"
+	else
+		line pool ""
+	fi
+	pid=$(lighttpd_pid); alive "$pid" lighttpd || pid=; line lighttpd "$pid"
 }
 
-mkdir -p "$log" "$run"
 case ${1:-} in
 start) start ;;
 stop) stop ;;

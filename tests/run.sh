@@ -1,13 +1,28 @@
 #!/bin/bash
-# tests/run.sh — what `make test` runs once the sanitizer builds exist:
-# the unit test binaries, then a private stack (Redis, PostgreSQL, ASan+UBSan
-# workers, lighttpd) under var/test on its own ports, every end-to-end test
-# through it, and checks that no worker died and no sanitizer said anything.
-# Every test prints "PASS name" or "FAIL name: why"; the last line is the count.
+# tests/run.sh — what `make test` runs once the sanitizer builds exist
+# (build/asan/phoneauth and build/asan/tests/unit/test_*):
+#   1. every unit test binary;
+#   2. a private stack (Redis, PostgreSQL, ASan+UBSan workers, lighttpd) under
+#      var/test on its own ports, and every tests/e2e/test_*.py through it;
+#   3. checks that no worker died and that no sanitizer reported anything.
+# Every test prints "PASS name" or "FAIL name: why"; the last line is the
+# count, "N passed, M failed", and the exit status is 0 only when M is 0.
+#
+# Ports (environment): TEST_HTTP_PORT (28080), TEST_REDIS_PORT (26379),
+# TEST_PG_PORT (25432); TEST_TIMEOUT (300 s per test program).
 set -u
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+repo=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$repo" || exit 1
+
+# ---- the test configuration ----
+# The contract's defaults, except where waiting would make the suite slow.
+# These reach the workers as configuration overrides (and the tests read
+# them back, so they know what the service was told).
+export PHONEAUTH_OTP_COOLDOWN=2
+export PHONEAUTH_PBKDF2_ITERATIONS=100000
+
+# The stack (scripts/stack.sh reads these).
 export STATE_DIR=$repo/var/test
 export HTTP_PORT=${TEST_HTTP_PORT:-28080}
 export REDIS_PORT=${TEST_REDIS_PORT:-26379}
@@ -15,96 +30,154 @@ export PG_PORT=${TEST_PG_PORT:-25432}
 export WORKERS=2
 export APP_BIN=$repo/build/asan/phoneauth
 export QUIET=1
+limit=${TEST_TIMEOUT:-300}
+stack=$repo/scripts/stack.sh
 
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+out=$(mktemp)
+current=        # pid of the test program running now (its `timeout`)
+stack_started=0
 
-# Runs one test program with a time limit; its PASS/FAIL lines are kept, and
-# a program that dies or hangs is a failure of its own.
-run_test() {
-	local name=$1 limit=$2 out rc
-	shift 2
-	out=$(mktemp)
-	echo "== $name"
-	timeout --kill-after=10 "$limit" "$@" 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
-	cat "$out" >> "$results"
-	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
-		echo "FAIL $name: exited with status $rc" | tee -a "$results"
+# Always leave nothing running: on success, failure, Ctrl-C or kill.
+teardown() {
+	if [ -n "$current" ]; then
+		kill -TERM "$current" 2>/dev/null
+		wait "$current" 2>/dev/null
+		current=
 	fi
-	rm -f "$out"
+	if [ "$stack_started" = 1 ]; then
+		"$stack" stop >/dev/null 2>&1
+		stack_started=0
+	fi
+}
+trap 'teardown; rm -f "$results" "$out"' EXIT
+trap 'echo "tests/run.sh: interrupted" >&2; exit 130' INT TERM
+
+result() { echo "$*" | tee -a "$results"; }
+
+# run_test NAME COMMAND...: runs one test program under a time limit, its
+# output shown as it comes; its PASS/FAIL lines count (SKIP lines are shown,
+# not counted). A program that dies, hangs or reports nothing is a failure of
+# its own.
+run_test() {
+	local name=$1 rc tailer
+	shift
+	echo "== $name"
+	: > "$out"
+	# timeout runs the program in a process group of its own and signals the
+	# whole group, so whatever the program started goes with it.
+	timeout --kill-after=10 "$limit" "$@" > "$out" 2>&1 </dev/null &
+	current=$!
+	tail -n +1 -s 0.2 -f --pid="$current" "$out" &
+	tailer=$!
+	wait "$current"
+	rc=$?
+	current=
+	wait "$tailer" 2>/dev/null
+	grep -E '^(PASS|FAIL) ' "$out" >> "$results"
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		result "FAIL $name: timed out after ${limit} s"
+	elif [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
+		result "FAIL $name: exited with status $rc"
+	elif ! grep -qE '^(PASS|FAIL|SKIP) ' "$out"; then
+		result "FAIL $name: reported no test (exit status $rc)"
+	fi
 }
 
-# ---- unit tests ----
+# ---- 1. unit tests ----
 for t in build/asan/tests/unit/test_*; do
-	[ -x "$t" ] && run_test "$(basename "$t")" 120 "$t"
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	run_test "$(basename "$t")" "$t"
 done
 
-# ---- the stack ----
-# The test configuration: the contract's defaults except where waiting would
-# make the suite slow. Environment variables override the generated file.
-export PHONEAUTH_OTP_COOLDOWN=2
-export PHONEAUTH_PBKDF2_ITERATIONS=100000
-
-# A previous run that was cut short may have left its stack running.
-scripts/stack.sh stop >/dev/null 2>&1 || true
+# ---- 2. the stack ----
+# A previous run that was cut short may have left its stack running: stop
+# it by its pid files, then start from nothing.
+"$stack" stop >/dev/null 2>&1
+if [ -L "$STATE_DIR/pg" ]; then
+	rm -rf "$(readlink -f "$STATE_DIR/pg")"
+fi
 rm -rf "$STATE_DIR"
 mkdir -p "$STATE_DIR/asan"
+
+# Sanitizer reports go to files (one per process) in $STATE_DIR/asan; leaks
+# are reported when a worker exits, i.e. at the stop below.
 export ASAN_OPTIONS="log_path=$STATE_DIR/asan/asan:detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="log_path=$STATE_DIR/asan/ubsan:print_stacktrace=1:halt_on_error=1"
-[ -f tests/lsan.supp ] && export LSAN_OPTIONS="suppressions=$repo/tests/lsan.supp:print_suppressions=0"
-
-stack_up=0
-teardown() {
-	[ "$stack_up" = 1 ] && scripts/stack.sh stop >/dev/null 2>&1
-	stack_up=0
-}
-trap 'teardown; rm -f "$results"' EXIT
-trap 'exit 130' INT TERM
-
-if ! scripts/stack.sh start; then
-	echo "FAIL stack_started: see $STATE_DIR/log" | tee -a "$results"
-else
-	stack_up=1
-	echo "PASS stack_started" | tee -a "$results"
-	workers_before=$(pgrep -P "$(cat "$STATE_DIR/run/pool.pid")" | sort | tr '\n' ' ')
-
-	export PA_BASE_URL=http://127.0.0.1:$HTTP_PORT/api
-	export PA_HTTP_PORT=$HTTP_PORT
-	export PA_REDIS_HOST=127.0.0.1 PA_REDIS_PORT=$REDIS_PORT
-	export PA_REDIS_PASSWORD=$(cat "$STATE_DIR/redis.pass")
-	export PA_REDIS_PREFIX=phoneauth:
-	export PA_PG_URL=postgresql://phoneauth:$(cat "$STATE_DIR/pg.pass")@127.0.0.1:$PG_PORT/phoneauth
-	export PA_CONF=$STATE_DIR/phoneauth.conf
-	export PA_STATE_DIR=$STATE_DIR PA_STACK=$repo/scripts/stack.sh
-	export PA_APP_BIN=$APP_BIN PA_REPO=$repo
-
-	for t in tests/e2e/test_*.py; do
-		[ -f "$t" ] && run_test "$(basename "$t")" 300 /usr/bin/python3 "$t"
-	done
-
-	# A worker that died during the tests crashed on some input: the pool
-	# (multiwatch) would have replaced it, so compare the pids.
-	workers_after=$(pgrep -P "$(cat "$STATE_DIR/run/pool.pid")" | sort | tr '\n' ' ')
-	if [ "$workers_before" = "$workers_after" ]; then
-		echo "PASS workers_survived" | tee -a "$results"
-	else
-		echo "FAIL workers_survived: workers were [$workers_before], now [$workers_after]" | tee -a "$results"
-	fi
-	teardown
-
-	# Leak reports are written when the workers exit, so look after the stop.
-	reports=$(find "$STATE_DIR/asan" -type f -size +0 2>/dev/null)
-	if [ -z "$reports" ] && ! grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' \
-		"$STATE_DIR/log/phoneauth.log"; then
-		echo "PASS no_sanitizer_reports" | tee -a "$results"
-	else
-		echo "FAIL no_sanitizer_reports: see below" | tee -a "$results"
-		for f in $reports; do echo "--- $f"; head -n 60 "$f"; done
-		grep -E -A20 'runtime error|AddressSanitizer|LeakSanitizer' "$STATE_DIR/log/phoneauth.log" | head -n 60
-	fi
+if [ -f tests/lsan.supp ]; then
+	export LSAN_OPTIONS="suppressions=$repo/tests/lsan.supp:print_suppressions=0"
 fi
 
+echo "== stack"
+stack_started=1        # from here on, teardown stops whatever did start
+if ! "$stack" start; then
+	result "FAIL stack_started: see $STATE_DIR/log"
+else
+	result "PASS stack_started"
+	pool=$(head -n 1 "$STATE_DIR/run/pool.pid")
+	workers=$(pgrep -P "$pool" | tr '\n' ' ')
+
+	# ---- 3. end-to-end tests ----
+	export PA_BASE_URL=http://127.0.0.1:$HTTP_PORT/api
+	export PA_HTTP_PORT=$HTTP_PORT
+	export PA_REDIS_HOST=127.0.0.1
+	export PA_REDIS_PORT=$REDIS_PORT
+	export PA_REDIS_PASSWORD; PA_REDIS_PASSWORD=$(head -n 1 "$STATE_DIR/redis.pass")
+	export PA_REDIS_PREFIX=phoneauth:
+	export PA_PG_URL; PA_PG_URL=postgresql://phoneauth:$(head -n 1 "$STATE_DIR/pg.pass")@127.0.0.1:$PG_PORT/phoneauth
+	export PA_CONF=$STATE_DIR/phoneauth.conf
+	export PA_STATE_DIR=$STATE_DIR
+	export PA_STACK=$stack
+	export PA_APP_BIN=$APP_BIN
+	export PA_REPO=$repo
+
+	for t in $(printf '%s\n' tests/e2e/test_*.py | LC_ALL=C sort); do
+		[ -f "$t" ] || continue
+		run_test "$(basename "$t")" /usr/bin/python3 "$t"
+	done
+
+	# ---- 4. checks ----
+	# A worker that died during the tests crashed on some input (the pool
+	# would have replaced it, so compare the pids).
+	dead=
+	for w in $workers; do
+		# still running (not a zombie) and still the pool's child
+		grep -q '^State:[[:space:]]*[^Z]' "/proc/$w/status" 2>/dev/null \
+			&& grep -qx "PPid:[[:space:]]*$pool" "/proc/$w/status" \
+			|| dead="$dead $w"
+	done
+	if [ -z "$workers" ]; then
+		result "FAIL workers_survived: the pool had no workers"
+	elif [ -n "$dead" ]; then
+		result "FAIL workers_survived: worker(s)$dead died during the tests; see $STATE_DIR/log/phoneauth.log"
+	else
+		result "PASS workers_survived"
+	fi
+
+	# Stop now: the workers get their stop signal and exit normally, which is
+	# when LeakSanitizer looks for leaks.
+	teardown
+
+	reports=$(find "$STATE_DIR/asan" -type f -size +0 2>/dev/null | sort)
+	if [ -z "$reports" ]; then
+		result "PASS no_sanitizer_reports"
+	else
+		result "FAIL no_sanitizer_reports: $(echo "$reports" | wc -l) report(s) in $STATE_DIR/asan"
+		for f in $reports; do
+			echo "--- $f"
+			head -n 80 "$f"
+		done
+	fi
+	if ! grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' "$STATE_DIR/log/phoneauth.log"; then
+		result "PASS worker_log_clean"
+	else
+		result "FAIL worker_log_clean: sanitizer output in $STATE_DIR/log/phoneauth.log"
+		grep -E -A20 'runtime error|AddressSanitizer|LeakSanitizer' "$STATE_DIR/log/phoneauth.log" | head -n 80
+	fi
+fi
+teardown
+
+# ---- the count ----
 passed=$(grep -c '^PASS ' "$results")
 failed=$(grep -c '^FAIL ' "$results")
 if [ "$failed" -gt 0 ]; then
