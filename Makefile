@@ -13,7 +13,7 @@ DESTDIR   ?=
 
 CC        ?= gcc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
 BASEFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude $(PKG_CFLAGS) $(WARN)
@@ -93,6 +93,19 @@ stop:
 test: deps
 	@$(MAKE) --no-print-directory all asan
 	@tests/run.sh
+
+# The benchmark (bench/run.sh): its own stack, wrk through lighttpd, one table.
+bench: deps
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all build/bench/ceiling build/bench/pbkdf2
+	@bench/run.sh
+
+build/bench/%: bench/%.c | build/bench
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(PKG_LIBS)
+
+build/bench:
+	mkdir -p $@
 
 clean:
 	rm -rf build

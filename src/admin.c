@@ -111,6 +111,15 @@ set_banned(const struct config *cfg, int argc, char **argv, bool banned)
 		return 1;
 	st = pg_user_set_banned(pg, phone, banned);
 	pg_free(pg);
+	if (st == PG_OK) {
+		/* register reads the account's state from a cache in Redis */
+		struct redis_store *rs = rs_new(cfg);
+
+		if (rs == NULL || !rs_forget_account(rs, phone))
+			fprintf(stderr, "phoneauth: Redis cannot be reached: register may show the "
+			    "old state for up to 5 minutes\n");
+		rs_free(rs);
+	}
 	if (st == PG_NOT_FOUND) {
 		fprintf(stderr, "phoneauth: %s has no account\n", phone);
 		return 1;

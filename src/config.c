@@ -252,7 +252,7 @@ load_environment(struct config *cfg, char *err, size_t errlen)
 	return true;
 }
 
-/* redis://[[user]:password@]host[:port][/db]  or  unix:/path[?db=N] */
+/* redis://[[user]:password@]host[:port][/db]  or  unix:/path[?db=N&password=P] */
 static bool
 parse_redis_url(struct config *cfg, char *err, size_t errlen)
 {
@@ -266,18 +266,36 @@ parse_redis_url(struct config *cfg, char *err, size_t errlen)
 	if (url == NULL)
 		return fail(err, errlen, "redis_url: must be set");
 	if (strncmp(url, "unix:", 5) == 0) {
-		const char *q = strstr(url, "?db=");
+		const char *q = strchr(url, '?');
 		size_t len = q ? (size_t)(q - url - 5) : strlen(url + 5);
 
 		if (len == 0 || url[5] != '/')
 			return fail(err, errlen, "redis_url: unix: needs an absolute path");
 		if ((r->socket_path = strndup(url + 5, len)) == NULL)
 			return fail(err, errlen, "out of memory");
-		if (q) {
-			n = strtol(q + 4, &end, 10);
-			if (*end != '\0' || n < 0 || n > 1000 || end == q + 4)
-				return fail(err, errlen, "redis_url: bad db number");
-			r->db = (int)n;
+		/* ?db=N&password=P&user=U, as redis-py writes them */
+		for (const char *p2 = q; p2 != NULL && *p2 != '\0'; ) {
+			const char *item = p2 + 1, *amp = strchr(item, '&');
+			size_t ilen = amp ? (size_t)(amp - item) : strlen(item);
+
+			if (strncmp(item, "db=", 3) == 0) {
+				n = strtol(item + 3, &end, 10);
+				if (end != item + ilen || n < 0 || n > 1000 || ilen == 3)
+					return fail(err, errlen, "redis_url: bad db number");
+				r->db = (int)n;
+			} else if (strncmp(item, "password=", 9) == 0) {
+				free(r->password);
+				if ((r->password = strndup(item + 9, ilen - 9)) == NULL)
+					return fail(err, errlen, "out of memory");
+			} else if (strncmp(item, "user=", 5) == 0) {
+				free(r->user);
+				if ((r->user = strndup(item + 5, ilen - 5)) == NULL)
+					return fail(err, errlen, "out of memory");
+			} else {
+				return fail(err, errlen, "redis_url: unknown parameter in '%.*s'",
+				    (int)ilen, item);
+			}
+			p2 = amp;
 		}
 		return true;
 	}

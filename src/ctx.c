@@ -1,31 +1,59 @@
 /*
  * The per-request context, and the work done after the answer: audit rows
- * go to PostgreSQL only once the client has its answer, so a slow or absent
- * database never delays or fails a request for them. A re-hash (upgrading an
+ * go to PostgreSQL only once the client has its answer, in batches, so a slow
+ * or absent database never delays or fails a request for them. A re-hash (upgrading an
  * old iteration count) runs here for the same reason: it costs a whole
  * PBKDF2. So does the occasional sweep of long-expired refresh tokens.
  */
 #include "phoneauth/ctx.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "phoneauth/hasher.h"
 #include "phoneauth/log.h"
+
+static double
+wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 void
 ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind)
 {
-	struct after *a = &ctx->after;
+	struct audit *a = &ctx->audit;
+	struct audit_row *row;
 
-	if (a->nfailures >= AFTER_MAX_FAILURES)
-		return;
-	snprintf(a->failures[a->nfailures].ip, sizeof a->failures[0].ip, "%s", ctx->req->ip);
-	snprintf(a->failures[a->nfailures].phone, sizeof a->failures[0].phone, "%s",
-	    phone ? phone : "");
-	a->failures[a->nfailures].kind = kind;
-	a->nfailures++;
+	if (a->n == (int)(sizeof a->rows / sizeof a->rows[0]))
+		ctx_flush_audit(ctx, true);	/* cannot happen: flushed at AUDIT_BATCH */
+	row = &a->rows[a->n++];
+	snprintf(row->ip, sizeof row->ip, "%s", ctx->req->ip);
+	snprintf(row->phone, sizeof row->phone, "%s", phone ? phone : "");
+	row->kind = kind;
+	row->at = wall_now();
+}
+
+bool
+ctx_flush_audit(struct ctx *ctx, bool force)
+{
+	struct audit *a = &ctx->audit;
+
+	if (a->n == 0)
+		return false;
+	if (!force && a->n < AUDIT_BATCH && wall_now() - a->rows[0].at < 1.0)
+		return true;
+	if (pg_audit_failures(ctx->pg, a->rows, a->n) != PG_OK)
+		log_warn("audit: %d failed attempts not recorded (the first: %s from %s)", a->n,
+		    a->rows[0].kind, a->rows[0].ip);
+	a->n = 0;
+	return false;
 }
 
 void
@@ -58,24 +86,17 @@ ctx_reply_pg_failure(struct ctx *ctx, enum pg_status st)
 	return true;
 }
 
-void
+bool
 ctx_run_after(struct ctx *ctx)
 {
 	struct after *a = &ctx->after;
 
-	for (int i = 0; i < a->nfailures; i++) {
-		const char *phone = a->failures[i].phone[0] ? a->failures[i].phone : NULL;
-
-		if (pg_audit_failure(ctx->pg, a->failures[i].ip, phone, a->failures[i].kind) != PG_OK)
-			log_warn("audit: failed attempt (%s from %s) not recorded",
-			    a->failures[i].kind, a->failures[i].ip);
-	}
 	if (a->verified_user != 0 && pg_user_verified(ctx->pg, a->verified_user) != PG_OK)
 		log_warn("verification of user %lld not recorded", a->verified_user);
 	if (a->rehash_user != 0) {
 		char encoded[PASSWORD_ENCODED_MAX];
 
-		if (!password_hash(a->password, ctx->cfg->pbkdf2_iterations, encoded) ||
+		if (!hasher_hash(a->password, ctx->cfg->pbkdf2_iterations, encoded) ||
 		    pg_user_rehash(ctx->pg, a->rehash_user, encoded) != PG_OK)
 			log_warn("password hash of user %lld not upgraded", a->rehash_user);
 		else
@@ -85,6 +106,7 @@ ctx_run_after(struct ctx *ctx)
 	}
 	if (a->sweep && pg_refresh_sweep(ctx->pg) != PG_OK)
 		log_warn("expired refresh tokens not swept");
+	return ctx_flush_audit(ctx, false);
 }
 
 void

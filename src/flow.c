@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "phoneauth/fields.h"
+#include "phoneauth/hasher.h"
 #include "phoneauth/log.h"
 #include "phoneauth/session.h"
 #include "phoneauth/tokens.h"
@@ -59,26 +60,26 @@ flow_register(struct ctx *ctx)
 	static const struct field fields[] = { { "mobile_number", F_PHONE } };
 	struct inputs in;
 	struct user u;
-	char sid[SESSION_ID_LEN + 1];
-	bool needs_code;
+	char sid[SESSION_ID_LEN + 1], state[64];
+	enum step next;
+	bool not_cached;
 
 	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
 		return;
-	if (ctx_reply_pg_failure(ctx, pg_user_register(ctx->pg, in.phone, &u)))
-		return;
-	if (u.is_banned) {
-		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
-		return;
+	/* Most registers are of known numbers, whose state Redis has cached:
+	 * one round trip. Otherwise PostgreSQL first (inserting a new number),
+	 * then Redis again with the state. */
+	if (!session_register_or_reply(ctx, in.phone, NULL, sid, &next, &not_cached)) {
+		if (!not_cached || ctx_reply_pg_failure(ctx, pg_user_register(ctx->pg, in.phone, &u)))
+			return;
+		snprintf(state, sizeof state, "%lld|%d|%d|%d", u.id, u.has_password, u.is_verified,
+		    u.is_banned);
+		if (!session_register_or_reply(ctx, in.phone, state, sid, &next, &not_cached))
+			return;
 	}
 	/* Only a number with a password skips the code; one that proved itself
 	 * once but never set a password proves itself again. */
-	needs_code = !u.has_password;
-	if (!session_open_or_reply(ctx, in.phone, needs_code ? STEP_OTP : STEP_PASSWORD,
-	    u.is_verified ? PURPOSE_LOGIN : PURPOSE_REGISTER, u.id,
-	    needs_code ? CODE_SEND : CODE_NONE, sid))
-		return;
-	reply_step(ctx, sid, needs_code ? STEP_OTP : STEP_PASSWORD,
-	    needs_code ? MSG_CODE_SENT : MSG_ENTER_PASSWORD);
+	reply_step(ctx, sid, next, next == STEP_OTP ? MSG_CODE_SENT : MSG_ENTER_PASSWORD);
 }
 
 void
@@ -130,7 +131,7 @@ flow_verify_otp(struct ctx *ctx)
 		return;
 	}
 	if (!session_advance_or_reply(ctx, in.session_id, &s, STEP_OTP, STEP_SET_PASSWORD,
-	    RS_GIVE_BACK))
+	    RS_GIVE_BACK, true))
 		return;
 	ctx->after.verified_user = s.user_id;
 	reply_step(ctx, in.session_id, STEP_SET_PASSWORD, MSG_CODE_VERIFIED);
@@ -177,7 +178,7 @@ finish_reset(struct ctx *ctx, const char *sid, const struct rs_session *s, const
 	if (st == PG_NOT_FOUND)
 		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
 	else if (!ctx_reply_pg_failure(ctx, st) &&
-	    session_advance_or_reply(ctx, sid, s, STEP_SET_PASSWORD, STEP__MAX, RS_KEEP))
+	    session_advance_or_reply(ctx, sid, s, STEP_SET_PASSWORD, STEP__MAX, RS_KEEP, true))
 		reply_tokens(ctx, 200, &pair, MSG_PASSWORD_CHANGED);
 	tokens_clear(&pair);
 }
@@ -205,7 +206,7 @@ flow_set_password(struct ctx *ctx)
 		response_validation_failed(ctx->resp, ctx->req->lang);
 		return;
 	}
-	if (!password_hash(in.password, ctx->cfg->pbkdf2_iterations, encoded)) {
+	if (!hasher_hash(in.password, ctx->cfg->pbkdf2_iterations, encoded)) {
 		ctx_reply_internal(ctx);
 		return;
 	}
@@ -228,7 +229,7 @@ flow_set_password(struct ctx *ctx)
 		return;
 	}
 	if (!session_advance_or_reply(ctx, in.session_id, &s, STEP_SET_PASSWORD, STEP_USER_INFO,
-	    RS_KEEP))
+	    RS_KEEP, true))
 		return;
 	reply_step(ctx, in.session_id, STEP_USER_INFO, MSG_PASSWORD_SET);
 }
@@ -261,7 +262,8 @@ flow_user_info(struct ctx *ctx)
 	} else if (st == PG_NOT_FOUND) {
 		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
 	} else if (!ctx_reply_pg_failure(ctx, st) &&
-	    session_advance_or_reply(ctx, in.session_id, &s, STEP_USER_INFO, STEP__MAX, RS_KEEP)) {
+	    session_advance_or_reply(ctx, in.session_id, &s, STEP_USER_INFO, STEP__MAX, RS_KEEP,
+	    false)) {
 		reply_tokens(ctx, 201, &pair, MSG_SIGNED_UP);
 	}
 	tokens_clear(&pair);
@@ -293,7 +295,7 @@ login_succeeded(struct ctx *ctx, const struct user *u, const char *password, lon
 
 	if (sid != NULL) {
 		if (!session_advance_or_reply(ctx, sid, s, STEP_PASSWORD,
-		    u->is_active ? STEP__MAX : STEP_USER_INFO, RS_GIVE_BACK_CLEAR_NUMBER))
+		    u->is_active ? STEP__MAX : STEP_USER_INFO, RS_GIVE_BACK_CLEAR_NUMBER, false))
 			return;
 	} else {
 		rs_release(ctx->rs, ctx->req->ip, u->phone, true, &res);
@@ -354,7 +356,7 @@ login_with_session(struct ctx *ctx)
 		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
 		return;
 	}
-	if (!password_verify(in.password, u.password, &iterations)) {
+	if (!hasher_verify(in.password, u.password, &iterations)) {
 		ctx_note_failure(ctx, s.phone, FAILURE_PASSWORD);
 		response_error(ctx->resp, ERR_PASSWORD_INCORRECT, ctx->req->lang);
 		return;
@@ -400,11 +402,11 @@ login_with_number(struct ctx *ctx)
 		return;
 	}
 	if (st == PG_OK && u.has_password) {
-		right = password_verify(in.password, u.password, &iterations);
+		right = hasher_verify(in.password, u.password, &iterations);
 	} else {
 		/* No account, or none with a password: spend the same time, so the
 		 * answer's timing does not tell who has an account. */
-		password_burn(in.password, ctx->cfg->pbkdf2_iterations);
+		hasher_burn(in.password, ctx->cfg->pbkdf2_iterations);
 		right = false;
 	}
 	if (!right) {

@@ -26,6 +26,7 @@
 #include "phoneauth/config.h"
 #include "phoneauth/ctx.h"
 #include "phoneauth/embedded.h"
+#include "phoneauth/hasher.h"
 #include "phoneauth/keys.h"
 #include "phoneauth/log.h"
 #include "phoneauth/otp.h"
@@ -44,6 +45,16 @@ static volatile sig_atomic_t stopping;
 /* The signing keys, loaded with the configuration (a bad key stops every
  * command, not only the workers). */
 static struct keys keys;
+
+static volatile sig_atomic_t audit_due;
+
+/* The idle alarm: wakes a worker waiting in accept to write its audit batch. */
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	audit_due = 1;
+}
 
 static void
 on_stop(int sig)
@@ -102,9 +113,12 @@ signals_setup(sigset_t *stop_set)
 	sa.sa_flags = 0;	/* no SA_RESTART: accept must return */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 	sigemptyset(stop_set);
 	sigaddset(stop_set, SIGTERM);
 	sigaddset(stop_set, SIGINT);
+	sigaddset(stop_set, SIGALRM);
 	sigprocmask(SIG_BLOCK, stop_set, NULL);
 }
 
@@ -151,14 +165,20 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 	if (ctx.rs == NULL || ctx.pg == NULL)
 		goto out;
 	signals_setup(&stop_set);
+	hasher_start();
 	log_info("worker ready");
 
 	while (!stopping) {
 		int rc;
 
 		sigprocmask(SIG_UNBLOCK, &stop_set, NULL);
-		rc = stopping ? -1 : FCGX_Accept_r(&fcgx);
+		rc = stopping || audit_due ? -1 : FCGX_Accept_r(&fcgx);
 		sigprocmask(SIG_BLOCK, &stop_set, NULL);
+		if (rc < 0 && audit_due && !stopping) {
+			audit_due = 0;
+			ctx_flush_audit(&ctx, true);
+			continue;
+		}
 		if (rc < 0)
 			break;
 		ctx.now = time(NULL);
@@ -166,7 +186,7 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 		router_dispatch(&ctx, fcgx.in);
 		response_write(&resp, fcgx.out, req.method == METHOD_HEAD);
 		FCGX_Finish_r(&fcgx);
-		ctx_run_after(&ctx);
+		alarm(ctx_run_after(&ctx) ? 1 : 0);
 		ctx_reset(&ctx);
 		response_reset(&resp);
 		request_reset(&req);
@@ -176,13 +196,16 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 		}
 	}
 	status = 0;
+	alarm(0);
+	ctx_flush_audit(&ctx, true);
 	log_info("worker stopping");
 out:
+	hasher_stop();
 	FCGX_Free(&fcgx, 1);
 	rs_free(ctx.rs);
 	pg_free(ctx.pg);
 	request_free(&req);
-	OPENSSL_cleanse(&otp_key, sizeof otp_key);
+	otp_key_free(&otp_key);
 	return status;
 }
 

@@ -129,8 +129,11 @@ static const struct {
 	[ST_SWEEP] = { "refresh_sweep",
 	    "DELETE FROM refresh_tokens WHERE jti IN (SELECT jti FROM refresh_tokens"
 	    " WHERE expires_at < now() - interval '1 day' LIMIT 1000)" },
-	[ST_AUDIT] = { "audit_failure",
-	    "INSERT INTO failed_attempts (ip, mobile_number, kind) VALUES ($1::inet, $2::text, $3::text)" },
+	/* A batch of rows in one statement: four arrays, one element per row. */
+	[ST_AUDIT] = { "audit_failures",
+	    "INSERT INTO failed_attempts (ip, mobile_number, kind, at)"
+	    " SELECT ip, phone, kind, to_timestamp(at) FROM unnest($1::inet[], $2::text[],"
+	    " $3::text[], $4::float8[]) AS t(ip, phone, kind, at)" },
 	[ST_PING] = { "ping", "SELECT 1" },
 };
 
@@ -558,12 +561,45 @@ pg_refresh_sweep(struct pg_store *pg)
 	return command(pg, ST_SWEEP, 0, NULL, false);
 }
 
-enum pg_status
-pg_audit_failure(struct pg_store *pg, const char *ip, const char *phone, const char *kind)
+/* Appends `item` to the array literal in buf ("{" already there); NULL for none.
+ * Our elements (addresses, normalised numbers, kinds, numbers) never hold a
+ * quote or a backslash, so quoting them is enough. */
+static size_t
+array_add(char *buf, size_t len, size_t size, const char *item, bool first)
 {
-	const char *v[] = { ip, phone, kind };
+	int n = item != NULL ? snprintf(buf + len, size - len, "%s\"%s\"", first ? "" : ",", item)
+	    : snprintf(buf + len, size - len, "%sNULL", first ? "" : ",");
 
-	return command(pg, ST_AUDIT, 3, v, false);
+	return n > 0 ? len + (size_t)n : len;
+}
+
+enum pg_status
+pg_audit_failures(struct pg_store *pg, const struct audit_row *rows, int n)
+{
+	char ips[AUDIT_MAX_ROWS * 52], phones[AUDIT_MAX_ROWS * 24], kinds[AUDIT_MAX_ROWS * 16];
+	char ats[AUDIT_MAX_ROWS * 24];
+	size_t li = 1, lp = 1, lk = 1, la = 1;
+	const char *v[] = { ips, phones, kinds, ats };
+
+	if (n <= 0)
+		return PG_OK;
+	if (n > AUDIT_MAX_ROWS)
+		n = AUDIT_MAX_ROWS;
+	ips[0] = phones[0] = kinds[0] = ats[0] = '{';
+	for (int i = 0; i < n; i++) {
+		char at[24];
+
+		snprintf(at, sizeof at, "%.3f", rows[i].at);
+		li = array_add(ips, li, sizeof ips - 2, rows[i].ip, i == 0);
+		lp = array_add(phones, lp, sizeof phones - 2, rows[i].phone[0] ? rows[i].phone : NULL, i == 0);
+		lk = array_add(kinds, lk, sizeof kinds - 2, rows[i].kind, i == 0);
+		la = array_add(ats, la, sizeof ats - 2, at, i == 0);
+	}
+	memcpy(ips + li, "}", 2);
+	memcpy(phones + lp, "}", 2);
+	memcpy(kinds + lk, "}", 2);
+	memcpy(ats + la, "}", 2);
+	return command(pg, ST_AUDIT, 4, v, false);
 }
 
 /* ---- migrations: run by `phoneauth migrate`, never by a worker ---- */

@@ -17,12 +17,18 @@
 #include "phoneauth/embedded.h"
 #include "phoneauth/log.h"
 
-enum script { SC_OPEN, SC_STEP, SC_ADVANCE, SC_RESEND, SC_GATE, SC_RELEASE, SC__MAX };
+enum script { SC_OPEN, SC_STEP, SC_ADVANCE, SC_RESEND, SC_GATE, SC_RELEASE, SC_REGISTER, SC__MAX };
 
 static const char *const script_names[SC__MAX] = {
 	[SC_OPEN] = "open", [SC_STEP] = "step", [SC_ADVANCE] = "advance",
 	[SC_RESEND] = "resend", [SC_GATE] = "gate", [SC_RELEASE] = "release",
+	[SC_REGISTER] = "register",
 };
+
+/* How long register trusts the cached account state. Every change phoneauth
+ * makes drops it at once; this bounds only changes made behind its back
+ * (SQL by hand). */
+#define ACCOUNT_CACHE_MS 300000
 
 /* After a failed connect, requests answer 503 at once for this long instead
  * of each waiting for a connect timeout of its own. */
@@ -350,6 +356,12 @@ outcome(const redisReply *r, struct rs_result *res)
 		if (r->elements > 1)
 			copy_str(res->step, sizeof res->step, r->element[1]);
 		break;
+	case 6:
+		res->outcome = RS_NOT_CACHED;
+		break;
+	case 7:
+		res->outcome = RS_BANNED;
+		break;
 	default:
 		res->outcome = RS_CODE_VOID;
 		break;
@@ -449,7 +461,8 @@ rs_step(struct redis_store *rs, const char *ip, const char *sid, const char *exp
 
 void
 rs_advance(struct redis_store *rs, const char *ip, const char *sid, const char *phone,
-    const char *from, const char *to, enum rs_give_back back, struct rs_result *res)
+    const char *from, const char *to, enum rs_give_back back, bool account_changed,
+    struct rs_result *res)
 {
 	static const char *const backs[] = { "0", "1", "2" };
 	struct args a = { .n = 0 };
@@ -462,10 +475,53 @@ rs_advance(struct redis_store *rs, const char *ip, const char *sid, const char *
 	arg_str(&a, to ? to : "");
 	arg_str(&a, backs[back]);
 	arg_num(&a, rs->cfg->session_ttl * 1000LL);
+	arg_str(&a, account_changed ? "1" : "0");
 	if ((r = run(rs, SC_ADVANCE, &a, res)) != NULL) {
 		outcome(r, res);
 		freeReplyObject(r);
 	}
+}
+
+void
+rs_register(struct redis_store *rs, const char *ip, const char *phone, const char *sid,
+    const char *state, const struct rs_code *code, struct rs_result *res)
+{
+	struct args a = { .n = 0 };
+	redisReply *r;
+
+	arg_str(&a, ip);
+	arg_str(&a, phone);
+	arg_str(&a, sid);
+	arg_num(&a, rs->cfg->session_ttl * 1000LL);
+	arg_num(&a, ACCOUNT_CACHE_MS);
+	arg_str(&a, state ? state : "");
+	code_args(&a, rs->cfg, code);
+	if ((r = run(rs, SC_REGISTER, &a, res)) == NULL)
+		return;
+	if (outcome(r, res) >= 2 && res->outcome == RS_OK) {
+		copy_str(res->step, sizeof res->step, r->element[1]);
+		if (r->elements >= 3)
+			copy_str(res->session.purpose, sizeof res->session.purpose, r->element[2]);
+	}
+	freeReplyObject(r);
+}
+
+bool
+rs_forget_account(struct redis_store *rs, const char *phone)
+{
+	char key[256];
+	const char *argv[] = { "DEL", key };
+	redisReply *r;
+
+	if (!ensure_connected(rs))
+		return false;
+	snprintf(key, sizeof key, "%su:%s", rs->cfg->redis_prefix, phone);
+	if ((r = redisCommandArgv(rs->c, 2, argv, NULL)) == NULL) {
+		drop(rs, rs->c->errstr);
+		return false;
+	}
+	freeReplyObject(r);
+	return true;
 }
 
 void

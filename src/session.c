@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <uuid/uuid.h>
 
 #include "phoneauth/log.h"
@@ -52,7 +53,14 @@ session_new_id(char out[SESSION_ID_LEN + 1])
 {
 	uuid_t u;
 
-	uuid_generate_random(u);
+	/* A version 4 UUID from OpenSSL's CSPRNG (the session id is a bearer
+	 * secret), formatted by libuuid. */
+	if (RAND_bytes(u, sizeof u) != 1) {
+		uuid_generate_random(u);	/* getrandom(2) underneath */
+	} else {
+		u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+		u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+	}
 	uuid_unparse_lower(u, out);
 }
 
@@ -99,6 +107,9 @@ common_outcome(struct ctx *ctx, const struct rs_result *res)
 		ctx->gated = true;
 		response_error(ctx->resp, ERR_OTP_INVALID, ctx->req->lang);
 		return false;
+	case RS_NOT_CACHED:
+	case RS_BANNED:
+		break;	/* only rs_register answers these; it handles them itself */
 	}
 	return false;
 }
@@ -172,13 +183,50 @@ session_load_or_reply(struct ctx *ctx, const char *sid, enum step expect, enum r
 
 bool
 session_advance_or_reply(struct ctx *ctx, const char *sid, const struct rs_session *s,
-    enum step from, enum step to, enum rs_give_back back)
+    enum step from, enum step to, enum rs_give_back back, bool account_changed)
 {
 	struct rs_result res;
 
 	rs_advance(ctx->rs, ctx->req->ip, sid, s->phone, step_names[from],
-	    to == STEP__MAX ? NULL : step_names[to], back, &res);
+	    to == STEP__MAX ? NULL : step_names[to], back, account_changed, &res);
 	return common_outcome(ctx, &res);
+}
+
+bool
+session_register_or_reply(struct ctx *ctx, const char *phone, const char *state,
+    char sid[SESSION_ID_LEN + 1], enum step *next, bool *not_cached)
+{
+	char code[OTP_DIGITS + 1];
+	unsigned char digest[OTP_DIGEST_LEN];
+	struct rs_code c = { code, digest, lang_tags[ctx->req->lang] };
+	struct rs_result res;
+	bool ok;
+
+	*not_cached = false;
+	/* The code is made before we know whether the account needs one: the
+	 * script decides in the same round trip. */
+	session_new_id(sid);
+	if (!new_code(ctx, sid, code, digest))
+		return false;
+	rs_register(ctx->rs, ctx->req->ip, phone, sid, state, &c, &res);
+	ctx->gated = res.outcome != RS_UNAVAILABLE;
+	if (res.outcome == RS_NOT_CACHED && state == NULL) {
+		*not_cached = true;
+		ok = false;
+	} else if (res.outcome == RS_BANNED) {
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		ok = false;
+	} else if (res.outcome == RS_NOT_CACHED) {
+		log_error("redis: register refused the account state it was given");
+		ctx_reply_internal(ctx);
+		ok = false;
+	} else if ((ok = common_outcome(ctx, &res))) {
+		*next = strcmp(res.step, "otp") == 0 ? STEP_OTP : STEP_PASSWORD;
+		if (*next == STEP_OTP)
+			log_code(ctx, code, phone, res.session.purpose);
+	}
+	OPENSSL_cleanse(code, sizeof code);
+	return ok;
 }
 
 bool

@@ -18,16 +18,22 @@
 #include "phoneauth/request.h"
 #include "phoneauth/response.h"
 
-#define AFTER_MAX_FAILURES 2
+/*
+ * Failed attempts waiting to be written to failed_attempts. Under attack
+ * every request is a failure; writing them in batches keeps the audit from
+ * doubling the database's work. A batch is written when it is full, when its
+ * oldest row is a second old, when the worker has been idle a second (an
+ * alarm), and when the worker stops.
+ */
+#define AUDIT_BATCH 64
+
+struct audit {
+	struct audit_row rows[AUDIT_BATCH + 8];	/* a request adds at most 2 */
+	int n;
+};
 
 /* Work that must not delay the answer: done once it has been sent. */
 struct after {
-	struct {
-		char ip[REQUEST_IP_MAX];
-		char phone[PHONE_MAX];
-		const char *kind;
-	} failures[AFTER_MAX_FAILURES];
-	int nfailures;
 	long long verified_user;		/* the phone was proved with a code */
 	long long rehash_user;			/* upgrade the hash of this password */
 	char password[PASSWORD_MAX_CHARS * 4 + 1];
@@ -44,6 +50,7 @@ struct ctx {
 	const struct keys *keys;
 	time_t now;
 	unsigned long tokens_issued;	/* by this worker, for the sweep */
+	struct audit audit;		/* kept across requests */
 	bool gated;		/* the blocks of this client were checked */
 	struct after after;
 };
@@ -57,6 +64,10 @@ struct ctx {
 /* Queues one row of failed_attempts for after the answer. */
 void ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind);
 
+/* Writes the queued failures now if `force`, or if the batch is due; true
+ * when rows are still waiting (the caller arms the idle alarm). */
+bool ctx_flush_audit(struct ctx *ctx, bool force);
+
 /* The answers every handler gives the same way. */
 void ctx_reply_unavailable(struct ctx *ctx);
 void ctx_reply_internal(struct ctx *ctx);
@@ -65,8 +76,9 @@ void ctx_reply_blocked(struct ctx *ctx, long retry_ms);
 /* Answers a PostgreSQL status that is not PG_OK (503 or 500); true if it did. */
 bool ctx_reply_pg_failure(struct ctx *ctx, enum pg_status st);
 
-/* Does the queued work; called after the answer has been sent. */
-void ctx_run_after(struct ctx *ctx);
+/* Does the queued work; called after the answer has been sent. True when
+ * audit rows are still waiting for their batch (arm the idle alarm). */
+bool ctx_run_after(struct ctx *ctx);
 
 /* Clears what one request left in ctx. */
 void ctx_reset(struct ctx *ctx);

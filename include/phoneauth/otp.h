@@ -13,10 +13,12 @@
 
 struct otp_key {
 	unsigned char bytes[32];
+	void *mac;		/* a keyed HMAC context to copy for each digest */
 };
 
 /* Derives the code-hashing key from the service's secret key material. */
 bool otp_key_derive(const unsigned char *secret, size_t secretlen, struct otp_key *key);
+void otp_key_free(struct otp_key *key);
 
 /* Six decimal digits, uniform over 000000..999999. False if RAND_bytes fails. */
 bool otp_generate(char code[OTP_DIGITS + 1]);

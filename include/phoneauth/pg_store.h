@@ -115,8 +115,17 @@ enum pg_status pg_user_profile(struct pg_store *pg, long long id, struct profile
 enum pg_status pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned);
 
 /* One row of failed_attempts. */
-enum pg_status pg_audit_failure(struct pg_store *pg, const char *ip, const char *phone,
-    const char *kind);
+struct audit_row {
+	char ip[46];
+	char phone[PHONE_MAX];	/* "" when the request named no valid number */
+	const char *kind;	/* a string constant */
+	double at;		/* Unix time of the failure */
+};
+
+#define AUDIT_MAX_ROWS 128
+
+/* Appends rows (at most AUDIT_MAX_ROWS) to failed_attempts in one statement. */
+enum pg_status pg_audit_failures(struct pg_store *pg, const struct audit_row *rows, int n);
 
 /*
  * Applies the migrations not yet recorded in schema_migrations, in order,

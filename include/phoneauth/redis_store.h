@@ -22,6 +22,8 @@ enum rs_outcome {
 	RS_NO_SESSION,
 	RS_WRONG_STEP,		/* step says which one the session waits for */
 	RS_CODE_VOID,		/* expired or out of tries */
+	RS_NOT_CACHED,		/* rs_register: the account state must come from PostgreSQL */
+	RS_BANNED,		/* rs_register: the account is banned */
 	RS_UNAVAILABLE,		/* Redis cannot be reached: answer 503 */
 };
 
@@ -78,9 +80,23 @@ void rs_open(struct redis_store *rs, const char *ip, const char *phone, const ch
 void rs_step(struct redis_store *rs, const char *ip, const char *sid, const char *expect,
     enum rs_take take, struct rs_result *res);
 
-/* Moves `sid` from `from` to `to` (NULL: ends it) and gives back tries. */
+/* Moves `sid` from `from` to `to` (NULL: ends it) and gives back tries;
+ * with account_changed, drops the account state cached for register. */
 void rs_advance(struct redis_store *rs, const char *ip, const char *sid, const char *phone,
-    const char *from, const char *to, enum rs_give_back back, struct rs_result *res);
+    const char *from, const char *to, enum rs_give_back back, bool account_changed,
+    struct rs_result *res);
+
+/*
+ * register in one round trip: opens session `sid` for `phone` at the step
+ * its cached account state calls for (password, or otp with `code`). With
+ * `state` ("id|has_password|is_verified|is_banned", from PostgreSQL) the
+ * state is cached first. RS_OK fills res->step and res->session.purpose.
+ */
+void rs_register(struct redis_store *rs, const char *ip, const char *phone, const char *sid,
+    const char *state, const struct rs_code *code, struct rs_result *res);
+
+/* Drops the cached account state of `phone` (after a change made elsewhere). */
+bool rs_forget_account(struct redis_store *rs, const char *phone);
 
 /* A fresh code for a session waiting for one; fills res->session phone and purpose. */
 void rs_resend(struct redis_store *rs, const char *ip, const char *sid,

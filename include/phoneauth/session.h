@@ -54,9 +54,20 @@ bool session_open_or_reply(struct ctx *ctx, const char *phone, enum step step,
 bool session_load_or_reply(struct ctx *ctx, const char *sid, enum step expect,
     enum rs_take take, struct rs_session *out);
 
-/* Moves the session on (`to` = STEP__MAX ends it); false with the answer set. */
+/* Moves the session on (`to` = STEP__MAX ends it); false with the answer set.
+ * account_changed: the step changed the account's password or verification. */
 bool session_advance_or_reply(struct ctx *ctx, const char *sid, const struct rs_session *s,
-    enum step from, enum step to, enum rs_give_back back);
+    enum step from, enum step to, enum rs_give_back back, bool account_changed);
+
+/*
+ * register: opens a session for `phone` at the step its account calls for,
+ * from the account state cached in Redis, or with `state` (from PostgreSQL:
+ * "id|has_password|is_verified|is_banned") after caching it. On false the
+ * answer is set (403, 429, 503), except when *not_cached: then nothing is
+ * answered and the caller fetches the state and calls again.
+ */
+bool session_register_or_reply(struct ctx *ctx, const char *phone, const char *state,
+    char sid[SESSION_ID_LEN + 1], enum step *next, bool *not_cached);
 
 /* A new code for a session waiting for one. False with the answer set. */
 bool session_resend_or_reply(struct ctx *ctx, const char *sid);

@@ -13,6 +13,7 @@
 --   <p>b:ip:<ip>, <p>b:ph:<phone>   blocked until (ms), expires with the block
 --   <p>cd:<phone>                   code cooldown
 --   <p>oh:<phone>, <p>oi:<ip>       codes sent in the last hour (sorted sets)
+--   <p>u:<phone>                    cached account state for register.lua
 --   <p>sms                          the SMS outbox stream
 --
 -- Time is Redis's own clock, so every worker on every host agrees on it.

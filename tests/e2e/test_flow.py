@@ -3,7 +3,7 @@
 import re
 import time
 
-from pa import (Client, check, expect, fresh_phone, latest_code, outbox_entries, psql, register,
+from pa import (Client, admin, check, expect, fresh_phone, latest_code, outbox_entries, psql, register,
                 run, signup, test, user_row, verified_session)
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -178,7 +178,7 @@ def banned_account_gets_user_banned_from_register_and_login():
     c, phone = Client(), fresh_phone()
     signup(c, phone)
     r = register(Client(), phone)  # a session opened before the ban
-    psql("UPDATE users SET is_banned = true WHERE mobile_number = :'p'", p=phone)
+    check(admin("ban", phone).returncode == 0, "ban failed")
     expect(Client().post("register", {"mobile_number": phone}), 403, "user_banned")
     expect(Client().post("login", {"mobile_number": phone, "password": "correct horse battery"}),
            403, "user_banned")

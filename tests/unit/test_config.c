@@ -110,6 +110,8 @@ bad_files_are_refused_naming_the_key(void)
 		{ __LINE__, "redis_url = http://x\n", "redis_url" },
 		{ __LINE__, "redis_url = redis://h:99999/0\n", "redis_url" },
 		{ __LINE__, "redis_url = unix:relative\n", "redis_url" },
+		{ __LINE__, "redis_url = unix:/r.sock?foo=1\n", "redis_url" },
+		{ __LINE__, "redis_url = unix:/r.sock?db=x\n", "redis_url" },
 		{ __LINE__, "trusted_proxies = 10.0.0.0/8, nonsense\n", "trusted_proxies" },
 		{ __LINE__, "base_path = api\n", "base_path" },
 		{ __LINE__, "max_body_bytes = 1\n", "max_body_bytes" },
@@ -187,6 +189,8 @@ redis_urls(void)
 		{ __LINE__, "redis://app:pw@h/0", "h", NULL, "app", "pw", 6379, 0 },
 		{ __LINE__, "unix:/run/redis.sock?db=3", NULL, "/run/redis.sock", NULL, NULL, 6379, 3 },
 		{ __LINE__, "unix:/run/redis.sock", NULL, "/run/redis.sock", NULL, NULL, 6379, 0 },
+		{ __LINE__, "unix:/r.sock?password=p#w&db=2", NULL, "/r.sock", NULL, "p#w", 6379, 2 },
+		{ __LINE__, "unix:/r.sock?user=u&password=p", NULL, "/r.sock", "u", "p", 6379, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -59,6 +59,8 @@ digest_is_keyed_and_bound_to_session_and_code(void)
 	CHECK(!otp_digest_equal(a, c), "not bound to the session");
 	CHECK(!otp_digest_equal(a, d), "not bound to the code");
 	CHECK(!otp_digest_equal(a, e), "not keyed");
+	otp_key_free(&k1);
+	otp_key_free(&k2);
 }
 
 static void
@@ -77,6 +79,7 @@ digest_is_hmac_sha256_of_session_and_code(void)
 	CHECK(memcmp(k.bytes, key, 32) == 0, "key derivation differs");
 	CHECK(otp_digest(&k, "sid-1", "000042", got), "digest");
 	CHECK(memcmp(got, want, 32) == 0, "digest differs from HMAC-SHA256(key, sid:code)");
+	otp_key_free(&k);
 }
 
 int
