@@ -376,6 +376,51 @@ parse_proxies(struct config *cfg, char *err, size_t errlen)
 	return ok;
 }
 
+/* cors_origins: "https://app.example.ir, http://localhost:3000" -> list. An
+ * origin is scheme://host[:port], nothing after; "*" is refused, since an
+ * API that takes Authorization headers must name whom it trusts. */
+static bool
+parse_origins(struct config *cfg, char *err, size_t errlen)
+{
+	char *list, *item, *save = NULL;
+	bool ok = true;
+
+	if (cfg->cors_origins == NULL)
+		return true;
+	if ((list = strdup(cfg->cors_origins)) == NULL)
+		return fail(err, errlen, "out of memory");
+	for (item = strtok_r(list, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		const char *rest;
+		char **grown;
+
+		item = trim(item);
+		if (*item == '\0')
+			continue;
+		if (strncmp(item, "http://", 7) == 0)
+			rest = item + 7;
+		else if (strncmp(item, "https://", 8) == 0)
+			rest = item + 8;
+		else
+			rest = NULL;
+		if (rest == NULL || *rest == '\0' || strpbrk(rest, "/?#* \t") != NULL) {
+			ok = fail(err, errlen, "cors_origins: '%s' is not an origin "
+			    "(scheme://host[:port])", item);
+			break;
+		}
+		if ((grown = realloc(cfg->origins, (cfg->norigins + 1) * sizeof *grown)) == NULL ||
+		    (grown[cfg->norigins] = strdup(item)) == NULL) {
+			if (grown != NULL)
+				cfg->origins = grown;
+			ok = fail(err, errlen, "out of memory");
+			break;
+		}
+		cfg->origins = grown;
+		cfg->norigins++;
+	}
+	free(list);
+	return ok;
+}
+
 /* Reads a whole small file (a key) into memory; owner: cfg->jwt_key. */
 static bool
 read_key_file(struct config *cfg, const char *key, const char *path,
@@ -438,7 +483,8 @@ validate(struct config *cfg, char *err, size_t errlen)
 			return fail(err, errlen, "redis_prefix: no blanks or control characters");
 	if (cfg->postgres_url == NULL)
 		return fail(err, errlen, "postgres_url: must be set");
-	if (!parse_redis_url(cfg, err, errlen) || !parse_proxies(cfg, err, errlen))
+	if (!parse_redis_url(cfg, err, errlen) || !parse_proxies(cfg, err, errlen) ||
+	    !parse_origins(cfg, err, errlen))
 		return false;
 	if (cfg->jwt_alg == TOKEN_HS256) {
 		if (!read_key_file(cfg, "jwt_secret_file", cfg->jwt_secret_file, err, errlen))
@@ -492,6 +538,9 @@ config_free(struct config *cfg)
 		OPENSSL_cleanse(cfg->redis.password, strlen(cfg->redis.password));
 	free(cfg->redis.password);
 	free(cfg->proxies);
+	for (size_t i = 0; i < cfg->norigins; i++)
+		free(cfg->origins[i]);
+	free(cfg->origins);
 	if (cfg->jwt_key != NULL)
 		OPENSSL_cleanse(cfg->jwt_key, cfg->jwt_key_len);
 	free(cfg->jwt_key);

@@ -8,8 +8,9 @@
  *                                 administration (admin.c)
  *
  * A worker handles one request at a time: read it, answer it, flush the
- * answer, then do the work queued for after the answer. TERM and INT end the
- * worker once the request in hand is answered.
+ * answer, then do the work queued for after the answer. TERM, INT, QUIT and
+ * USR2 end the worker once the request in hand is answered (USR2 is how
+ * multiwatch reloads the pool).
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "phoneauth/admin.h"
+#include "phoneauth/authorizer.h"
 #include "phoneauth/config.h"
 #include "phoneauth/ctx.h"
 #include "phoneauth/embedded.h"
@@ -66,6 +68,7 @@ on_stop(int sig)
 
 static int cmd_serve(const struct config *cfg, int argc, char **argv);
 static int cmd_migrate(const struct config *cfg, int argc, char **argv);
+static int cmd_check(const struct config *cfg, int argc, char **argv);
 
 static const struct command {
 	const char *name;
@@ -79,6 +82,7 @@ static const struct command {
 	{ "blocks", admin_blocks, "", "list what is blocked, and until when", true },
 	{ "ban", admin_ban, "NUMBER", "disable an account and revoke its refresh tokens", true },
 	{ "unban", admin_unban, "NUMBER", "enable an account again", true },
+	{ "check", cmd_check, "", "check the configuration and the keys, and say so", true },
 	{ "keygen", admin_keygen, "rs256|es256 [FILE]", "write a new private key (0600) for jwt_private_key_file", false },
 };
 
@@ -113,11 +117,18 @@ signals_setup(sigset_t *stop_set)
 	sa.sa_flags = 0;	/* no SA_RESTART: accept must return */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* QUIT too: multiwatch 1.0.0 (Debian 12) sends it when told -s TERM.
+	 * USR2 is the graceful reload: the worker ends and multiwatch starts a
+	 * fresh one, which reads the configuration again. */
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
 	sigemptyset(stop_set);
 	sigaddset(stop_set, SIGTERM);
 	sigaddset(stop_set, SIGINT);
+	sigaddset(stop_set, SIGQUIT);
+	sigaddset(stop_set, SIGUSR2);
 	sigaddset(stop_set, SIGALRM);
 	sigprocmask(SIG_BLOCK, stop_set, NULL);
 }
@@ -183,7 +194,10 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 			break;
 		ctx.now = time(NULL);
 		request_begin(&req, &fcgx, cfg);
-		router_dispatch(&ctx, fcgx.in);
+		if (req.authorizer)
+			authorizer_authorize(&ctx);
+		else
+			router_dispatch(&ctx, fcgx.in);
 		response_write(&resp, fcgx.out, req.method == METHOD_HEAD);
 		FCGX_Finish_r(&fcgx);
 		alarm(ctx_run_after(&ctx) ? 1 : 0);
@@ -218,6 +232,21 @@ cmd_migrate(const struct config *cfg, int argc, char **argv)
 		return 2;
 	}
 	return pg_migrate(cfg, migrations, migrations_count) ? 0 : 1;
+}
+
+/* The configuration and keys are checked before any command runs: reaching
+ * here means they are fine (`ExecReload` runs this before signalling). */
+static int
+cmd_check(const struct config *cfg, int argc, char **argv)
+{
+	(void)cfg;
+	(void)argv;
+	if (argc != 0) {
+		fprintf(stderr, "phoneauth: check takes no arguments\n");
+		return 2;
+	}
+	printf("phoneauth: the configuration is valid\n");
+	return 0;
 }
 
 /*

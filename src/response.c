@@ -168,6 +168,14 @@ replace_body(struct response *r, int status, json_object *body)
 	r->body = body;
 	r->status = status;
 	r->is_error = false;
+	r->bare = false;
+}
+
+void
+response_empty(struct response *r, int status, bool bare)
+{
+	replace_body(r, status, NULL);
+	r->bare = bare;
 }
 
 void
@@ -268,15 +276,22 @@ response_write(struct response *r, FCGX_Stream *out, bool head_only)
 		body = json_object_to_json_string_length(r->body,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	}
-	/* Formatted here: libfcgi's own printf knows no %zu. */
-	n = snprintf(head, sizeof head,
-	    "Status: %d %s\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s\r\n",
-	    r->status, status_text(r->status), len, r->headers);
+	/* Formatted here: libfcgi's own printf knows no %zu. An answer without a
+	 * body (204, an authorizer's 200) carries no content headers; an
+	 * authorizer's carries only its Variable-* lines. */
+	if (r->bare || r->body == NULL)
+		n = snprintf(head, sizeof head, "Status: %d %s\r\n%s%s\r\n", r->status,
+		    status_text(r->status), r->bare ? "" : "Cache-Control: no-store\r\n",
+		    r->headers);
+	else
+		n = snprintf(head, sizeof head,
+		    "Status: %d %s\r\n"
+		    "Content-Type: application/json; charset=utf-8\r\n"
+		    "Content-Length: %zu\r\n"
+		    "Cache-Control: no-store\r\n"
+		    "X-Content-Type-Options: nosniff\r\n"
+		    "%s\r\n",
+		    r->status, status_text(r->status), len, r->headers);
 	if (n < 0 || (size_t)n >= sizeof head)
 		return;		/* cannot happen: headers[] is bounded */
 	FCGX_PutStr(head, n, out);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "phoneauth/authorizer.h"
 #include "phoneauth/flow.h"
 #include "phoneauth/log.h"
 #include "phoneauth/tokens.h"
@@ -29,6 +30,7 @@ enum route_id {
 	R_LOGOUT,
 	R_ME,
 	R_JWKS,
+	R_AUTH_CHECK,
 	R_HEALTH,
 	R__MAX
 };
@@ -48,6 +50,7 @@ static const struct route routes[R__MAX] = {
 	[R_LOGOUT]           = { "logout",       METHOD_POST, tokens_logout,     ROUTE_READS_BODY | ROUTE_GATE_FIRST },
 	[R_ME]               = { "me",           METHOD_GET,  tokens_me,         ROUTE_GATE_FIRST },
 	[R_JWKS]             = { ".well-known/jwks.json", METHOD_GET, tokens_jwks, ROUTE_GATE_FIRST },
+	[R_AUTH_CHECK]       = { "auth-check",   METHOD_GET,  authorizer_auth_check, ROUTE_GATE_FIRST },
 	[R_HEALTH]           = { "health",       METHOD_GET,  flow_health,       ROUTE_GATE_FIRST },
 };
 
@@ -56,7 +59,7 @@ _Static_assert(sizeof routes / sizeof routes[0] == R__MAX, "one entry per route"
 static const char *
 allow_list(enum method m)
 {
-	return m == METHOD_GET ? "GET, HEAD" : "POST";
+	return m == METHOD_GET ? "GET, HEAD, OPTIONS" : "POST, OPTIONS";
 }
 
 const struct route *
@@ -74,6 +77,12 @@ router_match(enum method method, const char *path, enum route_match *match,
 			continue;
 		if (r->method == method || (r->method == METHOD_GET && method == METHOD_HEAD)) {
 			*match = ROUTE_FOUND;
+			return r;
+		}
+		if (method == METHOD_OPTIONS) {
+			*match = ROUTE_OPTIONS;
+			if (allowlen > 0)
+				snprintf(allow, allowlen, "%s", allow_list(r->method));
 			return r;
 		}
 		if (!path_known && allowlen > 0)
@@ -129,6 +138,40 @@ blocked(struct ctx *ctx)
 	return true;
 }
 
+/* The request's Origin when it is one of cors_origins, else NULL. */
+static const char *
+allowed_origin(const struct ctx *ctx)
+{
+	const char *origin = request_param(ctx->req, "HTTP_ORIGIN");
+
+	for (size_t i = 0; origin != NULL && i < ctx->cfg->norigins; i++)
+		if (strcmp(origin, ctx->cfg->origins[i]) == 0)
+			return origin;
+	return NULL;
+}
+
+/*
+ * CORS, for the origins of cors_origins and no other: a preflight gets what
+ * it asks about, every answer names the origin it is for (never "*") and
+ * says it varies with the Origin header.
+ */
+static void
+add_cors(struct ctx *ctx, const char *allow, bool preflight)
+{
+	const char *origin = allowed_origin(ctx);
+
+	if (origin == NULL)
+		return;
+	response_header(ctx->resp, "Access-Control-Allow-Origin", origin);
+	response_header(ctx->resp, "Vary", "Origin");
+	if (!preflight)
+		return;
+	response_header(ctx->resp, "Access-Control-Allow-Methods", allow);
+	response_header(ctx->resp, "Access-Control-Allow-Headers",
+	    "Content-Type, Authorization, Accept-Language");
+	response_header(ctx->resp, "Access-Control-Max-Age", "600");
+}
+
 void
 router_dispatch(struct ctx *ctx, FCGX_Stream *in)
 {
@@ -139,6 +182,13 @@ router_dispatch(struct ctx *ctx, FCGX_Stream *in)
 
 	if (req->in_base)
 		route = router_match(req->method, req->path, &match, allow, sizeof allow);
+	if (match == ROUTE_OPTIONS) {
+		/* Asks what the route allows; for a listed origin, a CORS preflight. */
+		response_empty(ctx->resp, 204, false);
+		response_header(ctx->resp, "Allow", allow);
+		add_cors(ctx, allow, true);
+		return;
+	}
 	if (match == ROUTE_NOT_FOUND) {
 		response_error(ctx->resp, ERR_NOT_FOUND, req->lang);
 	} else if (match == ROUTE_WRONG_METHOD) {
@@ -147,11 +197,12 @@ router_dispatch(struct ctx *ctx, FCGX_Stream *in)
 	} else if ((route->flags & ROUTE_READS_BODY) && !body_or_reply(ctx, in)) {
 		/* answered */
 	} else if ((route->flags & ROUTE_GATE_FIRST) && blocked(ctx)) {
-		return;
+		/* answered */
 	} else {
 		route->handler(ctx);
 	}
 	if (ctx->resp->is_error && !ctx->gated && ctx->resp->status != 503 &&
 	    ctx->resp->status != 429)
 		(void)blocked(ctx);
+	add_cors(ctx, NULL, false);
 }

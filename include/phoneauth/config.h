@@ -56,6 +56,8 @@ struct config {
 	struct redis_addr redis;
 	struct cidr *proxies;
 	size_t nproxies;
+	char **origins;			/* cors_origins, split */
+	size_t norigins;
 	unsigned char *jwt_key;		/* HS256 secret or PEM private key */
 	size_t jwt_key_len;
 };

@@ -73,6 +73,7 @@ struct response {
 	size_t headers_len;
 	enum err error;			/* meaningful when is_error */
 	bool is_error;
+	bool bare;			/* only Status and the extra headers (an authorizer's 200) */
 };
 
 const char *msg_text(enum msg m, enum lang lang);
@@ -94,6 +95,9 @@ void response_wrong_step(struct response *r, enum lang lang, const char *next_st
 void response_field_error(struct response *r, const char *field, enum msg m, enum lang lang);
 bool response_has_field_errors(const struct response *r);
 void response_validation_failed(struct response *r, enum lang lang);
+
+/* An answer without a body: 204, or an authorizer's bare 200. */
+void response_empty(struct response *r, int status, bool bare);
 
 /* Adds "Name: value" to the answer's headers (dropped if they do not fit). */
 void response_header(struct response *r, const char *name, const char *value);

@@ -11,7 +11,12 @@
 
 #include "phoneauth/ctx.h"
 
-enum route_match { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_WRONG_METHOD };
+enum route_match {
+	ROUTE_FOUND,
+	ROUTE_NOT_FOUND,
+	ROUTE_WRONG_METHOD,
+	ROUTE_OPTIONS,		/* OPTIONS on an existing route: `allow` is filled */
+};
 
 typedef void (*handler_fn)(struct ctx *ctx);
 
@@ -27,7 +32,8 @@ struct route {
 };
 
 /* The route of (method, path), or NULL with *match saying why not; on
- * ROUTE_WRONG_METHOD, `allow` receives the methods the path has. */
+ * ROUTE_WRONG_METHOD and ROUTE_OPTIONS, `allow` receives the methods the
+ * path has. */
 const struct route *router_match(enum method method, const char *path,
     enum route_match *match, char *allow, size_t allowlen);
 

@@ -137,7 +137,7 @@ def unknown_route_is_not_found():
 def wrong_method_is_method_not_allowed_with_allow():
     r = Client().get("register")
     expect(r, 405, "method_not_allowed")
-    check(r.header("Allow") == "POST", r.headers)
+    check(r.header("Allow") == "POST, OPTIONS", r.headers)
     check_headers(r)
     r = Client().request("DELETE", "login")
     expect(r, 405, "method_not_allowed")

@@ -17,6 +17,14 @@ every_route_is_found(void)
 		{ __LINE__, METHOD_POST, "login" },
 		{ __LINE__, METHOD_GET, "health" },
 		{ __LINE__, METHOD_HEAD, "health" },
+		{ __LINE__, METHOD_POST, "password-reset" },
+		{ __LINE__, METHOD_POST, "token/refresh" },
+		{ __LINE__, METHOD_POST, "refresh-token" },
+		{ __LINE__, METHOD_POST, "token/verify" },
+		{ __LINE__, METHOD_POST, "logout" },
+		{ __LINE__, METHOD_GET, "me" },
+		{ __LINE__, METHOD_GET, ".well-known/jwks.json" },
+		{ __LINE__, METHOD_GET, "auth-check" },
 	};
 	enum route_match m;
 	char allow[32];
@@ -40,12 +48,18 @@ wrong_method_names_the_allowed_ones(void)
 
 	CHECK(router_match(METHOD_GET, "register", &m, allow, sizeof allow) == NULL, "found");
 	CHECK_INT(m, ROUTE_WRONG_METHOD);
-	CHECK_STR(allow, "POST");
+	CHECK_STR(allow, "POST, OPTIONS");
 	CHECK(router_match(METHOD_POST, "health", &m, allow, sizeof allow) == NULL, "found");
 	CHECK_INT(m, ROUTE_WRONG_METHOD);
-	CHECK_STR(allow, "GET, HEAD");
+	CHECK_STR(allow, "GET, HEAD, OPTIONS");
 	CHECK(router_match(METHOD_OTHER, "login", &m, allow, sizeof allow) == NULL, "found");
 	CHECK_INT(m, ROUTE_WRONG_METHOD);
+	/* OPTIONS answers for any existing route, with what it allows */
+	CHECK(router_match(METHOD_OPTIONS, "login", &m, allow, sizeof allow) != NULL, "OPTIONS");
+	CHECK_INT(m, ROUTE_OPTIONS);
+	CHECK_STR(allow, "POST, OPTIONS");
+	CHECK(router_match(METHOD_OPTIONS, "nope", &m, allow, sizeof allow) == NULL, "OPTIONS nope");
+	CHECK_INT(m, ROUTE_NOT_FOUND);
 }
 
 static void

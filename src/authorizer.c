@@ -1,0 +1,65 @@
+/*
+ * The authorizer. The token comes from "Authorization: Bearer" or, when
+ * auth_cookie is set, from that cookie; it must be a valid access token of an
+ * account that exists and is not banned (one PostgreSQL query). Every
+ * refusal is the same 401, so a guarded site tells a prober nothing.
+ */
+#include "phoneauth/authorizer.h"
+
+#include <stdio.h>
+
+#include "phoneauth/token.h"
+
+/* The account a request's access token stands for; false with the 401 (or
+ * 503) answer set. */
+static bool
+account_or_reply(struct ctx *ctx, struct user *u)
+{
+	char cookie[TOKEN_MAX_LEN + 1];
+	const char *jwt = request_bearer(ctx->req);
+	struct token t;
+	enum pg_status st;
+
+	if (jwt == NULL && ctx->cfg->auth_cookie != NULL)
+		jwt = request_cookie(ctx->req, ctx->cfg->auth_cookie, cookie, sizeof cookie);
+	if (jwt != NULL && token_verify(ctx->cfg, ctx->keys, jwt, TOKEN_ACCESS, ctx->now, &t)) {
+		st = pg_user_by_id(ctx->pg, t.user_id, u);
+		if (st == PG_OK && !u->is_banned)
+			return true;
+		if (st != PG_OK && st != PG_NOT_FOUND) {
+			ctx_reply_pg_failure(ctx, st);
+			return false;
+		}
+	}
+	response_error(ctx->resp, ERR_TOKEN_INVALID, ctx->req->lang);
+	response_header(ctx->resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+	return false;
+}
+
+void
+authorizer_authorize(struct ctx *ctx)
+{
+	struct user u;
+	char id[24];
+
+	if (!account_or_reply(ctx, &u))
+		return;
+	snprintf(id, sizeof id, "%lld", u.id);
+	response_empty(ctx->resp, 200, true);
+	response_header(ctx->resp, "Variable-PHONEAUTH_USER_ID", id);
+	response_header(ctx->resp, "Variable-PHONEAUTH_MOBILE", u.phone);
+}
+
+void
+authorizer_auth_check(struct ctx *ctx)
+{
+	struct user u;
+	char id[24];
+
+	if (!account_or_reply(ctx, &u))
+		return;
+	snprintf(id, sizeof id, "%lld", u.id);
+	response_empty(ctx->resp, 204, false);
+	response_header(ctx->resp, "X-Phoneauth-User-Id", id);
+	response_header(ctx->resp, "X-Phoneauth-Mobile", u.phone);
+}

@@ -1,0 +1,436 @@
+"""phoneauth behind every front end its users run, started for real.
+
+lighttpd, Apache with mod_proxy_fcgi, Apache with mod_fcgid (Apache starts
+the workers itself) and nginx each serve the whole register -> tokens flow;
+lighttpd ("mode" => "authorizer"), Apache mod_authnz_fcgi and nginx
+auth_request guard a page and hand it the user. Every server configuration
+here is a few lines of set-up around the very files of conf/ that users
+include. The servers are this test's own processes, on their own ports,
+stopped by pid.
+"""
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from pa import (Client, check, expect, fresh_phone, jwt_decode, jwt_forge, jwt_key, run, signup,
+                test, user_row, wait_for)
+
+REPO = os.environ.get("PA_REPO", ".")
+CONF = os.path.join(REPO, "conf")
+ROOT = os.geteuid() == 0
+COOKIE = "pa_token"
+MODULES = "/usr/lib/apache2/modules"
+
+GUARDED_CGI = """#!/bin/sh
+printf 'Content-Type: application/json\\r\\n\\r\\n'
+printf '{"user": "%s", "mobile": "%s"}\\n' "${PHONEAUTH_USER_ID:-}" "${PHONEAUTH_MOBILE:-}"
+"""
+
+ECHO_APP = """
+import http.server, json, sys
+class App(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"user": self.headers.get("X-Phoneauth-User-Id") or "",
+                           "mobile": self.headers.get("X-Phoneauth-Mobile") or ""}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), App).serve_forever()
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(url):
+    try:
+        Client(ip="127.0.0.1", base_url=url).get("health")
+        return True
+    except OSError:
+        return False
+
+
+def pid_alive(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return "\nState:\tZ" not in f.read()
+    except OSError:
+        return False
+
+
+class Frontends:
+    """Starts everything; `stop` ends it all by pid."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="phoneauth-frontends-")
+        os.chmod(self.tmp, 0o755)
+        self.procs = []      # Popen of foreground servers and pools
+        self.pidfiles = []   # (pidfile, how to stop) of daemons
+        self.env = dict(os.environ, PHONEAUTH_AUTH_COOKIE=COOKIE)
+        for d in ("run", "log", "www/members", "asan", "nginx"):
+            os.makedirs(os.path.join(self.tmp, d), exist_ok=True)
+        os.chmod(os.path.join(self.tmp, "asan"), 0o1777)
+        for d in ("www", "www/members"):
+            os.chmod(os.path.join(self.tmp, d), 0o755)
+        cgi = os.path.join(self.tmp, "www/members/whoami.cgi")
+        with open(cgi, "w") as f:
+            f.write(GUARDED_CGI)
+        os.chmod(cgi, 0o755)
+
+    def path(self, *p):
+        return os.path.join(self.tmp, *p)
+
+    def spawn(self, argv, log, **kw):
+        out = open(self.path("log", log), "ab")
+        p = subprocess.Popen(argv, stdout=out, stderr=out, stdin=subprocess.DEVNULL,
+                             start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def pool(self, name, where):
+        """A worker pool of the program under test: `where` is a socket path or a port."""
+        listen = ["-a", "127.0.0.1", "-p", str(where)] if isinstance(where, int) else \
+            ["-s", where, "-M", "0600"]
+        self.spawn(["spawn-fcgi", "-n", *listen, "--", "/usr/bin/multiwatch", "-f", "2", "-s", "TERM",
+                    "--", os.environ["PA_APP_BIN"], "-c", os.environ["PA_CONF"]],
+                   name + ".log", env=self.env)
+
+    def start(self):
+        self.tcp_port = free_port()
+        self.pool("pool-tcp", self.tcp_port)
+        self.pool("pool-unix", self.path("run", "phoneauth.sock"))
+        wait_for(lambda: os.path.exists(self.path("run", "phoneauth.sock")), 10)
+        self.echo_port = free_port()
+        self.spawn([sys.executable, "-c", ECHO_APP, str(self.echo_port)], "echo.log")
+        self.urls = {}
+        self.start_lighttpd()
+        self.start_apache_proxy()
+        self.start_apache_fcgid()
+        self.start_nginx()
+        for name, url in self.urls.items():
+            if not wait_for(lambda: answers(url), 20):
+                raise RuntimeError("%s did not come up at %s (logs in %s)" % (name, url, self.tmp))
+
+    # -- lighttpd: conf/lighttpd/phoneauth.conf and authorizer.conf --
+    def start_lighttpd(self):
+        port = free_port()
+        conf = self.path("lighttpd.conf")
+        with open(conf, "w") as f:
+            f.write("""
+server.bind = "127.0.0.1"
+server.port = %(port)d
+server.document-root = "%(www)s"
+server.errorlog = "%(log)s/lighttpd-error.log"
+server.modules = ( "mod_cgi" )
+cgi.assign = ( ".cgi" => "" )
+var.phoneauth_socket = "%(sock)s"
+var.phoneauth_guarded = "/members/"
+include "%(conf)s/lighttpd/phoneauth.conf"
+include "%(conf)s/lighttpd/authorizer.conf"
+""" % dict(port=port, www=self.path("www"), log=self.path("log"), sock=self.path("run", "phoneauth.sock"),
+           conf=CONF))
+        self.spawn(["lighttpd", "-D", "-f", conf], "lighttpd.log")
+        self.urls["lighttpd"] = "http://127.0.0.1:%d/api" % port
+
+    def apache_conf(self, name, port, body):
+        conf = self.path(name + ".conf")
+        os.makedirs(self.path(name), exist_ok=True)
+        with open(conf, "w") as f:
+            f.write("""
+ServerRoot "%(root)s"
+ServerName localhost
+Listen 127.0.0.1:%(port)d
+PidFile "%(run)s/%(name)s.pid"
+DefaultRuntimeDir "%(run)s"
+ErrorLog "%(log)s/%(name)s-error.log"
+LogLevel warn
+%(user)s
+LoadModule mpm_event_module %(m)s/mod_mpm_event.so
+LoadModule authz_core_module %(m)s/mod_authz_core.so
+LoadModule authn_core_module %(m)s/mod_authn_core.so
+LoadModule authz_user_module %(m)s/mod_authz_user.so
+LoadModule mime_module %(m)s/mod_mime.so
+TypesConfig /etc/mime.types
+DocumentRoot "%(www)s"
+%(body)s
+""" % dict(root=self.path(name), port=port, run=self.path("run"), log=self.path("log"), name=name,
+           m=MODULES, www=self.path("www"), body=body,
+           user="User www-data\nGroup www-data" if ROOT else ""))
+        r = subprocess.run(["apache2", "-f", conf, "-k", "start"], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("apache2 (%s): %s" % (name, r.stderr or r.stdout))
+        self.pidfiles.append(self.path("run", name + ".pid"))
+        self.urls[name] = "http://127.0.0.1:%d/api" % port
+
+    # -- Apache: conf/apache/proxy_fcgi.conf and authnz_fcgi.conf --
+    def start_apache_proxy(self):
+        self.apache_conf("apache-proxy", free_port(), """
+LoadModule proxy_module %(m)s/mod_proxy.so
+LoadModule proxy_fcgi_module %(m)s/mod_proxy_fcgi.so
+LoadModule authnz_fcgi_module %(m)s/mod_authnz_fcgi.so
+LoadModule cgid_module %(m)s/mod_cgid.so
+ScriptSock "%(run)s/cgid.sock"
+<Directory "%(www)s/members">
+    Options +ExecCGI
+    AddHandler cgi-script .cgi
+</Directory>
+Define PHONEAUTH_BACKEND "fcgi://127.0.0.1:%(tcp)d"
+Include "%(conf)s/apache/proxy_fcgi.conf"
+Define PHONEAUTH_AUTHORIZER "fcgi://127.0.0.1:%(tcp)d/"
+Define PHONEAUTH_GUARDED "/members/"
+Include "%(conf)s/apache/authnz_fcgi.conf"
+""" % dict(m=MODULES, run=self.path("run"), www=self.path("www"), tcp=self.tcp_port, conf=CONF))
+
+    # -- Apache: conf/apache/fcgid.conf (Apache runs the workers, as its user) --
+    def start_apache_fcgid(self):
+        # What the Apache user needs: the program, a configuration it can read
+        # (the stores over TCP, not the stack's private sockets) and the key.
+        shutil.copy(os.environ["PA_APP_BIN"], self.path("phoneauth"))
+        shutil.copy(jwt_key_file(), self.path("jwt.secret"))
+        with open(self.path("phoneauth-fcgid.conf"), "w") as f:
+            f.write("redis_url = redis://:%s@127.0.0.1:%s/0\npostgres_url = %s\njwt_secret_file = %s\n"
+                    % (os.environ["PA_REDIS_PASSWORD"], os.environ["PA_REDIS_PORT"],
+                       os.environ["PA_PG_URL"], self.path("jwt.secret")))
+        for f in ("phoneauth", "jwt.secret", "phoneauth-fcgid.conf"):
+            os.chmod(self.path(f), 0o755 if f == "phoneauth" else 0o644)
+        env_lines = "\n".join('FcgidInitialEnv %s "%s"' % (k, v) for k, v in os.environ.items()
+                              if k.startswith("PHONEAUTH_") and k != "PHONEAUTH_CONFIG")
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        if asan:  # the sanitizer reports of Apache's workers go where it may write
+            asan = ":".join(o for o in asan.split(":") if not o.startswith("log_path="))
+            env_lines += '\nFcgidInitialEnv ASAN_OPTIONS "%s:log_path=%s/asan"' % (asan, self.path("asan"))
+            env_lines += '\nFcgidInitialEnv UBSAN_OPTIONS "print_stacktrace=1:halt_on_error=1:log_path=%s/ubsan"' \
+                % self.path("asan")
+        self.apache_conf("apache-fcgid", free_port(), """
+LoadModule fcgid_module %(m)s/mod_fcgid.so
+FcgidIPCDir "%(run)s/fcgid"
+FcgidProcessTableFile "%(run)s/fcgid_shm"
+%(env)s
+Define PHONEAUTH_BIN "%(bin)s"
+Define PHONEAUTH_CONF "%(pconf)s"
+Include "%(conf)s/apache/fcgid.conf"
+""" % dict(m=MODULES, run=self.path("run"), env=env_lines, bin=self.path("phoneauth"),
+           pconf=self.path("phoneauth-fcgid.conf"), conf=CONF))
+
+    # -- nginx: conf/nginx/phoneauth.conf, guard.conf and require-token.conf --
+    def start_nginx(self):
+        port = free_port()
+        shutil.copy("/etc/nginx/fastcgi_params", self.path("fastcgi_params"))
+        conf = self.path("nginx.conf")
+        with open(conf, "w") as f:
+            f.write("""
+%(user)s
+worker_processes 1;
+pid "%(run)s/nginx.pid";
+error_log "%(log)s/nginx-error.log";
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path "%(tmp)s/nginx/body";
+    fastcgi_temp_path "%(tmp)s/nginx/fastcgi";
+    proxy_temp_path "%(tmp)s/nginx/proxy";
+    uwsgi_temp_path "%(tmp)s/nginx/uwsgi";
+    scgi_temp_path "%(tmp)s/nginx/scgi";
+    upstream phoneauth { server 127.0.0.1:%(tcp)d; }
+    upstream guarded_app { server 127.0.0.1:%(echo)d; }
+    server {
+        listen 127.0.0.1:%(port)d;
+        include "%(conf)s/nginx/phoneauth.conf";
+        include "%(conf)s/nginx/guard.conf";
+        location /members/ {
+            include "%(conf)s/nginx/require-token.conf";
+            proxy_set_header X-Phoneauth-User-Id $phoneauth_user_id;
+            proxy_set_header X-Phoneauth-Mobile  $phoneauth_mobile;
+            proxy_pass http://guarded_app;
+        }
+    }
+}
+""" % dict(user="user nobody nogroup;" if ROOT else "", run=self.path("run"), log=self.path("log"),
+           tmp=self.tmp, tcp=self.tcp_port, echo=self.echo_port, port=port, conf=CONF))
+        r = subprocess.run(["nginx", "-c", conf], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("nginx: " + r.stderr)
+        self.pidfiles.append(self.path("run", "nginx.pid"))
+        self.urls["nginx"] = "http://127.0.0.1:%d/api" % port
+
+    def stop(self):
+        for pidfile in self.pidfiles:
+            try:
+                pid = int(open(pidfile).read().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+            os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: not pid_alive(pid), 15)
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+
+    def sanitizer_reports(self):
+        return [f for f in glob.glob(self.path("asan", "*")) if os.path.getsize(f) > 0]
+
+
+def jwt_key_file():
+    from pa import config
+    return config()["jwt_secret_file"]
+
+
+FE = Frontends()
+
+
+def get_guarded(front, headers=None):
+    return Client(base_url=FE.urls[front]).request("GET", "/members/whoami.cgi", None, headers or {})
+
+
+def bad_tokens(access, refresh):
+    claims = jwt_decode(access)[1]
+    return {
+        "no token": {},
+        "expired": {"Authorization": "Bearer " + jwt_forge({"alg": "HS256", "typ": "JWT"},
+                                                           dict(claims, exp=int(time.time()) - 5),
+                                                           jwt_key())},
+        "forged": {"Authorization": "Bearer " + jwt_forge({"alg": "HS256", "typ": "JWT"}, claims,
+                                                          b"not the key, but long enough..")},
+        "refresh token": {"Authorization": "Bearer " + refresh},
+        "garbage": {"Authorization": "Bearer x.y.z"},
+        "basic": {"Authorization": "Basic dXNlcjpwYXNz"},
+        "expired cookie": {"Cookie": "%s=%s" % (COOKIE, jwt_forge({"alg": "HS256", "typ": "JWT"},
+                                                                  dict(claims, exp=int(time.time()) - 5),
+                                                                  jwt_key()))},
+    }
+
+
+def whole_flow_through(front):
+    url = FE.urls[front]
+    c, phone = Client(base_url=url), fresh_phone()
+    tokens = signup(c, phone)
+    uid = user_row(phone)["id"]
+    check(jwt_decode(tokens["access_token"])[1]["user_id"] == uid, "token of another user")
+    r = expect(c.post("login", {"mobile_number": phone, "password": "correct horse battery"}), 200)
+    me = expect(c.get("me", headers={"Authorization": "Bearer " + r["tokens"]["access_token"]}), 200)
+    check(me["id"] == uid and me["mobile_number"] == phone, me)
+    new = expect(c.post("token/refresh", {"refresh": r["tokens"]["refresh_token"]}), 200)
+    expect(c.post("logout", {"refresh": new["refresh"]}), 200)
+    expect(c.post("register", {"mobile_number": "12"}), 400, "validation_failed")
+
+
+def guard_through(front):
+    phone = fresh_phone()
+    tokens = signup(Client(), phone)
+    uid = str(user_row(phone)["id"])
+    for what, headers in bad_tokens(tokens["access_token"], tokens["refresh_token"]).items():
+        r = get_guarded(front, headers)
+        check(r.status == 401, "%s: %s let through %r" % (front, what, r))
+    for headers in ({"Authorization": "Bearer " + tokens["access_token"]},
+                    {"Cookie": "other=1; %s=%s" % (COOKIE, tokens["access_token"])}):
+        r = get_guarded(front, headers)
+        check(r.status == 200 and r.json == {"user": uid, "mobile": phone},
+              "%s: %r with %s" % (front, r, list(headers)))
+
+
+@test
+def whole_flow_through_lighttpd():
+    whole_flow_through("lighttpd")
+
+
+@test
+def whole_flow_through_apache_mod_proxy_fcgi():
+    whole_flow_through("apache-proxy")
+
+
+@test
+def whole_flow_through_apache_mod_fcgid():
+    whole_flow_through("apache-fcgid")
+    # the workers are Apache's own children, running as its user
+    out = subprocess.run(["ps", "-eo", "user,args"], capture_output=True, text=True).stdout
+    check(any(FE.path("phoneauth") in line for line in out.splitlines()), "no fcgid worker")
+
+
+@test
+def whole_flow_through_nginx():
+    whole_flow_through("nginx")
+
+
+@test
+def lighttpd_authorizer_guards_a_page():
+    guard_through("lighttpd")
+
+
+@test
+def apache_mod_authnz_fcgi_guards_a_page():
+    guard_through("apache-proxy")
+
+
+@test
+def nginx_auth_request_guards_a_page():
+    guard_through("nginx")
+    # a user id a client sends itself never reaches the application
+    phone = fresh_phone()
+    tokens = signup(Client(), phone)
+    r = get_guarded("nginx", {"Authorization": "Bearer " + tokens["access_token"],
+                              "X-Phoneauth-User-Id": "1"})
+    check(r.json["user"] == str(user_row(phone)["id"]), r)
+
+
+@test
+def auth_check_answers_204_with_the_user_or_401():
+    phone = fresh_phone()
+    tokens = signup(Client(), phone)
+    c = Client(base_url=FE.urls["lighttpd"])
+    r = c.get("auth-check", headers={"Authorization": "Bearer " + tokens["access_token"]})
+    check(r.status == 204 and r.body == b"", r)
+    check(r.header("X-Phoneauth-User-Id") == str(user_row(phone)["id"]), r.headers)
+    check(r.header("X-Phoneauth-Mobile") == phone, r.headers)
+    r = c.get("auth-check", headers={"Cookie": "%s=%s" % (COOKIE, tokens["access_token"])})
+    check(r.status == 204, r)
+    for what, headers in bad_tokens(tokens["access_token"], tokens["refresh_token"]).items():
+        r = c.get("auth-check", headers=headers)
+        body = expect(r, 401, "token_invalid")
+        check(r.header("WWW-Authenticate") == 'Bearer error="invalid_token"', (what, r.headers))
+    # the stack's own workers have no auth_cookie: the cookie means nothing there
+    r = Client().get("auth-check", headers={"Cookie": "%s=%s" % (COOKIE, tokens["access_token"])})
+    check(r.status == 401, r)
+    # a banned account is refused however good its token
+    from pa import admin
+    check(admin("ban", phone).returncode == 0, "ban")
+    r = c.get("auth-check", headers={"Authorization": "Bearer " + tokens["access_token"]})
+    check(r.status == 401, r)
+
+
+@test
+def no_sanitizer_report_from_apaches_workers():
+    FE.stop()
+    reports = FE.sanitizer_reports()
+    check(not reports, "".join(open(f).read()[:2000] for f in reports))
+
+
+if __name__ == "__main__":
+    try:
+        FE.start()
+    except Exception as e:  # noqa: BLE001 -- a front end that will not start is every test's failure
+        print("FAIL frontends_started: %s" % e)
+        FE.stop()
+        sys.exit(1)
+    print("PASS frontends_started")
+    try:
+        run()
+    finally:
+        FE.stop()
