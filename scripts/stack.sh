@@ -301,17 +301,13 @@ migrate() {
 # pid file, but sends their standard error to /dev/null and restarts nothing.)
 #
 # On TERM, multiwatch sends its -s signal to the workers and exits when they
-# have. Debian 12's multiwatch 1.0.0 has a bug there: it sends the position
-# of the name in its list (HUP=0 INT=1 QUIT=2 TERM=3 USR1=4) instead of the
-# signal, so "-s TERM" delivers SIGQUIT, which kills a worker on the spot (no
-# graceful finish, no sanitizer leak check). There "-s QUIT" delivers SIGINT,
-# which phoneauth handles like TERM. multiwatch 1.0.1 fixed the bug.
-pool_signal() {
-	case $(/usr/bin/multiwatch -v 2>&1 | head -n 1) in
-	*" v1.0.0 "*) echo QUIT ;;
-	*) echo TERM ;;
-	esac
-}
+# have; USR2 it passes on as it is, and restarts the workers that end (the
+# graceful reload). Debian 12's multiwatch 1.0.0 sends SIGQUIT where told
+# -s TERM (a bug fixed in 1.0.1): phoneauth treats QUIT like TERM.
+# -r/-t: a worker that ends on purpose (max_requests, a reload) is restarted
+# however soon after its start; one that cannot start (a bad configuration)
+# is given up after 100 tries, and then the pool ends.
+pool_args() { echo "-f $workers -s TERM -r 100 -t 1000"; }
 
 pool_pid() { pid_of "$run/pool.pid"; }
 worker_pids() {
@@ -331,7 +327,7 @@ start_pool() {
 	rm -f "$run/phoneauth.sock"
 	# setsid: the pool outlives this shell and Ctrl-C in it.
 	setsid spawn-fcgi -n -s "$run/phoneauth.sock" -M 0600 -- \
-		/usr/bin/multiwatch -f "$workers" -s "$(pool_signal)" -- "$app" -c "$conf" \
+		/usr/bin/multiwatch $(pool_args) -- "$app" -c "$conf" \
 		</dev/null >>"$log/phoneauth.log" 2>&1 &
 	pid=$!
 	echo "$pid" > "$run/pool.pid"
@@ -352,7 +348,7 @@ stop_pool() {
 	local pid workers_then w
 	pid=$(pool_pid)
 	workers_then=$(worker_pids)
-	# multiwatch passes a stop signal on to every worker (see pool_signal)
+	# multiwatch passes a stop signal on to every worker (see pool_args)
 	# and exits once they have; any worker still there then gets its own.
 	stop_pid "$pid" multiwatch "worker pool"
 	for w in $workers_then; do

@@ -13,10 +13,12 @@
  * multiwatch reloads the pool).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,22 +50,11 @@ static volatile sig_atomic_t stopping;
  * command, not only the workers). */
 static struct keys keys;
 
-static volatile sig_atomic_t audit_due;
-
-/* The idle alarm: wakes a worker waiting in accept to write its audit batch. */
-static void
-on_alarm(int sig)
-{
-	(void)sig;
-	audit_due = 1;
-}
-
 static void
 on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	FCGX_ShutdownPending();	/* makes a blocked accept give up */
 }
 
 static int cmd_serve(const struct config *cfg, int argc, char **argv);
@@ -100,21 +91,22 @@ usage(FILE *to)
 }
 
 /*
- * Signals are blocked while a request is handled, so a TERM never cuts a
- * store round trip or a write in half; they are let in only around accept,
- * which FCGI_FAIL_ACCEPT_ON_INTR makes return when one arrives.
+ * Signals that end the worker are blocked all the time and let in only while
+ * it waits for a connection (epoll_pwait swaps the mask atomically), so a
+ * TERM never cuts a store round trip or a write in half, and none is lost
+ * between a check and the wait.
  */
 static void
-signals_setup(sigset_t *stop_set)
+signals_setup(sigset_t *waiting_mask)
 {
 	struct sigaction sa;
+	sigset_t stop_set;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;	/* no SA_RESTART: accept must return */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	/* QUIT too: multiwatch 1.0.0 (Debian 12) sends it when told -s TERM.
@@ -122,15 +114,34 @@ signals_setup(sigset_t *stop_set)
 	 * fresh one, which reads the configuration again. */
 	sigaction(SIGQUIT, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
-	sa.sa_handler = on_alarm;
-	sigaction(SIGALRM, &sa, NULL);
-	sigemptyset(stop_set);
-	sigaddset(stop_set, SIGTERM);
-	sigaddset(stop_set, SIGINT);
-	sigaddset(stop_set, SIGQUIT);
-	sigaddset(stop_set, SIGUSR2);
-	sigaddset(stop_set, SIGALRM);
-	sigprocmask(SIG_BLOCK, stop_set, NULL);
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGTERM);
+	sigaddset(&stop_set, SIGINT);
+	sigaddset(&stop_set, SIGQUIT);
+	sigaddset(&stop_set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &stop_set, waiting_mask);
+	sigdelset(waiting_mask, SIGTERM);
+	sigdelset(waiting_mask, SIGINT);
+	sigdelset(waiting_mask, SIGQUIT);
+	sigdelset(waiting_mask, SIGUSR2);
+}
+
+/*
+ * Waits until a connection may be accepted. The listening socket is shared
+ * by every worker; EPOLLEXCLUSIVE wakes one of them per connection instead
+ * of all, and the socket is non-blocking, so a worker that loses the race
+ * is back here at once rather than stuck in accept(2). libfcgi's own accept
+ * loop is not interruptible by a signal (it polls each new connection for up
+ * to 2 s and starts over on EINTR), hence this wait of our own before it.
+ * Returns 1 when a connection is pending, 0 on a timeout or a signal.
+ */
+static int
+wait_for_connection(int epfd, const sigset_t *waiting_mask, int timeout_ms)
+{
+	struct epoll_event ev;
+	int n = epoll_pwait(epfd, &ev, 1, timeout_ms, waiting_mask);
+
+	return n > 0;
 }
 
 static int
@@ -141,9 +152,10 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 	struct response resp;
 	struct otp_key otp_key;
 	struct ctx ctx;
-	sigset_t stop_set;
+	sigset_t waiting_mask;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
 	long served = 0;
-	int status = 1;
+	int status = 1, epfd = -1, flags;
 
 	(void)argv;
 	if (argc != 0) {
@@ -155,7 +167,7 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 		    "workers with spawn-fcgi (see README.md)\n");
 		return 2;
 	}
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, 0) != 0) {
 		fprintf(stderr, "phoneauth: cannot initialise libfcgi\n");
 		return 1;
 	}
@@ -175,23 +187,31 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 	ctx.pg = pg_new(cfg);
 	if (ctx.rs == NULL || ctx.pg == NULL)
 		goto out;
-	signals_setup(&stop_set);
+	flags = fcntl(0, F_GETFL);
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 || flags < 0 ||
+	    fcntl(0, F_SETFL, flags | O_NONBLOCK) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) < 0) {
+		fprintf(stderr, "phoneauth: cannot wait on the listening socket: %s\n", strerror(errno));
+		goto out;
+	}
+	signals_setup(&waiting_mask);
 	hasher_start();
 	log_info("worker ready");
 
 	while (!stopping) {
 		int rc;
 
-		sigprocmask(SIG_UNBLOCK, &stop_set, NULL);
-		rc = stopping || audit_due ? -1 : FCGX_Accept_r(&fcgx);
-		sigprocmask(SIG_BLOCK, &stop_set, NULL);
-		if (rc < 0 && audit_due && !stopping) {
-			audit_due = 0;
-			ctx_flush_audit(&ctx, true);
+		/* With audit rows waiting, wake within a second to write them. */
+		if (!wait_for_connection(epfd, &waiting_mask, ctx.audit.n > 0 ? 1000 : -1)) {
+			if (!stopping)
+				ctx_flush_audit(&ctx, false);
 			continue;
 		}
-		if (rc < 0)
+		if ((rc = FCGX_Accept_r(&fcgx)) < 0) {
+			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED)
+				continue;	/* another worker took it */
+			log_error("worker: accept failed (%d)", rc);
 			break;
+		}
 		ctx.now = time(NULL);
 		request_begin(&req, &fcgx, cfg);
 		if (req.authorizer)
@@ -200,7 +220,7 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 			router_dispatch(&ctx, fcgx.in);
 		response_write(&resp, fcgx.out, req.method == METHOD_HEAD);
 		FCGX_Finish_r(&fcgx);
-		alarm(ctx_run_after(&ctx) ? 1 : 0);
+		ctx_run_after(&ctx);
 		ctx_reset(&ctx);
 		response_reset(&resp);
 		request_reset(&req);
@@ -210,10 +230,11 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 		}
 	}
 	status = 0;
-	alarm(0);
 	ctx_flush_audit(&ctx, true);
 	log_info("worker stopping");
 out:
+	if (epfd >= 0)
+		close(epfd);
 	hasher_stop();
 	FCGX_Free(&fcgx, 1);
 	rs_free(ctx.rs);

@@ -245,17 +245,26 @@ bool
 rs_ping(struct redis_store *rs)
 {
 	const char *argv[] = { "PING" };
-	redisReply *r;
-	bool ok;
 
-	if (!ensure_connected(rs))
-		return false;
-	r = redisCommandArgv(rs->c, 1, argv, NULL);
-	ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-	if (r == NULL)
-		drop(rs, rs->c->errstr);
-	freeReplyObject(r);
-	return ok;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool reused = rs->c != NULL;
+		redisReply *r;
+		bool ok;
+
+		if (!ensure_connected(rs))
+			return false;
+		r = redisCommandArgv(rs->c, 1, argv, NULL);
+		if (r == NULL) {
+			drop(rs, rs->c->errstr);
+			if (reused)
+				continue;	/* stale, from before a restart: once more */
+			return false;
+		}
+		ok = r->type == REDIS_REPLY_STATUS;
+		freeReplyObject(r);
+		return ok;
+	}
+	return false;
 }
 
 /*
@@ -273,6 +282,8 @@ run(struct redis_store *rs, enum script s, const struct args *own, struct rs_res
 
 	memset(res, 0, sizeof *res);
 	for (int attempt = 0; attempt < 2; attempt++) {
+		bool reused = rs->c != NULL;
+
 		if (!ensure_connected(rs)) {
 			res->outcome = RS_UNAVAILABLE;
 			return NULL;
@@ -288,7 +299,15 @@ run(struct redis_store *rs, enum script s, const struct args *own, struct rs_res
 			argv[argc] = own->v[i], lens[argc++] = own->len[i];
 		r = redisCommandArgv(rs->c, argc, argv, lens);
 		if (r == NULL) {
+			/* A connection kept from before a Redis restart fails on its
+			 * first use (the command never reached the new server):
+			 * once more on a fresh one. */
+			bool stale = reused && attempt == 0 && (rs->c->err == REDIS_ERR_EOF ||
+			    rs->c->err == REDIS_ERR_IO);
+
 			drop(rs, rs->c->errstr);
+			if (stale)
+				continue;
 			res->outcome = RS_UNAVAILABLE;
 			return NULL;
 		}

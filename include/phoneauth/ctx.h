@@ -22,8 +22,8 @@
  * Failed attempts waiting to be written to failed_attempts. Under attack
  * every request is a failure; writing them in batches keeps the audit from
  * doubling the database's work. A batch is written when it is full, when its
- * oldest row is a second old, when the worker has been idle a second (an
- * alarm), and when the worker stops.
+ * oldest row is a second old (an idle worker wakes for it), and when the
+ * worker stops.
  */
 #define AUDIT_BATCH 64
 
@@ -77,7 +77,7 @@ void ctx_reply_blocked(struct ctx *ctx, long retry_ms);
 bool ctx_reply_pg_failure(struct ctx *ctx, enum pg_status st);
 
 /* Does the queued work; called after the answer has been sent. True when
- * audit rows are still waiting for their batch (arm the idle alarm). */
+ * audit rows are still waiting for their batch. */
 bool ctx_run_after(struct ctx *ctx);
 
 /* Clears what one request left in ctx. */

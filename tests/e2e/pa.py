@@ -326,10 +326,11 @@ class Pool:
     """An extra worker pool and lighttpd with other settings, sharing the
     stack's Redis and PostgreSQL:  with Pool({"PHONEAUTH_OTP_TTL": "2"}) as url."""
 
-    def __init__(self, env, name, workers=1):
+    def __init__(self, env, name, workers=1, conf=None):
         self.env = env
         self.dir = os.path.join(os.environ["PA_STATE_DIR"], "pools", name)
         self.workers = workers
+        self.conf = conf or os.environ["PA_CONF"]
         self.procs = []
 
     def __enter__(self):
@@ -358,8 +359,8 @@ class Pool:
         env = dict(os.environ, **self.env)
         self.procs.append(subprocess.Popen(
             ["spawn-fcgi", "-n", "-s", sock, "-M", "0600", "--", "/usr/bin/multiwatch",
-             "-f", str(self.workers), "-s", "TERM", "--", os.environ["PA_APP_BIN"],
-             "-c", os.environ["PA_CONF"]],
+             "-f", str(self.workers), "-s", "TERM", "-r", "100", "-t", "1000", "--",
+             os.environ["PA_APP_BIN"], "-c", self.conf],
             env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL))
         wait_for(lambda: os.path.exists(sock), 10)
         self.procs.append(subprocess.Popen(["lighttpd", "-D", "-f", lconf], cwd=repo,
@@ -370,6 +371,15 @@ class Pool:
             self.__exit__(None, None, None)
             raise RuntimeError("extra pool %s did not come up" % self.dir)
         return self.url
+
+    @property
+    def pool_pid(self):
+        """multiwatch's pid (spawn-fcgi -n became it); the workers are its children."""
+        return self.procs[0].pid
+
+    def workers_pids(self):
+        out = subprocess.run(["pgrep", "-P", str(self.pool_pid)], capture_output=True, text=True)
+        return sorted(int(p) for p in out.stdout.split())
 
     def _answers(self):
         try:

@@ -98,7 +98,8 @@ def every_kind_of_failure_counts():
         return [k[0] for k in psql("SELECT kind FROM failed_attempts WHERE ip = :'ip'::inet"
                                    " ORDER BY at, id", ip=c.ip)]
     # written in batches after the answers, within about a second
-    check(wait_for(lambda: kinds() == ["code", "phone", "session"], 5), kinds())
+    check(wait_for(lambda: kinds() == ["code", "phone", "session"], 5),
+          psql("SELECT kind, at FROM failed_attempts WHERE ip = :'ip'::inet ORDER BY at, id", ip=c.ip))
 
 
 @test

@@ -1,0 +1,135 @@
+"""The supervised pool: spawn-fcgi -n -- multiwatch -f N -- phoneauth.
+
+Under load from a few client threads: a worker killed with SIGKILL is
+replaced within a second and nothing fails but the request it had in hand;
+a changed configuration and USR2 to multiwatch reload every worker and no
+request fails; max_requests recycles workers without a failure; a bad
+configuration is refused by `phoneauth check` before any reload.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+from pa import Client, Pool, admin, check, expect, run, test, wait_for
+
+
+class Load:
+    """Client threads asking for health as fast as they can, counting answers."""
+
+    def __init__(self, url, threads=4, route="health"):
+        self.url, self.route = url, route
+        self.stop = threading.Event()
+        self.ok = 0
+        self.failed = []
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(threads)]
+
+    def loop(self):
+        c = Client(base_url=self.url)
+        while not self.stop.is_set():
+            try:
+                r = c.get(self.route)
+                good = r.status == 200
+            except OSError as e:
+                r, good = e, False
+            with self.lock:
+                if good:
+                    self.ok += 1
+                else:
+                    self.failed.append(repr(r)[:200])
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        wait_for(lambda: self.ok > 20, 10)
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(30)
+        return False
+
+
+def own_config(name, extra=""):
+    path = os.path.join(os.environ["PA_STATE_DIR"], "pools", name + ".conf")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    shutil.copy(os.environ["PA_CONF"], path)
+    with open(path, "a") as f:
+        f.write(extra)
+    return path
+
+
+@test
+def a_killed_worker_is_replaced_within_a_second_and_only_its_request_fails():
+    p = Pool({}, "kill", workers=3)
+    with p as url:
+        before = p.workers_pids()
+        check(len(before) == 3, before)
+        with Load(url) as load:
+            os.kill(before[0], signal.SIGKILL)
+            t0 = time.time()
+            back = wait_for(lambda: len(p.workers_pids()) == 3 and before[0] not in p.workers_pids(),
+                            1.0, 0.02)
+            elapsed = time.time() - t0
+            time.sleep(1)
+        check(back, "the pool was not back at 3 workers within a second")
+        check(len(load.failed) <= 1, "%d requests failed: %s" % (len(load.failed), load.failed[:3]))
+        check(load.ok > 50, "the load did not run: %d" % load.ok)
+        print("  (pool back in %.0f ms; %d requests, %d failed)" % (elapsed * 1000, load.ok,
+                                                                     len(load.failed)))
+
+
+@test
+def usr2_reloads_the_configuration_and_no_request_fails():
+    conf = own_config("reload")  # the stack's file, which says language = en
+    p = Pool({}, "reload", workers=3, conf=conf)
+    with p as url:
+        before = p.workers_pids()
+        c = Client(base_url=url)
+        msg = expect(c.post("register", {"mobile_number": "1"}), 400)["message"]
+        check(msg.startswith("Some"), "not English: " + msg)
+        with Load(url) as load:
+            with open(conf) as f:
+                text = f.read()
+            with open(conf, "w") as f:
+                f.write(text.replace("language = en", "language = fa"))
+            os.kill(p.pool_pid, signal.SIGUSR2)
+            # every worker is a fresh one, and answers in Persian
+            renewed = wait_for(lambda: len(p.workers_pids()) == 3 and
+                               not set(before) & set(p.workers_pids()), 10)
+            time.sleep(1)
+        check(renewed, "workers not renewed: %s -> %s" % (before, p.workers_pids()))
+        check(not load.failed, "%d requests failed: %s" % (len(load.failed), load.failed[:3]))
+        msg = Client(base_url=url).post("register", {"mobile_number": "1"}).json["message"]
+        check(any("\u0600" <= ch <= "\u06ff" for ch in msg), "not Persian after the reload: " + msg)
+
+
+@test
+def max_requests_recycles_workers_without_a_failure():
+    p = Pool({"PHONEAUTH_MAX_REQUESTS": "5"}, "recycle", workers=2)
+    with p as url:
+        before = p.workers_pids()
+        c = Client(base_url=url)
+        for _ in range(40):
+            expect(c.get("health"), 200)
+        wait_for(lambda: len(p.workers_pids()) == 2, 5)
+        after = p.workers_pids()
+        check(len(after) == 2 and not set(before) & set(after), (before, after))
+
+
+@test
+def check_refuses_a_bad_configuration_naming_the_key():
+    r = admin("check")
+    check(r.returncode == 0 and "valid" in r.stdout, r.stdout + r.stderr)
+    bad = own_config("bad", "otp_ttl = soon\n")
+    r = subprocess.run([os.environ["PA_APP_BIN"], "-c", bad, "check"], capture_output=True, text=True)
+    check(r.returncode == 2 and "otp_ttl" in r.stderr and r.stderr.count("\n") == 1, r.stderr)
+
+
+if __name__ == "__main__":
+    run()
