@@ -10,6 +10,9 @@
 PKGS      := fcgi libpq hiredis json-c libjwt libcrypto uuid
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+SYSCONFDIR ?= /etc
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 CC        ?= gcc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -106,6 +109,28 @@ build/bench/%: bench/%.c | build/bench
 
 build/bench:
 	mkdir -p $@
+
+# make install PREFIX=/usr/local DESTDIR=/tmp/stage: the program, the systemd
+# units and user, an example configuration, the web-server snippets and the
+# SMS provider scripts; paths inside them follow PREFIX.
+SHARE := $(PREFIX)/share/phoneauth
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/phoneauth $(DESTDIR)$(PREFIX)/share/doc/phoneauth \
+	    $(DESTDIR)$(SHARE)/lighttpd $(DESTDIR)$(SHARE)/apache $(DESTDIR)$(SHARE)/nginx
+	install -m 0755 build/phoneauth $(DESTDIR)$(PREFIX)/bin/phoneauth
+	for f in conf/systemd/*.service; do \
+	    sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/phoneauth|$(SYSCONFDIR)/phoneauth|g' $$f \
+	        > $(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f) && chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f); \
+	done
+	install -m 0644 conf/systemd/phoneauth.sysusers $(DESTDIR)$(SYSUSERSDIR)/phoneauth.conf
+	install -m 0644 conf/phoneauth.conf.example $(DESTDIR)$(SYSCONFDIR)/phoneauth/phoneauth.conf.example
+	for d in lighttpd apache nginx; do for f in conf/$$d/*; do \
+	    sed -e 's|/usr/local|$(PREFIX)|g' $$f > $(DESTDIR)$(SHARE)/$$d/$$(basename $$f); \
+	done; done
+	if [ -d conf/sms ]; then install -d $(DESTDIR)$(SHARE)/sms && \
+	    install -m 0755 conf/sms/* $(DESTDIR)$(SHARE)/sms/; fi
+	install -m 0644 README.md LICENSE $(DESTDIR)$(PREFIX)/share/doc/phoneauth/
 
 clean:
 	rm -rf build

@@ -1,0 +1,129 @@
+"""The systemd units and `make install`, checked for real.
+
+systemd does not run here (nor in CI): the units are checked with
+`systemd-analyze verify`, and the service's own ExecStartPre/ExecStart/
+ExecReload lines are run as systemd would run them, minus systemd, with
+only the paths moved into this test's directories.
+"""
+
+import glob
+import os
+import shlex
+import signal
+import subprocess
+import tempfile
+import time
+
+from pa import check, run, test, wait_for
+
+REPO = os.environ.get("PA_REPO", ".")
+BIN = os.environ.get("PA_APP_BIN", "")
+UNITS = sorted(glob.glob(os.path.join(REPO, "conf", "systemd", "*.service")))
+
+
+def unit_lines(path, key):
+    """The values of `key=` in a unit, continuation lines joined."""
+    with open(path) as f:
+        text = f.read().replace("\\\n", " ")
+    return [line.split("=", 1)[1].strip() for line in text.splitlines() if line.startswith(key + "=")]
+
+
+def localise(command, rundir):
+    """A unit's command line with its paths moved into this test's world."""
+    command = (command.replace("/usr/local/bin/phoneauth", BIN)
+               .replace("/etc/phoneauth/phoneauth.conf", os.environ["PA_CONF"])
+               .replace("/run/phoneauth", rundir))
+    if os.geteuid() != 0:
+        command = command.replace("-G www-data", "")
+    return shlex.split(command)
+
+
+def fcgi_get(sock, uri):
+    env = dict(os.environ, REQUEST_METHOD="GET", REQUEST_URI=uri, REMOTE_ADDR="127.0.0.1",
+               SERVER_PROTOCOL="HTTP/1.1")
+    r = subprocess.run(["cgi-fcgi", "-bind", "-connect", sock], env=env, capture_output=True,
+                       text=True, timeout=10)
+    return r.stdout
+
+
+@test
+def units_pass_systemd_analyze_verify():
+    check(UNITS, "no units in conf/systemd")
+    with tempfile.TemporaryDirectory() as tmp:
+        for unit in UNITS:
+            # verify wants every program a unit names to exist: ours is the build
+            copy = os.path.join(tmp, os.path.basename(unit))
+            with open(unit) as f, open(copy, "w") as out:
+                out.write(f.read().replace("/usr/local/bin/phoneauth", BIN))
+            r = subprocess.run(["systemd-analyze", "verify", copy], capture_output=True, text=True)
+            problems = [l for l in (r.stdout + r.stderr).splitlines() if os.path.basename(unit) in l]
+            check(r.returncode == 0 and not problems, "%s: %s" % (unit, r.stdout + r.stderr))
+
+
+@test
+def the_units_exec_lines_start_migrate_serve_reload_and_stop():
+    unit = os.path.join(REPO, "conf", "systemd", "phoneauth.service")
+    with tempfile.TemporaryDirectory() as rundir:
+        for pre in unit_lines(unit, "ExecStartPre"):
+            r = subprocess.run(localise(pre, rundir), capture_output=True, text=True, timeout=60)
+            check(r.returncode == 0, "ExecStartPre %s: %s" % (pre, r.stderr))
+        (start,) = unit_lines(unit, "ExecStart")
+        log = open(os.path.join(rundir, "service.log"), "w")
+        main = subprocess.Popen(localise(start, rundir), stdout=log, stderr=log, start_new_session=True)
+        try:
+            sock = os.path.join(rundir, "phoneauth.sock")
+            check(wait_for(lambda: "Status: 200" in fcgi_get(sock, "/api/health"), 15),
+                  "health did not answer through the service's socket")
+            mode = os.stat(sock).st_mode & 0o777
+            check(mode == 0o660, "socket mode %o" % mode)
+            workers = subprocess.run(["pgrep", "-P", str(main.pid)], capture_output=True,
+                                     text=True).stdout.split()
+            check(len(workers) == 4, workers)
+            # systemctl reload: the check, then USR2 to the main process
+            for line in unit_lines(unit, "ExecReload"):
+                argv = localise(line.replace("$MAINPID", str(main.pid)), rundir)
+                r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+                check(r.returncode == 0, "ExecReload %s: %s" % (line, r.stderr))
+            check(wait_for(lambda: not set(workers) & set(subprocess.run(
+                ["pgrep", "-P", str(main.pid)], capture_output=True, text=True).stdout.split()), 10),
+                "the reload did not renew the workers")
+            check("Status: 200" in fcgi_get(sock, "/api/health"), "no health after the reload")
+            # systemctl stop: KillSignal to the main process, within TimeoutStopSec
+            main.send_signal(signal.SIGTERM)
+            main.wait(30)
+            check(main.returncode == 0, "the pool exited with %s" % main.returncode)
+        finally:
+            if main.poll() is None:
+                main.kill()
+                main.wait()
+
+
+@test
+def make_install_places_everything_under_the_prefix():
+    with tempfile.TemporaryDirectory() as dest:
+        r = subprocess.run(["make", "-s", "-C", REPO, "install", "PREFIX=/opt/pa", "DESTDIR=" + dest],
+                           capture_output=True, text=True, timeout=600)
+        check(r.returncode == 0, r.stderr[-2000:])
+        expected = ["opt/pa/bin/phoneauth", "opt/pa/lib/systemd/system/phoneauth.service",
+                    "opt/pa/lib/sysusers.d/phoneauth.conf", "etc/phoneauth/phoneauth.conf.example",
+                    "opt/pa/share/phoneauth/lighttpd/phoneauth.conf",
+                    "opt/pa/share/phoneauth/lighttpd/authorizer.conf",
+                    "opt/pa/share/phoneauth/apache/proxy_fcgi.conf",
+                    "opt/pa/share/phoneauth/apache/fcgid.conf",
+                    "opt/pa/share/phoneauth/apache/authnz_fcgi.conf",
+                    "opt/pa/share/phoneauth/nginx/phoneauth.conf",
+                    "opt/pa/share/phoneauth/nginx/guard.conf",
+                    "opt/pa/share/doc/phoneauth/README.md"]
+        missing = [f for f in expected if not os.path.exists(os.path.join(dest, f))]
+        check(not missing, missing)
+        with open(os.path.join(dest, "opt/pa/lib/systemd/system/phoneauth.service")) as f:
+            service = f.read()
+        check("/opt/pa/bin/phoneauth -c /etc/phoneauth/phoneauth.conf" in service and
+              "/usr/local" not in service, "paths in the unit do not follow PREFIX")
+        r = subprocess.run([os.path.join(dest, "opt/pa/bin/phoneauth"), "version"], capture_output=True,
+                           text=True)
+        check(r.returncode == 0 and r.stdout.startswith("phoneauth "), r.stdout + r.stderr)
+
+
+if __name__ == "__main__":
+    run()
