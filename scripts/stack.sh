@@ -11,6 +11,7 @@
 #   stack.sh status          one line per component
 #   stack.sh restart-pool    restart only the workers (new binary, new PHONEAUTH_*)
 #   stack.sh stop-redis | start-redis | stop-postgres | start-postgres
+#   stack.sh stop-sender | start-sender
 #
 # Settings (environment; never PHONEAUTH_*, which the workers would read as
 # configuration): STATE_DIR (default <repo>/var), HTTP_PORT (8080),
@@ -357,6 +358,26 @@ stop_pool() {
 	rm -f "$run/pool.pid" "$run/phoneauth.sock"
 }
 
+# ---- the SMS sender: empties the outbox (the log driver here: codes go to
+# log/phoneauth.log) ----
+
+sender_pid() { pid_of "$run/sender.pid"; }
+
+start_sender() {
+	local pid
+	stop_sender
+	setsid "$app" -c "$conf" sender </dev/null >>"$log/phoneauth.log" 2>&1 &
+	pid=$!
+	echo "$pid" > "$run/sender.pid"
+	sleep 0.2
+	alive "$pid" || die "the SMS sender did not start; see $log/phoneauth.log"
+}
+
+stop_sender() {
+	stop_pid "$(sender_pid)" phoneauth "SMS sender"
+	rm -f "$run/sender.pid"
+}
+
 # ---- lighttpd ----
 # The default stack runs the top-level lighttpd.conf as it is; any other
 # (tests, benchmark) runs a copy with its two set-up lines replaced.
@@ -435,6 +456,7 @@ start() {
 	write_config
 	migrate
 	start_pool
+	start_sender
 	start_lighttpd
 	wait_answering
 	[ "${QUIET:-}" = 1 ] || walk_through
@@ -443,6 +465,7 @@ start() {
 stop() {
 	[ -d "$state" ] || return 0
 	stop_lighttpd
+	stop_sender
 	stop_pool
 	stop_postgres
 	stop_redis
@@ -459,6 +482,7 @@ status() {
 	else
 		line pool ""
 	fi
+	pid=$(sender_pid); alive "$pid" phoneauth || pid=; line sender "$pid"
 	pid=$(lighttpd_pid); alive "$pid" lighttpd || pid=; line lighttpd "$pid"
 }
 
@@ -467,9 +491,11 @@ start) start ;;
 stop) stop ;;
 status) status ;;
 restart-pool) start_pool ;;
+stop-sender) stop_sender ;;
+start-sender) start_sender ;;
 stop-redis) stop_redis ;;
 start-redis) start_redis ;;
 stop-postgres) stop_postgres ;;
 start-postgres) start_postgres ;;
-*) echo "usage: $0 start|stop|status|restart-pool|stop-redis|start-redis|stop-postgres|start-postgres" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|status|restart-pool|stop-redis|start-redis|stop-postgres|start-postgres|stop-sender|start-sender" >&2; exit 2 ;;
 esac

@@ -434,6 +434,7 @@ flow_health(struct ctx *ctx)
 {
 	bool redis_ok = rs_ping(ctx->rs);
 	bool pg_ok = pg_ping(ctx->pg);
+	struct outbox_status outbox;
 	json_object *o;
 
 	if (redis_ok && pg_ok) {
@@ -447,4 +448,7 @@ flow_health(struct ctx *ctx)
 	}
 	json_object_object_add(o, "redis", json_object_new_string(redis_ok ? "ok" : "unavailable"));
 	json_object_object_add(o, "postgres", json_object_new_string(pg_ok ? "ok" : "unavailable"));
+	/* Codes waiting for the sender: a growing number means none is running. */
+	if (redis_ok && rs_outbox_status(ctx->rs, &outbox))
+		json_object_object_add(o, "sms_backlog", json_object_new_int64(outbox.unread + outbox.pending));
 }

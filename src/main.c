@@ -39,6 +39,7 @@
 #include "phoneauth/request.h"
 #include "phoneauth/response.h"
 #include "phoneauth/router.h"
+#include "phoneauth/sender.h"
 
 #ifndef PHONEAUTH_VERSION
 #define PHONEAUTH_VERSION "0.1.0"
@@ -73,6 +74,8 @@ static const struct command {
 	{ "blocks", admin_blocks, "", "list what is blocked, and until when", true },
 	{ "ban", admin_ban, "NUMBER", "disable an account and revoke its refresh tokens", true },
 	{ "unban", admin_unban, "NUMBER", "enable an account again", true },
+	{ "sender", sender_main, "", "deliver the codes of the SMS outbox (a long-running process)", true },
+	{ "sms-status", sender_status, "", "count the outbox's unread, pending, delivered, expired and dead codes", true },
 	{ "check", cmd_check, "", "check the configuration and the keys, and say so", true },
 	{ "keygen", admin_keygen, "rs256|es256 [FILE]", "write a new private key (0600) for jwt_private_key_file", false },
 };

@@ -589,7 +589,7 @@ pg_audit_failures(struct pg_store *pg, const struct audit_row *rows, int n)
 	for (int i = 0; i < n; i++) {
 		char at[24];
 
-		snprintf(at, sizeof at, "%.3f", rows[i].at);
+		snprintf(at, sizeof at, "%.6f", rows[i].at);
 		li = array_add(ips, li, sizeof ips - 2, rows[i].ip, i == 0);
 		lp = array_add(phones, lp, sizeof phones - 2, rows[i].phone[0] ? rows[i].phone : NULL, i == 0);
 		lk = array_add(kinds, lk, sizeof kinds - 2, rows[i].kind, i == 0);

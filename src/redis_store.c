@@ -17,12 +17,15 @@
 #include "phoneauth/embedded.h"
 #include "phoneauth/log.h"
 
-enum script { SC_OPEN, SC_STEP, SC_ADVANCE, SC_RESEND, SC_GATE, SC_RELEASE, SC_REGISTER, SC__MAX };
+enum script {
+	SC_OPEN, SC_STEP, SC_ADVANCE, SC_RESEND, SC_GATE, SC_RELEASE, SC_REGISTER, SC_OUTBOX_DONE,
+	SC__MAX
+};
 
 static const char *const script_names[SC__MAX] = {
 	[SC_OPEN] = "open", [SC_STEP] = "step", [SC_ADVANCE] = "advance",
 	[SC_RESEND] = "resend", [SC_GATE] = "gate", [SC_RELEASE] = "release",
-	[SC_REGISTER] = "register",
+	[SC_REGISTER] = "register", [SC_OUTBOX_DONE] = "outbox_done",
 };
 
 /* How long register trusts the cached account state. Every change phoneauth
@@ -670,5 +673,296 @@ rs_list_blocks(struct redis_store *rs, void (*each)(const struct rs_block *b, vo
 		}
 		freeReplyObject(r);
 	} while (strcmp(cursor, "0") != 0);
+	return true;
+}
+
+/* ---- the SMS outbox ---- */
+
+static void
+stream_key(const struct redis_store *rs, char *out, size_t outlen, const char *suffix)
+{
+	snprintf(out, outlen, "%ssms%s", rs->cfg->redis_prefix, suffix);
+}
+
+/* A plain command; the reply (owner: the caller) or NULL when Redis is gone. */
+static redisReply *
+plain(struct redis_store *rs, int argc, const char **argv)
+{
+	redisReply *r;
+
+	if (!ensure_connected(rs))
+		return NULL;
+	if ((r = redisCommandArgv(rs->c, argc, argv, NULL)) == NULL)
+		drop(rs, rs->c->errstr);
+	return r;
+}
+
+bool
+rs_outbox_prepare(struct redis_store *rs)
+{
+	char key[256];
+	const char *argv[] = { "XGROUP", "CREATE", key, OUTBOX_GROUP, "0", "MKSTREAM" };
+	redisReply *r;
+	bool ok;
+
+	stream_key(rs, key, sizeof key, "");
+	if ((r = plain(rs, 6, argv)) == NULL)
+		return false;
+	ok = r->type != REDIS_REPLY_ERROR || strncmp(r->str, "BUSYGROUP", 9) == 0;
+	if (!ok)
+		log_error("redis: XGROUP CREATE: %s", r->str);
+	freeReplyObject(r);
+	return ok;
+}
+
+/* [id, [field, value, ...]] -> entry */
+static void
+parse_entry(const redisReply *item, struct outbox_entry *e)
+{
+	const redisReply *fields;
+	bool have_phone = false, have_code = false;
+
+	memset(e, 0, sizeof *e);
+	e->malformed = true;
+	if (item == NULL || item->type != REDIS_REPLY_ARRAY || item->elements != 2 ||
+	    item->element[0]->type != REDIS_REPLY_STRING)
+		return;
+	copy_str(e->id, sizeof e->id, item->element[0]);
+	fields = item->element[1];
+	if (fields->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+		const char *f = fields->element[i]->str, *v = fields->element[i + 1]->str;
+		size_t vlen = fields->element[i + 1]->len;
+
+		if (f == NULL || v == NULL)
+			continue;
+		if (strcmp(f, "phone") == 0 && vlen < sizeof e->phone) {
+			memcpy(e->phone, v, vlen + 1);
+			have_phone = vlen > 0;
+		} else if (strcmp(f, "code") == 0 && vlen == OTP_DIGITS) {
+			memcpy(e->code, v, vlen + 1);
+			have_code = true;
+		} else if (strcmp(f, "purpose") == 0 && vlen < sizeof e->purpose) {
+			memcpy(e->purpose, v, vlen + 1);
+		} else if (strcmp(f, "language") == 0 && vlen < sizeof e->language) {
+			memcpy(e->language, v, vlen + 1);
+		} else if (strcmp(f, "created_at") == 0) {
+			e->created_at = strtoll(v, NULL, 10);
+		}
+	}
+	e->malformed = !have_phone || !have_code || e->created_at <= 0;
+}
+
+/* How many times the group has handed `id` out (XPENDING). */
+static long
+deliveries_of(struct redis_store *rs, const char *key, const char *id)
+{
+	const char *argv[] = { "XPENDING", key, OUTBOX_GROUP, id, id, "1" };
+	redisReply *r = plain(rs, 6, argv);
+	long n = 1;
+
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 4 &&
+	    r->element[0]->element[3]->type == REDIS_REPLY_INTEGER)
+		n = (long)r->element[0]->element[3]->integer;
+	freeReplyObject(r);
+	return n;
+}
+
+int
+rs_outbox_next(struct redis_store *rs, const char *consumer, long block_ms,
+    struct outbox_entry *out, int max)
+{
+	char key[256], idle[24], count[16], block[24];
+	redisReply *r;
+	int n = 0;
+
+	stream_key(rs, key, sizeof key, "");
+	snprintf(idle, sizeof idle, "%ld", rs->cfg->sms_claim_idle * 1000);
+	snprintf(count, sizeof count, "%d", max);
+	snprintf(block, sizeof block, "%ld", block_ms);
+	/* Entries a dead (or stuck) sender left behind come first. */
+	{
+		const char *argv[] = { "XAUTOCLAIM", key, OUTBOX_GROUP, consumer, idle, "0-0",
+			"COUNT", count };
+
+		if ((r = plain(rs, 8, argv)) == NULL)
+			return -1;
+		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOGROUP", 7) == 0) {
+			freeReplyObject(r);
+			return rs_outbox_prepare(rs) ? 0 : -1;
+		}
+		if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
+		    r->element[1]->type == REDIS_REPLY_ARRAY) {
+			for (size_t i = 0; i < r->element[1]->elements && n < max; i++) {
+				if (r->element[1]->element[i]->type != REDIS_REPLY_ARRAY)
+					continue;	/* deleted from the stream meanwhile */
+				parse_entry(r->element[1]->element[i], &out[n]);
+				out[n].deliveries = deliveries_of(rs, key, out[n].id);
+				n++;
+			}
+		}
+		freeReplyObject(r);
+		if (n > 0)
+			return n;
+	}
+	{
+		const char *argv[] = { "XREADGROUP", "GROUP", OUTBOX_GROUP, consumer, "COUNT", count,
+			"BLOCK", block, "STREAMS", key, ">" };
+
+		if ((r = plain(rs, 11, argv)) == NULL)
+			return -1;
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+		    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2) {
+			const redisReply *items = r->element[0]->element[1];
+
+			for (size_t i = 0; i < items->elements && n < max; i++) {
+				parse_entry(items->element[i], &out[n]);
+				out[n].deliveries = 1;
+				n++;
+			}
+		} else if (r->type == REDIS_REPLY_ERROR) {
+			log_error("redis: XREADGROUP: %s", r->str);
+			if (strncmp(r->str, "NOGROUP", 7) == 0)
+				rs_outbox_prepare(rs);
+		}
+		freeReplyObject(r);
+	}
+	return n;
+}
+
+bool
+rs_outbox_retake(struct redis_store *rs, const char *consumer, struct outbox_entry *e)
+{
+	char key[256], id[sizeof e->id];
+	const char *argv[] = { "XCLAIM", key, OUTBOX_GROUP, consumer, "0", id };
+	redisReply *r;
+	bool ok = false;
+
+	stream_key(rs, key, sizeof key, "");
+	snprintf(id, sizeof id, "%s", e->id);
+	if ((r = plain(rs, 6, argv)) == NULL)
+		return false;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_ARRAY) {
+		parse_entry(r->element[0], e);
+		e->deliveries = deliveries_of(rs, key, e->id);
+		ok = true;
+	}
+	freeReplyObject(r);
+	return ok;
+}
+
+static bool
+finish(struct redis_store *rs, const struct outbox_entry *e, const char *how, const char *error)
+{
+	struct args a = { .n = 0 };
+	struct rs_result res;
+	redisReply *r;
+
+	arg_str(&a, e->id);
+	arg_str(&a, how);
+	if (error != NULL) {
+		char created[24];
+
+		snprintf(created, sizeof created, "%lld", e->created_at);
+		arg_str(&a, error);
+		arg_num(&a, e->deliveries);
+		/* the entry as it was, for whoever looks into the dead letters */
+		arg_str(&a, "phone");
+		arg_str(&a, e->phone);
+		arg_str(&a, "code");
+		arg_str(&a, e->code);
+		arg_str(&a, "purpose");
+		arg_str(&a, e->purpose);
+		arg_str(&a, "created_at");
+		arg_str(&a, created);
+		arg_str(&a, "language");
+		arg_str(&a, e->language);
+	}
+	if ((r = run(rs, SC_OUTBOX_DONE, &a, &res)) == NULL)
+		return false;
+	freeReplyObject(r);
+	return true;
+}
+
+bool
+rs_outbox_done(struct redis_store *rs, const struct outbox_entry *e, enum outbox_done how)
+{
+	return finish(rs, e, how == OUTBOX_DELIVERED ? "delivered" : "expired", NULL);
+}
+
+bool
+rs_outbox_dead(struct redis_store *rs, const struct outbox_entry *e, const char *error)
+{
+	return finish(rs, e, "dead", error);
+}
+
+bool
+rs_outbox_status(struct redis_store *rs, struct outbox_status *st)
+{
+	char key[256], dead[256], stats[256];
+	const char *groups[] = { "XINFO", "GROUPS", key };
+	const char *len[] = { "XLEN", key };
+	const char *dlen[] = { "XLEN", dead };
+	const char *hget[] = { "HMGET", stats, "delivered", "expired" };
+	redisReply *r;
+	bool have_group = false;
+
+	memset(st, 0, sizeof *st);
+	stream_key(rs, key, sizeof key, "");
+	stream_key(rs, dead, sizeof dead, ":dead");
+	stream_key(rs, stats, sizeof stats, ":stats");
+	if ((r = plain(rs, 3, groups)) == NULL)
+		return false;
+	/* XINFO GROUPS: per group a flat list of name/value pairs */
+	if (r->type == REDIS_REPLY_ARRAY) {
+		for (size_t g = 0; g < r->elements; g++) {
+			const redisReply *grp = r->element[g];
+			bool ours = false;
+			long long pending = 0, lag = -1;
+
+			for (size_t i = 0; grp->type == REDIS_REPLY_ARRAY && i + 1 < grp->elements; i += 2) {
+				const char *f = grp->element[i]->str;
+				const redisReply *v = grp->element[i + 1];
+
+				if (f == NULL)
+					continue;
+				if (strcmp(f, "name") == 0 && v->str && strcmp(v->str, OUTBOX_GROUP) == 0)
+					ours = true;
+				else if (strcmp(f, "pending") == 0 && v->type == REDIS_REPLY_INTEGER)
+					pending = v->integer;
+				else if (strcmp(f, "lag") == 0 && v->type == REDIS_REPLY_INTEGER)
+					lag = v->integer;
+			}
+			if (ours) {
+				have_group = true;
+				st->pending = pending;
+				st->unread = lag;
+			}
+		}
+	}
+	freeReplyObject(r);
+	if (!have_group || st->unread < 0) {
+		/* no sender ever ran (or Redis too old to say): everything is unread */
+		if ((r = plain(rs, 2, len)) == NULL)
+			return false;
+		st->unread = r->type == REDIS_REPLY_INTEGER ? r->integer - st->pending : 0;
+		if (st->unread < 0)
+			st->unread = 0;
+		freeReplyObject(r);
+	}
+	if ((r = plain(rs, 2, dlen)) == NULL)
+		return false;
+	st->dead = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+	freeReplyObject(r);
+	if ((r = plain(rs, 4, hget)) == NULL)
+		return false;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+		st->delivered = r->element[0]->str ? strtoll(r->element[0]->str, NULL, 10) : 0;
+		st->expired = r->element[1]->str ? strtoll(r->element[1]->str, NULL, 10) : 0;
+	}
+	freeReplyObject(r);
 	return true;
 }

@@ -114,14 +114,6 @@ common_outcome(struct ctx *ctx, const struct rs_result *res)
 	return false;
 }
 
-/* The code leaves through the outbox; the log driver also shows it here. */
-static void
-log_code(struct ctx *ctx, const char *code, const char *phone, const char *purpose)
-{
-	if (ctx->cfg->sms_driver == SMS_DRIVER_LOG)
-		log_info("sms: code %s for %s (%s)", code, phone, purpose);
-}
-
 /* Makes a code and its digest for session `sid`. */
 static bool
 new_code(struct ctx *ctx, const char *sid, char code[OTP_DIGITS + 1],
@@ -154,8 +146,6 @@ session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum p
 	    user_id, mode == CODE_SEND ? &real : mode == CODE_GHOST ? &ghost : NULL, &res);
 	ctx->gated = res.outcome != RS_UNAVAILABLE;
 	ok = common_outcome(ctx, &res);
-	if (ok && mode == CODE_SEND)
-		log_code(ctx, code, phone, purpose_names[purpose]);
 	OPENSSL_cleanse(code, sizeof code);
 	return ok;
 }
@@ -222,8 +212,6 @@ session_register_or_reply(struct ctx *ctx, const char *phone, const char *state,
 		ok = false;
 	} else if ((ok = common_outcome(ctx, &res))) {
 		*next = strcmp(res.step, "otp") == 0 ? STEP_OTP : STEP_PASSWORD;
-		if (*next == STEP_OTP)
-			log_code(ctx, code, phone, res.session.purpose);
 	}
 	OPENSSL_cleanse(code, sizeof code);
 	return ok;
@@ -249,8 +237,6 @@ session_resend_or_reply(struct ctx *ctx, const char *sid)
 	}
 	ctx->gated = res.outcome != RS_UNAVAILABLE;
 	ok = common_outcome(ctx, &res);
-	if (ok && !res.session.ghost)
-		log_code(ctx, code, res.session.phone, res.session.purpose);
 	OPENSSL_cleanse(code, sizeof code);
 	return ok;
 }

@@ -125,4 +125,49 @@ int rs_unblock(struct redis_store *rs, enum rs_block_kind kind, const char *id);
 bool rs_list_blocks(struct redis_store *rs, void (*each)(const struct rs_block *b, void *arg),
     void *arg);
 
+/* ---- the SMS outbox, for the sender (sender.c) ---- */
+
+#define OUTBOX_GROUP "senders"
+
+struct outbox_entry {
+	char id[48];			/* the stream entry id */
+	char phone[PHONE_MAX];
+	char code[OTP_DIGITS + 1];
+	char purpose[16];
+	char language[8];
+	long long created_at;		/* Unix seconds */
+	long deliveries;		/* times handed to a sender, this one included */
+	bool malformed;			/* a field missing or wrong: dead-letter it */
+};
+
+struct outbox_status {
+	long long unread;		/* in the stream, not yet handed to a sender */
+	long long pending;		/* handed to a sender, not yet done */
+	long long dead, delivered, expired;
+};
+
+/* Creates the consumer group (from the start of the stream) if missing. */
+bool rs_outbox_prepare(struct redis_store *rs);
+
+/*
+ * Up to `max` entries for `consumer`: first those another sender left
+ * pending for sms_claim_idle seconds (XAUTOCLAIM), then new ones, waiting
+ * up to block_ms for them. Returns how many, or -1 if Redis is unavailable.
+ */
+int rs_outbox_next(struct redis_store *rs, const char *consumer, long block_ms,
+    struct outbox_entry *out, int max);
+
+/* Takes back one of this sender's own pending entries for a retry. */
+bool rs_outbox_retake(struct redis_store *rs, const char *consumer, struct outbox_entry *e);
+
+enum outbox_done { OUTBOX_DELIVERED, OUTBOX_EXPIRED };
+
+/* Acknowledges an entry that was delivered or dropped as too old. */
+bool rs_outbox_done(struct redis_store *rs, const struct outbox_entry *e, enum outbox_done how);
+
+/* Moves an entry to <prefix>sms:dead with the last error, and acknowledges it. */
+bool rs_outbox_dead(struct redis_store *rs, const struct outbox_entry *e, const char *error);
+
+bool rs_outbox_status(struct redis_store *rs, struct outbox_status *st);
+
 #endif

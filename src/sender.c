@@ -1,0 +1,250 @@
+/*
+ * The sender. Each entry of the outbox is, in this order: dead-lettered if it
+ * is malformed, dropped if it is older than otp_ttl (a late code only
+ * confuses), delivered by the driver and acknowledged, or kept pending for
+ * a retry after an exponential back-off with jitter; after sms_max_attempts
+ * deliveries it goes to <prefix>sms:dead with the last error. The attempt
+ * count is Redis's own delivery count, so it survives a sender's death.
+ * Codes appear in the log only through the log driver.
+ */
+#include "phoneauth/sender.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "phoneauth/log.h"
+#include "phoneauth/redis_store.h"
+#include "phoneauth/sms.h"
+
+#define BATCH 16
+#define MAX_RETRIES 1024
+#define BLOCK_MS 1000
+#define BACKOFF_BASE_MS 1000
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Entries this sender owes a retry, and when. */
+struct retry {
+	char id[48];
+	long long due_ms;
+};
+
+struct sender {
+	const struct config *cfg;
+	struct redis_store *rs;
+	char consumer[96];
+	struct retry retries[MAX_RETRIES];
+	int nretries;
+};
+
+/*
+ * 1 s, 2 s, 4 s ... doubled per attempt, times a random factor in [0.5, 1.5)
+ * so that senders retrying together spread out; capped below sms_claim_idle,
+ * so that no other sender takes an entry this one is about to retry.
+ */
+static long long
+backoff_ms(const struct config *cfg, long attempt)
+{
+	long long base = BACKOFF_BASE_MS, cap = cfg->sms_claim_idle * 1000 / 2;
+	unsigned char r = 128;
+
+	for (long i = 1; i < attempt && base < cap; i++)
+		base *= 2;
+	if (base > cap)
+		base = cap > 0 ? cap : BACKOFF_BASE_MS;
+	if (RAND_bytes(&r, 1) != 1)
+		r = 128;
+	return base / 2 + base * r / 256;
+}
+
+static void
+schedule_retry(struct sender *s, const struct outbox_entry *e, long long delay)
+{
+	if (s->nretries == MAX_RETRIES)
+		return;	/* it stays pending; another sender claims it in time */
+	snprintf(s->retries[s->nretries].id, sizeof s->retries[0].id, "%s", e->id);
+	s->retries[s->nretries].due_ms = now_ms() + delay;
+	s->nretries++;
+}
+
+/* One entry, from whichever source: delivered, dropped, dead or retried. */
+static void
+handle(struct sender *s, struct outbox_entry *e)
+{
+	const struct config *cfg = s->cfg;
+	char err[160] = "", detail[256] = "", why[420];
+	long long age = (long long)time(NULL) - e->created_at;
+
+	if (e->malformed) {
+		log_warn("sms: entry %s is malformed; moved to the dead letters", e->id);
+		rs_outbox_dead(s->rs, e, "malformed entry");
+		return;
+	}
+	if (age > cfg->otp_ttl) {
+		log_info("sms: dropped a code for %s, %lld s old (otp_ttl is %ld s)", e->phone, age,
+		    cfg->otp_ttl);
+		rs_outbox_done(s->rs, e, OUTBOX_EXPIRED);
+		return;
+	}
+	if (sms_deliver(cfg, e, err, sizeof err, detail, sizeof detail)) {
+		if (cfg->sms_driver != SMS_DRIVER_LOG)
+			log_info("sms: delivered to %s (%s, attempt %ld)", e->phone, e->purpose,
+			    e->deliveries);
+		if (!rs_outbox_done(s->rs, e, OUTBOX_DELIVERED))
+			log_warn("sms: delivered to %s but not acknowledged (Redis): it may be sent again",
+			    e->phone);
+		return;
+	}
+	if (e->deliveries >= cfg->sms_max_attempts) {
+		log_warn("sms: gave up on %s after %ld attempts: %s", e->phone, e->deliveries, err);
+		snprintf(why, sizeof why, "%s%s%s", err, detail[0] ? ": " : "", detail);
+		rs_outbox_dead(s->rs, e, why);
+		return;
+	}
+	{
+		long long delay = backoff_ms(cfg, e->deliveries);
+
+		log_warn("sms: delivery to %s failed (%s); attempt %ld of %ld, next in %.1f s",
+		    e->phone, err, e->deliveries, cfg->sms_max_attempts, delay / 1000.0);
+		schedule_retry(s, e, delay);
+	}
+}
+
+/* The retries that are due, taken back from the group one by one. */
+static void
+run_due_retries(struct sender *s)
+{
+	long long now = now_ms();
+
+	for (int i = 0; i < s->nretries && !stopping; ) {
+		struct outbox_entry e;
+
+		if (s->retries[i].due_ms > now) {
+			i++;
+			continue;
+		}
+		memset(&e, 0, sizeof e);
+		snprintf(e.id, sizeof e.id, "%s", s->retries[i].id);
+		s->retries[i] = s->retries[--s->nretries];
+		if (rs_outbox_retake(s->rs, s->consumer, &e))
+			handle(s, &e);
+	}
+}
+
+/* How long the next read may wait: until the first retry is due. */
+static long
+block_for(const struct sender *s)
+{
+	long long wait = BLOCK_MS, now = now_ms();
+
+	for (int i = 0; i < s->nretries; i++)
+		if (s->retries[i].due_ms - now < wait)
+			wait = s->retries[i].due_ms - now;
+	return wait < 1 ? 1 : (long)wait;
+}
+
+int
+sender_main(const struct config *cfg, int argc, char **argv)
+{
+	struct sender *s = calloc(1, sizeof *s);
+	struct outbox_entry entries[BATCH];
+	struct sigaction sa;
+	char host[64] = "host";
+	bool ready = false, down_logged = false;
+
+	(void)argv;
+	if (argc != 0) {
+		fprintf(stderr, "phoneauth: sender takes no arguments\n");
+		free(s);
+		return 2;
+	}
+	if (s == NULL || (s->rs = rs_new(cfg)) == NULL) {
+		free(s);
+		return 1;
+	}
+	s->cfg = cfg;
+	gethostname(host, sizeof host - 1);
+	snprintf(s->consumer, sizeof s->consumer, "%s-%ld", host, (long)getpid());
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	log_info("sender %s ready (driver %s)", s->consumer,
+	    cfg->sms_driver == SMS_DRIVER_LOG ? "log" : "command");
+	while (!stopping) {
+		int n;
+
+		if (!ready && !(ready = rs_outbox_prepare(s->rs))) {
+			if (!down_logged)
+				log_warn("sender: Redis cannot be reached; waiting for it");
+			down_logged = true;
+			sleep(1);
+			continue;
+		}
+		if (down_logged)
+			log_info("sender: Redis is back");
+		down_logged = false;
+		run_due_retries(s);
+		if ((n = rs_outbox_next(s->rs, s->consumer, block_for(s), entries, BATCH)) < 0) {
+			ready = false;
+			continue;
+		}
+		for (int i = 0; i < n && !stopping; i++)
+			handle(s, &entries[i]);
+	}
+	log_info("sender %s stopping (%d retries left pending for another sender)", s->consumer,
+	    s->nretries);
+	rs_free(s->rs);
+	free(s);
+	return 0;
+}
+
+int
+sender_status(const struct config *cfg, int argc, char **argv)
+{
+	struct redis_store *rs;
+	struct outbox_status st;
+	bool ok;
+
+	(void)argv;
+	if (argc != 0) {
+		fprintf(stderr, "phoneauth: sms-status takes no arguments\n");
+		return 2;
+	}
+	if ((rs = rs_new(cfg)) == NULL)
+		return 1;
+	ok = rs_outbox_status(rs, &st);
+	rs_free(rs);
+	if (!ok) {
+		fprintf(stderr, "phoneauth: sms-status: Redis cannot be reached\n");
+		return 1;
+	}
+	printf("unread     %lld\npending    %lld\ndelivered  %lld\nexpired    %lld\ndead       %lld\n",
+	    st.unread, st.pending, st.delivered, st.expired, st.dead);
+	return 0;
+}

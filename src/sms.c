@@ -1,0 +1,151 @@
+/*
+ * The drivers. The command driver runs the program without a shell: its
+ * values travel in the environment, never through a command line that could
+ * be made to say something else, and it is killed (its whole process group)
+ * when it overruns sms_timeout. Exit status 0 means delivered.
+ */
+#include "phoneauth/sms.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "phoneauth/log.h"
+
+extern char **environ;
+
+#define MAX_ARGS 16
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* In the child: the environment the command gets, and then the command. */
+static void
+exec_command(const struct config *cfg, const struct outbox_entry *e, int errfd)
+{
+	char *argv[MAX_ARGS + 1], *copy = strdup(cfg->sms_command), *save = NULL;
+	int argc = 0;
+
+	/* Our own configuration (passwords in URLs) is none of its business. */
+	for (char **env = environ; *env != NULL; ) {
+		if (strncmp(*env, "PHONEAUTH_", 10) == 0) {
+			char name[128];
+
+			snprintf(name, sizeof name, "%.*s", (int)strcspn(*env, "="), *env);
+			unsetenv(name);
+		} else {
+			env++;
+		}
+	}
+	setenv("PHONE", e->phone, 1);
+	setenv("CODE", e->code, 1);
+	setenv("PURPOSE", e->purpose, 1);
+	setenv("LANGUAGE", e->language[0] ? e->language : "en", 1);
+	for (char *w = strtok_r(copy, " \t", &save); w != NULL && argc < MAX_ARGS;
+	    w = strtok_r(NULL, " \t", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	if (argc == 0)
+		_exit(127);
+	dup2(errfd, STDERR_FILENO);
+	if (errfd != STDERR_FILENO)
+		close(errfd);
+	execv(argv[0], argv);
+	fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static bool
+run_command(const struct config *cfg, const struct outbox_entry *e, char *err, size_t errlen,
+    char *detail, size_t detaillen)
+{
+	long long deadline = now_ms() + cfg->sms_timeout * 1000;
+	char stderr_text[256] = "";
+	size_t got = 0;
+	int pipefd[2], status = 0;
+	pid_t pid;
+	bool timed_out = false, exited = false;
+
+	if (pipe(pipefd) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return false;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return false;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		close(pipefd[0]);
+		exec_command(cfg, e, pipefd[1]);
+	}
+	setpgid(pid, pid);
+	close(pipefd[1]);
+	/* Read what it says on stderr (for the dead letter) until it exits or
+	 * its time is up. */
+	while (!exited) {
+		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+		long long left = deadline - now_ms();
+
+		if (left <= 0) {
+			timed_out = true;
+			kill(-pid, SIGKILL);
+			break;
+		}
+		if (poll(&p, 1, left > 200 ? 200 : (int)left) > 0) {
+			char buf[256];
+			ssize_t n = read(pipefd[0], buf, sizeof buf);
+
+			if (n > 0 && got < sizeof stderr_text - 1) {
+				size_t take = (size_t)n < sizeof stderr_text - 1 - got ? (size_t)n
+				    : sizeof stderr_text - 1 - got;
+				memcpy(stderr_text + got, buf, take);
+				got += take;
+				stderr_text[got] = '\0';
+			}
+		}
+		exited = waitpid(pid, &status, WNOHANG) == pid;
+	}
+	close(pipefd[0]);
+	if (!exited)
+		waitpid(pid, &status, 0);
+	if (timed_out) {
+		snprintf(err, errlen, "timed out after %ld s", cfg->sms_timeout);
+		return false;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return true;
+	stderr_text[strcspn(stderr_text, "\n")] = '\0';
+	snprintf(detail, detaillen, "%s", stderr_text);
+	if (WIFEXITED(status))
+		snprintf(err, errlen, "exit status %d", WEXITSTATUS(status));
+	else
+		snprintf(err, errlen, "killed by signal %d", WTERMSIG(status));
+	return false;
+}
+
+bool
+sms_deliver(const struct config *cfg, const struct outbox_entry *e, char *err, size_t errlen,
+    char *detail, size_t detaillen)
+{
+	detail[0] = '\0';
+	if (cfg->sms_driver == SMS_DRIVER_LOG) {
+		log_info("sms: code %s for %s (%s)", e->code, e->phone, e->purpose);
+		return true;
+	}
+	return run_command(cfg, e, err, errlen, detail, detaillen);
+}
