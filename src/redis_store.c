@@ -859,13 +859,12 @@ finish(struct redis_store *rs, const struct outbox_entry *e, const char *how, co
 {
 	struct args a = { .n = 0 };
 	struct rs_result res;
+	char created[24];	/* lives as long as `a`, which points into it */
 	redisReply *r;
 
 	arg_str(&a, e->id);
 	arg_str(&a, how);
 	if (error != NULL) {
-		char created[24];
-
 		snprintf(created, sizeof created, "%lld", e->created_at);
 		arg_str(&a, error);
 		arg_num(&a, e->deliveries);

@@ -172,9 +172,19 @@ def redis_command(*args):
         r.close()
 
 
-def outbox_entries(phone):
+def stream_entries(key, count=5000):
+    """Entries of a stream, newest first, as dicts of str (with their "id")."""
+    found = []
+    for _id, fields in redis_command("XREVRANGE", key, "+", "-", "COUNT", str(count)) or []:
+        d = {fields[i].decode(): fields[i + 1].decode() for i in range(0, len(fields), 2)}
+        d["id"] = _id.decode()
+        found.append(d)
+    return found
+
+
+def outbox_entries(phone, prefix=None):
     """Outbox entries for `phone`, newest first, as dicts of str."""
-    entries = redis_command("XREVRANGE", REDIS_PREFIX + "sms", "+", "-", "COUNT", "5000") or []
+    entries = redis_command("XREVRANGE", (prefix or REDIS_PREFIX) + "sms", "+", "-", "COUNT", "5000") or []
     found = []
     for _id, fields in entries:
         d = {fields[i].decode(): fields[i + 1].decode() for i in range(0, len(fields), 2)}

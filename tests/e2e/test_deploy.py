@@ -99,6 +99,26 @@ def the_units_exec_lines_start_migrate_serve_reload_and_stop():
 
 
 @test
+def the_sender_units_exec_line_runs_the_sender():
+    unit = os.path.join(REPO, "conf", "systemd", "phoneauth-sender.service")
+    (start,) = unit_lines(unit, "ExecStart")
+    with tempfile.TemporaryDirectory() as rundir:
+        log = os.path.join(rundir, "sender.log")
+        p = subprocess.Popen(localise(start, rundir), stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                             start_new_session=True,
+                             env=dict(os.environ, PHONEAUTH_REDIS_PREFIX="deploy-sender:"))
+        try:
+            check(wait_for(lambda: "ready" in open(log).read(), 10), open(log).read())
+            p.send_signal(signal.SIGTERM)
+            p.wait(15)
+            check(p.returncode == 0 and "stopping" in open(log).read(), open(log).read())
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+@test
 def make_install_places_everything_under_the_prefix():
     with tempfile.TemporaryDirectory() as dest:
         r = subprocess.run(["make", "-s", "-C", REPO, "install", "PREFIX=/opt/pa", "DESTDIR=" + dest],
@@ -113,6 +133,9 @@ def make_install_places_everything_under_the_prefix():
                     "opt/pa/share/phoneauth/apache/authnz_fcgi.conf",
                     "opt/pa/share/phoneauth/nginx/phoneauth.conf",
                     "opt/pa/share/phoneauth/nginx/guard.conf",
+                    "opt/pa/lib/systemd/system/phoneauth-sender.service",
+                    "opt/pa/share/phoneauth/sms/kavenegar.sh",
+                    "opt/pa/share/phoneauth/sms/twilio.sh",
                     "opt/pa/share/doc/phoneauth/README.md"]
         missing = [f for f in expected if not os.path.exists(os.path.join(dest, f))]
         check(not missing, missing)

@@ -1,0 +1,47 @@
+#!/bin/sh
+# phoneauth SMS command for Kavenegar's verify/lookup API (the one the
+# original Django service used): one code, sent with a template you define
+# in Kavenegar's panel.
+#
+#   sms_driver  = command
+#   sms_command = /usr/local/share/phoneauth/sms/kavenegar.sh
+#
+# From phoneauth: PHONE (09XXXXXXXXX), CODE, PURPOSE (register, login,
+# reset), LANGUAGE. From the sender's environment (systemctl edit
+# phoneauth-sender; never in phoneauth.conf, which refuses unknown keys):
+#   KAVENEGAR_API_KEY             required
+#   KAVENEGAR_TEMPLATE            the template for every purpose, or per purpose:
+#   KAVENEGAR_TEMPLATE_REGISTER, KAVENEGAR_TEMPLATE_LOGIN, KAVENEGAR_TEMPLATE_RESET
+#   KAVENEGAR_URL                 default https://api.kavenegar.com
+#   KAVENEGAR_TIMEOUT             seconds, default 8 (keep it under sms_timeout)
+# Exit status 0 when Kavenegar accepted the message; otherwise a line on
+# standard error says why, and the sender retries.
+set -eu
+
+: "${KAVENEGAR_API_KEY:?KAVENEGAR_API_KEY is not set}"
+: "${PHONE:?}" "${CODE:?}"
+case ${PURPOSE:-register} in
+register) template=${KAVENEGAR_TEMPLATE_REGISTER:-${KAVENEGAR_TEMPLATE:-}} ;;
+login) template=${KAVENEGAR_TEMPLATE_LOGIN:-${KAVENEGAR_TEMPLATE:-}} ;;
+reset) template=${KAVENEGAR_TEMPLATE_RESET:-${KAVENEGAR_TEMPLATE:-}} ;;
+*) template=${KAVENEGAR_TEMPLATE:-} ;;
+esac
+[ -n "$template" ] || { echo "kavenegar: no template for purpose ${PURPOSE:-}" >&2; exit 2; }
+base=${KAVENEGAR_URL:-https://api.kavenegar.com}
+
+# The API key is part of the URL: it goes to curl on its standard input,
+# not on its command line, where every user of the machine could read it.
+answer=$(printf 'url = "%s/v1/%s/verify/lookup.json"\n' "$base" "$KAVENEGAR_API_KEY" |
+	curl --silent --show-error --max-time "${KAVENEGAR_TIMEOUT:-8}" --config - --get \
+		--data-urlencode "receptor=$PHONE" \
+		--data-urlencode "token=$CODE" \
+		--data-urlencode "template=$template" \
+		--write-out '\n%{http_code}') || { echo "kavenegar: the request failed" >&2; exit 1; }
+status=$(printf '%s\n' "$answer" | tail -n 1)
+body=$(printf '%s\n' "$answer" | sed '$d')
+# Kavenegar answers {"return":{"status":200,...},"entries":[...]} on success.
+if [ "$status" = 200 ] && printf '%s' "$body" | grep -Eq '"status"[[:space:]]*:[[:space:]]*200'; then
+	exit 0
+fi
+echo "kavenegar: HTTP $status: $(printf '%s' "$body" | head -c 300)" >&2
+exit 1

@@ -1,0 +1,328 @@
+"""The SMS sender, its drivers and the provider scripts.
+
+Each test has its own Redis prefix, so its outbox is its own: a pool of
+workers writes codes there (by the real register route) and the test's own
+senders, run as the real program, deliver them. The provider scripts talk to
+fakes of Kavenegar and Twilio started here on loopback, which record what
+they receive.
+"""
+
+import base64
+import http.server
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import urllib.parse
+
+from pa import (Client, Pool, check, fresh_phone, redis_command, run, stream_entries, test,
+                wait_for)
+
+REPO = os.environ.get("PA_REPO", ".")
+STATE = os.environ.get("PA_STATE_DIR", "/tmp")
+KAVENEGAR = os.path.join(REPO, "conf", "sms", "kavenegar.sh")
+TWILIO = os.path.join(REPO, "conf", "sms", "twilio.sh")
+
+
+class Fake:
+    """A provider's HTTP API on loopback, recording each request."""
+
+    def __init__(self, answer):
+        self.requests = []
+        self.answer = answer  # (request) -> (status, body)
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def handle_one(self, method):
+                length = int(self.headers.get("Content-Length") or 0)
+                req = {"method": method, "path": self.path, "headers": dict(self.headers),
+                       "body": self.rfile.read(length).decode() if length else ""}
+                fake.requests.append(req)
+                status, body = fake.answer(req)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self.handle_one("GET")
+
+            def do_POST(self):
+                self.handle_one("POST")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def kavenegar_ok(req):
+    return 200, {"return": {"status": 200, "message": "تایید شد"}, "entries": [{"messageid": 1}]}
+
+
+def twilio_ok(req):
+    return 201, {"sid": "SM123", "status": "queued"}
+
+
+def run_script(script, env):
+    return subprocess.run([script], env=dict(os.environ, **env), capture_output=True, text=True,
+                          timeout=30)
+
+
+class Senders:
+    """The sms settings of one test, its workers and its senders."""
+
+    def __init__(self, name, **settings):
+        self.name = name
+        self.prefix = "smstest-%s-%d:" % (name, os.getpid())
+        self.env = {"PHONEAUTH_REDIS_PREFIX": self.prefix, "PHONEAUTH_OTP_COOLDOWN": "0"}
+        self.env.update({k: str(v) for k, v in settings.items()})
+        self.procs = []
+        self.logs = []
+
+    def start(self, extra=None):
+        log = os.path.join(STATE, "sender-%s-%d.log" % (self.name, len(self.procs)))
+        self.logs.append(log)
+        p = subprocess.Popen([os.environ["PA_APP_BIN"], "-c", os.environ["PA_CONF"], "sender"],
+                             env=dict(os.environ, **self.env, **(extra or {})),
+                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(p)
+        wait_for(lambda: "ready" in open(log).read(), 10)
+        return p
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+
+    def status(self):
+        r = subprocess.run([os.environ["PA_APP_BIN"], "-c", os.environ["PA_CONF"], "sms-status"],
+                           env=dict(os.environ, **self.env), capture_output=True, text=True)
+        return {l.split()[0]: int(l.split()[1]) for l in r.stdout.splitlines()}
+
+    def outbox(self):
+        return stream_entries(self.prefix + "sms")
+
+    def dead(self):
+        return stream_entries(self.prefix + "sms:dead")
+
+    def all_log_text(self):
+        return "".join(open(f).read() for f in self.logs)
+
+
+def write_script(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o755)
+    return path
+
+
+@test
+def kavenegar_script_calls_verify_lookup():
+    fake = Fake(kavenegar_ok)
+    try:
+        env = {"KAVENEGAR_API_KEY": "test-key-123", "KAVENEGAR_TEMPLATE": "verify",
+               "KAVENEGAR_TEMPLATE_RESET": "reset-tpl", "KAVENEGAR_URL": fake.url,
+               "PHONE": "09121234567", "CODE": "048213", "PURPOSE": "register", "LANGUAGE": "fa"}
+        r = run_script(KAVENEGAR, env)
+        check(r.returncode == 0, r.stderr)
+        req = fake.requests[-1]
+        url = urllib.parse.urlsplit(req["path"])
+        check(req["method"] == "GET" and url.path == "/v1/test-key-123/verify/lookup.json", req)
+        check(urllib.parse.parse_qs(url.query) == {"receptor": ["09121234567"], "token": ["048213"],
+                                                   "template": ["verify"]}, url.query)
+        r = run_script(KAVENEGAR, dict(env, PURPOSE="reset"))
+        check(urllib.parse.parse_qs(urllib.parse.urlsplit(fake.requests[-1]["path"]).query)["template"]
+              == ["reset-tpl"], fake.requests[-1])
+        # Kavenegar's refusals fail the delivery
+        fake.answer = lambda req: (200, {"return": {"status": 418, "message": "credit"}, "entries": None})
+        r = run_script(KAVENEGAR, env)
+        check(r.returncode != 0 and "418" in r.stderr, (r.returncode, r.stderr))
+        fake.answer = lambda req: (500, {"error": "down"})
+        check(run_script(KAVENEGAR, env).returncode != 0, "an HTTP 500 passed")
+        check(run_script(KAVENEGAR, dict(env, KAVENEGAR_API_KEY="")).returncode != 0, "no key passed")
+    finally:
+        fake.close()
+
+
+@test
+def twilio_script_posts_a_message():
+    fake = Fake(twilio_ok)
+    try:
+        env = {"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "secret-token",
+               "TWILIO_FROM": "+15005550006", "TWILIO_URL": fake.url,
+               "PHONE": "09121234567", "CODE": "731905", "PURPOSE": "login", "LANGUAGE": "en"}
+        r = run_script(TWILIO, env)
+        check(r.returncode == 0, r.stderr)
+        req = fake.requests[-1]
+        check(req["method"] == "POST" and req["path"] == "/2010-04-01/Accounts/AC123/Messages.json", req)
+        auth = req["headers"].get("Authorization", "")
+        check(auth == "Basic " + base64.b64encode(b"AC123:secret-token").decode(), auth)
+        form = urllib.parse.parse_qs(req["body"])
+        check(form["To"] == ["+989121234567"] and form["From"] == ["+15005550006"], form)
+        check("731905" in form["Body"][0], form)
+        r = run_script(TWILIO, dict(env, LANGUAGE="fa", PHONE="+14155550123", TWILIO_FROM="",
+                                    TWILIO_MESSAGING_SERVICE_SID="MG42"))
+        form = urllib.parse.parse_qs(fake.requests[-1]["body"])
+        check(r.returncode == 0 and form["To"] == ["+14155550123"] and form["MessagingServiceSid"] == ["MG42"],
+              (r.stderr, form))
+        check(any("\u0600" <= ch <= "\u06ff" for ch in form["Body"][0]), form["Body"])
+        fake.answer = lambda req: (401, {"code": 20003})
+        r = run_script(TWILIO, env)
+        check(r.returncode != 0 and "401" in r.stderr, r.stderr)
+    finally:
+        fake.close()
+
+
+@test
+def codes_are_delivered_through_the_command_driver():
+    fake = Fake(kavenegar_ok)
+    s = Senders("deliver", PHONEAUTH_SMS_DRIVER="command", PHONEAUTH_SMS_COMMAND=KAVENEGAR)
+    try:
+        with Pool(s.env, "sms-deliver") as url:
+            s.start({"KAVENEGAR_API_KEY": "k", "KAVENEGAR_TEMPLATE": "verify",
+                     "KAVENEGAR_URL": fake.url})
+            phones = [fresh_phone() for _ in range(3)]
+            for p in phones:
+                check(Client(base_url=url).post("register", {"mobile_number": p}).status == 200, p)
+            codes = {e["phone"]: e["code"] for e in s.outbox()}
+            check(wait_for(lambda: len(fake.requests) >= 3, 15), "only %d delivered" % len(fake.requests))
+            got = {urllib.parse.parse_qs(urllib.parse.urlsplit(r["path"]).query)["receptor"][0]:
+                   urllib.parse.parse_qs(urllib.parse.urlsplit(r["path"]).query)["token"][0]
+                   for r in fake.requests}
+            check(got == {p: codes[p] for p in phones}, (got, codes))
+            check(wait_for(lambda: s.status().get("delivered") == 3 and s.status().get("pending") == 0, 5),
+                  s.status())
+            check(Client(base_url=url).get("health").json["sms_backlog"] == 0, "backlog")
+            # no code in any log line: the command driver does not log them
+            for code in codes.values():
+                check(code not in s.all_log_text(), "a code in the sender's log")
+                check(code not in open(os.path.join(STATE, "pools", "sms-deliver", "log",
+                                                    "phoneauth.log")).read(), "a code in the workers' log")
+    finally:
+        s.stop()
+        fake.close()
+
+
+@test
+def a_failing_command_is_retried_then_dead_lettered():
+    calls = os.path.join(STATE, "failing-calls.txt")
+    if os.path.exists(calls):
+        os.unlink(calls)
+    script = write_script(os.path.join(STATE, "failing-sms.sh"),
+                          "#!/bin/sh\necho \"$PHONE\" >> %s\necho 'provider says no' >&2\nexit 3\n" % calls)
+    s = Senders("fail", PHONEAUTH_SMS_DRIVER="command", PHONEAUTH_SMS_COMMAND=script,
+                PHONEAUTH_SMS_MAX_ATTEMPTS=3)
+    try:
+        with Pool(s.env, "sms-fail") as url:
+            s.start()
+            phone = fresh_phone()
+            t0 = time.time()
+            Client(base_url=url).post("register", {"mobile_number": phone})
+            check(wait_for(lambda: len(s.dead()) == 1, 20), "not dead-lettered: %s" % s.status())
+            elapsed = time.time() - t0
+            dead = s.dead()[0]
+            check(dead["phone"] == phone and dead["attempts"] == "3", dead)
+            check(dead["error"] == "exit status 3: provider says no", dead)
+            check(open(calls).read().split() == [phone] * 3, open(calls).read())
+            # back-off between tries: 1 s then 2 s, each times 0.5..1.5
+            check(elapsed >= 1.4, "retried too fast: %.1f s" % elapsed)
+            st = s.status()
+            check(st["dead"] == 1 and st["pending"] == 0 and st["delivered"] == 0, st)
+            check("gave up on %s after 3 attempts" % phone in s.all_log_text(), s.all_log_text())
+    finally:
+        s.stop()
+
+
+@test
+def a_killed_sender_loses_nothing_another_delivers_it():
+    delivered = os.path.join(STATE, "slow-delivered.txt")
+    if os.path.exists(delivered):
+        os.unlink(delivered)
+    script = write_script(os.path.join(STATE, "slow-sms.sh"),
+                          "#!/bin/sh\nsleep 3\necho \"$PHONE $CODE\" >> %s\n" % delivered)
+    s = Senders("crash", PHONEAUTH_SMS_DRIVER="command", PHONEAUTH_SMS_COMMAND=script,
+                PHONEAUTH_SMS_CLAIM_IDLE=2)
+    try:
+        with Pool(s.env, "sms-crash") as url:
+            first = s.start()
+            phones = [fresh_phone() for _ in range(4)]
+            for p in phones:
+                Client(base_url=url).post("register", {"mobile_number": p})
+            codes = {e["phone"]: e["code"] for e in s.outbox()}
+            # the first sender has one in hand (pending) when it dies
+            check(wait_for(lambda: s.status().get("pending", 0) >= 1, 10), s.status())
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
+            in_flight = s.status()["pending"]
+            second = s.start()
+            check(wait_for(lambda: s.status().get("pending") == 0 and s.status().get("unread") == 0, 60),
+                  s.status())
+            check(wait_for(lambda: len(set(open(delivered).read().split("\n")) - {""}) >= 4, 10),
+                  "not all delivered")
+            lines = set(open(delivered).read().split("\n")) - {""}
+            check({"%s %s" % (p, codes[p]) for p in phones} <= lines, (lines, codes))
+            # what the dead sender held was taken over: a second delivery of it
+            log = open(s.logs[-1]).read()
+            check(in_flight >= 1 and "attempt 2" in log, log)
+            check(second.poll() is None, "the second sender died")
+    finally:
+        s.stop()
+
+
+@test
+def expired_entries_are_dropped_not_delivered():
+    delivered = os.path.join(STATE, "expired-delivered.txt")
+    if os.path.exists(delivered):
+        os.unlink(delivered)
+    script = write_script(os.path.join(STATE, "record-sms.sh"),
+                          "#!/bin/sh\necho \"$PHONE\" >> %s\n" % delivered)
+    s = Senders("expired", PHONEAUTH_SMS_DRIVER="command", PHONEAUTH_SMS_COMMAND=script)
+    try:
+        old, fresh = fresh_phone(), fresh_phone()
+        now = int(time.time())
+        for phone, created in ((old, now - 121), (fresh, now)):
+            redis_command("XADD", s.prefix + "sms", "*", "phone", phone, "code", "123456",
+                          "purpose", "register", "created_at", str(created), "language", "en")
+        s.start()
+        check(wait_for(lambda: s.status().get("expired") == 1 and s.status().get("delivered") == 1, 10),
+              s.status())
+        check(open(delivered).read().split() == [fresh], open(delivered).read())
+        check("dropped a code for %s" % old in s.all_log_text(), s.all_log_text())
+    finally:
+        s.stop()
+
+
+@test
+def the_log_driver_is_the_only_log_line_with_a_code():
+    s = Senders("logdriver", PHONEAUTH_SMS_DRIVER="log")
+    try:
+        with Pool(s.env, "sms-log") as url:
+            s.start()
+            phone = fresh_phone()
+            Client(base_url=url).post("register", {"mobile_number": phone})
+            code = s.outbox()[0]["code"]
+            check(wait_for(lambda: "sms: code %s for %s (register)" % (code, phone) in s.all_log_text(), 10),
+                  s.all_log_text())
+            workers = open(os.path.join(STATE, "pools", "sms-log", "log", "phoneauth.log")).read()
+            check(code not in workers, "the workers logged a code")
+    finally:
+        s.stop()
+
+
+if __name__ == "__main__":
+    run()
