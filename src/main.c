@@ -76,6 +76,7 @@ static const struct command {
 	{ "unban", admin_unban, "NUMBER", "enable an account again", true },
 	{ "sender", sender_main, "", "deliver the codes of the SMS outbox (a long-running process)", true },
 	{ "sms-status", sender_status, "", "count the outbox's unread, pending, delivered, expired and dead codes", true },
+	{ "import-django", admin_import_django, "--from URL [--dry-run]", "import PhoneAuthDjango's users with their password hashes", true },
 	{ "check", cmd_check, "", "check the configuration and the keys, and say so", true },
 	{ "keygen", admin_keygen, "rs256|es256 [FILE]", "write a new private key (0600) for jwt_private_key_file", false },
 };
@@ -85,7 +86,7 @@ usage(FILE *to)
 {
 	fprintf(to, "usage: phoneauth [-c FILE] [COMMAND [ARGS]]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(to, "  %-8s %-28s %s\n", commands[i].name, commands[i].args,
+		fprintf(to, "  %-14s %-28s %s\n", commands[i].name, commands[i].args,
 		    commands[i].help);
 	fprintf(to, "\nThe workers are started by a FastCGI process manager, e.g.\n"
 	    "  spawn-fcgi -s SOCKET -F 4 -- phoneauth -c FILE\n"

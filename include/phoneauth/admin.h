@@ -21,4 +21,7 @@ int admin_unban(const struct config *cfg, int argc, char **argv);
 /* phoneauth keygen rs256|es256 [FILE]; needs no configuration (cfg NULL). */
 int admin_keygen(const struct config *cfg, int argc, char **argv);
 
+/* phoneauth import-django --from POSTGRES_URL [--dry-run] (pg_import.c) */
+int admin_import_django(const struct config *cfg, int argc, char **argv);
+
 #endif

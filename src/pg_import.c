@@ -1,0 +1,222 @@
+/*
+ * phoneauth import-django: users of the original PhoneAuthDjango service
+ * (its table accounts_user) moved into ours with their password hashes as
+ * they are, so nobody is asked to reset a password: Django's
+ * pbkdf2_sha256$... is our format, and an old iteration count is upgraded
+ * at the user's next login.
+ *
+ * One transaction on our side (nothing is half imported; --dry-run rolls it
+ * back), a cursor on theirs (any number of users, a batch in memory at a
+ * time), a savepoint per user so that one refused row does not undo the rest.
+ * Like pg_store.c, this file speaks to PostgreSQL and to nothing else.
+ */
+#include "phoneauth/admin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "phoneauth/fields.h"
+#include "phoneauth/phone.h"
+#include "phoneauth/text.h"
+
+#define BATCH "500"
+
+struct report {
+	long imported, skipped, refused, without_password, without_email;
+};
+
+static PGconn *
+open_db(const char *url, const char *what)
+{
+	const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+	const char *vals[] = { "10", "phoneauth-import", url, NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "phoneauth: import-django: cannot connect to %s: %s", what,
+		    PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+static bool
+ok(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	bool good = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!good)
+		fprintf(stderr, "phoneauth: import-django: %s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	return good;
+}
+
+/* Django's encodings: ours, unusable ("!..."), none, or one we cannot check. */
+enum hash_kind { HASH_OURS, HASH_NONE, HASH_FOREIGN };
+
+static enum hash_kind
+hash_kind(const char *h)
+{
+	long it;
+
+	if (h[0] == '\0' || h[0] == '!')
+		return HASH_NONE;
+	if (strncmp(h, "pbkdf2_sha256$", 14) != 0 || strlen(h) >= PASSWORD_ENCODED_MAX)
+		return HASH_FOREIGN;
+	/* verify with a password that cannot match only to parse it */
+	(void)password_verify("", h, &it);
+	return it > 0 ? HASH_OURS : HASH_FOREIGN;
+}
+
+static void
+refuse(struct report *rep, const char *number, const char *why)
+{
+	rep->refused++;
+	printf("refused  %s: %s\n", number, why);
+}
+
+/* One user: inserted, skipped (the number has an account) or refused. */
+static bool
+import_one(PGconn *dst, const struct config *cfg, PGresult *src, int row, struct report *rep)
+{
+	const char *number = PQgetvalue(src, row, 0), *hash = PQgetvalue(src, row, 1);
+	const char *email = PQgetisnull(src, row, 2) ? "" : PQgetvalue(src, row, 2);
+	char phone[PHONE_MAX], first[256], last[256], active[2], emailbuf[EMAIL_MAX + 1], *em;
+	const char *v[9];
+	enum hash_kind kind = hash_kind(hash);
+	PGresult *r;
+	const char *state;
+	bool inserted;
+
+	if (!phone_normalize(number, (enum phone_format)cfg->phone_format, phone)) {
+		refuse(rep, number, "not a valid mobile number");
+		return true;
+	}
+	if (kind == HASH_FOREIGN) {
+		char why[128];
+
+		snprintf(why, sizeof why, "its password hash (%.*s) is not pbkdf2_sha256; re-hash it "
+		    "in Django, or set it to '!' to import the user without a password",
+		    (int)strcspn(hash, "$"), hash);
+		refuse(rep, number, why);
+		return true;
+	}
+	snprintf(first, sizeof first, "%s", PQgetvalue(src, row, 3));
+	snprintf(last, sizeof last, "%s", PQgetvalue(src, row, 4));
+	snprintf(emailbuf, sizeof emailbuf, "%s", email);
+	em = text_trim(emailbuf);
+	if (*em != '\0' && (strlen(email) > EMAIL_MAX || !fields_email_valid(em))) {
+		printf("note     %s: e-mail '%s' is not valid here; imported without it\n", number, email);
+		rep->without_email++;
+		*em = '\0';
+	}
+	/* Our is_active means "profile complete"; a Django account that was
+	 * active with a name had completed it. */
+	snprintf(active, sizeof active, "%s", PQgetvalue(src, row, 6)[0] == 't' &&
+	    text_trim(first)[0] != '\0' && text_trim(last)[0] != '\0' ? "t" : "f");
+	v[0] = phone;
+	v[1] = *em ? em : NULL;
+	v[2] = kind == HASH_OURS ? hash : "";
+	v[3] = text_trim(first);
+	v[4] = text_trim(last);
+	v[5] = PQgetvalue(src, row, 5)[0] == 't' ? "t" : "f";
+	v[6] = active;
+	v[7] = PQgetisnull(src, row, 7) ? NULL : PQgetvalue(src, row, 7);
+	v[8] = PQgetisnull(src, row, 8) ? NULL : PQgetvalue(src, row, 8);
+	if (!ok(dst, "SAVEPOINT one_user"))
+		return false;
+	r = PQexecParams(dst,
+	    "INSERT INTO users (mobile_number, email, password, first_name, last_name, is_verified,"
+	    " is_active, date_joined, last_login) VALUES ($1, $2, $3, $4, $5, $6::boolean,"
+	    " $7::boolean, coalesce($8::timestamptz, now()), $9::timestamptz)"
+	    " ON CONFLICT (mobile_number) DO NOTHING RETURNING id", 9, NULL, v, NULL, NULL, 0);
+	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		inserted = PQntuples(r) == 1;
+		PQclear(r);
+		if (inserted) {
+			rep->imported++;
+			if (kind == HASH_NONE)
+				rep->without_password++;
+		} else {
+			rep->skipped++;
+		}
+		return ok(dst, "RELEASE SAVEPOINT one_user");
+	}
+	if (state != NULL && strcmp(state, "23505") == 0) {
+		PQclear(r);
+		refuse(rep, number, "its e-mail address belongs to another account");
+		return ok(dst, "ROLLBACK TO SAVEPOINT one_user");
+	}
+	fprintf(stderr, "phoneauth: import-django: %s: %s", number, PQresultErrorMessage(r));
+	PQclear(r);
+	return false;
+}
+
+int
+admin_import_django(const struct config *cfg, int argc, char **argv)
+{
+	const char *from = NULL;
+	bool dry_run = false, good = false;
+	struct report rep = { 0 };
+	PGconn *src = NULL, *dst = NULL;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+			from = argv[++i];
+		else if (strcmp(argv[i], "--dry-run") == 0)
+			dry_run = true;
+		else
+			from = NULL, i = argc;
+	}
+	if (from == NULL) {
+		fprintf(stderr, "usage: phoneauth import-django --from POSTGRES_URL [--dry-run]\n");
+		return 2;
+	}
+	if ((src = open_db(from, "the Django database")) == NULL ||
+	    (dst = open_db(cfg->postgres_url, "postgres_url")) == NULL)
+		goto out;
+	if (!ok(src, "BEGIN READ ONLY") ||
+	    !ok(src, "DECLARE users NO SCROLL CURSOR FOR SELECT mobile_number, coalesce(password, ''),"
+	    " email, coalesce(first_name, ''), coalesce(last_name, ''), is_verified, is_active,"
+	    " date_joined, last_login FROM accounts_user ORDER BY id") ||
+	    !ok(dst, "BEGIN"))
+		goto out;
+	for (;;) {
+		PGresult *batch = PQexec(src, "FETCH " BATCH " FROM users");
+		int n;
+
+		if (PQresultStatus(batch) != PGRES_TUPLES_OK) {
+			fprintf(stderr, "phoneauth: import-django: reading accounts_user: %s",
+			    PQresultErrorMessage(batch));
+			PQclear(batch);
+			goto out;
+		}
+		n = PQntuples(batch);
+		for (int i = 0; i < n; i++)
+			if (!import_one(dst, cfg, batch, i, &rep)) {
+				PQclear(batch);
+				goto out;
+			}
+		PQclear(batch);
+		if (n == 0)
+			break;
+	}
+	if (!ok(dst, dry_run ? "ROLLBACK" : "COMMIT"))
+		goto out;
+	good = true;
+	printf("%simported %ld (%ld without a password, %ld without their e-mail), skipped %ld "
+	    "(the number already has an account), refused %ld\n", dry_run ? "dry run, nothing written: " : "",
+	    rep.imported, rep.without_password, rep.without_email, rep.skipped, rep.refused);
+out:
+	if (!good)
+		fprintf(stderr, "phoneauth: import-django: nothing was imported\n");
+	PQfinish(src);
+	PQfinish(dst);	/* an open transaction is rolled back */
+	return good ? 0 : 1;
+}
