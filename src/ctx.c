@@ -13,17 +13,9 @@
 
 #include <openssl/crypto.h>
 
+#include "phoneauth/clock.h"
 #include "phoneauth/hasher.h"
 #include "phoneauth/log.h"
-
-static double
-wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 void
 ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind)
@@ -37,7 +29,7 @@ ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind)
 	snprintf(row->ip, sizeof row->ip, "%s", ctx->req->ip);
 	snprintf(row->phone, sizeof row->phone, "%s", phone ? phone : "");
 	row->kind = kind;
-	row->at = wall_now();
+	row->at = clock_wall_seconds();
 }
 
 bool
@@ -47,7 +39,7 @@ ctx_flush_audit(struct ctx *ctx, bool force)
 
 	if (a->n == 0)
 		return false;
-	if (!force && a->n < AUDIT_BATCH && wall_now() - a->rows[0].at < 1.0)
+	if (!force && a->n < AUDIT_BATCH && clock_wall_seconds() - a->rows[0].at < 1.0)
 		return true;
 	if (pg_audit_failures(ctx->pg, a->rows, a->n) != PG_OK)
 		log_warn("audit: %d failed attempts not recorded (the first: %s from %s)", a->n,

@@ -15,6 +15,7 @@
 
 #include <libpq-fe.h>
 
+#include "phoneauth/clock.h"
 #include "phoneauth/log.h"
 
 #define RECONNECT_PAUSE_MS 500
@@ -144,15 +145,6 @@ struct pg_store {
 	bool down_logged;
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Our defaults first: whatever postgres_url says overrides them. */
 static PGconn *
 connect_url(const char *url, bool worker)
@@ -195,7 +187,7 @@ ensure_connected(struct pg_store *pg)
 {
 	if (pg->conn != NULL)
 		return true;
-	if (now_ms() < pg->next_connect_ms)
+	if (clock_monotonic_ms() < pg->next_connect_ms)
 		return false;
 	pg->conn = connect_url(pg->cfg->postgres_url, true);
 	if (pg->conn == NULL || PQstatus(pg->conn) != CONNECTION_OK)
@@ -221,7 +213,7 @@ fail:
 		    pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
 	pg->down_logged = true;
 	drop(pg);
-	pg->next_connect_ms = now_ms() + RECONNECT_PAUSE_MS;
+	pg->next_connect_ms = clock_monotonic_ms() + RECONNECT_PAUSE_MS;
 	return false;
 }
 

@@ -14,6 +14,7 @@
 
 #include <hiredis.h>
 
+#include "phoneauth/clock.h"
 #include "phoneauth/embedded.h"
 #include "phoneauth/log.h"
 
@@ -58,15 +59,6 @@ struct args {
 	char num[MAX_ARGS][24];
 	int n;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 arg_bin(struct args *a, const void *v, size_t len)
@@ -195,7 +187,7 @@ ensure_connected(struct redis_store *rs)
 
 	if (rs->c != NULL)
 		return true;
-	if (now_ms() < rs->next_connect_ms)
+	if (clock_monotonic_ms() < rs->next_connect_ms)
 		return false;
 	rs->c = a->socket_path ? redisConnectUnixWithTimeout(a->socket_path, connect_tv)
 	    : redisConnectWithTimeout(a->host, a->port, connect_tv);
@@ -240,7 +232,7 @@ fail:
 	if (rs->c != NULL)
 		redisFree(rs->c);
 	rs->c = NULL;
-	rs->next_connect_ms = now_ms() + RECONNECT_PAUSE_MS;
+	rs->next_connect_ms = clock_monotonic_ms() + RECONNECT_PAUSE_MS;
 	return false;
 }
 

@@ -18,6 +18,7 @@
 
 #include <openssl/rand.h>
 
+#include "phoneauth/clock.h"
 #include "phoneauth/log.h"
 #include "phoneauth/redis_store.h"
 #include "phoneauth/sms.h"
@@ -34,15 +35,6 @@ on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Entries this sender owes a retry, and when. */
@@ -85,7 +77,7 @@ schedule_retry(struct sender *s, const struct outbox_entry *e, long long delay)
 	if (s->nretries == MAX_RETRIES)
 		return;	/* it stays pending; another sender claims it in time */
 	snprintf(s->retries[s->nretries].id, sizeof s->retries[0].id, "%s", e->id);
-	s->retries[s->nretries].due_ms = now_ms() + delay;
+	s->retries[s->nretries].due_ms = clock_monotonic_ms() + delay;
 	s->nretries++;
 }
 
@@ -136,7 +128,7 @@ handle(struct sender *s, struct outbox_entry *e)
 static void
 run_due_retries(struct sender *s)
 {
-	long long now = now_ms();
+	long long now = clock_monotonic_ms();
 
 	for (int i = 0; i < s->nretries && !stopping; ) {
 		struct outbox_entry e;
@@ -157,7 +149,7 @@ run_due_retries(struct sender *s)
 static long
 block_for(const struct sender *s)
 {
-	long long wait = BLOCK_MS, now = now_ms();
+	long long wait = BLOCK_MS, now = clock_monotonic_ms();
 
 	for (int i = 0; i < s->nretries; i++)
 		if (s->retries[i].due_ms - now < wait)

@@ -16,20 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "phoneauth/clock.h"
 #include "phoneauth/log.h"
 
 extern char **environ;
 
 #define MAX_ARGS 16
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* In the child: the environment the command gets, and then the command. */
 static void
@@ -71,7 +63,7 @@ static bool
 run_command(const struct config *cfg, const struct outbox_entry *e, char *err, size_t errlen,
     char *detail, size_t detaillen)
 {
-	long long deadline = now_ms() + cfg->sms_timeout * 1000;
+	long long deadline = clock_monotonic_ms() + cfg->sms_timeout * 1000;
 	char stderr_text[256] = "";
 	size_t got = 0;
 	int pipefd[2], status = 0;
@@ -99,7 +91,7 @@ run_command(const struct config *cfg, const struct outbox_entry *e, char *err, s
 	 * its time is up. */
 	while (!exited) {
 		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_monotonic_ms();
 
 		if (left <= 0) {
 			timed_out = true;

@@ -52,6 +52,15 @@ local function take(kind, id)
   end
 end
 
+-- A session id that names no session: a failure of the address (unless it
+-- is blocked already). Returns the script's answer.
+local function no_session(ip)
+  local ms = gate(ip, nil)
+  if ms then return { 1, ms } end
+  take('ip', ip)
+  return { 3 }
+end
+
 -- A judged try succeeded: give it back (and lift the block it may have
 -- started), or with clear forget every failure of kind:id.
 local function give_back(kind, id, clear)

@@ -7,12 +7,7 @@
 local ip, sid = ARGV[5], ARGV[6]
 local k = P .. 's:' .. sid
 local s = redis.call('HMGET', k, 'ph', 'st', 'pu', 'gh')
-if not s[1] then
-  local ms = gate(ip, nil)
-  if ms then return { 1, ms } end
-  take('ip', ip)
-  return { 3 }
-end
+if not s[1] then return no_session(ip) end
 local ms = gate(ip, s[1])
 if ms then return { 1, ms } end
 redis.call('PEXPIRE', k, tonumber(ARGV[7]))
