@@ -208,5 +208,6 @@ echo "raw PBKDF2-SHA256 at 600000 iterations, all cores: $pbkdf2_wrong and $pbkd
 echo "(measured before each login scenario); logins hash at nice +$(sed -n 's/^#define HASHER_NICE //p' include/phoneauth/hasher.h)"
 echo "worker RSS after the run (MB): $rss"
 echo "worker private memory (MB):    $private"
-echo "Redis/req counts EVALSHA calls (one per store operation); PG/req counts PostgreSQL"
-echo "transactions, including the audit rows written after the answer."
+echo "Redis/req counts EVALSHA calls (one per store operation), the SMS sender's"
+echo "acknowledgements included; PG/req counts PostgreSQL transactions, the audit"
+echo "rows written after the answer included."
