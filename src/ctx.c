@@ -78,7 +78,7 @@ ctx_reply_pg_failure(struct ctx *ctx, enum pg_status st)
 	return true;
 }
 
-bool
+void
 ctx_run_after(struct ctx *ctx)
 {
 	struct after *a = &ctx->after;
@@ -98,7 +98,7 @@ ctx_run_after(struct ctx *ctx)
 	}
 	if (a->sweep && pg_refresh_sweep(ctx->pg) != PG_OK)
 		log_warn("expired refresh tokens not swept");
-	return ctx_flush_audit(ctx, false);
+	ctx_flush_audit(ctx, false);
 }
 
 void

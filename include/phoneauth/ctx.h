@@ -76,9 +76,8 @@ void ctx_reply_blocked(struct ctx *ctx, long retry_ms);
 /* Answers a PostgreSQL status that is not PG_OK (503 or 500); true if it did. */
 bool ctx_reply_pg_failure(struct ctx *ctx, enum pg_status st);
 
-/* Does the queued work; called after the answer has been sent. True when
- * audit rows are still waiting for their batch. */
-bool ctx_run_after(struct ctx *ctx);
+/* Does the queued work; called after the answer has been sent. */
+void ctx_run_after(struct ctx *ctx);
 
 /* Clears what one request left in ctx. */
 void ctx_reset(struct ctx *ctx);
