@@ -36,8 +36,10 @@ account_or_reply(struct ctx *ctx, struct user *u)
 	return false;
 }
 
-void
-authorizer_authorize(struct ctx *ctx)
+/* The verdict, as an authorizer (200 with Variable-* lines for the server)
+ * or as the auth-check route (204 with X-Phoneauth-* headers for nginx). */
+static void
+answer(struct ctx *ctx, bool authorizer_role)
 {
 	struct user u;
 	char id[24];
@@ -45,21 +47,21 @@ authorizer_authorize(struct ctx *ctx)
 	if (!account_or_reply(ctx, &u))
 		return;
 	snprintf(id, sizeof id, "%lld", u.id);
-	response_empty(ctx->resp, 200, true);
-	response_header(ctx->resp, "Variable-PHONEAUTH_USER_ID", id);
-	response_header(ctx->resp, "Variable-PHONEAUTH_MOBILE", u.phone);
+	response_empty(ctx->resp, authorizer_role ? 200 : 204, authorizer_role);
+	response_header(ctx->resp, authorizer_role ? "Variable-PHONEAUTH_USER_ID"
+	    : "X-Phoneauth-User-Id", id);
+	response_header(ctx->resp, authorizer_role ? "Variable-PHONEAUTH_MOBILE"
+	    : "X-Phoneauth-Mobile", u.phone);
+}
+
+void
+authorizer_authorize(struct ctx *ctx)
+{
+	answer(ctx, true);
 }
 
 void
 authorizer_auth_check(struct ctx *ctx)
 {
-	struct user u;
-	char id[24];
-
-	if (!account_or_reply(ctx, &u))
-		return;
-	snprintf(id, sizeof id, "%lld", u.id);
-	response_empty(ctx->resp, 204, false);
-	response_header(ctx->resp, "X-Phoneauth-User-Id", id);
-	response_header(ctx->resp, "X-Phoneauth-Mobile", u.phone);
+	answer(ctx, false);
 }

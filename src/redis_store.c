@@ -236,30 +236,41 @@ fail:
 	return false;
 }
 
+/*
+ * One command, the only place a command meets the connection: (re)connects
+ * as needed, and a connection kept from before a Redis restart, which fails
+ * on its first use (the command never reached the new server), is tried once
+ * more on a fresh one. The reply (owner: the caller), or NULL when Redis
+ * cannot be reached.
+ */
+static redisReply *
+call(struct redis_store *rs, int argc, const char **argv, const size_t *lens)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool reused = rs->c != NULL, stale;
+		redisReply *r;
+
+		if (!ensure_connected(rs))
+			return NULL;
+		if ((r = redisCommandArgv(rs->c, argc, argv, lens)) != NULL)
+			return r;
+		stale = reused && (rs->c->err == REDIS_ERR_EOF || rs->c->err == REDIS_ERR_IO);
+		drop(rs, rs->c->errstr);
+		if (!stale)
+			break;
+	}
+	return NULL;
+}
+
 bool
 rs_ping(struct redis_store *rs)
 {
 	const char *argv[] = { "PING" };
+	redisReply *r = call(rs, 1, argv, NULL);
+	bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
 
-	for (int attempt = 0; attempt < 2; attempt++) {
-		bool reused = rs->c != NULL;
-		redisReply *r;
-		bool ok;
-
-		if (!ensure_connected(rs))
-			return false;
-		r = redisCommandArgv(rs->c, 1, argv, NULL);
-		if (r == NULL) {
-			drop(rs, rs->c->errstr);
-			if (reused)
-				continue;	/* stale, from before a restart: once more */
-			return false;
-		}
-		ok = r->type == REDIS_REPLY_STATUS;
-		freeReplyObject(r);
-		return ok;
-	}
-	return false;
+	freeReplyObject(r);
+	return ok;
 }
 
 /*
@@ -276,47 +287,23 @@ run(struct redis_store *rs, enum script s, const struct args *own, struct rs_res
 	redisReply *r = NULL;
 
 	memset(res, 0, sizeof *res);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		bool reused = rs->c != NULL;
-
-		if (!ensure_connected(rs)) {
-			res->outcome = RS_UNAVAILABLE;
-			return NULL;
-		}
-		argc = 0;
-		argv[argc] = "EVALSHA", lens[argc++] = 7;
-		argv[argc] = rs->sha[s], lens[argc++] = 40;
-		argv[argc] = "0", lens[argc++] = 1;
-		argv[argc] = rs->cfg->redis_prefix, lens[argc++] = strlen(rs->cfg->redis_prefix);
-		for (int i = 0; i < 3; i++)
-			argv[argc] = rs->common[i], lens[argc++] = strlen(rs->common[i]);
-		for (int i = 0; i < own->n; i++)
-			argv[argc] = own->v[i], lens[argc++] = own->len[i];
-		r = redisCommandArgv(rs->c, argc, argv, lens);
-		if (r == NULL) {
-			/* A connection kept from before a Redis restart fails on its
-			 * first use (the command never reached the new server):
-			 * once more on a fresh one. */
-			bool stale = reused && attempt == 0 && (rs->c->err == REDIS_ERR_EOF ||
-			    rs->c->err == REDIS_ERR_IO);
-
-			drop(rs, rs->c->errstr);
-			if (stale)
-				continue;
-			res->outcome = RS_UNAVAILABLE;
-			return NULL;
-		}
-		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 && attempt == 0) {
-			freeReplyObject(r);
-			r = NULL;
-			if (!load_scripts(rs)) {
-				drop(rs, "SCRIPT LOAD failed");
-				res->outcome = RS_UNAVAILABLE;
-				return NULL;
-			}
-			continue;
-		}
-		break;
+	argv[argc] = "EVALSHA", lens[argc++] = 7;
+	argv[argc] = rs->sha[s], lens[argc++] = 40;
+	argv[argc] = "0", lens[argc++] = 1;
+	argv[argc] = rs->cfg->redis_prefix, lens[argc++] = strlen(rs->cfg->redis_prefix);
+	for (int i = 0; i < 3; i++)
+		argv[argc] = rs->common[i], lens[argc++] = strlen(rs->common[i]);
+	for (int i = 0; i < own->n; i++)
+		argv[argc] = own->v[i], lens[argc++] = own->len[i];
+	if ((r = call(rs, argc, argv, lens)) != NULL && r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		/* the scripts are gone (SCRIPT FLUSH): load them, once more */
+		freeReplyObject(r);
+		r = rs->c != NULL && load_scripts(rs) ? call(rs, argc, argv, lens) : NULL;
+	}
+	if (r == NULL) {
+		res->outcome = RS_UNAVAILABLE;
+		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		/* Replica, out of memory, loading: Redis is there but cannot serve. */
@@ -527,13 +514,9 @@ rs_forget_account(struct redis_store *rs, const char *phone)
 	const char *argv[] = { "DEL", key };
 	redisReply *r;
 
-	if (!ensure_connected(rs))
-		return false;
 	snprintf(key, sizeof key, "%su:%s", rs->cfg->redis_prefix, phone);
-	if ((r = redisCommandArgv(rs->c, 2, argv, NULL)) == NULL) {
-		drop(rs, rs->c->errstr);
+	if ((r = call(rs, 2, argv, NULL)) == NULL)
 		return false;
-	}
 	freeReplyObject(r);
 	return true;
 }
@@ -588,14 +571,10 @@ rs_unblock(struct redis_store *rs, enum rs_block_kind kind, const char *id)
 	redisReply *r;
 	int n;
 
-	if (!ensure_connected(rs))
-		return -1;
 	snprintf(block, sizeof block, "%sb:%s:%s", rs->cfg->redis_prefix, block_kind_tags[kind], id);
 	snprintf(fails, sizeof fails, "%sf:%s:%s", rs->cfg->redis_prefix, block_kind_tags[kind], id);
-	if ((r = redisCommandArgv(rs->c, 3, argv, NULL)) == NULL) {
-		drop(rs, rs->c->errstr);
+	if ((r = call(rs, 3, argv, NULL)) == NULL)
 		return -1;
-	}
 	n = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
 	freeReplyObject(r);
 	return n;
@@ -617,7 +596,7 @@ read_block(struct redis_store *rs, const char *key, size_t prefix_len, struct rs
 	else
 		return false;
 	snprintf(b->id, sizeof b->id, "%s", rest + 3);
-	if ((r = redisCommandArgv(rs->c, 2, argv, NULL)) == NULL)
+	if ((r = call(rs, 2, argv, NULL)) == NULL)
 		return false;
 	b->left_ms = r->type == REDIS_REPLY_INTEGER ? (long)r->integer : -2;
 	freeReplyObject(r);
@@ -631,12 +610,8 @@ rs_list_blocks(struct redis_store *rs, void (*each)(const struct rs_block *b, vo
     void *arg)
 {
 	char pattern[256], cursor[32] = "0";
-	size_t prefix_len = strlen(rs->cfg->redis_prefix);
+	size_t prefix_len = strlen(rs->cfg->redis_prefix), o = 0;
 
-	size_t o = 0;
-
-	if (!ensure_connected(rs))
-		return false;
 	/* The prefix is literal text, not a pattern. */
 	for (const char *c = rs->cfg->redis_prefix; *c && o < sizeof pattern - 8; c++) {
 		if (strchr("*?[]\\", *c) != NULL)
@@ -646,12 +621,10 @@ rs_list_blocks(struct redis_store *rs, void (*each)(const struct rs_block *b, vo
 	snprintf(pattern + o, sizeof pattern - o, "b:*");
 	do {
 		const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT", "1000" };
-		redisReply *r = redisCommandArgv(rs->c, 6, argv, NULL);
+		redisReply *r = call(rs, 6, argv, NULL);
 
-		if (r == NULL) {
-			drop(rs, rs->c->errstr);
+		if (r == NULL)
 			return false;
-		}
 		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
 			freeReplyObject(r);
 			return false;
@@ -676,19 +649,6 @@ stream_key(const struct redis_store *rs, char *out, size_t outlen, const char *s
 	snprintf(out, outlen, "%ssms%s", rs->cfg->redis_prefix, suffix);
 }
 
-/* A plain command; the reply (owner: the caller) or NULL when Redis is gone. */
-static redisReply *
-plain(struct redis_store *rs, int argc, const char **argv)
-{
-	redisReply *r;
-
-	if (!ensure_connected(rs))
-		return NULL;
-	if ((r = redisCommandArgv(rs->c, argc, argv, NULL)) == NULL)
-		drop(rs, rs->c->errstr);
-	return r;
-}
-
 bool
 rs_outbox_prepare(struct redis_store *rs)
 {
@@ -698,7 +658,7 @@ rs_outbox_prepare(struct redis_store *rs)
 	bool ok;
 
 	stream_key(rs, key, sizeof key, "");
-	if ((r = plain(rs, 6, argv)) == NULL)
+	if ((r = call(rs, 6, argv, NULL)) == NULL)
 		return false;
 	ok = r->type != REDIS_REPLY_ERROR || strncmp(r->str, "BUSYGROUP", 9) == 0;
 	if (!ok)
@@ -751,7 +711,7 @@ static long
 deliveries_of(struct redis_store *rs, const char *key, const char *id)
 {
 	const char *argv[] = { "XPENDING", key, OUTBOX_GROUP, id, id, "1" };
-	redisReply *r = plain(rs, 6, argv);
+	redisReply *r = call(rs, 6, argv, NULL);
 	long n = 1;
 
 	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
@@ -779,7 +739,7 @@ rs_outbox_next(struct redis_store *rs, const char *consumer, long block_ms,
 		const char *argv[] = { "XAUTOCLAIM", key, OUTBOX_GROUP, consumer, idle, "0-0",
 			"COUNT", count };
 
-		if ((r = plain(rs, 8, argv)) == NULL)
+		if ((r = call(rs, 8, argv, NULL)) == NULL)
 			return -1;
 		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOGROUP", 7) == 0) {
 			freeReplyObject(r);
@@ -803,7 +763,7 @@ rs_outbox_next(struct redis_store *rs, const char *consumer, long block_ms,
 		const char *argv[] = { "XREADGROUP", "GROUP", OUTBOX_GROUP, consumer, "COUNT", count,
 			"BLOCK", block, "STREAMS", key, ">" };
 
-		if ((r = plain(rs, 11, argv)) == NULL)
+		if ((r = call(rs, 11, argv, NULL)) == NULL)
 			return -1;
 		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
 		    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2) {
@@ -834,7 +794,7 @@ rs_outbox_retake(struct redis_store *rs, const char *consumer, struct outbox_ent
 
 	stream_key(rs, key, sizeof key, "");
 	snprintf(id, sizeof id, "%s", e->id);
-	if ((r = plain(rs, 6, argv)) == NULL)
+	if ((r = call(rs, 6, argv, NULL)) == NULL)
 		return false;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
 	    r->element[0]->type == REDIS_REPLY_ARRAY) {
@@ -905,7 +865,7 @@ rs_outbox_status(struct redis_store *rs, struct outbox_status *st)
 	stream_key(rs, key, sizeof key, "");
 	stream_key(rs, dead, sizeof dead, ":dead");
 	stream_key(rs, stats, sizeof stats, ":stats");
-	if ((r = plain(rs, 3, groups)) == NULL)
+	if ((r = call(rs, 3, groups, NULL)) == NULL)
 		return false;
 	/* XINFO GROUPS: per group a flat list of name/value pairs */
 	if (r->type == REDIS_REPLY_ARRAY) {
@@ -937,18 +897,18 @@ rs_outbox_status(struct redis_store *rs, struct outbox_status *st)
 	freeReplyObject(r);
 	if (!have_group || st->unread < 0) {
 		/* no sender ever ran (or Redis too old to say): everything is unread */
-		if ((r = plain(rs, 2, len)) == NULL)
+		if ((r = call(rs, 2, len, NULL)) == NULL)
 			return false;
 		st->unread = r->type == REDIS_REPLY_INTEGER ? r->integer - st->pending : 0;
 		if (st->unread < 0)
 			st->unread = 0;
 		freeReplyObject(r);
 	}
-	if ((r = plain(rs, 2, dlen)) == NULL)
+	if ((r = call(rs, 2, dlen, NULL)) == NULL)
 		return false;
 	st->dead = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
 	freeReplyObject(r);
-	if ((r = plain(rs, 4, hget)) == NULL)
+	if ((r = call(rs, 4, hget, NULL)) == NULL)
 		return false;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
 		st->delivered = r->element[0]->str ? strtoll(r->element[0]->str, NULL, 10) : 0;

@@ -151,12 +151,12 @@ allowed_origin(const struct ctx *ctx)
 }
 
 /*
- * CORS, for the origins of cors_origins and no other: a preflight gets what
- * it asks about, every answer names the origin it is for (never "*") and
- * says it varies with the Origin header.
+ * CORS, for the origins of cors_origins and no other: every answer names the
+ * origin it is for (never "*") and says it varies with the Origin header; a
+ * preflight (`allow`: the route's methods) also gets what it asks about.
  */
 static void
-add_cors(struct ctx *ctx, const char *allow, bool preflight)
+add_cors(struct ctx *ctx, const char *allow)
 {
 	const char *origin = allowed_origin(ctx);
 
@@ -164,7 +164,7 @@ add_cors(struct ctx *ctx, const char *allow, bool preflight)
 		return;
 	response_header(ctx->resp, "Access-Control-Allow-Origin", origin);
 	response_header(ctx->resp, "Vary", "Origin");
-	if (!preflight)
+	if (allow == NULL)
 		return;
 	response_header(ctx->resp, "Access-Control-Allow-Methods", allow);
 	response_header(ctx->resp, "Access-Control-Allow-Headers",
@@ -186,7 +186,7 @@ router_dispatch(struct ctx *ctx, FCGX_Stream *in)
 		/* Asks what the route allows; for a listed origin, a CORS preflight. */
 		response_empty(ctx->resp, 204, false);
 		response_header(ctx->resp, "Allow", allow);
-		add_cors(ctx, allow, true);
+		add_cors(ctx, allow);
 		return;
 	}
 	if (match == ROUTE_NOT_FOUND) {
@@ -204,5 +204,5 @@ router_dispatch(struct ctx *ctx, FCGX_Stream *in)
 	if (ctx->resp->is_error && !ctx->gated && ctx->resp->status != 503 &&
 	    ctx->resp->status != 429)
 		(void)blocked(ctx);
-	add_cors(ctx, NULL, false);
+	add_cors(ctx, NULL);
 }

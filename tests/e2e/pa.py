@@ -332,6 +332,17 @@ def wait_for(pred, timeout=10.0, step=0.1):
     return False
 
 
+def stop_process(p, timeout=10):
+    """TERM, and KILL if it is still there after `timeout` seconds."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 class Pool:
     """An extra worker pool and lighttpd with other settings, sharing the
     stack's Redis and PostgreSQL:  with Pool({"PHONEAUTH_OTP_TTL": "2"}) as url."""
@@ -400,13 +411,7 @@ class Pool:
 
     def __exit__(self, *exc):
         for p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop_process(p)
         self.procs = []
         return False
 

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 from pa import (Client, check, expect, fresh_phone, jwt_decode, jwt_forge, jwt_key, run, signup,
-                test, user_row, wait_for)
+                stop_process, test, user_row, wait_for)
 
 REPO = os.environ.get("PA_REPO", ".")
 CONF = os.path.join(REPO, "conf")
@@ -276,13 +276,7 @@ http {
             os.kill(pid, signal.SIGTERM)
             wait_for(lambda: not pid_alive(pid), 15)
         for p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop_process(p, 15)
 
     def sanitizer_reports(self):
         return [f for f in glob.glob(self.path("asan", "*")) if os.path.getsize(f) > 0]

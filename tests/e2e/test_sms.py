@@ -17,8 +17,8 @@ import threading
 import time
 import urllib.parse
 
-from pa import (Client, Pool, check, fresh_phone, redis_command, run, stream_entries, test,
-                wait_for)
+from pa import (Client, Pool, check, fresh_phone, redis_command, run, stop_process, stream_entries,
+                test, wait_for)
 
 REPO = os.environ.get("PA_REPO", ".")
 STATE = os.environ.get("PA_STATE_DIR", "/tmp")
@@ -101,13 +101,7 @@ class Senders:
 
     def stop(self):
         for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop_process(p)
 
     def status(self):
         r = subprocess.run([os.environ["PA_APP_BIN"], "-c", os.environ["PA_CONF"], "sms-status"],
