@@ -33,11 +33,13 @@ admin_unblock(const struct config *cfg, int argc, char **argv)
 	if (argc != 2)
 		return usage_error("usage: phoneauth unblock --ip ADDRESS | --phone NUMBER");
 	if (strcmp(argv[0], "--ip") == 0) {
-		unsigned char addr[16];
+		struct cidr c;
 
-		if (!net_parse_ip(argv[1], addr))
+		/* An address, or the network an IPv6 client is counted as
+		 * ("2001:db8:1:2::/64", as `blocks` lists it): any address of it. */
+		if (!net_parse_cidr(argv[1], &c))
 			return usage_error("unblock: not an IP address");
-		net_ip_text(addr, id, sizeof id);
+		net_client_key(c.addr, (unsigned)cfg->ipv6_prefix, id, sizeof id);
 		kind = RS_BLOCK_IP;
 	} else if (strcmp(argv[0], "--phone") == 0) {
 		if (!phone_normalize(argv[1], (enum phone_format)cfg->phone_format, id))

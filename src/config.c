@@ -80,6 +80,9 @@ static const struct key keys[] = {
 	I(sms_max_attempts, 5, 1, 1000),
 	I(sms_claim_idle, 30, 1, DAY),
 	I(max_requests, 0, 0, LONG_MAX),
+	I(ipv6_prefix, 64, 1, 128),
+	I(body_timeout, 5, 1, 3600),
+	I(audit_retention_days, 90, 1, 36500),
 };
 #undef S
 #undef I

@@ -17,6 +17,8 @@
 #include "phoneauth/hasher.h"
 #include "phoneauth/log.h"
 
+#define AUDIT_SWEEP_MS (10 * 60 * 1000)
+
 void
 ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind)
 {
@@ -45,6 +47,19 @@ ctx_flush_audit(struct ctx *ctx, bool force)
 		log_warn("audit: %d failed attempts not recorded (the first: %s from %s)", a->n,
 		    a->rows[0].kind, a->rows[0].ip);
 	a->n = 0;
+	/* The table would grow forever under attack: whoever writes to it
+	 * also sweeps it, at the first batch, then every AUDIT_SWEEP_MS, and at
+	 * every batch while a sweep still finds a full batch to delete (an
+	 * attack of 90 days ago is being swept as fast as it was written). */
+	if (clock_monotonic_ms() >= a->next_sweep_ms) {
+		long deleted = 0;
+
+		if (pg_audit_sweep(ctx->pg, ctx->cfg->audit_retention_days, &deleted) != PG_OK)
+			log_warn("audit: failed attempts older than %ld days not swept",
+			    ctx->cfg->audit_retention_days);
+		a->next_sweep_ms = deleted == PG_AUDIT_SWEEP_BATCH ? 0
+		    : clock_monotonic_ms() + AUDIT_SWEEP_MS;
+	}
 	return false;
 }
 
@@ -83,8 +98,6 @@ ctx_run_after(struct ctx *ctx)
 {
 	struct after *a = &ctx->after;
 
-	if (a->verified_user != 0 && pg_user_verified(ctx->pg, a->verified_user) != PG_OK)
-		log_warn("verification of user %lld not recorded", a->verified_user);
 	if (a->rehash_user != 0) {
 		char encoded[PASSWORD_ENCODED_MAX];
 

@@ -215,7 +215,7 @@ fields_read_or_reply(struct ctx *ctx, const struct field *list, size_t n, struct
 		struct rs_result res;
 
 		/* An invalid number is a failure of the client address. */
-		rs_gate(ctx->rs, ctx->req->ip, NULL, true, &res);
+		rs_gate(ctx->rs, ctx->req->client, NULL, true, &res);
 		ctx->gated = res.outcome != RS_UNAVAILABLE;
 		if (res.outcome == RS_BLOCKED) {
 			ctx_reply_blocked(ctx, res.retry_ms);

@@ -60,17 +60,24 @@ flow_register(struct ctx *ctx)
 	static const struct field fields[] = { { "mobile_number", F_PHONE } };
 	struct inputs in;
 	struct user u;
+	enum pg_status st;
 	char sid[SESSION_ID_LEN + 1], state[64];
 	enum step next;
 	bool not_cached;
 
 	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
 		return;
-	/* Most registers are of known numbers, whose state Redis has cached:
-	 * one round trip. Otherwise PostgreSQL first (inserting a new number),
-	 * then Redis again with the state. */
+	/* Most registers are of numbers whose state Redis has cached: one round
+	 * trip. Otherwise the state is read from PostgreSQL ("0|0|0|0" for a
+	 * number without an account: it gets its row only once it proves its
+	 * phone, so a register writes nothing there), and Redis is asked again. */
 	if (!session_register_or_reply(ctx, in.phone, NULL, sid, &next, &not_cached)) {
-		if (!not_cached || ctx_reply_pg_failure(ctx, pg_user_register(ctx->pg, in.phone, &u)))
+		if (!not_cached)
+			return;
+		st = pg_user_by_phone(ctx->pg, in.phone, &u);
+		if (st == PG_NOT_FOUND)
+			memset(&u, 0, sizeof u);
+		else if (ctx_reply_pg_failure(ctx, st))
 			return;
 		snprintf(state, sizeof state, "%lld|%d|%d|%d", u.id, u.has_password, u.is_verified,
 		    u.is_banned);
@@ -116,13 +123,18 @@ flow_verify_otp(struct ctx *ctx)
 	struct inputs in;
 	struct rs_session s;
 	unsigned char digest[OTP_DIGEST_LEN];
+	long long user_id;
+	enum pg_status st;
 	bool right;
 
 	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
 		return;
 	if (!session_load_or_reply(ctx, in.session_id, STEP_OTP, RS_TAKE_CODE_TRY, &s))
 		return;
-	right = s.has_digest && otp_digest(ctx->otp_key, in.session_id, in.code, digest) &&
+	/* Only a register session may make an account's row (a reset ghost has
+	 * no account, and a digest no code fits). */
+	right = s.has_digest && (s.user_id != 0 || session_purpose(s.purpose) == PURPOSE_REGISTER) &&
+	    otp_digest(ctx->otp_key, in.session_id, in.code, digest) &&
 	    otp_digest_equal(digest, s.digest);
 	OPENSSL_cleanse(in.code, sizeof in.code);
 	if (!right) {
@@ -130,10 +142,19 @@ flow_verify_otp(struct ctx *ctx)
 		response_error(ctx->resp, ERR_OTP_INVALID, ctx->req->lang);
 		return;
 	}
+	/* The phone is proved: a number without an account gets its row now. */
+	st = pg_user_verify(ctx->pg, s.phone, s.user_id, &user_id);
+	if (st == PG_NOT_FOUND) {
+		log_warn("verify-otp: user %lld of a live session is gone", s.user_id);
+		response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
+		return;
+	}
+	if (ctx_reply_pg_failure(ctx, st))
+		return;
+	s.user_id = user_id;
 	if (!session_advance_or_reply(ctx, in.session_id, &s, STEP_OTP, STEP_SET_PASSWORD,
 	    RS_GIVE_BACK, true))
 		return;
-	ctx->after.verified_user = s.user_id;
 	reply_step(ctx, in.session_id, STEP_SET_PASSWORD, MSG_CODE_VERIFIED);
 }
 
@@ -245,6 +266,7 @@ flow_user_info(struct ctx *ctx)
 	};
 	struct inputs in;
 	struct rs_session s;
+	struct rs_result res;
 	struct token_pair pair;
 	enum pg_status st;
 
@@ -257,6 +279,11 @@ flow_user_info(struct ctx *ctx)
 	st = pg_user_complete(ctx->pg, s.user_id, in.first_name, in.last_name,
 	    in.email[0] ? in.email : NULL, &pair.refresh);
 	if (st == PG_CONFLICT) {
+		/* Whether an address is taken is worth knowing to an attacker:
+		 * asking counts as a failure, like a wrong password. */
+		rs_gate(ctx->rs, ctx->req->client, s.phone, true, &res);
+		ctx->gated = res.outcome != RS_UNAVAILABLE;
+		ctx_note_failure(ctx, s.phone, FAILURE_EMAIL);
 		response_field_error(ctx->resp, "email", MSG_EMAIL_TAKEN, ctx->req->lang);
 		response_validation_failed(ctx->resp, ctx->req->lang);
 	} else if (st == PG_NOT_FOUND) {
@@ -269,13 +296,28 @@ flow_user_info(struct ctx *ctx)
 	tokens_clear(&pair);
 }
 
+/*
+ * Judges a password. A wrong one costs as much as a hash at today's
+ * iteration count would, so the answer's timing does not tell an imported
+ * (older, cheaper) hash from a fresh one.
+ */
+static bool
+password_matches(struct ctx *ctx, const char *password, const char *encoded, long *iterations)
+{
+	if (hasher_verify(password, encoded, iterations))
+		return true;
+	if (*iterations < ctx->cfg->pbkdf2_iterations)
+		hasher_burn(password, ctx->cfg->pbkdf2_iterations - *iterations);
+	return false;
+}
+
 /* Gives back the tries a login took, when it ends without judging them. */
 static void
 give_back_tries(struct ctx *ctx, const char *phone)
 {
 	struct rs_result res;
 
-	rs_release(ctx->rs, ctx->req->ip, phone, false, &res);
+	rs_release(ctx->rs, ctx->req->client, phone, false, &res);
 }
 
 /*
@@ -298,7 +340,7 @@ login_succeeded(struct ctx *ctx, const struct user *u, const char *password, lon
 		    u->is_active ? STEP__MAX : STEP_USER_INFO, RS_GIVE_BACK_CLEAR_NUMBER, false))
 			return;
 	} else {
-		rs_release(ctx->rs, ctx->req->ip, u->phone, true, &res);
+		rs_release(ctx->rs, ctx->req->client, u->phone, true, &res);
 		if (res.outcome == RS_UNAVAILABLE) {
 			ctx_reply_unavailable(ctx);
 			return;
@@ -356,7 +398,7 @@ login_with_session(struct ctx *ctx)
 		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
 		return;
 	}
-	if (!hasher_verify(in.password, u.password, &iterations)) {
+	if (!password_matches(ctx, in.password, u.password, &iterations)) {
 		ctx_note_failure(ctx, s.phone, FAILURE_PASSWORD);
 		response_error(ctx->resp, ERR_PASSWORD_INCORRECT, ctx->req->lang);
 		return;
@@ -380,7 +422,7 @@ login_with_number(struct ctx *ctx)
 
 	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
 		return;
-	rs_gate(ctx->rs, ctx->req->ip, in.phone, true, &res);
+	rs_gate(ctx->rs, ctx->req->client, in.phone, true, &res);
 	ctx->gated = res.outcome != RS_UNAVAILABLE;
 	if (res.outcome == RS_UNAVAILABLE) {
 		ctx_reply_unavailable(ctx);
@@ -402,7 +444,7 @@ login_with_number(struct ctx *ctx)
 		return;
 	}
 	if (st == PG_OK && u.has_password) {
-		right = hasher_verify(in.password, u.password, &iterations);
+		right = password_matches(ctx, in.password, u.password, &iterations);
 	} else {
 		/* No account, or none with a password: spend the same time, so the
 		 * answer's timing does not tell who has an account. */

@@ -264,13 +264,15 @@ cmd_migrate(const struct config *cfg, int argc, char **argv)
 static int
 cmd_check(const struct config *cfg, int argc, char **argv)
 {
-	(void)cfg;
 	(void)argv;
 	if (argc != 0) {
 		fprintf(stderr, "phoneauth: check takes no arguments\n");
 		return 2;
 	}
 	printf("phoneauth: the configuration is valid\n");
+	if (cfg->sms_driver == SMS_DRIVER_LOG)
+		fprintf(stderr, "phoneauth: warning: sms_driver = log: codes are only written to the "
+		    "log and no SMS is sent; set sms_driver = command (README, \"SMS delivery\")\n");
 	return 0;
 }
 

@@ -76,3 +76,21 @@ net_ip_text(const unsigned char addr[16], char *out, size_t outlen)
 	else
 		inet_ntop(AF_INET6, addr, out, (socklen_t)outlen);
 }
+
+void
+net_client_key(const unsigned char addr[16], unsigned ipv6_prefix, char *out, size_t outlen)
+{
+	unsigned char net[16] = { 0 };
+	char text[INET6_ADDRSTRLEN];
+	unsigned full = ipv6_prefix / 8, rest = ipv6_prefix % 8;
+
+	if (memcmp(addr, v4_mapped, 12) == 0 || ipv6_prefix >= 128) {
+		net_ip_text(addr, out, outlen);
+		return;
+	}
+	memcpy(net, addr, full);
+	if (rest != 0)
+		net[full] = (unsigned char)(addr[full] & (0xff << (8 - rest)));
+	inet_ntop(AF_INET6, net, text, sizeof text);
+	snprintf(out, outlen, "%s/%u", text, ipv6_prefix);
+}

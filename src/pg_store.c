@@ -1,13 +1,22 @@
 /*
  * The only file that speaks to PostgreSQL. Every statement is prepared once
  * per connection and run with PQexecPrepared: parameters travel apart from the
- * SQL, so nothing a client sends is ever parsed as SQL. A connection that
- * broke is dropped and made again; each statement here is safe to run twice,
- * so one that met a dead connection (a server restart) is retried once on a
- * fresh one before the request is answered 503.
+ * SQL, so nothing a client sends is ever parsed as SQL.
+ *
+ * A connection the server closed (a restart, a crash, an administrator) is
+ * found before it is used: an idle connection has nothing to read, so one
+ * that polls readable has been ended by the server, and it is replaced
+ * before the statement is sent. A statement that still meets a dying
+ * connection (the server went away while it ran: it may or may not have
+ * committed) is run once more on a fresh connection only when it is marked
+ * `retry`, which says it is written so that a second run changes nothing the
+ * first one did; any other answers 503.
  */
+#define _GNU_SOURCE		/* POLLRDHUP */
+
 #include "phoneauth/pg_store.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +32,10 @@
 #define USER_COLUMNS "id, mobile_number, password, is_verified, is_active, is_banned"
 
 enum stmt {
-	ST_REGISTER,
 	ST_BY_PHONE,
 	ST_BY_ID,
-	ST_VERIFIED,
+	ST_VERIFY_NEW,
+	ST_VERIFY,
 	ST_SET_PASSWORD,
 	ST_COMPLETE,
 	ST_LOGIN,
@@ -39,65 +48,82 @@ enum stmt {
 	ST_PROFILE,
 	ST_SET_BANNED,
 	ST_SWEEP,
+	ST_AUDIT_SWEEP,
 	ST_AUDIT,
 	ST_PING,
 	ST__MAX
 };
 
+/*
+ * `retry`: safe to run twice (see the top of this file). UPDATEs set the same
+ * values again; a refresh token is inserted ON CONFLICT (jti) DO NOTHING, so a
+ * second run cannot add a second token, and a statement that revokes tokens
+ * spares the one it adds; a rotation recognises its own successor. The audit
+ * insert is not marked: run twice it would record a failure twice.
+ */
 static const struct {
 	const char *name;
 	const char *sql;
+	bool retry;
 } stmts[ST__MAX] = {
-	/* The existing user, or a new one; one round trip either way. When a
-	 * concurrent request inserts the same number between our SELECT and our
-	 * INSERT, both parts come back empty and the caller runs it again. */
-	[ST_REGISTER] = { "user_register",
-	    "WITH found AS (SELECT " USER_COLUMNS " FROM users WHERE mobile_number = $1::text),"
-	    " made AS (INSERT INTO users (mobile_number) SELECT $1::text"
-	    "  WHERE NOT EXISTS (SELECT 1 FROM found)"
-	    "  ON CONFLICT (mobile_number) DO NOTHING RETURNING " USER_COLUMNS ")"
-	    " SELECT * FROM found UNION ALL SELECT * FROM made" },
 	[ST_BY_PHONE] = { "user_by_phone",
-	    "SELECT " USER_COLUMNS " FROM users WHERE mobile_number = $1::text" },
+	    "SELECT " USER_COLUMNS " FROM users WHERE mobile_number = $1::text", true },
 	[ST_BY_ID] = { "user_by_id",
-	    "SELECT " USER_COLUMNS " FROM users WHERE id = $1::bigint" },
-	[ST_VERIFIED] = { "user_verified",
-	    "UPDATE users SET is_verified = true WHERE id = $1::bigint AND NOT is_verified" },
+	    "SELECT " USER_COLUMNS " FROM users WHERE id = $1::bigint", true },
+	/* A number proved its phone and has no row yet: the row is made now,
+	 * never before (a register writes nothing). Two sessions of one number
+	 * verified at once both land on the one row. */
+	[ST_VERIFY_NEW] = { "user_verify_new",
+	    "INSERT INTO users (mobile_number, is_verified) VALUES ($1::text, true)"
+	    " ON CONFLICT (mobile_number) DO UPDATE SET is_verified = true RETURNING id", true },
+	[ST_VERIFY] = { "user_verify",
+	    "UPDATE users SET is_verified = true WHERE id = $1::bigint RETURNING id", true },
 	[ST_SET_PASSWORD] = { "user_set_password",
 	    "UPDATE users SET password = $2::text, is_verified = true WHERE id = $1::bigint"
-	    " RETURNING " USER_COLUMNS },
-	/* The profile, and the first refresh token of the login it starts. */
+	    " RETURNING " USER_COLUMNS, true },
+	/* The profile, and the first refresh token of the login it starts. The
+	 * answer is the account's row (none: gone or banned). */
 	[ST_COMPLETE] = { "user_complete",
 	    "WITH u AS (UPDATE users SET first_name = $2::text, last_name = $3::text, email = $4::text,"
-	    "  is_active = true, last_login = now() WHERE id = $1::bigint AND NOT is_banned RETURNING id)"
-	    " INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
-	    " SELECT $5::text, id, $5::text, to_timestamp($6::bigint) FROM u" },
+	    "  is_active = true, last_login = now() WHERE id = $1::bigint AND NOT is_banned RETURNING id),"
+	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
+	    "  SELECT $5::text, id, $5::text, to_timestamp($6::bigint) FROM u"
+	    "  ON CONFLICT (jti) DO NOTHING)"
+	    " SELECT id FROM u", true },
 	[ST_LOGIN] = { "user_login",
 	    "WITH u AS (UPDATE users SET last_login = now() WHERE id = $1::bigint AND NOT is_banned"
-	    "  RETURNING id)"
-	    " INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
-	    " SELECT $2::text, id, $2::text, to_timestamp($3::bigint) FROM u" },
+	    "  RETURNING id),"
+	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
+	    "  SELECT $2::text, id, $2::text, to_timestamp($3::bigint) FROM u"
+	    "  ON CONFLICT (jti) DO NOTHING)"
+	    " SELECT id FROM u", true },
 	/* A new password ends every login the account had, and starts this one. */
 	[ST_RESET_PASSWORD] = { "user_reset_password",
 	    "WITH u AS (UPDATE users SET password = $2::text, is_verified = true, last_login = now()"
 	    "  WHERE id = $1::bigint AND NOT is_banned RETURNING id),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL)"
-	    " INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
-	    " SELECT $3::text, id, $3::text, to_timestamp($4::bigint) FROM u" },
+	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL AND jti <> $3::text),"
+	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
+	    "  SELECT $3::text, id, $3::text, to_timestamp($4::bigint) FROM u"
+	    "  ON CONFLICT (jti) DO NOTHING)"
+	    " SELECT id FROM u", true },
 	[ST_REHASH] = { "user_rehash",
-	    "UPDATE users SET password = $2::text WHERE id = $1::bigint" },
+	    "UPDATE users SET password = $2::text WHERE id = $1::bigint", true },
 	/* Rotation in one statement: spend the old token (only if live), add the
 	 * new one to its family unless the account is banned. Concurrent spends
-	 * of one token serialise on its row; the loser finds it spent. */
+	 * of one token serialise on its row; the loser finds it spent. A second
+	 * run of one rotation finds its own successor already recorded and
+	 * answers as the first did. */
 	[ST_ROTATE] = { "refresh_rotate",
-	    "WITH s AS (UPDATE refresh_tokens SET spent_at = now() WHERE jti = $1::text"
-	    "  AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > now()"
+	    "WITH s AS (UPDATE refresh_tokens SET spent_at = coalesce(spent_at, now())"
+	    "  WHERE jti = $1::text AND ((spent_at IS NULL AND revoked_at IS NULL AND expires_at > now())"
+	    "   OR EXISTS (SELECT 1 FROM refresh_tokens n WHERE n.jti = $2::text))"
 	    "  RETURNING user_id, family),"
 	    " u AS (SELECT s.user_id, s.family, users.is_banned FROM s JOIN users ON users.id = s.user_id),"
 	    " i AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
-	    "  SELECT $2::text, user_id, family, to_timestamp($3::bigint) FROM u WHERE NOT is_banned)"
-	    " SELECT is_banned FROM u" },
+	    "  SELECT $2::text, user_id, family, to_timestamp($3::bigint) FROM u WHERE NOT is_banned"
+	    "  ON CONFLICT (jti) DO NOTHING)"
+	    " SELECT is_banned FROM u", true },
 	/* A token that could not be spent: if it had been spent before, this is
 	 * reuse, and its whole family is revoked. */
 	[ST_REUSED] = { "refresh_reused",
@@ -105,37 +131,41 @@ static const struct {
 	    "  WHERE jti = $1::text),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
 	    "  WHERE family IN (SELECT family FROM t WHERE spent) AND revoked_at IS NULL)"
-	    " SELECT spent FROM t" },
+	    " SELECT spent FROM t", true },
 	[ST_REFRESH_LIVE] = { "refresh_live",
 	    "SELECT 1 FROM refresh_tokens WHERE jti = $1::text AND spent_at IS NULL"
-	    " AND revoked_at IS NULL AND expires_at > now()" },
+	    " AND revoked_at IS NULL AND expires_at > now()", true },
 	[ST_LOGOUT] = { "refresh_logout",
 	    "WITH t AS (SELECT family FROM refresh_tokens WHERE jti = $1::text),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
 	    "  WHERE family IN (SELECT family FROM t) AND revoked_at IS NULL)"
-	    " SELECT 1 FROM t" },
+	    " SELECT 1 FROM t", true },
 	[ST_PROFILE] = { "user_profile",
 	    "SELECT id, mobile_number, email, first_name, last_name, is_verified,"
 	    " to_char(date_joined AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 	    " to_char(last_login AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-	    " is_banned FROM users WHERE id = $1::bigint" },
+	    " is_banned FROM users WHERE id = $1::bigint", true },
 	/* A ban also ends every login the account has. */
 	[ST_SET_BANNED] = { "user_set_banned",
 	    "WITH u AS (UPDATE users SET is_banned = $2::boolean WHERE mobile_number = $1::text"
 	    "  RETURNING id),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
 	    "  WHERE $2::boolean AND user_id IN (SELECT id FROM u) AND revoked_at IS NULL)"
-	    " SELECT id FROM u" },
+	    " SELECT id FROM u", true },
 	/* Expired refresh tokens, a batch at a time (they are useless a day on). */
 	[ST_SWEEP] = { "refresh_sweep",
 	    "DELETE FROM refresh_tokens WHERE jti IN (SELECT jti FROM refresh_tokens"
-	    " WHERE expires_at < now() - interval '1 day' LIMIT 1000)" },
+	    " WHERE expires_at < now() - interval '1 day' LIMIT 1000)", true },
+	/* Audit rows past audit_retention_days, a batch at a time. */
+	[ST_AUDIT_SWEEP] = { "audit_sweep",
+	    "DELETE FROM failed_attempts WHERE id IN (SELECT id FROM failed_attempts"
+	    " WHERE at < now() - make_interval(days => $1::int) LIMIT $2::int)", true },
 	/* A batch of rows in one statement: four arrays, one element per row. */
 	[ST_AUDIT] = { "audit_failures",
 	    "INSERT INTO failed_attempts (ip, mobile_number, kind, at)"
 	    " SELECT ip, phone, kind, to_timestamp(at) FROM unnest($1::inet[], $2::text[],"
-	    " $3::text[], $4::float8[]) AS t(ip, phone, kind, at)" },
-	[ST_PING] = { "ping", "SELECT 1" },
+	    " $3::text[], $4::float8[]) AS t(ip, phone, kind, at)", false },
+	[ST_PING] = { "ping", "SELECT 1", true },
 };
 
 struct pg_store {
@@ -182,12 +212,43 @@ drop(struct pg_store *pg)
 	pg->conn = NULL;
 }
 
+/*
+ * Whether the server has ended an idle connection: it then polls readable
+ * (the FATAL notice a terminated backend sends, or the end of the stream).
+ * A live idle connection has nothing to say; no round trip is spent asking.
+ */
+static bool
+server_ended(PGconn *conn)
+{
+	struct pollfd p = { .fd = PQsocket(conn), .events = POLLIN | POLLRDHUP };
+
+	if (p.fd < 0 || PQstatus(conn) != CONNECTION_OK)
+		return true;
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+		return true;
+	/* Something else arrived unasked (a notice): read it and look again. */
+	return !PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK;
+}
+
+/* A connect that fails this fast (refused, no socket) is tried again on the
+ * next request; only a slow one (a timeout) makes requests wait it out. */
+#define FAST_FAILURE_MS 100
+
 static bool
 ensure_connected(struct pg_store *pg)
 {
+	long long started;
+
+	if (pg->conn != NULL && server_ended(pg->conn)) {
+		log_warn("postgres: the server closed the connection; reconnecting");
+		drop(pg);
+	}
 	if (pg->conn != NULL)
 		return true;
-	if (clock_monotonic_ms() < pg->next_connect_ms)
+	started = clock_monotonic_ms();
+	if (started < pg->next_connect_ms)
 		return false;
 	pg->conn = connect_url(pg->cfg->postgres_url, true);
 	if (pg->conn == NULL || PQstatus(pg->conn) != CONNECTION_OK)
@@ -213,7 +274,8 @@ fail:
 		    pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
 	pg->down_logged = true;
 	drop(pg);
-	pg->next_connect_ms = clock_monotonic_ms() + RECONNECT_PAUSE_MS;
+	if (clock_monotonic_ms() - started > FAST_FAILURE_MS)
+		pg->next_connect_ms = clock_monotonic_ms() + RECONNECT_PAUSE_MS;
 	return false;
 }
 
@@ -221,8 +283,7 @@ fail:
 static bool
 unavailable_state(const char *state)
 {
-	return state == NULL ||
-	    strncmp(state, "08", 2) == 0 ||	/* connection exception */
+	return strncmp(state, "08", 2) == 0 ||	/* connection exception */
 	    strncmp(state, "53", 2) == 0 ||	/* insufficient resources */
 	    strncmp(state, "57", 2) == 0 ||	/* shutdown, statement timeout */
 	    strcmp(state, "40001") == 0 ||	/* serialization failure */
@@ -253,13 +314,18 @@ exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum pg
 			return r;
 		}
 		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		if (PQstatus(pg->conn) != CONNECTION_OK) {
-			log_warn("postgres: connection lost: %s", PQerrorMessage(pg->conn));
+		if (state == NULL || PQstatus(pg->conn) != CONNECTION_OK) {
+			/* No SQLSTATE: libpq's own failure, the connection is gone
+			 * even when PQstatus has not noticed yet. */
+			log_warn("postgres: %s: connection lost: %s", stmts[s].name,
+			    PQerrorMessage(pg->conn));
 			PQclear(r);
 			drop(pg);
-			continue;	/* once more, on a fresh connection */
+			if (stmts[s].retry)
+				continue;	/* once more, on a fresh connection */
+			break;
 		}
-		if (state != NULL && strcmp(state, "23505") == 0) {
+		if (strcmp(state, "23505") == 0) {
 			*st = PG_CONFLICT;
 		} else if (unavailable_state(state)) {
 			log_warn("postgres: %s: %s", stmts[s].name, PQresultErrorMessage(r));
@@ -322,22 +388,6 @@ pg_ping(struct pg_store *pg)
 }
 
 enum pg_status
-pg_user_register(struct pg_store *pg, const char *phone, struct user *out)
-{
-	const char *v[] = { phone };
-	enum pg_status st = one_user(pg, ST_REGISTER, 1, v, out);
-
-	/* The row a concurrent registration committed is visible now. */
-	if (st == PG_NOT_FOUND)
-		st = one_user(pg, ST_REGISTER, 1, v, out);
-	if (st == PG_NOT_FOUND) {
-		log_error("postgres: user_register found no row twice for one number");
-		st = PG_ERROR;
-	}
-	return st;
-}
-
-enum pg_status
 pg_user_by_phone(struct pg_store *pg, const char *phone, struct user *out)
 {
 	const char *v[] = { phone };
@@ -379,16 +429,6 @@ command(struct pg_store *pg, enum stmt s, int n, const char *const *values, bool
 	return st;
 }
 
-enum pg_status
-pg_user_verified(struct pg_store *pg, long long id)
-{
-	char idbuf[24];
-	const char *v[] = { idbuf };
-
-	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	return command(pg, ST_VERIFIED, 1, v, false);
-}
-
 static void
 fmt_id(char buf[24], long long id)
 {
@@ -399,6 +439,25 @@ static void
 fmt_exp(char buf[24], const struct token *t)
 {
 	snprintf(buf, 24, "%lld", (long long)t->exp);
+}
+
+enum pg_status
+pg_user_verify(struct pg_store *pg, const char *phone, long long id, long long *out_id)
+{
+	char idbuf[24];
+	const char *by_phone[] = { phone }, *by_id[] = { idbuf };
+	enum pg_status st;
+	PGresult *r;
+
+	fmt_id(idbuf, id);
+	r = id == 0 ? exec(pg, ST_VERIFY_NEW, 1, by_phone, &st) : exec(pg, ST_VERIFY, 1, by_id, &st);
+	if (r == NULL)
+		return st;
+	st = PQntuples(r) > 0 ? PG_OK : PG_NOT_FOUND;
+	if (st == PG_OK)
+		*out_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return st;
 }
 
 enum pg_status
@@ -551,6 +610,23 @@ enum pg_status
 pg_refresh_sweep(struct pg_store *pg)
 {
 	return command(pg, ST_SWEEP, 0, NULL, false);
+}
+
+enum pg_status
+pg_audit_sweep(struct pg_store *pg, long retention_days, long *deleted)
+{
+	char days[24], batch[24];
+	const char *v[] = { days, batch };
+	enum pg_status st;
+	PGresult *r;
+
+	snprintf(days, sizeof days, "%ld", retention_days);
+	snprintf(batch, sizeof batch, "%d", PG_AUDIT_SWEEP_BATCH);
+	if ((r = exec(pg, ST_AUDIT_SWEEP, 2, v, &st)) == NULL)
+		return st;
+	*deleted = strtol(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return PG_OK;
 }
 
 /* Appends `item` to the array literal in buf ("{" already there); NULL for none.

@@ -1,12 +1,18 @@
 /*
  * The only file that speaks to Redis. One synchronous connection per worker;
- * a connection that failed is freed, never reused (hiredis' rule), and the
- * next request connects again, so a Redis restart costs the requests made
- * while it was down and nothing more. The rules themselves live in
- * the scripts of src/lua/, loaded with SCRIPT LOAD at connect and run with EVALSHA.
+ * a connection that failed is freed, never reused (hiredis' rule). One that
+ * the server closed (a restart) is found before it is used: an idle
+ * connection has nothing to read, so one that polls readable has been ended,
+ * and the command goes to a fresh one. A Redis restart thus costs the
+ * requests made while it was down and nothing more. The rules themselves
+ * live in the scripts of src/lua/, loaded with SCRIPT LOAD at connect and run
+ * with EVALSHA.
  */
+#define _GNU_SOURCE		/* POLLRDHUP */
+
 #include "phoneauth/redis_store.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +183,19 @@ load_scripts(struct redis_store *rs)
 	return true;
 }
 
+/* Whether the server has ended our idle connection (see the top). */
+static bool
+server_ended(const redisContext *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLRDHUP };
+
+	return c->err != 0 || poll(&p, 1, 0) != 0;
+}
+
+/* A connect that fails this fast (refused, no socket) is tried again on the
+ * next request; only a slow one (a timeout) makes requests wait it out. */
+#define FAST_FAILURE_MS 100
+
 static bool
 ensure_connected(struct redis_store *rs)
 {
@@ -184,10 +203,14 @@ ensure_connected(struct redis_store *rs)
 	struct timeval connect_tv = { CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000 };
 	struct timeval cmd_tv = { COMMAND_TIMEOUT_MS / 1000, (COMMAND_TIMEOUT_MS % 1000) * 1000 };
 	const char *why = NULL;
+	long long started;
 
+	if (rs->c != NULL && server_ended(rs->c))
+		drop(rs, "closed by the server");
 	if (rs->c != NULL)
 		return true;
-	if (clock_monotonic_ms() < rs->next_connect_ms)
+	started = clock_monotonic_ms();
+	if (started < rs->next_connect_ms)
 		return false;
 	rs->c = a->socket_path ? redisConnectUnixWithTimeout(a->socket_path, connect_tv)
 	    : redisConnectWithTimeout(a->host, a->port, connect_tv);
@@ -232,31 +255,34 @@ fail:
 	if (rs->c != NULL)
 		redisFree(rs->c);
 	rs->c = NULL;
-	rs->next_connect_ms = clock_monotonic_ms() + RECONNECT_PAUSE_MS;
+	if (clock_monotonic_ms() - started > FAST_FAILURE_MS)
+		rs->next_connect_ms = clock_monotonic_ms() + RECONNECT_PAUSE_MS;
 	return false;
 }
 
 /*
  * One command, the only place a command meets the connection: (re)connects
- * as needed, and a connection kept from before a Redis restart, which fails
- * on its first use (the command never reached the new server), is tried once
- * more on a fresh one. The reply (owner: the caller), or NULL when Redis
- * cannot be reached.
+ * as needed. A command that meets a connection dying under it is sent again
+ * on a fresh one only when `retry` says a second run changes nothing: reads,
+ * and writes of the same value. A script is never sent twice: it may have
+ * run before the connection broke, and running it again would count a
+ * failure twice or send a second code. The reply (owner: the caller), or
+ * NULL when Redis cannot be reached.
  */
+enum retry { NO_RETRY, RETRY };
+
 static redisReply *
-call(struct redis_store *rs, int argc, const char **argv, const size_t *lens)
+call(struct redis_store *rs, int argc, const char **argv, const size_t *lens, enum retry retry)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
-		bool reused = rs->c != NULL, stale;
 		redisReply *r;
 
 		if (!ensure_connected(rs))
 			return NULL;
 		if ((r = redisCommandArgv(rs->c, argc, argv, lens)) != NULL)
 			return r;
-		stale = reused && (rs->c->err == REDIS_ERR_EOF || rs->c->err == REDIS_ERR_IO);
 		drop(rs, rs->c->errstr);
-		if (!stale)
+		if (retry == NO_RETRY)
 			break;
 	}
 	return NULL;
@@ -266,7 +292,7 @@ bool
 rs_ping(struct redis_store *rs)
 {
 	const char *argv[] = { "PING" };
-	redisReply *r = call(rs, 1, argv, NULL);
+	redisReply *r = call(rs, 1, argv, NULL, RETRY);
 	bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
 
 	freeReplyObject(r);
@@ -295,11 +321,12 @@ run(struct redis_store *rs, enum script s, const struct args *own, struct rs_res
 		argv[argc] = rs->common[i], lens[argc++] = strlen(rs->common[i]);
 	for (int i = 0; i < own->n; i++)
 		argv[argc] = own->v[i], lens[argc++] = own->len[i];
-	if ((r = call(rs, argc, argv, lens)) != NULL && r->type == REDIS_REPLY_ERROR &&
+	if ((r = call(rs, argc, argv, lens, NO_RETRY)) != NULL && r->type == REDIS_REPLY_ERROR &&
 	    strncmp(r->str, "NOSCRIPT", 8) == 0) {
-		/* the scripts are gone (SCRIPT FLUSH): load them, once more */
+		/* The scripts are gone (SCRIPT FLUSH), so this one did not run:
+		 * load them and send it once more. */
 		freeReplyObject(r);
-		r = rs->c != NULL && load_scripts(rs) ? call(rs, argc, argv, lens) : NULL;
+		r = rs->c != NULL && load_scripts(rs) ? call(rs, argc, argv, lens, NO_RETRY) : NULL;
 	}
 	if (r == NULL) {
 		res->outcome = RS_UNAVAILABLE;
@@ -390,15 +417,12 @@ rs_gate(struct redis_store *rs, const char *ip, const char *phone, bool take,
 static void
 code_args(struct args *a, const struct config *cfg, const struct rs_code *code)
 {
-	if (code->digest != NULL)
-		arg_bin(a, code->digest, OTP_DIGEST_LEN);
-	else
-		arg_str(a, "");	/* a ghost */
+	arg_bin(a, code->digest, OTP_DIGEST_LEN);
 	arg_num(a, cfg->otp_ttl * 1000LL);
 	arg_num(a, cfg->otp_cooldown * 1000LL);
 	arg_num(a, cfg->otp_max_per_hour);
 	arg_num(a, cfg->otp_max_per_ip_hour);
-	arg_str(a, code->code ? code->code : "");
+	arg_str(a, code->code ? code->code : "");	/* "": a ghost */
 	arg_str(a, code->language);
 	arg_str(a, OUTBOX_MAXLEN);
 }
@@ -462,8 +486,8 @@ rs_step(struct redis_store *rs, const char *ip, const char *sid, const char *exp
 
 void
 rs_advance(struct redis_store *rs, const char *ip, const char *sid, const char *phone,
-    const char *from, const char *to, enum rs_give_back back, bool account_changed,
-    struct rs_result *res)
+    long long user_id, const char *from, const char *to, enum rs_give_back back,
+    bool account_changed, struct rs_result *res)
 {
 	static const char *const backs[] = { "0", "1", "2" };
 	struct args a = { .n = 0 };
@@ -477,6 +501,7 @@ rs_advance(struct redis_store *rs, const char *ip, const char *sid, const char *
 	arg_str(&a, backs[back]);
 	arg_num(&a, rs->cfg->session_ttl * 1000LL);
 	arg_str(&a, account_changed ? "1" : "0");
+	arg_num(&a, user_id);
 	if ((r = run(rs, SC_ADVANCE, &a, res)) != NULL) {
 		outcome(r, res);
 		freeReplyObject(r);
@@ -515,7 +540,7 @@ rs_forget_account(struct redis_store *rs, const char *phone)
 	redisReply *r;
 
 	snprintf(key, sizeof key, "%su:%s", rs->cfg->redis_prefix, phone);
-	if ((r = call(rs, 2, argv, NULL)) == NULL)
+	if ((r = call(rs, 2, argv, NULL, RETRY)) == NULL)
 		return false;
 	freeReplyObject(r);
 	return true;
@@ -573,7 +598,7 @@ rs_unblock(struct redis_store *rs, enum rs_block_kind kind, const char *id)
 
 	snprintf(block, sizeof block, "%sb:%s:%s", rs->cfg->redis_prefix, block_kind_tags[kind], id);
 	snprintf(fails, sizeof fails, "%sf:%s:%s", rs->cfg->redis_prefix, block_kind_tags[kind], id);
-	if ((r = call(rs, 3, argv, NULL)) == NULL)
+	if ((r = call(rs, 3, argv, NULL, RETRY)) == NULL)
 		return -1;
 	n = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
 	freeReplyObject(r);
@@ -596,7 +621,7 @@ read_block(struct redis_store *rs, const char *key, size_t prefix_len, struct rs
 	else
 		return false;
 	snprintf(b->id, sizeof b->id, "%s", rest + 3);
-	if ((r = call(rs, 2, argv, NULL)) == NULL)
+	if ((r = call(rs, 2, argv, NULL, RETRY)) == NULL)
 		return false;
 	b->left_ms = r->type == REDIS_REPLY_INTEGER ? (long)r->integer : -2;
 	freeReplyObject(r);
@@ -621,7 +646,7 @@ rs_list_blocks(struct redis_store *rs, void (*each)(const struct rs_block *b, vo
 	snprintf(pattern + o, sizeof pattern - o, "b:*");
 	do {
 		const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT", "1000" };
-		redisReply *r = call(rs, 6, argv, NULL);
+		redisReply *r = call(rs, 6, argv, NULL, RETRY);
 
 		if (r == NULL)
 			return false;
@@ -658,7 +683,7 @@ rs_outbox_prepare(struct redis_store *rs)
 	bool ok;
 
 	stream_key(rs, key, sizeof key, "");
-	if ((r = call(rs, 6, argv, NULL)) == NULL)
+	if ((r = call(rs, 6, argv, NULL, RETRY)) == NULL)
 		return false;
 	ok = r->type != REDIS_REPLY_ERROR || strncmp(r->str, "BUSYGROUP", 9) == 0;
 	if (!ok)
@@ -711,7 +736,7 @@ static long
 deliveries_of(struct redis_store *rs, const char *key, const char *id)
 {
 	const char *argv[] = { "XPENDING", key, OUTBOX_GROUP, id, id, "1" };
-	redisReply *r = call(rs, 6, argv, NULL);
+	redisReply *r = call(rs, 6, argv, NULL, RETRY);
 	long n = 1;
 
 	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
@@ -739,7 +764,7 @@ rs_outbox_next(struct redis_store *rs, const char *consumer, long block_ms,
 		const char *argv[] = { "XAUTOCLAIM", key, OUTBOX_GROUP, consumer, idle, "0-0",
 			"COUNT", count };
 
-		if ((r = call(rs, 8, argv, NULL)) == NULL)
+		if ((r = call(rs, 8, argv, NULL, NO_RETRY)) == NULL)
 			return -1;
 		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOGROUP", 7) == 0) {
 			freeReplyObject(r);
@@ -763,7 +788,7 @@ rs_outbox_next(struct redis_store *rs, const char *consumer, long block_ms,
 		const char *argv[] = { "XREADGROUP", "GROUP", OUTBOX_GROUP, consumer, "COUNT", count,
 			"BLOCK", block, "STREAMS", key, ">" };
 
-		if ((r = call(rs, 11, argv, NULL)) == NULL)
+		if ((r = call(rs, 11, argv, NULL, NO_RETRY)) == NULL)
 			return -1;
 		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
 		    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2) {
@@ -794,7 +819,7 @@ rs_outbox_retake(struct redis_store *rs, const char *consumer, struct outbox_ent
 
 	stream_key(rs, key, sizeof key, "");
 	snprintf(id, sizeof id, "%s", e->id);
-	if ((r = call(rs, 6, argv, NULL)) == NULL)
+	if ((r = call(rs, 6, argv, NULL, NO_RETRY)) == NULL)
 		return false;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
 	    r->element[0]->type == REDIS_REPLY_ARRAY) {
@@ -865,7 +890,7 @@ rs_outbox_status(struct redis_store *rs, struct outbox_status *st)
 	stream_key(rs, key, sizeof key, "");
 	stream_key(rs, dead, sizeof dead, ":dead");
 	stream_key(rs, stats, sizeof stats, ":stats");
-	if ((r = call(rs, 3, groups, NULL)) == NULL)
+	if ((r = call(rs, 3, groups, NULL, RETRY)) == NULL)
 		return false;
 	/* XINFO GROUPS: per group a flat list of name/value pairs */
 	if (r->type == REDIS_REPLY_ARRAY) {
@@ -897,18 +922,18 @@ rs_outbox_status(struct redis_store *rs, struct outbox_status *st)
 	freeReplyObject(r);
 	if (!have_group || st->unread < 0) {
 		/* no sender ever ran (or Redis too old to say): everything is unread */
-		if ((r = call(rs, 2, len, NULL)) == NULL)
+		if ((r = call(rs, 2, len, NULL, RETRY)) == NULL)
 			return false;
 		st->unread = r->type == REDIS_REPLY_INTEGER ? r->integer - st->pending : 0;
 		if (st->unread < 0)
 			st->unread = 0;
 		freeReplyObject(r);
 	}
-	if ((r = call(rs, 2, dlen, NULL)) == NULL)
+	if ((r = call(rs, 2, dlen, NULL, RETRY)) == NULL)
 		return false;
 	st->dead = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
 	freeReplyObject(r);
-	if ((r = call(rs, 4, hget, NULL)) == NULL)
+	if ((r = call(rs, 4, hget, NULL, RETRY)) == NULL)
 		return false;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
 		st->delivered = r->element[0]->str ? strtoll(r->element[0]->str, NULL, 10) : 0;

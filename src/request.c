@@ -4,19 +4,79 @@
  * max_body_bytes, and a JSON body must be one strict, valid-UTF-8 object.
  * Routing uses REQUEST_URI so the service behaves the same behind lighttpd,
  * Apache and nginx, whatever they put in SCRIPT_NAME and PATH_INFO.
+ * A body that has not arrived within body_timeout is given up on: a timer
+ * signal interrupts the read(2) libfcgi is waiting in, so no slow client
+ * holds a worker longer than that whatever its web server does.
  */
+#define _GNU_SOURCE		/* SIGEV_THREAD_ID, gettid */
+
 #include "phoneauth/request.h"
 
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "phoneauth/json_check.h"
 #include "phoneauth/net.h"
 #include "phoneauth/text.h"
 
-#define JSON_MAX_DEPTH 16
+
+static volatile sig_atomic_t body_timed_out;
+
+static void
+on_body_deadline(int sig)
+{
+	(void)sig;
+	body_timed_out = 1;
+}
+
+/*
+ * The body deadline: SIGALRM from a timer aimed at this thread (the hasher's
+ * thread must not take it), with a handler installed without SA_RESTART so
+ * that the read it interrupts fails instead of resuming.
+ */
+static bool
+deadline_init(struct request *req)
+{
+	struct sigaction sa;
+	struct sigevent ev;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_body_deadline;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) != 0)
+		return false;
+	memset(&ev, 0, sizeof ev);
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = SIGALRM;
+	ev._sigev_un._tid = gettid();	/* sigev_notify_thread_id, unnamed in glibc 2.36 */
+	if (timer_create(CLOCK_MONOTONIC, &ev, &req->deadline) != 0)
+		return false;
+	req->has_deadline = true;
+	return true;
+}
+
+static void
+deadline_arm(struct request *req, long seconds)
+{
+	struct itimerspec when = { .it_value = { .tv_sec = seconds } };
+
+	body_timed_out = 0;
+	(void)timer_settime(req->deadline, 0, &when, NULL);
+}
+
+static void
+deadline_disarm(struct request *req)
+{
+	struct itimerspec never = { { 0, 0 }, { 0, 0 } };
+
+	(void)timer_settime(req->deadline, 0, &never, NULL);
+}
 
 bool
 request_init(struct request *req, const struct config *cfg)
@@ -24,7 +84,7 @@ request_init(struct request *req, const struct config *cfg)
 	memset(req, 0, sizeof *req);
 	req->bufsize = (size_t)cfg->max_body_bytes + 1;	/* +1 tells "over the limit" */
 	req->buf = malloc(req->bufsize);
-	return req->buf != NULL;
+	return req->buf != NULL && deadline_init(req);
 }
 
 void
@@ -33,6 +93,9 @@ request_free(struct request *req)
 	request_reset(req);
 	free(req->buf);
 	req->buf = NULL;
+	if (req->has_deadline)
+		timer_delete(req->deadline);
+	req->has_deadline = false;
 }
 
 void
@@ -265,6 +328,7 @@ void
 request_begin(struct request *req, FCGX_Request *fcgx, const struct config *cfg)
 {
 	const char *uri, *role;
+	unsigned char addr[16];
 
 	request_reset(req);
 	req->env = fcgx->envp;
@@ -277,6 +341,10 @@ request_begin(struct request *req, FCGX_Request *fcgx, const struct config *cfg)
 	req->in_base = request_route_path(uri, cfg->base_path, req->path, sizeof req->path);
 	request_client_ip(request_param(req, "REMOTE_ADDR"),
 	    request_param(req, "HTTP_X_FORWARDED_FOR"), cfg, req->ip);
+	if (net_parse_ip(req->ip, addr))
+		net_client_key(addr, (unsigned)cfg->ipv6_prefix, req->client, sizeof req->client);
+	else
+		snprintf(req->client, sizeof req->client, "%s", req->ip);
 	req->lang = request_pick_language(request_param(req, "HTTP_ACCEPT_LANGUAGE"),
 	    (enum lang)cfg->language);
 }
@@ -356,9 +424,11 @@ parse_json(const char *data, size_t len, json_object **out)
 	json_tokener *tok;
 	json_object *obj;
 
-	/* RFC 8259: the whole text is UTF-8. json-c's own check lets overlong
-	 * forms and surrogates through, so ours comes first. */
-	if (!text_utf8_valid(data, len) || (tok = json_tokener_new_ex(JSON_MAX_DEPTH)) == NULL)
+	/* RFC 8259: the whole text is UTF-8 (json-c's own check lets overlong
+	 * forms and surrogates through) and follows the grammar strictly
+	 * (json-c's strict mode does not), so ours come first. */
+	if (!text_utf8_valid(data, len) || !json_check_strict(data, len) ||
+	    (tok = json_tokener_new_ex(JSON_CHECK_MAX_DEPTH + 1)) == NULL)
 		return BODY_INVALID_JSON;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, data, (int)len);
@@ -448,6 +518,7 @@ request_read_body(struct request *req, FCGX_Stream *in, const struct config *cfg
 		if (*end != '\0' || declared > (unsigned long long)cfg->max_body_bytes)
 			return req->body_status = BODY_TOO_LARGE;
 	}
+	deadline_arm(req, cfg->body_timeout);
 	while (got < req->bufsize) {
 		int n = FCGX_GetStr(req->buf + got, (int)(req->bufsize - got), in);
 
@@ -455,8 +526,9 @@ request_read_body(struct request *req, FCGX_Stream *in, const struct config *cfg
 			break;
 		got += (size_t)n;
 	}
+	deadline_disarm(req);
 	if (FCGX_GetError(in) != 0)
-		return req->body_status = BODY_READ_ERROR;
+		return req->body_status = body_timed_out ? BODY_TIMEOUT : BODY_READ_ERROR;
 	if (got > (size_t)cfg->max_body_bytes)
 		return req->body_status = BODY_TOO_LARGE;
 	req->buf[got] = '\0';

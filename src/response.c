@@ -50,6 +50,12 @@ static const struct error_def errors[ERR__MAX] = {
 	[ERR_WRONG_STEP] = { 409, "wrong_step", {
 	    "The session is waiting for another step.",
 	    "این نشست منتظر مرحلهٔ دیگری است." } },
+	[ERR_ORIGIN_NOT_ALLOWED] = { 403, "origin_not_allowed", {
+	    "Requests from this site are not allowed.",
+	    "درخواست از این وب‌سایت مجاز نیست." } },
+	[ERR_REQUEST_TIMEOUT] = { 408, "request_timeout", {
+	    "The request body did not arrive in time.",
+	    "بدنهٔ درخواست به‌موقع نرسید." } },
 	[ERR_PAYLOAD_TOO_LARGE] = { 413, "payload_too_large", {
 	    "The request body is too large.",
 	    "حجم بدنهٔ درخواست بیش از حد مجاز است." } },
@@ -138,6 +144,7 @@ status_text(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
@@ -281,8 +288,8 @@ response_write(struct response *r, FCGX_Stream *out, bool head_only)
 	 * authorizer's carries only its Variable-* lines. */
 	if (r->bare || r->body == NULL)
 		n = snprintf(head, sizeof head, "Status: %d %s\r\n%s%s\r\n", r->status,
-		    status_text(r->status), r->bare ? "" : "Cache-Control: no-store\r\n",
-		    r->headers);
+		    status_text(r->status), r->bare ? "" : "Cache-Control: no-store\r\n"
+		    "X-Content-Type-Options: nosniff\r\n", r->headers);
 	else
 		n = snprintf(head, sizeof head,
 		    "Status: %d %s\r\n"

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "phoneauth/authorizer.h"
 #include "phoneauth/flow.h"
@@ -119,6 +120,11 @@ body_or_reply(struct ctx *ctx, FCGX_Stream *in)
 		log_warn("request: the body could not be read");
 		response_error(ctx->resp, ERR_INVALID_JSON, lang);
 		return false;
+	case BODY_TIMEOUT:
+		log_warn("request: the body did not arrive within %ld s; given up",
+		    ctx->cfg->body_timeout);
+		response_error(ctx->resp, ERR_REQUEST_TIMEOUT, lang);
+		return false;
 	}
 	return false;
 }
@@ -130,7 +136,7 @@ blocked(struct ctx *ctx)
 {
 	struct rs_result res;
 
-	rs_gate(ctx->rs, ctx->req->ip, NULL, false, &res);
+	rs_gate(ctx->rs, ctx->req->client, NULL, false, &res);
 	ctx->gated = res.outcome != RS_UNAVAILABLE;
 	if (res.outcome != RS_BLOCKED)
 		return false;
@@ -148,6 +154,39 @@ allowed_origin(const struct ctx *ctx)
 		if (strcmp(origin, ctx->cfg->origins[i]) == 0)
 			return origin;
 	return NULL;
+}
+
+/* Whether `origin` ("scheme://host[:port]") is the service's own: the host
+ * the request was sent to, over either scheme (a TLS proxy in front may
+ * hide which one the browser used). */
+static bool
+own_origin(const struct ctx *ctx, const char *origin)
+{
+	const char *host = request_param(ctx->req, "HTTP_HOST"), *authority;
+
+	if (strncmp(origin, "http://", 7) == 0)
+		authority = origin + 7;
+	else if (strncmp(origin, "https://", 8) == 0)
+		authority = origin + 8;
+	else
+		return false;
+	return host != NULL && *host != '\0' && strcasecmp(authority, host) == 0;
+}
+
+/*
+ * A browser request made by a page of another site: an Origin that is
+ * neither ours nor one of cors_origins ("null" included), or, without an
+ * Origin, Sec-Fetch-Site saying cross-site. Apps and curl send neither.
+ */
+static bool
+cross_site(const struct ctx *ctx)
+{
+	const char *origin = request_param(ctx->req, "HTTP_ORIGIN");
+	const char *site = request_param(ctx->req, "HTTP_SEC_FETCH_SITE");
+
+	if (origin == NULL)
+		return site != NULL && strcmp(site, "cross-site") == 0;
+	return !own_origin(ctx, origin) && allowed_origin(ctx) == NULL;
 }
 
 /*
@@ -194,6 +233,10 @@ router_dispatch(struct ctx *ctx, FCGX_Stream *in)
 	} else if (match == ROUTE_WRONG_METHOD) {
 		response_error(ctx->resp, ERR_METHOD_NOT_ALLOWED, req->lang);
 		response_header(ctx->resp, "Allow", allow);
+	} else if (req->method == METHOD_POST && cross_site(ctx)) {
+		/* No web page may make its visitors' browsers act here: refused
+		 * before anything is read or done. */
+		response_error(ctx->resp, ERR_ORIGIN_NOT_ALLOWED, req->lang);
 	} else if ((route->flags & ROUTE_READS_BODY) && !body_or_reply(ctx, in)) {
 		/* answered */
 	} else if ((route->flags & ROUTE_GATE_FIRST) && blocked(ctx)) {

@@ -188,6 +188,9 @@ sender_main(const struct config *cfg, int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 	log_info("sender %s ready (driver %s)", s->consumer,
 	    cfg->sms_driver == SMS_DRIVER_LOG ? "log" : "command");
+	if (cfg->sms_driver == SMS_DRIVER_LOG)
+		log_warn("sender: sms_driver = log: codes are only written to this log, no SMS is "
+		    "sent; set sms_driver = command to deliver them");
 	while (!stopping) {
 		int n;
 

@@ -135,14 +135,20 @@ session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum p
 	char code[OTP_DIGITS + 1] = "";
 	unsigned char digest[OTP_DIGEST_LEN];
 	struct rs_code real = { code, digest, lang_tags[ctx->req->lang] };
-	struct rs_code ghost = { NULL, NULL, lang_tags[ctx->req->lang] };
+	struct rs_code ghost = { NULL, digest, lang_tags[ctx->req->lang] };
 	struct rs_result res;
 	bool ok;
 
 	session_new_id(sid);
 	if (mode == CODE_SEND && !new_code(ctx, sid, code, digest))
 		return false;
-	rs_open(ctx->rs, ctx->req->ip, phone, sid, step_names[step], purpose_names[purpose],
+	/* A ghost keeps a digest of no code at all: it takes tries, counts
+	 * failures and runs out exactly like a real code, and nothing fits it. */
+	if (mode == CODE_GHOST && RAND_bytes(digest, sizeof digest) != 1) {
+		ctx_reply_internal(ctx);
+		return false;
+	}
+	rs_open(ctx->rs, ctx->req->client, phone, sid, step_names[step], purpose_names[purpose],
 	    user_id, mode == CODE_SEND ? &real : mode == CODE_GHOST ? &ghost : NULL, &res);
 	ctx->gated = res.outcome != RS_UNAVAILABLE;
 	ok = common_outcome(ctx, &res);
@@ -158,11 +164,11 @@ session_load_or_reply(struct ctx *ctx, const char *sid, enum step expect, enum r
 
 	if (!session_id_wellformed(sid)) {
 		/* Not even the form of one: as unknown as a session gets. */
-		rs_gate(ctx->rs, ctx->req->ip, NULL, true, &res);
+		rs_gate(ctx->rs, ctx->req->client, NULL, true, &res);
 		if (res.outcome == RS_OK)
 			res.outcome = RS_NO_SESSION;
 	} else {
-		rs_step(ctx->rs, ctx->req->ip, sid, step_names[expect], take, &res);
+		rs_step(ctx->rs, ctx->req->client, sid, step_names[expect], take, &res);
 	}
 	ctx->gated = res.outcome != RS_UNAVAILABLE;
 	if (!common_outcome(ctx, &res))
@@ -177,7 +183,7 @@ session_advance_or_reply(struct ctx *ctx, const char *sid, const struct rs_sessi
 {
 	struct rs_result res;
 
-	rs_advance(ctx->rs, ctx->req->ip, sid, s->phone, step_names[from],
+	rs_advance(ctx->rs, ctx->req->client, sid, s->phone, s->user_id, step_names[from],
 	    to == STEP__MAX ? NULL : step_names[to], back, account_changed, &res);
 	return common_outcome(ctx, &res);
 }
@@ -198,7 +204,7 @@ session_register_or_reply(struct ctx *ctx, const char *phone, const char *state,
 	session_new_id(sid);
 	if (!new_code(ctx, sid, code, digest))
 		return false;
-	rs_register(ctx->rs, ctx->req->ip, phone, sid, state, &c, &res);
+	rs_register(ctx->rs, ctx->req->client, phone, sid, state, &c, &res);
 	ctx->gated = res.outcome != RS_UNAVAILABLE;
 	if (res.outcome == RS_NOT_CACHED && state == NULL) {
 		*not_cached = true;
@@ -227,13 +233,13 @@ session_resend_or_reply(struct ctx *ctx, const char *sid)
 	bool ok;
 
 	if (!session_id_wellformed(sid)) {
-		rs_gate(ctx->rs, ctx->req->ip, NULL, true, &res);
+		rs_gate(ctx->rs, ctx->req->client, NULL, true, &res);
 		if (res.outcome == RS_OK)
 			res.outcome = RS_NO_SESSION;
 	} else {
 		if (!new_code(ctx, sid, code, digest))
 			return false;
-		rs_resend(ctx->rs, ctx->req->ip, sid, &c, &res);
+		rs_resend(ctx->rs, ctx->req->client, sid, &c, &res);
 	}
 	ctx->gated = res.outcome != RS_UNAVAILABLE;
 	ok = common_outcome(ctx, &res);

@@ -4,6 +4,8 @@
  * be made to say something else, and it is killed (its whole process group)
  * when it overruns sms_timeout. Exit status 0 means delivered.
  */
+#define _GNU_SOURCE		/* close_range */
+
 #include "phoneauth/sms.h"
 
 #include <errno.h>
@@ -52,8 +54,11 @@ exec_command(const struct config *cfg, const struct outbox_entry *e, int errfd)
 	if (argc == 0)
 		_exit(127);
 	dup2(errfd, STDERR_FILENO);
-	if (errfd != STDERR_FILENO)
-		close(errfd);
+	/* Nothing of ours beyond 0-2 reaches the command: not the Redis
+	 * connection (authenticated: it could be used as ours), not a log. */
+	if (close_range(3, ~0U, 0) != 0)
+		for (int fd = 3; fd < 65536; fd++)
+			close(fd);
 	execv(argv[0], argv);
 	fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 	_exit(127);

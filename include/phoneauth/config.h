@@ -51,6 +51,9 @@ struct config {
 	char *sms_command;
 	long sms_timeout, sms_max_attempts, sms_claim_idle;
 	long max_requests;
+	long ipv6_prefix;		/* an IPv6 client is its network of this many bits */
+	long body_timeout;		/* seconds a worker waits for a request body */
+	long audit_retention_days;
 
 	/* Derived at load time. */
 	struct redis_addr redis;

@@ -30,11 +30,11 @@
 struct audit {
 	struct audit_row rows[AUDIT_BATCH + 8];	/* a request adds at most 2 */
 	int n;
+	long long next_sweep_ms;	/* rows past audit_retention_days go then */
 };
 
 /* Work that must not delay the answer: done once it has been sent. */
 struct after {
-	long long verified_user;		/* the phone was proved with a code */
 	long long rehash_user;			/* upgrade the hash of this password */
 	char password[PASSWORD_MAX_CHARS * 4 + 1];
 	bool sweep;				/* delete long-expired refresh tokens */
@@ -60,6 +60,7 @@ struct ctx {
 #define FAILURE_CODE "code"
 #define FAILURE_PHONE "phone"
 #define FAILURE_SESSION "session"
+#define FAILURE_EMAIL "email"
 
 /* Queues one row of failed_attempts for after the answer. */
 void ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind);

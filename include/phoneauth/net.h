@@ -24,4 +24,12 @@ bool net_cidr_contains(const struct cidr *range, const unsigned char addr[16]);
 /* Writes the canonical text of an address (IPv4-mapped ones as dotted quad). */
 void net_ip_text(const unsigned char addr[16], char *out, size_t outlen);
 
+/*
+ * The client an address counts as for limits and blocks: an IPv4 address is
+ * itself; an IPv6 address is its network of `ipv6_prefix` bits (what one
+ * subscriber is given), written "2001:db8:1:2::/64".
+ */
+#define NET_CLIENT_KEY_MAX 64
+void net_client_key(const unsigned char addr[16], unsigned ipv6_prefix, char *out, size_t outlen);
+
 #endif

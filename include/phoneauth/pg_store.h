@@ -40,14 +40,17 @@ void pg_free(struct pg_store *pg);
 
 bool pg_ping(struct pg_store *pg);
 
-/* The user of `phone`, inserted as a new unverified user if there is none. */
-enum pg_status pg_user_register(struct pg_store *pg, const char *phone, struct user *out);
-
 enum pg_status pg_user_by_phone(struct pg_store *pg, const char *phone, struct user *out);
 enum pg_status pg_user_by_id(struct pg_store *pg, long long id, struct user *out);
 
-/* Marks the number verified (it answered a code). */
-enum pg_status pg_user_verified(struct pg_store *pg, long long id);
+/*
+ * The number answered its code: marks account `id` verified, or with id 0
+ * (no account when its session began) makes the account's row now, verified,
+ * or finds the one a concurrent verification made. *out_id: the account.
+ * PG_NOT_FOUND when account `id` is gone.
+ */
+enum pg_status pg_user_verify(struct pg_store *pg, const char *phone, long long id,
+    long long *out_id);
 
 /* Sets the password hash and marks the number verified. */
 enum pg_status pg_user_set_password(struct pg_store *pg, long long id, const char *encoded,
@@ -126,6 +129,11 @@ struct audit_row {
 
 /* Appends rows (at most AUDIT_MAX_ROWS) to failed_attempts in one statement. */
 enum pg_status pg_audit_failures(struct pg_store *pg, const struct audit_row *rows, int n);
+
+/* Deletes a batch (at most PG_AUDIT_SWEEP_BATCH rows) of failed_attempts
+ * older than `retention_days`; *deleted says how many went. */
+#define PG_AUDIT_SWEEP_BATCH 10000
+enum pg_status pg_audit_sweep(struct pg_store *pg, long retention_days, long *deleted);
 
 /*
  * Applies the migrations not yet recorded in schema_migrations, in order,

@@ -48,9 +48,10 @@ struct rs_result {
 	struct rs_session session;	/* RS_OK from rs_step/rs_resend */
 };
 
-/* A code to send along with a session. A ghost (code and digest NULL) is
- * counted against the limits like a code but nothing is sent: the answer to
- * a reset for a number without an account must look the same. */
+/* A code to send along with a session. A ghost (code NULL, the digest of no
+ * code) is counted against the limits and judged like a code but nothing is
+ * sent: the answer to a reset for a number without an account must look the
+ * same. */
 struct rs_code {
 	const char *code;		/* plain digits, for the outbox only */
 	const unsigned char *digest;	/* what the session keeps */
@@ -80,11 +81,12 @@ void rs_open(struct redis_store *rs, const char *ip, const char *phone, const ch
 void rs_step(struct redis_store *rs, const char *ip, const char *sid, const char *expect,
     enum rs_take take, struct rs_result *res);
 
-/* Moves `sid` from `from` to `to` (NULL: ends it) and gives back tries;
- * with account_changed, drops the account state cached for register. */
+/* Moves `sid` from `from` to `to` (NULL: ends it), recording its account
+ * `user_id`, and gives back tries; with account_changed, drops the account
+ * state cached for register. */
 void rs_advance(struct redis_store *rs, const char *ip, const char *sid, const char *phone,
-    const char *from, const char *to, enum rs_give_back back, bool account_changed,
-    struct rs_result *res);
+    long long user_id, const char *from, const char *to, enum rs_give_back back,
+    bool account_changed, struct rs_result *res);
 
 /*
  * register in one round trip: opens session `sid` for `phone` at the step

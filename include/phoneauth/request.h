@@ -8,11 +8,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <fcgiapp.h>
 #include <json-c/json.h>
 
 #include "phoneauth/config.h"
+#include "phoneauth/net.h"
 
 enum method { METHOD_GET, METHOD_HEAD, METHOD_POST, METHOD_OPTIONS, METHOD_OTHER };
 
@@ -23,6 +25,7 @@ enum body_status {
 	BODY_INVALID_JSON,
 	BODY_INVALID_FORM_TEXT,	/* a form field that is not UTF-8; bad_field names it */
 	BODY_READ_ERROR,
+	BODY_TIMEOUT,		/* not all there within body_timeout */
 };
 
 #define REQUEST_PATH_MAX 256
@@ -33,6 +36,7 @@ struct request {
 	bool in_base;				/* the path is under base_path */
 	char path[REQUEST_PATH_MAX];		/* below base_path, no slashes around */
 	char ip[REQUEST_IP_MAX];		/* the client, after trusted proxies */
+	char client[NET_CLIENT_KEY_MAX];	/* what limits count: ip, or its IPv6 network */
 	enum lang lang;
 	bool authorizer;			/* FastCGI Authorizer role */
 	char **env;				/* FastCGI params, valid until the request ends */
@@ -43,6 +47,8 @@ struct request {
 
 	char *buf;				/* body bytes; owner: the worker, reused */
 	size_t bufsize;
+	timer_t deadline;			/* body_timeout; owner: the worker */
+	bool has_deadline;
 };
 
 /* Allocates the body buffer once per worker. */

@@ -1,5 +1,6 @@
 -- register in one round trip for a number whose account state is cached.
--- The state "id|has_password|is_verified|is_banned" is cached under
+-- The state "id|has_password|is_verified|is_banned" ("0|0|0|0": no account
+-- yet; it is made when the number proves its phone) is cached under
 -- <p>u:<phone> for a few minutes; every change phoneauth makes to those
 -- columns deletes it (advance.lua, the ban command).
 -- ARGV[5] ip, [6] phone, [7] session id, [8] session ttl (ms), [9] cache ttl

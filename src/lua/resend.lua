@@ -15,7 +15,11 @@ if s[2] ~= 'otp' then return { 4, s[2] } end
 ms = sms_wait(ip, s[1], tonumber(ARGV[11]), tonumber(ARGV[12]))
 if ms then return { 2, ms } end
 sms_count(ip, s[1], sid, tonumber(ARGV[10]))
-if s[4] then return { 0, s[1], s[3], 1 } end  -- a ghost: nothing to send
+if s[4] then
+  -- a ghost: nothing to send, and it keeps its digest of no code
+  redis.call('HSET', k, 'ce', now + tonumber(ARGV[9]), 'ct', 0)
+  return { 0, s[1], s[3], 1 }
+end
 outbox_add(s[1], ARGV[13], s[3], ARGV[14], ARGV[15])
 redis.call('HSET', k, 'cd', ARGV[8], 'ce', now + tonumber(ARGV[9]), 'ct', 0)
 return { 0, s[1], s[3], 0 }

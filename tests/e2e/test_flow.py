@@ -162,15 +162,18 @@ def outbox_entry_has_phone_code_purpose_created_at_language():
 
 
 @test
-def one_user_row_per_number_however_often_it_registers():
+def one_user_row_per_number_however_often_it_registers_and_verifies():
     c, phone = Client(), fresh_phone()
-    register(c, phone)
+    sid = register(c, phone)["session_id"]
+    check(user_row(phone) is None, "a register wrote a row before the phone was proved")
+    expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(phone)}), 200)
+    u = user_row(phone)
+    check(u is not None and u["is_verified"] and not u["is_active"] and u["password"] == "", u)
     time.sleep(2.2)
-    register(c, phone)
+    sid = register(c, phone)["session_id"]   # verified, no password: a code again
+    expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(phone)}), 200)
     check(psql("SELECT count(*) FROM users WHERE mobile_number = :'p'", p=phone) == [["1"]],
           "duplicate users")
-    u = user_row(phone)
-    check(not u["is_verified"] and not u["is_active"] and u["password"] == "", u)
 
 
 @test

@@ -27,10 +27,11 @@ def every_spelling_of_a_number_registers_the_stored_form():
                   lambda n: "98" + n[1:],
                   lambda n: n[1:],
                   lambda n: ("+98" + n[1:]).translate(PERSIAN)):
-        phone = fresh_phone()
-        r = register(Client(), spell(phone))
+        phone, c = fresh_phone(), Client()
+        r = register(c, spell(phone))
         check(r["next_step"] == "otp", r)
         check(outbox_entries(phone)[0]["phone"] == phone, "outbox holds %r" % outbox_entries(phone)[0])
+        expect(c.post("verify-otp", {"session_id": r["session_id"], "code": latest_code(phone)}), 200)
         check(user_row(phone) is not None, "no user stored as %s for %r" % (phone, spell(phone)))
 
 
