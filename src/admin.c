@@ -22,13 +22,26 @@ usage_error(const char *msg)
 	return 2;
 }
 
+/* The one way a command reports a store call that failed: exit status 1. */
+static int
+store_failed(const char *command, const char *store, enum store_status st)
+{
+	if (st == STORE_UNAVAILABLE)
+		fprintf(stderr, "phoneauth: %s: %s cannot be reached\n", command, store);
+	else
+		fprintf(stderr, "phoneauth: %s: %s answered something unexpected (see the log)\n",
+		    command, store);
+	return 1;
+}
+
 int
 admin_unblock(const struct config *cfg, int argc, char **argv)
 {
 	struct redis_store *rs;
 	enum rs_block_kind kind;
+	enum store_status st;
 	char id[64];
-	int n;
+	int n = 0;
 
 	if (argc != 2)
 		return usage_error("usage: phoneauth unblock --ip ADDRESS | --phone NUMBER");
@@ -50,12 +63,10 @@ admin_unblock(const struct config *cfg, int argc, char **argv)
 	}
 	if ((rs = rs_new(cfg)) == NULL)
 		return 1;
-	n = rs_unblock(rs, kind, id);
+	st = rs_unblock(rs, kind, id, &n);
 	rs_free(rs);
-	if (n < 0) {
-		fprintf(stderr, "phoneauth: unblock: Redis cannot be reached\n");
-		return 1;
-	}
+	if (st != STORE_OK)
+		return store_failed("unblock", "Redis", st);
 	printf("%s %s: %s\n", kind == RS_BLOCK_IP ? "ip" : "phone", id,
 	    n > 0 ? "unblocked, failures forgotten" : "was not blocked and had no failures");
 	return 0;
@@ -79,20 +90,18 @@ int
 admin_blocks(const struct config *cfg, int argc, char **argv)
 {
 	struct redis_store *rs;
+	enum store_status st;
 	int count = 0;
-	bool ok;
 
 	(void)argv;
 	if (argc != 0)
 		return usage_error("usage: phoneauth blocks");
 	if ((rs = rs_new(cfg)) == NULL)
 		return 1;
-	ok = rs_list_blocks(rs, print_block, &count);
+	st = rs_list_blocks(rs, print_block, &count);
 	rs_free(rs);
-	if (!ok) {
-		fprintf(stderr, "phoneauth: blocks: Redis cannot be reached\n");
-		return 1;
-	}
+	if (st != STORE_OK)
+		return store_failed("blocks", "Redis", st);
 	if (count == 0)
 		printf("nothing is blocked\n");
 	return 0;
@@ -103,7 +112,7 @@ set_banned(const struct config *cfg, int argc, char **argv, bool banned)
 {
 	char phone[PHONE_MAX];
 	struct pg_store *pg;
-	enum pg_status st;
+	enum store_status st;
 
 	if (argc != 1)
 		return usage_error(banned ? "usage: phoneauth ban NUMBER" : "usage: phoneauth unban NUMBER");
@@ -113,23 +122,21 @@ set_banned(const struct config *cfg, int argc, char **argv, bool banned)
 		return 1;
 	st = pg_user_set_banned(pg, phone, banned);
 	pg_free(pg);
-	if (st == PG_OK) {
+	if (st == STORE_OK) {
 		/* register reads the account's state from a cache in Redis */
 		struct redis_store *rs = rs_new(cfg);
 
-		if (rs == NULL || !rs_forget_account(rs, phone))
+		if (rs == NULL || rs_forget_account(rs, phone) != STORE_OK)
 			fprintf(stderr, "phoneauth: Redis cannot be reached: register may show the "
 			    "old state for up to 5 minutes\n");
 		rs_free(rs);
 	}
-	if (st == PG_NOT_FOUND) {
+	if (st == STORE_NOT_FOUND) {
 		fprintf(stderr, "phoneauth: %s has no account\n", phone);
 		return 1;
 	}
-	if (st != PG_OK) {
-		fprintf(stderr, "phoneauth: PostgreSQL cannot be reached\n");
-		return 1;
-	}
+	if (st != STORE_OK)
+		return store_failed(banned ? "ban" : "unban", "PostgreSQL", st);
 	printf("%s: %s\n", phone, banned ? "banned; its refresh tokens are revoked" : "unbanned");
 	return 0;
 }

@@ -18,18 +18,16 @@ account_or_reply(struct ctx *ctx, struct user *u)
 	char cookie[TOKEN_MAX_LEN + 1];
 	const char *jwt = request_bearer(ctx->req);
 	struct token t;
-	enum pg_status st;
+	enum store_status st;
 
 	if (jwt == NULL && ctx->cfg->auth_cookie != NULL)
 		jwt = request_cookie(ctx->req, ctx->cfg->auth_cookie, cookie, sizeof cookie);
 	if (jwt != NULL && token_verify(ctx->cfg, ctx->keys, jwt, TOKEN_ACCESS, ctx->now, &t)) {
 		st = pg_user_by_id(ctx->pg, t.user_id, u);
-		if (st == PG_OK && !u->is_banned)
+		if (st == STORE_OK && !u->is_banned)
 			return true;
-		if (st != PG_OK && st != PG_NOT_FOUND) {
-			ctx_reply_pg_failure(ctx, st);
+		if (st != STORE_NOT_FOUND && !ctx_store_or_reply(ctx, st))
 			return false;
-		}
 	}
 	response_error(ctx->resp, ERR_TOKEN_INVALID, ctx->req->lang);
 	response_header(ctx->resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");

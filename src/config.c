@@ -437,7 +437,7 @@ read_key_file(struct config *cfg, const char *key, const char *path,
 	if (path == NULL)
 		return fail(err, errlen, "%s: must be set for jwt_alg = %s", key,
 		    alg_names[cfg->jwt_alg]);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)	/* a FIFO never blocks the start */
 		return fail(err, errlen, "%s: %s: %s", key, path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 65536) {
 		close(fd);

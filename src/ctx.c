@@ -43,7 +43,7 @@ ctx_flush_audit(struct ctx *ctx, bool force)
 		return false;
 	if (!force && a->n < AUDIT_BATCH && clock_wall_seconds() - a->rows[0].at < 1.0)
 		return true;
-	if (pg_audit_failures(ctx->pg, a->rows, a->n) != PG_OK)
+	if (pg_audit_failures(ctx->pg, a->rows, a->n) != STORE_OK)
 		log_warn("audit: %d failed attempts not recorded (the first: %s from %s)", a->n,
 		    a->rows[0].kind, a->rows[0].ip);
 	a->n = 0;
@@ -54,7 +54,7 @@ ctx_flush_audit(struct ctx *ctx, bool force)
 	if (clock_monotonic_ms() >= a->next_sweep_ms) {
 		long deleted = 0;
 
-		if (pg_audit_sweep(ctx->pg, ctx->cfg->audit_retention_days, &deleted) != PG_OK)
+		if (pg_audit_sweep(ctx->pg, ctx->cfg->audit_retention_days, &deleted) != STORE_OK)
 			log_warn("audit: failed attempts older than %ld days not swept",
 			    ctx->cfg->audit_retention_days);
 		a->next_sweep_ms = deleted == PG_AUDIT_SWEEP_BATCH ? 0
@@ -64,33 +64,19 @@ ctx_flush_audit(struct ctx *ctx, bool force)
 }
 
 void
-ctx_reply_unavailable(struct ctx *ctx)
-{
-	response_error(ctx->resp, ERR_SERVICE_UNAVAILABLE, ctx->req->lang);
-}
-
-void
 ctx_reply_internal(struct ctx *ctx)
 {
 	response_error(ctx->resp, ERR_INTERNAL, ctx->req->lang);
 }
 
-void
-ctx_reply_blocked(struct ctx *ctx, long retry_ms)
-{
-	response_retry(ctx->resp, ERR_TOO_MANY_ATTEMPTS, ctx->req->lang, (retry_ms + 999) / 1000);
-}
-
 bool
-ctx_reply_pg_failure(struct ctx *ctx, enum pg_status st)
+ctx_store_or_reply(struct ctx *ctx, enum store_status st)
 {
-	if (st == PG_OK)
-		return false;
-	if (st == PG_UNAVAILABLE)
-		ctx_reply_unavailable(ctx);
-	else
-		ctx_reply_internal(ctx);
-	return true;
+	if (st == STORE_OK)
+		return true;
+	response_error(ctx->resp, st == STORE_UNAVAILABLE ? ERR_SERVICE_UNAVAILABLE : ERR_INTERNAL,
+	    ctx->req->lang);
+	return false;
 }
 
 void
@@ -102,14 +88,14 @@ ctx_run_after(struct ctx *ctx)
 		char encoded[PASSWORD_ENCODED_MAX];
 
 		if (!hasher_hash(a->password, ctx->cfg->pbkdf2_iterations, encoded) ||
-		    pg_user_rehash(ctx->pg, a->rehash_user, encoded) != PG_OK)
+		    pg_user_rehash(ctx->pg, a->rehash_user, encoded) != STORE_OK)
 			log_warn("password hash of user %lld not upgraded", a->rehash_user);
 		else
 			log_info("password hash of user %lld upgraded to %ld iterations",
 			    a->rehash_user, ctx->cfg->pbkdf2_iterations);
 		OPENSSL_cleanse(encoded, sizeof encoded);
 	}
-	if (a->sweep && pg_refresh_sweep(ctx->pg) != PG_OK)
+	if (a->sweep && pg_refresh_sweep(ctx->pg) != STORE_OK)
 		log_warn("expired refresh tokens not swept");
 	ctx_flush_audit(ctx, false);
 }
@@ -120,4 +106,6 @@ ctx_reset(struct ctx *ctx)
 	OPENSSL_cleanse(ctx->after.password, sizeof ctx->after.password);
 	memset(&ctx->after, 0, sizeof ctx->after);
 	ctx->gated = false;
+	response_reset(ctx->resp);
+	request_reset(ctx->req);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "phoneauth/limits.h"
 #include "phoneauth/text.h"
 
 /* The value of `name` as a string, or NULL with the field error recorded.
@@ -38,19 +39,26 @@ string_field(struct ctx *ctx, const char *name, bool *absent, size_t *len)
 	return json_object_get_string(v);
 }
 
+/* Spaces and tabs around *s (len bytes) cut off: moves *s, returns the length left. */
+static size_t
+trimmed(const char **s, size_t len)
+{
+	const char *end = *s + len;
+
+	while (*s < end && (**s == ' ' || **s == '\t'))
+		(*s)++;
+	while (end > *s && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	return (size_t)(end - *s);
+}
+
 /* Trims `s`, checks 1..max characters and no control characters, copies. */
 static bool
 name_field(struct ctx *ctx, const char *name, const char *s, size_t max, enum msg length_msg,
     char *out, size_t outlen)
 {
-	const char *end = s + strlen(s);
-	size_t len;
+	size_t len = trimmed(&s, strlen(s));
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	len = (size_t)(end - s);
 	if (len >= outlen) {
 		response_field_error(ctx->resp, name, length_msg, ctx->req->lang);
 		return false;
@@ -116,113 +124,144 @@ fields_email_valid(const char *email)
 	return strlen(last_label) >= 2;
 }
 
-static void
-read_one(struct ctx *ctx, const struct field *f, struct inputs *in, bool *bad_phone)
+/*
+ * The validators, one per kind (kcgi's kvalid): each checks the string `s`
+ * of field `name` (already known to be a UTF-8 string without NUL), records
+ * what is wrong with it, and on success stores it normalised in `in`. A
+ * false return says an invalid phone number was seen (a failure for
+ * blocking); the field errors say the rest.
+ */
+typedef bool (*validator)(struct ctx *ctx, const char *name, const char *s, size_t len,
+    struct inputs *in);
+
+static bool
+valid_phone(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
 {
-	enum lang lang = ctx->req->lang;
+	(void)len;
+	if (phone_normalize(s, (enum phone_format)ctx->cfg->phone_format, in->phone))
+		return true;
+	response_field_error(ctx->resp, name, ctx->cfg->phone_format == PHONE_FORMAT_E164
+	    ? MSG_PHONE_INVALID_E164 : MSG_PHONE_INVALID_IR, ctx->req->lang);
+	return false;
+}
+
+static bool
+valid_session(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
+{
+	(void)ctx;
+	(void)name;
+	/* Its form is judged with the session (an unknown one is a failure). */
+	if (len < sizeof in->session_id)
+		memcpy(in->session_id, s, len + 1);
+	return true;
+}
+
+static bool
+valid_code(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
+{
+	char digits[64];
+	const char *d = NULL;
+
+	if (len < 32 && text_ascii_digits(s, digits, sizeof digits))
+		d = text_trim(digits);
+	if (d == NULL || strlen(d) != OTP_DIGITS || strspn(d, "0123456789") != OTP_DIGITS)
+		response_field_error(ctx->resp, name, MSG_CODE_FORMAT, ctx->req->lang);
+	else
+		memcpy(in->code, d, OTP_DIGITS + 1);
+	return true;
+}
+
+static bool
+valid_password(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
+{
+	/* Its policy needs the number, which only the session knows. */
+	if (len == 0)
+		response_field_error(ctx->resp, name, MSG_REQUIRED, ctx->req->lang);
+	else
+		in->password = s;
+	return true;
+}
+
+static bool
+valid_first_name(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
+{
+	(void)len;
+	(void)name_field(ctx, name, s, FIRST_NAME_MAX, MSG_FIRST_NAME_LENGTH, in->first_name,
+	    sizeof in->first_name);
+	return true;
+}
+
+static bool
+valid_last_name(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
+{
+	(void)len;
+	(void)name_field(ctx, name, s, LAST_NAME_MAX, MSG_LAST_NAME_LENGTH, in->last_name,
+	    sizeof in->last_name);
+	return true;
+}
+
+static bool
+valid_email(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
+{
+	size_t elen = trimmed(&s, len);
+
+	if (elen == 0)
+		return true;		/* "" is no e-mail */
+	if (elen > EMAIL_MAX) {
+		response_field_error(ctx->resp, name, MSG_EMAIL_INVALID, ctx->req->lang);
+		return true;
+	}
+	memcpy(in->email, s, elen);
+	in->email[elen] = '\0';
+	if (text_has_control(in->email))
+		response_field_error(ctx->resp, name, MSG_CONTROL_CHARS, ctx->req->lang);
+	else if (!fields_email_valid(in->email))
+		response_field_error(ctx->resp, name, MSG_EMAIL_INVALID, ctx->req->lang);
+	return true;
+}
+
+static const struct {
+	validator check;
+	bool optional;		/* absent, null or "" mean none */
+} kinds[F__MAX] = {
+	[F_PHONE] = { valid_phone, false },
+	[F_SESSION] = { valid_session, false },
+	[F_CODE] = { valid_code, false },
+	[F_PASSWORD] = { valid_password, false },
+	[F_FIRST_NAME] = { valid_first_name, false },
+	[F_LAST_NAME] = { valid_last_name, false },
+	[F_EMAIL] = { valid_email, true },
+};
+
+/* One field; false when it was an invalid phone number. */
+static bool
+read_one(struct ctx *ctx, const struct field *f, struct inputs *in)
+{
 	bool absent;
 	size_t len = 0;
 	const char *s = string_field(ctx, f->name, &absent, &len);
 
-	if (absent && f->kind == F_EMAIL)
-		return;
-	if (absent) {
-		response_field_error(ctx->resp, f->name, MSG_REQUIRED, lang);
-		return;
-	}
+	if (absent && !kinds[f->kind].optional)
+		response_field_error(ctx->resp, f->name, MSG_REQUIRED, ctx->req->lang);
 	if (s == NULL)
-		return;
-	switch (f->kind) {
-	case F_PHONE:
-		if (!phone_normalize(s, (enum phone_format)ctx->cfg->phone_format, in->phone)) {
-			response_field_error(ctx->resp, f->name,
-			    ctx->cfg->phone_format == PHONE_FORMAT_E164 ? MSG_PHONE_INVALID_E164
-			    : MSG_PHONE_INVALID_IR, lang);
-			*bad_phone = true;
-		}
-		break;
-	case F_SESSION:
-		if (len < sizeof in->session_id)
-			memcpy(in->session_id, s, len + 1);
-		break;
-	case F_CODE: {
-		char digits[64];
-		const char *d;
-
-		if (len >= 32 || !text_ascii_digits(s, digits, sizeof digits)) {
-			response_field_error(ctx->resp, f->name, MSG_CODE_FORMAT, lang);
-			break;
-		}
-		d = text_trim(digits);
-		if (strlen(d) != OTP_DIGITS || strspn(d, "0123456789") != OTP_DIGITS) {
-			response_field_error(ctx->resp, f->name, MSG_CODE_FORMAT, lang);
-			break;
-		}
-		memcpy(in->code, d, OTP_DIGITS + 1);
-		break;
-	}
-	case F_PASSWORD:
-		if (len == 0)
-			response_field_error(ctx->resp, f->name, MSG_REQUIRED, lang);
-		else
-			in->password = s;
-		break;
-	case F_FIRST_NAME:
-		name_field(ctx, f->name, s, FIRST_NAME_MAX, MSG_FIRST_NAME_LENGTH,
-		    in->first_name, sizeof in->first_name);
-		break;
-	case F_LAST_NAME:
-		name_field(ctx, f->name, s, LAST_NAME_MAX, MSG_LAST_NAME_LENGTH,
-		    in->last_name, sizeof in->last_name);
-		break;
-	case F_EMAIL: {
-		const char *end = s + len;
-		size_t elen;
-
-		while (*s == ' ' || *s == '\t')
-			s++;
-		while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		elen = (size_t)(end - s);
-		if (elen == 0)
-			break;		/* "" is no e-mail */
-		if (elen > EMAIL_MAX) {
-			response_field_error(ctx->resp, f->name, MSG_EMAIL_INVALID, lang);
-			break;
-		}
-		memcpy(in->email, s, elen);
-		in->email[elen] = '\0';
-		if (text_has_control(in->email))
-			response_field_error(ctx->resp, f->name, MSG_CONTROL_CHARS, lang);
-		else if (!fields_email_valid(in->email))
-			response_field_error(ctx->resp, f->name, MSG_EMAIL_INVALID, lang);
-		break;
-	}
-	}
+		return true;
+	return kinds[f->kind].check(ctx, f->name, s, len, in);
 }
 
 bool
 fields_read_or_reply(struct ctx *ctx, const struct field *list, size_t n, struct inputs *in)
 {
-	bool bad_phone = false;
+	bool phones_valid = true;
 
 	memset(in, 0, sizeof *in);
 	for (size_t i = 0; i < n; i++)
-		read_one(ctx, &list[i], in, &bad_phone);
+		phones_valid &= read_one(ctx, &list[i], in);
 	if (!response_has_field_errors(ctx->resp))
 		return true;
-	if (bad_phone) {
-		struct rs_result res;
-
-		/* An invalid number is a failure of the client address. */
-		rs_gate(ctx->rs, ctx->req->client, NULL, true, &res);
-		ctx->gated = res.outcome != RS_UNAVAILABLE;
-		if (res.outcome == RS_BLOCKED) {
-			ctx_reply_blocked(ctx, res.retry_ms);
-			return false;
-		}
-		ctx_note_failure(ctx, NULL, FAILURE_PHONE);
-	}
+	/* An invalid number is a failure of the client address, as the
+	 * original service counted it. */
+	if (!phones_valid && !limits_fail_or_reply(ctx, NULL, FAILURE_PHONE))
+		return false;
 	response_validation_failed(ctx->resp, ctx->req->lang);
 	return false;
 }

@@ -93,13 +93,15 @@ hex4(struct cursor *c, unsigned *out)
 }
 
 /*
- * A string: no raw control characters, only the escapes of the RFC, and a
- * \u escape of a surrogate only as a high-low pair (a lone one names no
- * character and could not become UTF-8). The bytes themselves are already
+ * A string: no raw control characters, only the escapes of the RFC, a \u
+ * escape of a surrogate only as a high-low pair (a lone one names no
+ * character and could not become UTF-8), and in a key no \u0000: json-c
+ * cuts a key short at one, so "phone\u0000x" would stand in for "phone".
+ * (In a value a NUL is the field validators' to refuse, by name.) The bytes themselves are already
  * known to be valid UTF-8.
  */
 static bool
-string(struct cursor *c)
+string(struct cursor *c, bool key)
 {
 	if (!eat(c, '"'))
 		return false;
@@ -121,8 +123,8 @@ string(struct cursor *c)
 			continue;
 		if (ch != 'u' || !hex4(c, &u))
 			return false;
-		if (u >= 0xdc00 && u <= 0xdfff)
-			return false;		/* a low surrogate first */
+		if ((u == 0 && key) || (u >= 0xdc00 && u <= 0xdfff))
+			return false;		/* a NUL in a key, a low surrogate first */
 		if (u >= 0xd800 && u <= 0xdbff &&
 		    !(eat(c, '\\') && eat(c, 'u') && hex4(c, &low) && low >= 0xdc00 && low <= 0xdfff))
 			return false;
@@ -153,7 +155,7 @@ members(struct cursor *c, unsigned char close, bool object)
 	do {
 		skip_ws(c);
 		if (object) {
-			if (!string(c))
+			if (!string(c, true))
 				return false;
 			skip_ws(c);
 			if (!eat(c, ':'))
@@ -187,7 +189,7 @@ value(struct cursor *c)
 		ok = members(c, ']', false);
 		break;
 	case '"':
-		ok = string(c);
+		ok = string(c, false);
 		break;
 	case 't':
 		ok = literal(c, "true");

@@ -34,12 +34,14 @@
 #include "phoneauth/keys.h"
 #include "phoneauth/log.h"
 #include "phoneauth/otp.h"
+#include "phoneauth/pg_migrate.h"
 #include "phoneauth/pg_store.h"
 #include "phoneauth/redis_store.h"
 #include "phoneauth/request.h"
 #include "phoneauth/response.h"
 #include "phoneauth/router.h"
 #include "phoneauth/sender.h"
+#include "phoneauth/signals.h"
 
 #ifndef PHONEAUTH_VERSION
 #define PHONEAUTH_VERSION "0.1.0"
@@ -103,31 +105,13 @@ usage(FILE *to)
 static void
 signals_setup(sigset_t *waiting_mask)
 {
-	struct sigaction sa;
 	sigset_t stop_set;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	/* QUIT too: multiwatch 1.0.0 (Debian 12) sends it when told -s TERM.
-	 * USR2 is the graceful reload: the worker ends and multiwatch starts a
-	 * fresh one, which reads the configuration again. */
-	sigaction(SIGQUIT, &sa, NULL);
-	sigaction(SIGUSR2, &sa, NULL);
-	sigemptyset(&stop_set);
-	sigaddset(&stop_set, SIGTERM);
-	sigaddset(&stop_set, SIGINT);
-	sigaddset(&stop_set, SIGQUIT);
-	sigaddset(&stop_set, SIGUSR2);
+	signals_catch_stop(on_stop, &stop_set);
 	sigprocmask(SIG_BLOCK, &stop_set, waiting_mask);
-	sigdelset(waiting_mask, SIGTERM);
-	sigdelset(waiting_mask, SIGINT);
-	sigdelset(waiting_mask, SIGQUIT);
-	sigdelset(waiting_mask, SIGUSR2);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&stop_set, sig) == 1)
+			sigdelset(waiting_mask, sig);
 }
 
 /*

@@ -19,42 +19,16 @@
 #include <libpq-fe.h>
 
 #include "phoneauth/fields.h"
+#include "phoneauth/pg_cli.h"
 #include "phoneauth/phone.h"
 #include "phoneauth/text.h"
 
 #define BATCH "500"
+#define CMD "import-django"
 
 struct report {
 	long imported, skipped, refused, without_password, without_email;
 };
-
-static PGconn *
-open_db(const char *url, const char *what)
-{
-	const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
-	const char *vals[] = { "10", "phoneauth-import", url, NULL };
-	PGconn *c = PQconnectdbParams(keys, vals, 1);
-
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "phoneauth: import-django: cannot connect to %s: %s", what,
-		    PQerrorMessage(c));
-		PQfinish(c);
-		return NULL;
-	}
-	return c;
-}
-
-static bool
-ok(PGconn *c, const char *sql)
-{
-	PGresult *r = PQexec(c, sql);
-	bool good = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-
-	if (!good)
-		fprintf(stderr, "phoneauth: import-django: %s: %s", sql, PQresultErrorMessage(r));
-	PQclear(r);
-	return good;
-}
 
 /* Django's encodings: ours, unusable ("!..."), none, or one we cannot check. */
 enum hash_kind { HASH_OURS, HASH_NONE, HASH_FOREIGN };
@@ -128,7 +102,7 @@ import_one(PGconn *dst, const struct config *cfg, PGresult *src, int row, struct
 	v[6] = active;
 	v[7] = PQgetisnull(src, row, 7) ? NULL : PQgetvalue(src, row, 7);
 	v[8] = PQgetisnull(src, row, 8) ? NULL : PQgetvalue(src, row, 8);
-	if (!ok(dst, "SAVEPOINT one_user"))
+	if (!pg_cli_exec(dst, CMD, "SAVEPOINT one_user"))
 		return false;
 	r = PQexecParams(dst,
 	    "INSERT INTO users (mobile_number, email, password, first_name, last_name, is_verified,"
@@ -146,12 +120,12 @@ import_one(PGconn *dst, const struct config *cfg, PGresult *src, int row, struct
 		} else {
 			rep->skipped++;
 		}
-		return ok(dst, "RELEASE SAVEPOINT one_user");
+		return pg_cli_exec(dst, CMD, "RELEASE SAVEPOINT one_user");
 	}
 	if (state != NULL && strcmp(state, "23505") == 0) {
 		PQclear(r);
 		refuse(rep, number, "its e-mail address belongs to another account");
-		return ok(dst, "ROLLBACK TO SAVEPOINT one_user");
+		return pg_cli_exec(dst, CMD, "ROLLBACK TO SAVEPOINT one_user");
 	}
 	fprintf(stderr, "phoneauth: import-django: %s: %s", number, PQresultErrorMessage(r));
 	PQclear(r);
@@ -178,14 +152,14 @@ admin_import_django(const struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "usage: phoneauth import-django --from POSTGRES_URL [--dry-run]\n");
 		return 2;
 	}
-	if ((src = open_db(from, "the Django database")) == NULL ||
-	    (dst = open_db(cfg->postgres_url, "postgres_url")) == NULL)
+	if ((src = pg_cli_connect(from, "phoneauth-import", CMD, "the Django database")) == NULL ||
+	    (dst = pg_cli_connect(cfg->postgres_url, "phoneauth-import", CMD, "postgres_url")) == NULL)
 		goto out;
-	if (!ok(src, "BEGIN READ ONLY") ||
-	    !ok(src, "DECLARE users NO SCROLL CURSOR FOR SELECT mobile_number, coalesce(password, ''),"
+	if (!pg_cli_exec(src, CMD, "BEGIN READ ONLY") ||
+	    !pg_cli_exec(src, CMD, "DECLARE users NO SCROLL CURSOR FOR SELECT mobile_number, coalesce(password, ''),"
 	    " email, coalesce(first_name, ''), coalesce(last_name, ''), is_verified, is_active,"
 	    " date_joined, last_login FROM accounts_user ORDER BY id") ||
-	    !ok(dst, "BEGIN"))
+	    !pg_cli_exec(dst, CMD, "BEGIN"))
 		goto out;
 	for (;;) {
 		PGresult *batch = PQexec(src, "FETCH " BATCH " FROM users");
@@ -207,7 +181,7 @@ admin_import_django(const struct config *cfg, int argc, char **argv)
 		if (n == 0)
 			break;
 	}
-	if (!ok(dst, dry_run ? "ROLLBACK" : "COMMIT"))
+	if (!pg_cli_exec(dst, CMD, dry_run ? "ROLLBACK" : "COMMIT"))
 		goto out;
 	good = true;
 	printf("%simported %ld (%ld without a password, %ld without their e-mail), skipped %ld "

@@ -24,10 +24,9 @@
 
 #include <libpq-fe.h>
 
-#include "phoneauth/clock.h"
 #include "phoneauth/log.h"
+#include "phoneauth/reconnect.h"
 
-#define RECONNECT_PAUSE_MS 500
 
 #define USER_COLUMNS "id, mobile_number, password, is_verified, is_active, is_banned"
 
@@ -171,17 +170,15 @@ static const struct {
 struct pg_store {
 	const struct config *cfg;
 	PGconn *conn;
-	long long next_connect_ms;
-	bool down_logged;
+	struct reconnect again;
 };
 
 /* Our defaults first: whatever postgres_url says overrides them. */
 static PGconn *
-connect_url(const char *url, bool worker)
+connect_url(const char *url)
 {
 	const char *keys[] = { "connect_timeout", "application_name", "options", "dbname", NULL };
-	const char *vals[] = { "3", worker ? "phoneauth" : "phoneauth-admin",
-	    worker ? "-c statement_timeout=5000" : "", url, NULL };
+	const char *vals[] = { "3", "phoneauth", "-c statement_timeout=5000", url, NULL };
 
 	return PQconnectdbParams(keys, vals, 1);
 }
@@ -191,8 +188,10 @@ pg_new(const struct config *cfg)
 {
 	struct pg_store *pg = calloc(1, sizeof *pg);
 
-	if (pg != NULL)
+	if (pg != NULL) {
 		pg->cfg = cfg;
+		pg->again.store = "postgres";
+	}
 	return pg;
 }
 
@@ -232,25 +231,18 @@ server_ended(PGconn *conn)
 	return !PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK;
 }
 
-/* A connect that fails this fast (refused, no socket) is tried again on the
- * next request; only a slow one (a timeout) makes requests wait it out. */
-#define FAST_FAILURE_MS 100
-
 static bool
 ensure_connected(struct pg_store *pg)
 {
-	long long started;
-
 	if (pg->conn != NULL && server_ended(pg->conn)) {
 		log_warn("postgres: the server closed the connection; reconnecting");
 		drop(pg);
 	}
 	if (pg->conn != NULL)
 		return true;
-	started = clock_monotonic_ms();
-	if (started < pg->next_connect_ms)
+	if (!reconnect_may_try(&pg->again))
 		return false;
-	pg->conn = connect_url(pg->cfg->postgres_url, true);
+	pg->conn = connect_url(pg->cfg->postgres_url);
 	if (pg->conn == NULL || PQstatus(pg->conn) != CONNECTION_OK)
 		goto fail;
 	for (int s = 0; s < ST__MAX; s++) {
@@ -264,18 +256,11 @@ ensure_connected(struct pg_store *pg)
 		if (!ok)
 			goto fail;
 	}
-	if (pg->down_logged)
-		log_info("postgres: connected again");
-	pg->down_logged = false;
+	reconnect_succeeded(&pg->again);
 	return true;
 fail:
-	if (!pg->down_logged)
-		log_warn("postgres: cannot connect: %s",
-		    pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
-	pg->down_logged = true;
+	reconnect_failed(&pg->again, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
 	drop(pg);
-	if (clock_monotonic_ms() - started > FAST_FAILURE_MS)
-		pg->next_connect_ms = clock_monotonic_ms() + RECONNECT_PAUSE_MS;
 	return false;
 }
 
@@ -296,7 +281,7 @@ unavailable_state(const char *state)
  * succeeded, else NULL with *st set.
  */
 static PGresult *
-exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum pg_status *st)
+exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum store_status *st)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		PGresult *r;
@@ -304,13 +289,13 @@ exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum pg
 		const char *state;
 
 		if (!ensure_connected(pg)) {
-			*st = PG_UNAVAILABLE;
+			*st = STORE_UNAVAILABLE;
 			return NULL;
 		}
 		r = PQexecPrepared(pg->conn, stmts[s].name, n, values, NULL, NULL, 0);
 		rs = PQresultStatus(r);
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
-			*st = PG_OK;
+			*st = STORE_OK;
 			return r;
 		}
 		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -326,18 +311,18 @@ exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum pg
 			break;
 		}
 		if (strcmp(state, "23505") == 0) {
-			*st = PG_CONFLICT;
+			*st = STORE_CONFLICT;
 		} else if (unavailable_state(state)) {
 			log_warn("postgres: %s: %s", stmts[s].name, PQresultErrorMessage(r));
-			*st = PG_UNAVAILABLE;
+			*st = STORE_UNAVAILABLE;
 		} else {
 			log_error("postgres: %s: %s", stmts[s].name, PQresultErrorMessage(r));
-			*st = PG_ERROR;
+			*st = STORE_ERROR;
 		}
 		PQclear(r);
 		return NULL;
 	}
-	*st = PG_UNAVAILABLE;
+	*st = STORE_UNAVAILABLE;
 	return NULL;
 }
 
@@ -359,19 +344,19 @@ copy_user(const PGresult *r, int row, struct user *u)
 	u->is_banned = PQgetvalue(r, row, 5)[0] == 't';
 }
 
-static enum pg_status
+static enum store_status
 one_user(struct pg_store *pg, enum stmt s, int n, const char *const *values, struct user *out)
 {
-	enum pg_status st;
+	enum store_status st;
 	PGresult *r = exec(pg, s, n, values, &st);
 
 	if (r == NULL)
 		return st;
 	if (PQntuples(r) == 0) {
-		st = PG_NOT_FOUND;
+		st = STORE_NOT_FOUND;
 	} else {
 		copy_user(r, 0, out);
-		st = PG_OK;
+		st = STORE_OK;
 	}
 	PQclear(r);
 	return st;
@@ -380,14 +365,14 @@ one_user(struct pg_store *pg, enum stmt s, int n, const char *const *values, str
 bool
 pg_ping(struct pg_store *pg)
 {
-	enum pg_status st;
+	enum store_status st;
 	PGresult *r = exec(pg, ST_PING, 0, NULL, &st);
 
 	PQclear(r);
 	return r != NULL;
 }
 
-enum pg_status
+enum store_status
 pg_user_by_phone(struct pg_store *pg, const char *phone, struct user *out)
 {
 	const char *v[] = { phone };
@@ -395,7 +380,7 @@ pg_user_by_phone(struct pg_store *pg, const char *phone, struct user *out)
 	return one_user(pg, ST_BY_PHONE, 1, v, out);
 }
 
-enum pg_status
+enum store_status
 pg_user_by_id(struct pg_store *pg, long long id, struct user *out)
 {
 	char idbuf[24];
@@ -405,7 +390,7 @@ pg_user_by_id(struct pg_store *pg, long long id, struct user *out)
 	return one_user(pg, ST_BY_ID, 1, v, out);
 }
 
-enum pg_status
+enum store_status
 pg_user_set_password(struct pg_store *pg, long long id, const char *encoded, struct user *out)
 {
 	char idbuf[24];
@@ -415,16 +400,16 @@ pg_user_set_password(struct pg_store *pg, long long id, const char *encoded, str
 	return one_user(pg, ST_SET_PASSWORD, 2, v, out);
 }
 
-static enum pg_status
+static enum store_status
 command(struct pg_store *pg, enum stmt s, int n, const char *const *values, bool need_row)
 {
-	enum pg_status st;
+	enum store_status st;
 	PGresult *r = exec(pg, s, n, values, &st);
 
 	if (r == NULL)
 		return st;
 	if (need_row && strcmp(PQcmdTuples(r), "0") == 0)
-		st = PG_NOT_FOUND;
+		st = STORE_NOT_FOUND;
 	PQclear(r);
 	return st;
 }
@@ -441,26 +426,26 @@ fmt_exp(char buf[24], const struct token *t)
 	snprintf(buf, 24, "%lld", (long long)t->exp);
 }
 
-enum pg_status
+enum store_status
 pg_user_verify(struct pg_store *pg, const char *phone, long long id, long long *out_id)
 {
 	char idbuf[24];
 	const char *by_phone[] = { phone }, *by_id[] = { idbuf };
-	enum pg_status st;
+	enum store_status st;
 	PGresult *r;
 
 	fmt_id(idbuf, id);
 	r = id == 0 ? exec(pg, ST_VERIFY_NEW, 1, by_phone, &st) : exec(pg, ST_VERIFY, 1, by_id, &st);
 	if (r == NULL)
 		return st;
-	st = PQntuples(r) > 0 ? PG_OK : PG_NOT_FOUND;
-	if (st == PG_OK)
+	st = PQntuples(r) > 0 ? STORE_OK : STORE_NOT_FOUND;
+	if (st == STORE_OK)
 		*out_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	return st;
 }
 
-enum pg_status
+enum store_status
 pg_user_complete(struct pg_store *pg, long long id, const char *first_name,
     const char *last_name, const char *email, const struct token *refresh)
 {
@@ -472,7 +457,7 @@ pg_user_complete(struct pg_store *pg, long long id, const char *first_name,
 	return command(pg, ST_COMPLETE, 6, v, true);
 }
 
-enum pg_status
+enum store_status
 pg_user_login(struct pg_store *pg, long long id, const struct token *refresh)
 {
 	char idbuf[24], exp[24];
@@ -483,7 +468,7 @@ pg_user_login(struct pg_store *pg, long long id, const struct token *refresh)
 	return command(pg, ST_LOGIN, 3, v, true);
 }
 
-enum pg_status
+enum store_status
 pg_user_reset_password(struct pg_store *pg, long long id, const char *encoded,
     const struct token *refresh)
 {
@@ -495,7 +480,7 @@ pg_user_reset_password(struct pg_store *pg, long long id, const char *encoded,
 	return command(pg, ST_RESET_PASSWORD, 4, v, true);
 }
 
-enum pg_status
+enum store_status
 pg_user_rehash(struct pg_store *pg, long long id, const char *encoded)
 {
 	char idbuf[24];
@@ -505,50 +490,50 @@ pg_user_rehash(struct pg_store *pg, long long id, const char *encoded)
 	return command(pg, ST_REHASH, 2, v, false);
 }
 
-/* The first column of the first row as a boolean; PG_NOT_FOUND if no row. */
-static enum pg_status
+/* The first column of the first row as a boolean; STORE_NOT_FOUND if no row. */
+static enum store_status
 one_bool(struct pg_store *pg, enum stmt s, int n, const char *const *values, bool *out)
 {
-	enum pg_status st;
+	enum store_status st;
 	PGresult *r = exec(pg, s, n, values, &st);
 
 	if (r == NULL)
 		return st;
-	st = PQntuples(r) > 0 ? PG_OK : PG_NOT_FOUND;
-	if (st == PG_OK)
+	st = PQntuples(r) > 0 ? STORE_OK : STORE_NOT_FOUND;
+	if (st == STORE_OK)
 		*out = PQgetvalue(r, 0, 0)[0] == 't' || PQgetvalue(r, 0, 0)[0] == '1';
 	PQclear(r);
 	return st;
 }
 
-enum pg_status
+enum store_status
 pg_refresh_rotate(struct pg_store *pg, const char *old_jti, const struct token *next,
     enum pg_rotation *outcome)
 {
 	char exp[24];
 	const char *v[] = { old_jti, next->jti, exp };
-	enum pg_status st;
+	enum store_status st;
 	bool flag = false;
 
 	fmt_exp(exp, next);
 	st = one_bool(pg, ST_ROTATE, 3, v, &flag);
-	if (st == PG_OK) {
+	if (st == STORE_OK) {
 		*outcome = flag ? ROTATION_BANNED : ROTATION_DONE;
-		return PG_OK;
+		return STORE_OK;
 	}
-	if (st != PG_NOT_FOUND)
+	if (st != STORE_NOT_FOUND)
 		return st;
 	st = one_bool(pg, ST_REUSED, 1, v, &flag);
-	if (st == PG_NOT_FOUND) {
+	if (st == STORE_NOT_FOUND) {
 		*outcome = ROTATION_UNKNOWN;
-		return PG_OK;
+		return STORE_OK;
 	}
-	if (st == PG_OK)
+	if (st == STORE_OK)
 		*outcome = flag ? ROTATION_REUSED : ROTATION_UNKNOWN;
 	return st;
 }
 
-enum pg_status
+enum store_status
 pg_refresh_live(struct pg_store *pg, const char *jti)
 {
 	const char *v[] = { jti };
@@ -557,7 +542,7 @@ pg_refresh_live(struct pg_store *pg, const char *jti)
 	return one_bool(pg, ST_REFRESH_LIVE, 1, v, &unused);
 }
 
-enum pg_status
+enum store_status
 pg_refresh_revoke_family(struct pg_store *pg, const char *jti)
 {
 	const char *v[] = { jti };
@@ -566,12 +551,12 @@ pg_refresh_revoke_family(struct pg_store *pg, const char *jti)
 	return one_bool(pg, ST_LOGOUT, 1, v, &unused);
 }
 
-enum pg_status
+enum store_status
 pg_user_profile(struct pg_store *pg, long long id, struct profile *out)
 {
 	char idbuf[24];
 	const char *v[] = { idbuf };
-	enum pg_status st;
+	enum store_status st;
 	PGresult *r;
 
 	fmt_id(idbuf, id);
@@ -579,7 +564,7 @@ pg_user_profile(struct pg_store *pg, long long id, struct profile *out)
 		return st;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
-		return PG_NOT_FOUND;
+		return STORE_NOT_FOUND;
 	}
 	memset(out, 0, sizeof *out);
 	out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -594,10 +579,10 @@ pg_user_profile(struct pg_store *pg, long long id, struct profile *out)
 	snprintf(out->last_login, sizeof out->last_login, "%s", PQgetvalue(r, 0, 7));
 	out->is_banned = PQgetvalue(r, 0, 8)[0] == 't';
 	PQclear(r);
-	return PG_OK;
+	return STORE_OK;
 }
 
-enum pg_status
+enum store_status
 pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned)
 {
 	const char *v[] = { phone, banned ? "true" : "false" };
@@ -606,18 +591,18 @@ pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned)
 	return one_bool(pg, ST_SET_BANNED, 2, v, &unused);
 }
 
-enum pg_status
+enum store_status
 pg_refresh_sweep(struct pg_store *pg)
 {
 	return command(pg, ST_SWEEP, 0, NULL, false);
 }
 
-enum pg_status
+enum store_status
 pg_audit_sweep(struct pg_store *pg, long retention_days, long *deleted)
 {
 	char days[24], batch[24];
 	const char *v[] = { days, batch };
-	enum pg_status st;
+	enum store_status st;
 	PGresult *r;
 
 	snprintf(days, sizeof days, "%ld", retention_days);
@@ -626,7 +611,7 @@ pg_audit_sweep(struct pg_store *pg, long retention_days, long *deleted)
 		return st;
 	*deleted = strtol(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
-	return PG_OK;
+	return STORE_OK;
 }
 
 /* Appends `item` to the array literal in buf ("{" already there); NULL for none.
@@ -641,7 +626,7 @@ array_add(char *buf, size_t len, size_t size, const char *item, bool first)
 	return n > 0 ? len + (size_t)n : len;
 }
 
-enum pg_status
+enum store_status
 pg_audit_failures(struct pg_store *pg, const struct audit_row *rows, int n)
 {
 	char ips[AUDIT_MAX_ROWS * 52], phones[AUDIT_MAX_ROWS * 24], kinds[AUDIT_MAX_ROWS * 16];
@@ -650,7 +635,7 @@ pg_audit_failures(struct pg_store *pg, const struct audit_row *rows, int n)
 	const char *v[] = { ips, phones, kinds, ats };
 
 	if (n <= 0)
-		return PG_OK;
+		return STORE_OK;
 	if (n > AUDIT_MAX_ROWS)
 		n = AUDIT_MAX_ROWS;
 	ips[0] = phones[0] = kinds[0] = ats[0] = '{';
@@ -668,68 +653,4 @@ pg_audit_failures(struct pg_store *pg, const struct audit_row *rows, int n)
 	memcpy(kinds + lk, "}", 2);
 	memcpy(ats + la, "}", 2);
 	return command(pg, ST_AUDIT, 4, v, false);
-}
-
-/* ---- migrations: run by `phoneauth migrate`, never by a worker ---- */
-
-static bool
-simple(PGconn *c, const char *sql, const char *what)
-{
-	PGresult *r = PQexec(c, sql);
-	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-
-	if (!ok)
-		fprintf(stderr, "phoneauth: migrate: %s: %s", what, PQresultErrorMessage(r));
-	PQclear(r);
-	return ok;
-}
-
-bool
-pg_migrate(const struct config *cfg, const struct embedded *list, size_t count)
-{
-	PGconn *c = connect_url(cfg->postgres_url, false);
-	bool ok = false;
-	int applied = 0;
-
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "phoneauth: migrate: cannot connect: %s", PQerrorMessage(c));
-		goto out;
-	}
-	if (!simple(c, "SET client_min_messages = warning", "settings") ||
-	    !simple(c, "SELECT pg_advisory_lock(hashtext('phoneauth migrate'))", "lock") ||
-	    !simple(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-	    "schema_migrations"))
-		goto out;
-	for (size_t i = 0; i < count; i++) {
-		const char *v[] = { list[i].name };
-		PGresult *r = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1",
-		    1, NULL, v, NULL, NULL, 0);
-		bool done = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
-		bool failed = PQresultStatus(r) != PGRES_TUPLES_OK;
-
-		PQclear(r);
-		if (failed) {
-			fprintf(stderr, "phoneauth: migrate: %s", PQerrorMessage(c));
-			goto out;
-		}
-		if (done)
-			continue;
-		if (!simple(c, "BEGIN", "BEGIN") || !simple(c, list[i].text, list[i].name))
-			goto out;
-		r = PQexecParams(c, "INSERT INTO schema_migrations (version) VALUES ($1)",
-		    1, NULL, v, NULL, NULL, 0);
-		failed = PQresultStatus(r) != PGRES_COMMAND_OK;
-		PQclear(r);
-		if (failed || !simple(c, "COMMIT", "COMMIT"))
-			goto out;
-		printf("migrate: applied %s\n", list[i].name);
-		applied++;
-	}
-	if (applied == 0)
-		printf("migrate: schema is up to date (%zu migrations)\n", count);
-	ok = true;
-out:
-	PQfinish(c);	/* ends any open transaction and releases the lock */
-	return ok;
 }

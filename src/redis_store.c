@@ -1,130 +1,190 @@
 /*
- * The only file that speaks to Redis. One synchronous connection per worker;
- * a connection that failed is freed, never reused (hiredis' rule). One that
- * the server closed (a restart) is found before it is used: an idle
- * connection has nothing to read, so one that polls readable has been ended,
- * and the command goes to a fresh one. A Redis restart thus costs the
- * requests made while it was down and nothing more. The rules themselves
- * live in the scripts of src/lua/, loaded with SCRIPT LOAD at connect and run
- * with EVALSHA.
+ * The connection to Redis, and the worker's scripts. One synchronous
+ * connection per process; a connection that failed is freed, never reused
+ * (hiredis' rule). One that the server closed (a restart) is found before it
+ * is used: an idle connection has nothing to read, so one that polls
+ * readable has been ended, and the command goes to a fresh one. A Redis
+ * restart thus costs the requests made while it was down and nothing more.
+ *
+ * The rules themselves live in src/lua/: each script is prelude.lua and
+ * limits.lua followed by its own text, loaded with SCRIPT LOAD at connect
+ * and run with EVALSHA. The protocol is named on both sides: the common
+ * arguments (enum common_arg here, the ARGV block at the top of prelude.lua),
+ * the verdicts (enum rs_verdict, prelude's R), the steps and purposes
+ * (step.c, prelude's STEP and PURPOSE), take and give-back modes; a unit
+ * test checks they agree.
  */
 #define _GNU_SOURCE		/* POLLRDHUP */
 
-#include "phoneauth/redis_store.h"
+#include "redis_call.h"
 
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <hiredis.h>
-
-#include "phoneauth/clock.h"
 #include "phoneauth/embedded.h"
 #include "phoneauth/log.h"
+#include "phoneauth/outbox.h"
+#include "phoneauth/reconnect.h"
 
-enum script {
-	SC_OPEN, SC_STEP, SC_ADVANCE, SC_RESEND, SC_GATE, SC_RELEASE, SC_REGISTER, SC_OUTBOX_DONE,
-	SC__MAX
+const char *const rs_verdict_names[RS__MAX] = {
+	[RS_OK] = "OK", [RS_BLOCKED] = "BLOCKED", [RS_RATE_LIMITED] = "RATE_LIMITED",
+	[RS_NO_SESSION] = "NO_SESSION", [RS_WRONG_STEP] = "WRONG_STEP",
+	[RS_CODE_VOID] = "CODE_VOID", [RS_NOT_CACHED] = "NOT_CACHED", [RS_BANNED] = "BANNED",
 };
 
 static const char *const script_names[SC__MAX] = {
-	[SC_OPEN] = "open", [SC_STEP] = "step", [SC_ADVANCE] = "advance",
-	[SC_RESEND] = "resend", [SC_GATE] = "gate", [SC_RELEASE] = "release",
-	[SC_REGISTER] = "register", [SC_OUTBOX_DONE] = "outbox_done",
+	[SC_GATE] = "gate", [SC_OPEN] = "open", [SC_STEP] = "step", [SC_ADVANCE] = "advance",
+	[SC_REGISTER] = "register", [SC_RESEND] = "resend", [SC_RELEASE] = "release",
+	[SC_FORGET] = "forget", [SC_UNBLOCK] = "unblock", [SC_BLOCKS] = "blocks",
+	[SC_OUTBOX_DONE] = "outbox_done",
 };
+
+/* The arguments every script call starts with, from the configuration, in
+ * the order of the ARGV block at the top of prelude.lua. */
+enum common_arg {
+	CA_PREFIX, CA_MAX_FAILED, CA_WINDOW_MS, CA_DURATION_MS, CA_SESSION_TTL_MS,
+	CA_CODE_TTL_MS, CA_COOLDOWN_MS, CA_MAX_PER_HOUR, CA_MAX_PER_CLIENT_HOUR, CA_MAX_TRIES,
+	CA_CACHE_TTL_MS, CA_OUTBOX, CA_OUTBOX_DEAD, CA_OUTBOX_STATS, CA_OUTBOX_MAXLEN,
+	CA_OUTBOX_GROUP, CA__MAX
+};
+
+/* Prepended to every script, in this order. */
+static const char *const libraries[] = { "prelude", "limits" };
 
 /* How long register trusts the cached account state. Every change phoneauth
  * makes drops it at once; this bounds only changes made behind its back
  * (SQL by hand). */
 #define ACCOUNT_CACHE_MS 300000
 
-/* After a failed connect, requests answer 503 at once for this long instead
- * of each waiting for a connect timeout of its own. */
-#define RECONNECT_PAUSE_MS 500
 #define CONNECT_TIMEOUT_MS 1000
 #define COMMAND_TIMEOUT_MS 2000
-#define OUTBOX_MAXLEN "100000"
 
 struct redis_store {
 	const struct config *cfg;
 	redisContext *c;
-	char *source[SC__MAX];		/* prelude + script; owner: this */
+	char *source[SC__MAX];		/* libraries + script; owner: this */
 	char sha[SC__MAX][41];
-	long long next_connect_ms;
-	bool down_logged;
-	char common[3][24];		/* max_failed, window ms, duration ms */
+	struct reconnect again;
+	char common[CA__MAX][256];
 };
 
-/* Arguments of one script call; numbers are formatted into `num`. */
-#define MAX_ARGS 32
-struct args {
-	const char *v[MAX_ARGS];
-	size_t len[MAX_ARGS];
-	char num[MAX_ARGS][24];
-	int n;
-};
-
-static void
-arg_bin(struct args *a, const void *v, size_t len)
+void
+rs_arg_bin(struct rs_args *a, const void *v, size_t len)
 {
-	if (a->n < MAX_ARGS) {
+	if (a->n < RS_MAX_ARGS) {
 		a->v[a->n] = v;
 		a->len[a->n] = len;
 		a->n++;
 	}
 }
 
-static void
-arg_str(struct args *a, const char *s)
+void
+rs_arg_str(struct rs_args *a, const char *s)
 {
-	arg_bin(a, s, strlen(s));
+	rs_arg_bin(a, s, strlen(s));
+}
+
+void
+rs_arg_num(struct rs_args *a, long long v)
+{
+	if (a->n < RS_MAX_ARGS) {
+		int len = snprintf(a->num[a->n], sizeof a->num[a->n], "%lld", v);
+
+		rs_arg_bin(a, a->num[a->n], (size_t)len);
+	}
+}
+
+const struct config *
+rs_config(const struct redis_store *rs)
+{
+	return rs->cfg;
+}
+
+void
+rs_copy_str(char *dst, size_t size, const redisReply *e)
+{
+	size_t n = 0;
+
+	if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS)
+		n = e->len < size - 1 ? e->len : size - 1;
+	memcpy(dst, e->str ? e->str : "", n);
+	dst[n] = '\0';
+}
+
+static const char *
+embedded_text(const char *name)
+{
+	for (size_t i = 0; i < lua_scripts_count; i++)
+		if (strcmp(lua_scripts[i].name, name) == 0)
+			return lua_scripts[i].text;
+	return NULL;
+}
+
+/* Each script's source: the libraries, then its own text. */
+static bool
+assemble(struct redis_store *rs)
+{
+	for (int s = 0; s < SC__MAX; s++) {
+		const char *own = embedded_text(script_names[s]);
+		size_t len = own ? strlen(own) + 1 : 0;
+
+		for (size_t l = 0; l < sizeof libraries / sizeof libraries[0]; l++)
+			len += embedded_text(libraries[l]) ? strlen(embedded_text(libraries[l])) : 0;
+		if (own == NULL || (rs->source[s] = malloc(len)) == NULL) {
+			log_error("redis: script %s is not compiled in", script_names[s]);
+			return false;
+		}
+		rs->source[s][0] = '\0';
+		for (size_t l = 0; l < sizeof libraries / sizeof libraries[0]; l++)
+			if (embedded_text(libraries[l]) != NULL)
+				strcat(rs->source[s], embedded_text(libraries[l]));
+		strcat(rs->source[s], own);
+	}
+	return true;
 }
 
 static void
-arg_num(struct args *a, long long v)
+set_common(struct redis_store *rs)
 {
-	if (a->n < MAX_ARGS) {
-		int len = snprintf(a->num[a->n], sizeof a->num[a->n], "%lld", v);
+	const struct config *cfg = rs->cfg;
+	const long long numbers[CA__MAX] = {
+		[CA_MAX_FAILED] = cfg->max_failed_attempts,
+		[CA_WINDOW_MS] = cfg->block_window * 1000LL,
+		[CA_DURATION_MS] = cfg->block_duration * 1000LL,
+		[CA_SESSION_TTL_MS] = cfg->session_ttl * 1000LL,
+		[CA_CODE_TTL_MS] = cfg->otp_ttl * 1000LL,
+		[CA_COOLDOWN_MS] = cfg->otp_cooldown * 1000LL,
+		[CA_MAX_PER_HOUR] = cfg->otp_max_per_hour,
+		[CA_MAX_PER_CLIENT_HOUR] = cfg->otp_max_per_ip_hour,
+		[CA_MAX_TRIES] = cfg->otp_max_tries,
+		[CA_CACHE_TTL_MS] = ACCOUNT_CACHE_MS,
+		[CA_OUTBOX_MAXLEN] = OUTBOX_MAXLEN,
+	};
 
-		arg_bin(a, a->num[a->n], (size_t)len);
-	}
+	for (int i = 0; i < CA__MAX; i++)
+		snprintf(rs->common[i], sizeof rs->common[i], "%lld", numbers[i]);
+	snprintf(rs->common[CA_PREFIX], sizeof rs->common[0], "%s", cfg->redis_prefix);
+	outbox_key(cfg, OUTBOX_STREAM, rs->common[CA_OUTBOX], sizeof rs->common[0]);
+	outbox_key(cfg, OUTBOX_DEAD, rs->common[CA_OUTBOX_DEAD], sizeof rs->common[0]);
+	outbox_key(cfg, OUTBOX_STATS, rs->common[CA_OUTBOX_STATS], sizeof rs->common[0]);
+	snprintf(rs->common[CA_OUTBOX_GROUP], sizeof rs->common[0], "%s", OUTBOX_GROUP);
 }
 
 struct redis_store *
 rs_new(const struct config *cfg)
 {
 	struct redis_store *rs = calloc(1, sizeof *rs);
-	const char *prelude = NULL;
 
 	if (rs == NULL)
 		return NULL;
 	rs->cfg = cfg;
-	snprintf(rs->common[0], sizeof rs->common[0], "%ld", cfg->max_failed_attempts);
-	snprintf(rs->common[1], sizeof rs->common[1], "%ld", cfg->block_window * 1000);
-	snprintf(rs->common[2], sizeof rs->common[2], "%ld", cfg->block_duration * 1000);
-	for (size_t i = 0; i < lua_scripts_count; i++)
-		if (strcmp(lua_scripts[i].name, "prelude") == 0)
-			prelude = lua_scripts[i].text;
-	for (int s = 0; s < SC__MAX; s++) {
-		const char *body = NULL;
-		size_t len;
-
-		for (size_t i = 0; i < lua_scripts_count; i++)
-			if (strcmp(lua_scripts[i].name, script_names[s]) == 0)
-				body = lua_scripts[i].text;
-		if (prelude == NULL || body == NULL) {
-			log_error("redis: script %s is not compiled in", script_names[s]);
-			rs_free(rs);
-			return NULL;
-		}
-		len = strlen(prelude) + strlen(body) + 1;
-		if ((rs->source[s] = malloc(len)) == NULL) {
-			rs_free(rs);
-			return NULL;
-		}
-		snprintf(rs->source[s], len, "%s%s", prelude, body);
+	rs->again.store = "redis";
+	set_common(rs);
+	if (!assemble(rs)) {
+		rs_free(rs);
+		return NULL;
 	}
 	return rs;
 }
@@ -153,9 +213,9 @@ rs_free(struct redis_store *rs)
 
 /* Sends a command and expects a reply that is not an error. */
 static bool
-command_ok(redisContext *c, int argc, const char **argv, const size_t *lens, const char *what)
+command_ok(redisContext *c, int argc, const char **argv, const char *what)
 {
-	redisReply *r = redisCommandArgv(c, argc, argv, lens);
+	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
 	bool ok = r != NULL && r->type != REDIS_REPLY_ERROR;
 
 	if (r != NULL && r->type == REDIS_REPLY_ERROR)
@@ -192,87 +252,73 @@ server_ended(const redisContext *c)
 	return c->err != 0 || poll(&p, 1, 0) != 0;
 }
 
-/* A connect that fails this fast (refused, no socket) is tried again on the
- * next request; only a slow one (a timeout) makes requests wait it out. */
-#define FAST_FAILURE_MS 100
-
-static bool
-ensure_connected(struct redis_store *rs)
+/* AUTH and SELECT on a fresh connection; the reason it failed, or NULL. */
+static const char *
+introduce(struct redis_store *rs)
 {
 	const struct redis_addr *a = &rs->cfg->redis;
-	struct timeval connect_tv = { CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000 };
 	struct timeval cmd_tv = { COMMAND_TIMEOUT_MS / 1000, (COMMAND_TIMEOUT_MS % 1000) * 1000 };
-	const char *why = NULL;
-	long long started;
 
-	if (rs->c != NULL && server_ended(rs->c))
-		drop(rs, "closed by the server");
-	if (rs->c != NULL)
-		return true;
-	started = clock_monotonic_ms();
-	if (started < rs->next_connect_ms)
-		return false;
-	rs->c = a->socket_path ? redisConnectUnixWithTimeout(a->socket_path, connect_tv)
-	    : redisConnectWithTimeout(a->host, a->port, connect_tv);
-	if (rs->c == NULL || rs->c->err) {
-		why = rs->c ? rs->c->errstr : "out of memory";
-		goto fail;
-	}
-	if (redisSetTimeout(rs->c, cmd_tv) != REDIS_OK) {
-		why = "cannot set a timeout";
-		goto fail;
-	}
+	if (redisSetTimeout(rs->c, cmd_tv) != REDIS_OK)
+		return "cannot set a timeout";
 	if (a->password != NULL) {
 		const char *argv[] = { "AUTH", a->user ? a->user : a->password, a->password };
 
-		if (!command_ok(rs->c, a->user ? 3 : 2, argv, NULL, "AUTH")) {
-			why = "AUTH failed";
-			goto fail;
-		}
+		if (!command_ok(rs->c, a->user ? 3 : 2, argv, "AUTH"))
+			return "AUTH failed";
 	}
 	if (a->db != 0) {
 		char db[16];
 		const char *argv[] = { "SELECT", db };
 
 		snprintf(db, sizeof db, "%d", a->db);
-		if (!command_ok(rs->c, 2, argv, NULL, "SELECT")) {
-			why = "SELECT failed";
-			goto fail;
-		}
+		if (!command_ok(rs->c, 2, argv, "SELECT"))
+			return "SELECT failed";
 	}
-	if (!load_scripts(rs)) {
-		why = "SCRIPT LOAD failed";
-		goto fail;
+	return load_scripts(rs) ? NULL : "SCRIPT LOAD failed";
+}
+
+static bool
+ensure_connected(struct redis_store *rs)
+{
+	const struct redis_addr *a = &rs->cfg->redis;
+	struct timeval connect_tv = { CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000 };
+	const char *why;
+
+	if (rs->c != NULL && server_ended(rs->c))
+		drop(rs, "closed by the server");
+	if (rs->c != NULL)
+		return true;
+	if (!reconnect_may_try(&rs->again))
+		return false;
+	rs->c = a->socket_path ? redisConnectUnixWithTimeout(a->socket_path, connect_tv)
+	    : redisConnectWithTimeout(a->host, a->port, connect_tv);
+	if (rs->c == NULL || rs->c->err)
+		why = rs->c ? rs->c->errstr : "out of memory";
+	else
+		why = introduce(rs);
+	if (why == NULL) {
+		reconnect_succeeded(&rs->again);
+		return true;
 	}
-	if (rs->down_logged)
-		log_info("redis: connected again");
-	rs->down_logged = false;
-	return true;
-fail:
-	if (!rs->down_logged)
-		log_warn("redis: cannot connect: %s", why);
-	rs->down_logged = true;
+	reconnect_failed(&rs->again, why);
 	if (rs->c != NULL)
 		redisFree(rs->c);
 	rs->c = NULL;
-	if (clock_monotonic_ms() - started > FAST_FAILURE_MS)
-		rs->next_connect_ms = clock_monotonic_ms() + RECONNECT_PAUSE_MS;
 	return false;
 }
 
 /*
- * One command, the only place a command meets the connection: (re)connects
- * as needed. A command that meets a connection dying under it is sent again
- * on a fresh one only when `retry` says a second run changes nothing: reads,
- * and writes of the same value. A script is never sent twice: it may have
- * run before the connection broke, and running it again would count a
- * failure twice or send a second code. The reply (owner: the caller), or
- * NULL when Redis cannot be reached.
+ * The only place a command meets the connection: (re)connects as needed. A
+ * command that meets a connection dying under it is sent again on a fresh
+ * one only with RS_RETRY, which callers give reads and writes of the same
+ * value. A script is never sent twice: it may have run before the
+ * connection broke, and running it again would count a failure twice or
+ * send a second code.
  */
-enum retry { NO_RETRY, RETRY };
-
-static redisReply *
-call(struct redis_store *rs, int argc, const char **argv, const size_t *lens, enum retry retry)
+redisReply *
+rs_call(struct redis_store *rs, int argc, const char **argv, const size_t *lens,
+    enum rs_retry retry)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		redisReply *r;
@@ -282,7 +328,7 @@ call(struct redis_store *rs, int argc, const char **argv, const size_t *lens, en
 		if ((r = redisCommandArgv(rs->c, argc, argv, lens)) != NULL)
 			return r;
 		drop(rs, rs->c->errstr);
-		if (retry == NO_RETRY)
+		if (retry == RS_NO_RETRY)
 			break;
 	}
 	return NULL;
@@ -292,653 +338,355 @@ bool
 rs_ping(struct redis_store *rs)
 {
 	const char *argv[] = { "PING" };
-	redisReply *r = call(rs, 1, argv, NULL, RETRY);
+	redisReply *r = rs_call(rs, 1, argv, NULL, RS_RETRY);
 	bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
 
 	freeReplyObject(r);
 	return ok;
 }
 
-/*
- * EVALSHA with the common arguments first. Returns the reply (owner: the
- * caller) or NULL with res->outcome set. NOSCRIPT (Redis restarted without
- * our connection noticing, or SCRIPT FLUSH) reloads the scripts once.
- */
-static redisReply *
-run(struct redis_store *rs, enum script s, const struct args *own, struct rs_result *res)
+enum store_status
+rs_run(struct redis_store *rs, enum rs_script s, const struct rs_args *own, redisReply **reply,
+    struct rs_result *res)
 {
-	const char *argv[MAX_ARGS + 8];
-	size_t lens[MAX_ARGS + 8];
+	const char *argv[RS_MAX_ARGS + CA__MAX + 3];
+	size_t lens[RS_MAX_ARGS + CA__MAX + 3];
 	int argc = 0;
-	redisReply *r = NULL;
+	redisReply *r;
+	long long verdict;
 
-	memset(res, 0, sizeof *res);
+	*reply = NULL;
+	if (res != NULL)
+		memset(res, 0, sizeof *res);
 	argv[argc] = "EVALSHA", lens[argc++] = 7;
 	argv[argc] = rs->sha[s], lens[argc++] = 40;
 	argv[argc] = "0", lens[argc++] = 1;
-	argv[argc] = rs->cfg->redis_prefix, lens[argc++] = strlen(rs->cfg->redis_prefix);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < CA__MAX; i++)
 		argv[argc] = rs->common[i], lens[argc++] = strlen(rs->common[i]);
 	for (int i = 0; i < own->n; i++)
 		argv[argc] = own->v[i], lens[argc++] = own->len[i];
-	if ((r = call(rs, argc, argv, lens, NO_RETRY)) != NULL && r->type == REDIS_REPLY_ERROR &&
-	    strncmp(r->str, "NOSCRIPT", 8) == 0) {
+	if ((r = rs_call(rs, argc, argv, lens, RS_NO_RETRY)) != NULL &&
+	    r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
 		/* The scripts are gone (SCRIPT FLUSH), so this one did not run:
 		 * load them and send it once more. */
 		freeReplyObject(r);
-		r = rs->c != NULL && load_scripts(rs) ? call(rs, argc, argv, lens, NO_RETRY) : NULL;
+		r = rs->c != NULL && load_scripts(rs) ? rs_call(rs, argc, argv, lens, RS_NO_RETRY)
+		    : NULL;
 	}
-	if (r == NULL) {
-		res->outcome = RS_UNAVAILABLE;
-		return NULL;
-	}
+	if (r == NULL)
+		return STORE_UNAVAILABLE;
 	if (r->type == REDIS_REPLY_ERROR) {
-		/* Replica, out of memory, loading: Redis is there but cannot serve. */
+		/* Out of memory (noeviction), a replica, loading: Redis is there
+		 * but cannot serve, and the script changed nothing. */
 		log_error("redis: script %s: %s", script_names[s], r->str);
 		freeReplyObject(r);
-		res->outcome = RS_UNAVAILABLE;
-		return NULL;
+		return STORE_UNAVAILABLE;
 	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-	    r->element[0]->type != REDIS_REPLY_INTEGER) {
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    (verdict = r->element[0]->integer) < 0 || verdict >= RS__MAX) {
 		log_error("redis: script %s: unexpected reply", script_names[s]);
 		freeReplyObject(r);
-		res->outcome = RS_UNAVAILABLE;
-		return NULL;
+		return STORE_ERROR;
 	}
-	return r;
+	if (res != NULL) {
+		res->verdict = (enum rs_verdict)verdict;
+		if ((verdict == RS_BLOCKED || verdict == RS_RATE_LIMITED) && r->elements > 1 &&
+		    r->element[1]->type == REDIS_REPLY_INTEGER)
+			res->retry_ms = (long)r->element[1]->integer;
+		else if (verdict == RS_BLOCKED || verdict == RS_RATE_LIMITED)
+			res->retry_ms = 1000;
+		if (verdict == RS_WRONG_STEP) {
+			char name[32] = "";
+
+			if (r->elements > 1)
+				rs_copy_str(name, sizeof name, r->element[1]);
+			if (!step_from_name(name, &res->step))
+				res->step = STEP__MAX;	/* it ended meanwhile */
+		}
+	}
+	*reply = r;
+	return STORE_OK;
 }
 
+/* Runs a script whose reply says nothing beyond its verdict. */
+static enum store_status
+run_plain(struct redis_store *rs, enum rs_script s, const struct rs_args *a, struct rs_result *res)
+{
+	redisReply *r;
+	enum store_status st = rs_run(rs, s, a, &r, res);
+
+	freeReplyObject(r);
+	return st;
+}
+
+/* The code block the code-sending scripts take first: digest, code, language. */
 static void
-copy_str(char *dst, size_t size, const redisReply *e)
+code_args(struct rs_args *a, const struct rs_code *code)
 {
-	size_t n = 0;
+	static const char *const lang_tags[LANG__MAX] = { "en", "fa" };
 
-	if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS)
-		n = e->len < size - 1 ? e->len : size - 1;
-	memcpy(dst, e->str ? e->str : "", n);
-	dst[n] = '\0';
-}
-
-/* Turns the script's {code, ...} into res; returns the reply's element count. */
-static size_t
-outcome(const redisReply *r, struct rs_result *res)
-{
-	long long code = r->element[0]->integer;
-
-	switch (code) {
-	case 0:
-		res->outcome = RS_OK;
-		break;
-	case 1:
-	case 2:
-		res->outcome = code == 1 ? RS_BLOCKED : RS_RATE_LIMITED;
-		res->retry_ms = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER
-		    ? (long)r->element[1]->integer : 1000;
-		break;
-	case 3:
-		res->outcome = RS_NO_SESSION;
-		break;
-	case 4:
-		res->outcome = RS_WRONG_STEP;
-		if (r->elements > 1)
-			copy_str(res->step, sizeof res->step, r->element[1]);
-		break;
-	case 6:
-		res->outcome = RS_NOT_CACHED;
-		break;
-	case 7:
-		res->outcome = RS_BANNED;
-		break;
-	default:
-		res->outcome = RS_CODE_VOID;
-		break;
+	if (code == NULL) {
+		rs_arg_str(a, "");
+		rs_arg_str(a, "");
+		rs_arg_str(a, "");
+		return;
 	}
-	return r->elements;
+	rs_arg_bin(a, code->digest, OTP_DIGEST_LEN);
+	rs_arg_str(a, code->code ? code->code : "");	/* "": a ghost */
+	rs_arg_str(a, lang_tags[code->lang]);
 }
 
-void
-rs_gate(struct redis_store *rs, const char *ip, const char *phone, bool take,
+enum store_status
+rs_gate(struct redis_store *rs, const char *client, const char *phone, bool take,
     struct rs_result *res)
 {
-	struct args a = { .n = 0 };
-	redisReply *r;
+	struct rs_args a = { .n = 0 };
 
-	arg_str(&a, ip);
-	arg_str(&a, phone ? phone : "");
-	arg_str(&a, take ? "1" : "0");
-	if ((r = run(rs, SC_GATE, &a, res)) != NULL) {
-		outcome(r, res);
-		freeReplyObject(r);
-	}
+	rs_arg_str(&a, client);
+	rs_arg_str(&a, phone ? phone : "");
+	rs_arg_str(&a, take ? "1" : "0");
+	return run_plain(rs, SC_GATE, &a, res);
 }
 
-/* The arguments every script that sends a code takes, in this order. */
-static void
-code_args(struct args *a, const struct config *cfg, const struct rs_code *code)
-{
-	arg_bin(a, code->digest, OTP_DIGEST_LEN);
-	arg_num(a, cfg->otp_ttl * 1000LL);
-	arg_num(a, cfg->otp_cooldown * 1000LL);
-	arg_num(a, cfg->otp_max_per_hour);
-	arg_num(a, cfg->otp_max_per_ip_hour);
-	arg_str(a, code->code ? code->code : "");	/* "": a ghost */
-	arg_str(a, code->language);
-	arg_str(a, OUTBOX_MAXLEN);
-}
-
-void
-rs_open(struct redis_store *rs, const char *ip, const char *phone, const char *sid,
-    const char *step, const char *purpose, long long user_id, const struct rs_code *code,
+enum store_status
+rs_open(struct redis_store *rs, const char *client, const char *phone, const char *sid,
+    enum step step, enum purpose purpose, long long user_id, const struct rs_code *code,
     struct rs_result *res)
 {
-	struct args a = { .n = 0 };
-	redisReply *r;
+	struct rs_args a = { .n = 0 };
 
-	arg_str(&a, ip);
-	arg_str(&a, phone);
-	arg_str(&a, sid);
-	arg_str(&a, step);
-	arg_str(&a, purpose);
-	arg_num(&a, user_id);
-	arg_num(&a, rs->cfg->session_ttl * 1000LL);
-	if (code != NULL)
-		code_args(&a, rs->cfg, code);
-	if ((r = run(rs, SC_OPEN, &a, res)) != NULL) {
-		outcome(r, res);
-		freeReplyObject(r);
-	}
+	code_args(&a, code);
+	rs_arg_str(&a, client);
+	rs_arg_str(&a, phone);
+	rs_arg_str(&a, sid);
+	rs_arg_str(&a, step_name(step));
+	rs_arg_str(&a, purpose_name(purpose));
+	rs_arg_num(&a, user_id);
+	return run_plain(rs, SC_OPEN, &a, res);
 }
 
-void
-rs_step(struct redis_store *rs, const char *ip, const char *sid, const char *expect,
+/* The modes as prelude.lua's TAKE and GIVE_BACK name them: their numbers. */
+static const char *const mode_digits[] = { "0", "1", "2" };
+_Static_assert(CA__MAX == RS_COMMON_ARGS, "the common block of redis_call.h");
+_Static_assert(RS_TAKE__MAX == 3 && RS_GIVE_BACK__MAX == 3, "one digit per mode");
+
+/* A session element of a reply, as an enum (false: not one of ours). */
+static bool
+session_fields(const redisReply *r, size_t first, struct rs_session *s)
+{
+	char step[32], purpose[32];
+
+	if (r->elements < first + 3)
+		return false;
+	rs_copy_str(s->phone, sizeof s->phone, r->element[first]);
+	rs_copy_str(step, sizeof step, r->element[first + 1]);
+	rs_copy_str(purpose, sizeof purpose, r->element[first + 2]);
+	return step_from_name(step, &s->step) && purpose_from_name(purpose, &s->purpose);
+}
+
+enum store_status
+rs_step(struct redis_store *rs, const char *client, const char *sid, enum step expect,
     enum rs_take take, struct rs_result *res)
 {
-	static const char *const modes[] = { "0", "1", "2" };
-	struct args a = { .n = 0 };
+	struct rs_args a = { .n = 0 };
+	struct rs_session *s = &res->session;
+	enum store_status st;
 	redisReply *r;
 
-	arg_str(&a, ip);
-	arg_str(&a, sid);
-	arg_str(&a, expect);
-	arg_str(&a, modes[take]);
-	arg_num(&a, rs->cfg->session_ttl * 1000LL);
-	arg_num(&a, rs->cfg->otp_max_tries);
-	if ((r = run(rs, SC_STEP, &a, res)) == NULL)
-		return;
-	if (outcome(r, res) >= 6 && res->outcome == RS_OK) {
-		struct rs_session *s = &res->session;
-
-		copy_str(s->phone, sizeof s->phone, r->element[1]);
-		copy_str(s->step, sizeof s->step, r->element[2]);
-		copy_str(s->purpose, sizeof s->purpose, r->element[3]);
-		s->user_id = r->element[4]->str ? strtoll(r->element[4]->str, NULL, 10) : 0;
-		s->has_digest = r->element[5]->type == REDIS_REPLY_STRING &&
-		    r->element[5]->len == OTP_DIGEST_LEN;
-		if (s->has_digest)
-			memcpy(s->digest, r->element[5]->str, OTP_DIGEST_LEN);
-	} else if (res->outcome == RS_OK) {
-		log_error("redis: script step: short reply");
-		res->outcome = RS_UNAVAILABLE;
+	rs_arg_str(&a, client);
+	rs_arg_str(&a, sid);
+	rs_arg_str(&a, step_name(expect));
+	rs_arg_str(&a, mode_digits[take]);
+	if ((st = rs_run(rs, SC_STEP, &a, &r, res)) != STORE_OK)
+		return st;
+	if (res->verdict == RS_OK) {
+		if (r->elements < 6 || !session_fields(r, 1, s)) {
+			log_error("redis: script step: a session that is not one of ours");
+			st = STORE_ERROR;
+		} else {
+			s->user_id = r->element[4]->str ? strtoll(r->element[4]->str, NULL, 10) : 0;
+			s->has_digest = r->element[5]->type == REDIS_REPLY_STRING &&
+			    r->element[5]->len == OTP_DIGEST_LEN;
+			if (s->has_digest)
+				memcpy(s->digest, r->element[5]->str, OTP_DIGEST_LEN);
+		}
 	}
 	freeReplyObject(r);
+	return st;
 }
 
-void
-rs_advance(struct redis_store *rs, const char *ip, const char *sid, const char *phone,
-    long long user_id, const char *from, const char *to, enum rs_give_back back,
+enum store_status
+rs_advance(struct redis_store *rs, const char *client, const char *sid, const char *phone,
+    long long user_id, enum step from, enum step to, enum rs_give_back back,
     bool account_changed, struct rs_result *res)
 {
-	static const char *const backs[] = { "0", "1", "2" };
-	struct args a = { .n = 0 };
-	redisReply *r;
+	struct rs_args a = { .n = 0 };
 
-	arg_str(&a, ip);
-	arg_str(&a, sid);
-	arg_str(&a, phone);
-	arg_str(&a, from);
-	arg_str(&a, to ? to : "");
-	arg_str(&a, backs[back]);
-	arg_num(&a, rs->cfg->session_ttl * 1000LL);
-	arg_str(&a, account_changed ? "1" : "0");
-	arg_num(&a, user_id);
-	if ((r = run(rs, SC_ADVANCE, &a, res)) != NULL) {
-		outcome(r, res);
-		freeReplyObject(r);
-	}
+	rs_arg_str(&a, client);
+	rs_arg_str(&a, sid);
+	rs_arg_str(&a, phone);
+	rs_arg_num(&a, user_id);
+	rs_arg_str(&a, step_name(from));
+	rs_arg_str(&a, to == STEP__MAX ? "" : step_name(to));
+	rs_arg_str(&a, mode_digits[back]);
+	rs_arg_str(&a, account_changed ? "1" : "0");
+	return run_plain(rs, SC_ADVANCE, &a, res);
 }
 
-void
-rs_register(struct redis_store *rs, const char *ip, const char *phone, const char *sid,
+enum store_status
+rs_register(struct redis_store *rs, const char *client, const char *phone, const char *sid,
     const char *state, const struct rs_code *code, struct rs_result *res)
 {
-	struct args a = { .n = 0 };
+	struct rs_args a = { .n = 0 };
+	enum store_status st;
 	redisReply *r;
+	char step[32], purpose[32];
 
-	arg_str(&a, ip);
-	arg_str(&a, phone);
-	arg_str(&a, sid);
-	arg_num(&a, rs->cfg->session_ttl * 1000LL);
-	arg_num(&a, ACCOUNT_CACHE_MS);
-	arg_str(&a, state ? state : "");
-	code_args(&a, rs->cfg, code);
-	if ((r = run(rs, SC_REGISTER, &a, res)) == NULL)
-		return;
-	if (outcome(r, res) >= 2 && res->outcome == RS_OK) {
-		copy_str(res->step, sizeof res->step, r->element[1]);
-		if (r->elements >= 3)
-			copy_str(res->session.purpose, sizeof res->session.purpose, r->element[2]);
+	code_args(&a, code);
+	rs_arg_str(&a, client);
+	rs_arg_str(&a, phone);
+	rs_arg_str(&a, sid);
+	rs_arg_str(&a, state ? state : "");
+	if ((st = rs_run(rs, SC_REGISTER, &a, &r, res)) != STORE_OK)
+		return st;
+	if (res->verdict == RS_OK) {
+		step[0] = purpose[0] = '\0';
+		if (r->elements >= 3) {
+			rs_copy_str(step, sizeof step, r->element[1]);
+			rs_copy_str(purpose, sizeof purpose, r->element[2]);
+		}
+		if (!step_from_name(step, &res->session.step) ||
+		    !purpose_from_name(purpose, &res->session.purpose)) {
+			log_error("redis: script register: a step that is not one of ours");
+			st = STORE_ERROR;
+		}
 	}
 	freeReplyObject(r);
+	return st;
 }
 
-bool
+enum store_status
 rs_forget_account(struct redis_store *rs, const char *phone)
 {
-	char key[256];
-	const char *argv[] = { "DEL", key };
-	redisReply *r;
+	struct rs_args a = { .n = 0 };
 
-	snprintf(key, sizeof key, "%su:%s", rs->cfg->redis_prefix, phone);
-	if ((r = call(rs, 2, argv, NULL, RETRY)) == NULL)
-		return false;
-	freeReplyObject(r);
-	return true;
+	rs_arg_str(&a, phone);
+	return run_plain(rs, SC_FORGET, &a, NULL);
 }
 
-void
-rs_resend(struct redis_store *rs, const char *ip, const char *sid, const struct rs_code *code,
+enum store_status
+rs_resend(struct redis_store *rs, const char *client, const char *sid, const struct rs_code *code,
     struct rs_result *res)
 {
-	struct args a = { .n = 0 };
+	struct rs_args a = { .n = 0 };
+	enum store_status st;
 	redisReply *r;
 
-	arg_str(&a, ip);
-	arg_str(&a, sid);
-	arg_num(&a, rs->cfg->session_ttl * 1000LL);
-	code_args(&a, rs->cfg, code);
-	if ((r = run(rs, SC_RESEND, &a, res)) == NULL)
-		return;
-	if (outcome(r, res) >= 4 && res->outcome == RS_OK) {
-		copy_str(res->session.phone, sizeof res->session.phone, r->element[1]);
-		copy_str(res->session.purpose, sizeof res->session.purpose, r->element[2]);
-		res->session.ghost = r->element[3]->type == REDIS_REPLY_INTEGER &&
-		    r->element[3]->integer == 1;
+	code_args(&a, code);
+	rs_arg_str(&a, client);
+	rs_arg_str(&a, sid);
+	if ((st = rs_run(rs, SC_RESEND, &a, &r, res)) != STORE_OK)
+		return st;
+	if (res->verdict == RS_OK) {
+		struct rs_session *s = &res->session;
+		char purpose[32];
+
+		if (r->elements < 4) {
+			st = STORE_ERROR;
+		} else {
+			rs_copy_str(s->phone, sizeof s->phone, r->element[1]);
+			rs_copy_str(purpose, sizeof purpose, r->element[2]);
+			s->ghost = r->element[3]->type == REDIS_REPLY_INTEGER && r->element[3]->integer == 1;
+			if (!purpose_from_name(purpose, &s->purpose))
+				st = STORE_ERROR;
+		}
+		if (st != STORE_OK)
+			log_error("redis: script resend: a session that is not one of ours");
 	}
 	freeReplyObject(r);
+	return st;
 }
 
-void
-rs_release(struct redis_store *rs, const char *ip, const char *phone, bool clear_number,
-    struct rs_result *res)
+enum store_status
+rs_release(struct redis_store *rs, const char *client, const char *phone, bool clear_number)
 {
-	struct args a = { .n = 0 };
-	redisReply *r;
+	struct rs_args a = { .n = 0 };
 
-	arg_str(&a, ip);
-	arg_str(&a, phone);
-	arg_str(&a, clear_number ? "1" : "0");
-	if ((r = run(rs, SC_RELEASE, &a, res)) != NULL) {
-		outcome(r, res);
-		freeReplyObject(r);
-	}
+	rs_arg_str(&a, client);
+	rs_arg_str(&a, phone);
+	rs_arg_str(&a, clear_number ? "1" : "0");
+	return run_plain(rs, SC_RELEASE, &a, NULL);
 }
 
 /* ---- administration ---- */
 
+/* The kinds as the scripts' keys name them (KEY.block(kind, id)). */
 static const char *const block_kind_tags[] = { [RS_BLOCK_IP] = "ip", [RS_BLOCK_PHONE] = "ph" };
 
-int
-rs_unblock(struct redis_store *rs, enum rs_block_kind kind, const char *id)
+enum store_status
+rs_unblock(struct redis_store *rs, enum rs_block_kind kind, const char *id, int *removed)
 {
-	char block[256], fails[256];
-	const char *argv[] = { "DEL", block, fails };
+	struct rs_args a = { .n = 0 };
+	enum store_status st;
 	redisReply *r;
-	int n;
 
-	snprintf(block, sizeof block, "%sb:%s:%s", rs->cfg->redis_prefix, block_kind_tags[kind], id);
-	snprintf(fails, sizeof fails, "%sf:%s:%s", rs->cfg->redis_prefix, block_kind_tags[kind], id);
-	if ((r = call(rs, 3, argv, NULL, RETRY)) == NULL)
-		return -1;
-	n = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
+	rs_arg_str(&a, block_kind_tags[kind]);
+	rs_arg_str(&a, id);
+	if ((st = rs_run(rs, SC_UNBLOCK, &a, &r, NULL)) != STORE_OK)
+		return st;
+	*removed = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER
+	    ? (int)r->element[1]->integer : 0;
 	freeReplyObject(r);
-	return n;
+	return STORE_OK;
 }
 
-/* One block key "<prefix>b:<ip|ph>:<id>" -> struct rs_block, with its TTL. */
+/* One block of a blocks.lua reply, from element i: kind, id, until, left. */
 static bool
-read_block(struct redis_store *rs, const char *key, size_t prefix_len, struct rs_block *b)
+parse_block(const redisReply *r, size_t i, struct rs_block *b)
 {
-	const char *argv[] = { "PTTL", key };
-	const char *rest = key + prefix_len + 2;	/* after "b:" */
-	redisReply *r;
-	struct timespec now;
+	char kind[8], until[32];
 
-	if (strncmp(rest, "ip:", 3) == 0)
+	rs_copy_str(kind, sizeof kind, r->element[i]);
+	rs_copy_str(b->id, sizeof b->id, r->element[i + 1]);
+	rs_copy_str(until, sizeof until, r->element[i + 2]);
+	b->until_ms = strtoll(until, NULL, 10);
+	b->left_ms = r->element[i + 3]->type == REDIS_REPLY_INTEGER ? (long)r->element[i + 3]->integer : 0;
+	if (strcmp(kind, block_kind_tags[RS_BLOCK_IP]) == 0)
 		b->kind = RS_BLOCK_IP;
-	else if (strncmp(rest, "ph:", 3) == 0)
+	else if (strcmp(kind, block_kind_tags[RS_BLOCK_PHONE]) == 0)
 		b->kind = RS_BLOCK_PHONE;
 	else
 		return false;
-	snprintf(b->id, sizeof b->id, "%s", rest + 3);
-	if ((r = call(rs, 2, argv, NULL, RETRY)) == NULL)
-		return false;
-	b->left_ms = r->type == REDIS_REPLY_INTEGER ? (long)r->integer : -2;
-	freeReplyObject(r);
-	clock_gettime(CLOCK_REALTIME, &now);
-	b->until_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 + b->left_ms;
-	return b->left_ms > 0;
+	return true;
 }
 
-bool
+enum store_status
 rs_list_blocks(struct redis_store *rs, void (*each)(const struct rs_block *b, void *arg),
     void *arg)
 {
-	char pattern[256], cursor[32] = "0";
-	size_t prefix_len = strlen(rs->cfg->redis_prefix), o = 0;
+	char cursor[32] = "0";
 
-	/* The prefix is literal text, not a pattern. */
-	for (const char *c = rs->cfg->redis_prefix; *c && o < sizeof pattern - 8; c++) {
-		if (strchr("*?[]\\", *c) != NULL)
-			pattern[o++] = '\\';
-		pattern[o++] = *c;
-	}
-	snprintf(pattern + o, sizeof pattern - o, "b:*");
 	do {
-		const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT", "1000" };
-		redisReply *r = call(rs, 6, argv, NULL, RETRY);
+		struct rs_args a = { .n = 0 };
+		enum store_status st;
+		redisReply *r;
 
-		if (r == NULL)
-			return false;
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		rs_arg_str(&a, cursor);
+		if ((st = rs_run(rs, SC_BLOCKS, &a, &r, NULL)) != STORE_OK)
+			return st;
+		if (r->elements < 2) {
 			freeReplyObject(r);
-			return false;
+			return STORE_ERROR;
 		}
-		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-		for (size_t i = 0; i < r->element[1]->elements; i++) {
+		rs_copy_str(cursor, sizeof cursor, r->element[1]);
+		for (size_t i = 2; i + 3 < r->elements; i += 4) {
 			struct rs_block b;
 
-			if (read_block(rs, r->element[1]->element[i]->str, prefix_len, &b))
+			if (parse_block(r, i, &b))
 				each(&b, arg);
 		}
 		freeReplyObject(r);
 	} while (strcmp(cursor, "0") != 0);
-	return true;
-}
-
-/* ---- the SMS outbox ---- */
-
-static void
-stream_key(const struct redis_store *rs, char *out, size_t outlen, const char *suffix)
-{
-	snprintf(out, outlen, "%ssms%s", rs->cfg->redis_prefix, suffix);
-}
-
-bool
-rs_outbox_prepare(struct redis_store *rs)
-{
-	char key[256];
-	const char *argv[] = { "XGROUP", "CREATE", key, OUTBOX_GROUP, "0", "MKSTREAM" };
-	redisReply *r;
-	bool ok;
-
-	stream_key(rs, key, sizeof key, "");
-	if ((r = call(rs, 6, argv, NULL, RETRY)) == NULL)
-		return false;
-	ok = r->type != REDIS_REPLY_ERROR || strncmp(r->str, "BUSYGROUP", 9) == 0;
-	if (!ok)
-		log_error("redis: XGROUP CREATE: %s", r->str);
-	freeReplyObject(r);
-	return ok;
-}
-
-/* [id, [field, value, ...]] -> entry */
-static void
-parse_entry(const redisReply *item, struct outbox_entry *e)
-{
-	const redisReply *fields;
-	bool have_phone = false, have_code = false;
-
-	memset(e, 0, sizeof *e);
-	e->malformed = true;
-	if (item == NULL || item->type != REDIS_REPLY_ARRAY || item->elements != 2 ||
-	    item->element[0]->type != REDIS_REPLY_STRING)
-		return;
-	copy_str(e->id, sizeof e->id, item->element[0]);
-	fields = item->element[1];
-	if (fields->type != REDIS_REPLY_ARRAY)
-		return;
-	for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-		const char *f = fields->element[i]->str, *v = fields->element[i + 1]->str;
-		size_t vlen = fields->element[i + 1]->len;
-
-		if (f == NULL || v == NULL)
-			continue;
-		if (strcmp(f, "phone") == 0 && vlen < sizeof e->phone) {
-			memcpy(e->phone, v, vlen + 1);
-			have_phone = vlen > 0;
-		} else if (strcmp(f, "code") == 0 && vlen == OTP_DIGITS) {
-			memcpy(e->code, v, vlen + 1);
-			have_code = true;
-		} else if (strcmp(f, "purpose") == 0 && vlen < sizeof e->purpose) {
-			memcpy(e->purpose, v, vlen + 1);
-		} else if (strcmp(f, "language") == 0 && vlen < sizeof e->language) {
-			memcpy(e->language, v, vlen + 1);
-		} else if (strcmp(f, "created_at") == 0) {
-			e->created_at = strtoll(v, NULL, 10);
-		}
-	}
-	e->malformed = !have_phone || !have_code || e->created_at <= 0;
-}
-
-/* How many times the group has handed `id` out (XPENDING). */
-static long
-deliveries_of(struct redis_store *rs, const char *key, const char *id)
-{
-	const char *argv[] = { "XPENDING", key, OUTBOX_GROUP, id, id, "1" };
-	redisReply *r = call(rs, 6, argv, NULL, RETRY);
-	long n = 1;
-
-	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-	    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 4 &&
-	    r->element[0]->element[3]->type == REDIS_REPLY_INTEGER)
-		n = (long)r->element[0]->element[3]->integer;
-	freeReplyObject(r);
-	return n;
-}
-
-int
-rs_outbox_next(struct redis_store *rs, const char *consumer, long block_ms,
-    struct outbox_entry *out, int max)
-{
-	char key[256], idle[24], count[16], block[24];
-	redisReply *r;
-	int n = 0;
-
-	stream_key(rs, key, sizeof key, "");
-	snprintf(idle, sizeof idle, "%ld", rs->cfg->sms_claim_idle * 1000);
-	snprintf(count, sizeof count, "%d", max);
-	snprintf(block, sizeof block, "%ld", block_ms);
-	/* Entries a dead (or stuck) sender left behind come first. */
-	{
-		const char *argv[] = { "XAUTOCLAIM", key, OUTBOX_GROUP, consumer, idle, "0-0",
-			"COUNT", count };
-
-		if ((r = call(rs, 8, argv, NULL, NO_RETRY)) == NULL)
-			return -1;
-		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOGROUP", 7) == 0) {
-			freeReplyObject(r);
-			return rs_outbox_prepare(rs) ? 0 : -1;
-		}
-		if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
-		    r->element[1]->type == REDIS_REPLY_ARRAY) {
-			for (size_t i = 0; i < r->element[1]->elements && n < max; i++) {
-				if (r->element[1]->element[i]->type != REDIS_REPLY_ARRAY)
-					continue;	/* deleted from the stream meanwhile */
-				parse_entry(r->element[1]->element[i], &out[n]);
-				out[n].deliveries = deliveries_of(rs, key, out[n].id);
-				n++;
-			}
-		}
-		freeReplyObject(r);
-		if (n > 0)
-			return n;
-	}
-	{
-		const char *argv[] = { "XREADGROUP", "GROUP", OUTBOX_GROUP, consumer, "COUNT", count,
-			"BLOCK", block, "STREAMS", key, ">" };
-
-		if ((r = call(rs, 11, argv, NULL, NO_RETRY)) == NULL)
-			return -1;
-		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-		    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2) {
-			const redisReply *items = r->element[0]->element[1];
-
-			for (size_t i = 0; i < items->elements && n < max; i++) {
-				parse_entry(items->element[i], &out[n]);
-				out[n].deliveries = 1;
-				n++;
-			}
-		} else if (r->type == REDIS_REPLY_ERROR) {
-			log_error("redis: XREADGROUP: %s", r->str);
-			if (strncmp(r->str, "NOGROUP", 7) == 0)
-				rs_outbox_prepare(rs);
-		}
-		freeReplyObject(r);
-	}
-	return n;
-}
-
-bool
-rs_outbox_retake(struct redis_store *rs, const char *consumer, struct outbox_entry *e)
-{
-	char key[256], id[sizeof e->id];
-	const char *argv[] = { "XCLAIM", key, OUTBOX_GROUP, consumer, "0", id };
-	redisReply *r;
-	bool ok = false;
-
-	stream_key(rs, key, sizeof key, "");
-	snprintf(id, sizeof id, "%s", e->id);
-	if ((r = call(rs, 6, argv, NULL, NO_RETRY)) == NULL)
-		return false;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-	    r->element[0]->type == REDIS_REPLY_ARRAY) {
-		parse_entry(r->element[0], e);
-		e->deliveries = deliveries_of(rs, key, e->id);
-		ok = true;
-	}
-	freeReplyObject(r);
-	return ok;
-}
-
-static bool
-finish(struct redis_store *rs, const struct outbox_entry *e, const char *how, const char *error)
-{
-	struct args a = { .n = 0 };
-	struct rs_result res;
-	char created[24];	/* lives as long as `a`, which points into it */
-	redisReply *r;
-
-	arg_str(&a, e->id);
-	arg_str(&a, how);
-	if (error != NULL) {
-		snprintf(created, sizeof created, "%lld", e->created_at);
-		arg_str(&a, error);
-		arg_num(&a, e->deliveries);
-		/* the entry as it was, for whoever looks into the dead letters */
-		arg_str(&a, "phone");
-		arg_str(&a, e->phone);
-		arg_str(&a, "code");
-		arg_str(&a, e->code);
-		arg_str(&a, "purpose");
-		arg_str(&a, e->purpose);
-		arg_str(&a, "created_at");
-		arg_str(&a, created);
-		arg_str(&a, "language");
-		arg_str(&a, e->language);
-	}
-	if ((r = run(rs, SC_OUTBOX_DONE, &a, &res)) == NULL)
-		return false;
-	freeReplyObject(r);
-	return true;
-}
-
-bool
-rs_outbox_done(struct redis_store *rs, const struct outbox_entry *e, enum outbox_done how)
-{
-	return finish(rs, e, how == OUTBOX_DELIVERED ? "delivered" : "expired", NULL);
-}
-
-bool
-rs_outbox_dead(struct redis_store *rs, const struct outbox_entry *e, const char *error)
-{
-	return finish(rs, e, "dead", error);
-}
-
-bool
-rs_outbox_status(struct redis_store *rs, struct outbox_status *st)
-{
-	char key[256], dead[256], stats[256];
-	const char *groups[] = { "XINFO", "GROUPS", key };
-	const char *len[] = { "XLEN", key };
-	const char *dlen[] = { "XLEN", dead };
-	const char *hget[] = { "HMGET", stats, "delivered", "expired" };
-	redisReply *r;
-	bool have_group = false;
-
-	memset(st, 0, sizeof *st);
-	stream_key(rs, key, sizeof key, "");
-	stream_key(rs, dead, sizeof dead, ":dead");
-	stream_key(rs, stats, sizeof stats, ":stats");
-	if ((r = call(rs, 3, groups, NULL, RETRY)) == NULL)
-		return false;
-	/* XINFO GROUPS: per group a flat list of name/value pairs */
-	if (r->type == REDIS_REPLY_ARRAY) {
-		for (size_t g = 0; g < r->elements; g++) {
-			const redisReply *grp = r->element[g];
-			bool ours = false;
-			long long pending = 0, lag = -1;
-
-			for (size_t i = 0; grp->type == REDIS_REPLY_ARRAY && i + 1 < grp->elements; i += 2) {
-				const char *f = grp->element[i]->str;
-				const redisReply *v = grp->element[i + 1];
-
-				if (f == NULL)
-					continue;
-				if (strcmp(f, "name") == 0 && v->str && strcmp(v->str, OUTBOX_GROUP) == 0)
-					ours = true;
-				else if (strcmp(f, "pending") == 0 && v->type == REDIS_REPLY_INTEGER)
-					pending = v->integer;
-				else if (strcmp(f, "lag") == 0 && v->type == REDIS_REPLY_INTEGER)
-					lag = v->integer;
-			}
-			if (ours) {
-				have_group = true;
-				st->pending = pending;
-				st->unread = lag;
-			}
-		}
-	}
-	freeReplyObject(r);
-	if (!have_group || st->unread < 0) {
-		/* no sender ever ran (or Redis too old to say): everything is unread */
-		if ((r = call(rs, 2, len, NULL, RETRY)) == NULL)
-			return false;
-		st->unread = r->type == REDIS_REPLY_INTEGER ? r->integer - st->pending : 0;
-		if (st->unread < 0)
-			st->unread = 0;
-		freeReplyObject(r);
-	}
-	if ((r = call(rs, 2, dlen, NULL, RETRY)) == NULL)
-		return false;
-	st->dead = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-	freeReplyObject(r);
-	if ((r = call(rs, 4, hget, NULL, RETRY)) == NULL)
-		return false;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-		st->delivered = r->element[0]->str ? strtoll(r->element[0]->str, NULL, 10) : 0;
-		st->expired = r->element[1]->str ? strtoll(r->element[1]->str, NULL, 10) : 0;
-	}
-	freeReplyObject(r);
-	return true;
+	return STORE_OK;
 }

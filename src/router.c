@@ -13,8 +13,11 @@
 
 #include "phoneauth/authorizer.h"
 #include "phoneauth/flow.h"
+#include "phoneauth/health.h"
+#include "phoneauth/limits.h"
 #include "phoneauth/log.h"
-#include "phoneauth/tokens.h"
+#include "phoneauth/login.h"
+#include "phoneauth/token_routes.h"
 
 enum route_id {
 	R_REGISTER,
@@ -43,16 +46,16 @@ static const struct route routes[R__MAX] = {
 	[R_RESEND_OTP]       = { "resend-otp",   METHOD_POST, flow_resend_otp,   ROUTE_READS_BODY },
 	[R_SET_PASSWORD]     = { "set-password", METHOD_POST, flow_set_password, ROUTE_READS_BODY },
 	[R_USER_INFO]        = { "user-info",    METHOD_POST, flow_user_info,    ROUTE_READS_BODY },
-	[R_LOGIN]            = { "login",        METHOD_POST, flow_login,        ROUTE_READS_BODY },
+	[R_LOGIN]            = { "login",        METHOD_POST, login_route,       ROUTE_READS_BODY },
 	[R_PASSWORD_RESET]   = { "password-reset", METHOD_POST, flow_password_reset, ROUTE_READS_BODY },
-	[R_TOKEN_REFRESH]    = { "token/refresh", METHOD_POST, tokens_refresh,   ROUTE_READS_BODY | ROUTE_GATE_FIRST },
-	[R_TOKEN_REFRESH_ALIAS] = { "refresh-token", METHOD_POST, tokens_refresh, ROUTE_READS_BODY | ROUTE_GATE_FIRST },
-	[R_TOKEN_VERIFY]     = { "token/verify", METHOD_POST, tokens_verify,     ROUTE_READS_BODY | ROUTE_GATE_FIRST },
-	[R_LOGOUT]           = { "logout",       METHOD_POST, tokens_logout,     ROUTE_READS_BODY | ROUTE_GATE_FIRST },
-	[R_ME]               = { "me",           METHOD_GET,  tokens_me,         ROUTE_GATE_FIRST },
-	[R_JWKS]             = { ".well-known/jwks.json", METHOD_GET, tokens_jwks, ROUTE_GATE_FIRST },
+	[R_TOKEN_REFRESH]    = { "token/refresh", METHOD_POST, token_routes_refresh,   ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_TOKEN_REFRESH_ALIAS] = { "refresh-token", METHOD_POST, token_routes_refresh, ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_TOKEN_VERIFY]     = { "token/verify", METHOD_POST, token_routes_verify,     ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_LOGOUT]           = { "logout",       METHOD_POST, token_routes_logout,     ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_ME]               = { "me",           METHOD_GET,  token_routes_me,         ROUTE_GATE_FIRST },
+	[R_JWKS]             = { ".well-known/jwks.json", METHOD_GET, token_routes_jwks, ROUTE_GATE_FIRST },
 	[R_AUTH_CHECK]       = { "auth-check",   METHOD_GET,  authorizer_auth_check, ROUTE_GATE_FIRST },
-	[R_HEALTH]           = { "health",       METHOD_GET,  flow_health,       ROUTE_GATE_FIRST },
+	[R_HEALTH]           = { "health",       METHOD_GET,  health_route,      ROUTE_GATE_FIRST },
 };
 
 _Static_assert(sizeof routes / sizeof routes[0] == R__MAX, "one entry per route");
@@ -127,21 +130,6 @@ body_or_reply(struct ctx *ctx, FCGX_Stream *in)
 		return false;
 	}
 	return false;
-}
-
-/* True if the client is blocked (the 429 is then set). A Redis that cannot
- * be reached blocks nobody: the handler meets it and answers 503 itself. */
-static bool
-blocked(struct ctx *ctx)
-{
-	struct rs_result res;
-
-	rs_gate(ctx->rs, ctx->req->client, NULL, false, &res);
-	ctx->gated = res.outcome != RS_UNAVAILABLE;
-	if (res.outcome != RS_BLOCKED)
-		return false;
-	ctx_reply_blocked(ctx, res.retry_ms);
-	return true;
 }
 
 /* The request's Origin when it is one of cors_origins, else NULL. */
@@ -239,13 +227,15 @@ router_dispatch(struct ctx *ctx, FCGX_Stream *in)
 		response_error(ctx->resp, ERR_ORIGIN_NOT_ALLOWED, req->lang);
 	} else if ((route->flags & ROUTE_READS_BODY) && !body_or_reply(ctx, in)) {
 		/* answered */
-	} else if ((route->flags & ROUTE_GATE_FIRST) && blocked(ctx)) {
+	} else if ((route->flags & ROUTE_GATE_FIRST) && !limits_unblocked_or_reply(ctx)) {
 		/* answered */
 	} else {
 		route->handler(ctx);
 	}
-	if (ctx->resp->is_error && !ctx->gated && ctx->resp->status != 503 &&
+	/* An error answered before any store call looked at the client: a
+	 * blocked client gets its 429 all the same. */
+	if (ctx->resp->is_error && !limits_checked(ctx) && ctx->resp->status != 503 &&
 	    ctx->resp->status != 429)
-		(void)blocked(ctx);
+		(void)limits_unblocked_or_reply(ctx);
 	add_cors(ctx, NULL);
 }

@@ -20,7 +20,8 @@
 
 #include "phoneauth/clock.h"
 #include "phoneauth/log.h"
-#include "phoneauth/redis_store.h"
+#include "phoneauth/outbox.h"
+#include "phoneauth/signals.h"
 #include "phoneauth/sms.h"
 
 #define BATCH 16
@@ -91,20 +92,20 @@ handle(struct sender *s, struct outbox_entry *e)
 
 	if (e->malformed) {
 		log_warn("sms: entry %s is malformed; moved to the dead letters", e->id);
-		rs_outbox_dead(s->rs, e, "malformed entry");
+		(void)outbox_dead(s->rs, e, "malformed entry");
 		return;
 	}
 	if (age > cfg->otp_ttl) {
 		log_info("sms: dropped a code for %s, %lld s old (otp_ttl is %ld s)", e->phone, age,
 		    cfg->otp_ttl);
-		rs_outbox_done(s->rs, e, OUTBOX_EXPIRED);
+		(void)outbox_done(s->rs, e, OUTBOX_EXPIRED);
 		return;
 	}
 	if (sms_deliver(cfg, e, err, sizeof err, detail, sizeof detail)) {
 		if (cfg->sms_driver != SMS_DRIVER_LOG)
 			log_info("sms: delivered to %s (%s, attempt %ld)", e->phone, e->purpose,
 			    e->deliveries);
-		if (!rs_outbox_done(s->rs, e, OUTBOX_DELIVERED))
+		if (outbox_done(s->rs, e, OUTBOX_DELIVERED) != STORE_OK)
 			log_warn("sms: delivered to %s but not acknowledged (Redis): it may be sent again",
 			    e->phone);
 		return;
@@ -112,7 +113,7 @@ handle(struct sender *s, struct outbox_entry *e)
 	if (e->deliveries >= cfg->sms_max_attempts) {
 		log_warn("sms: gave up on %s after %ld attempts: %s", e->phone, e->deliveries, err);
 		snprintf(why, sizeof why, "%s%s%s", err, detail[0] ? ": " : "", detail);
-		rs_outbox_dead(s->rs, e, why);
+		(void)outbox_dead(s->rs, e, why);
 		return;
 	}
 	{
@@ -137,10 +138,12 @@ run_due_retries(struct sender *s)
 			i++;
 			continue;
 		}
+		bool taken;
+
 		memset(&e, 0, sizeof e);
 		snprintf(e.id, sizeof e.id, "%s", s->retries[i].id);
 		s->retries[i] = s->retries[--s->nretries];
-		if (rs_outbox_retake(s->rs, s->consumer, &e))
+		if (outbox_retake(s->rs, s->consumer, &e, &taken) == STORE_OK && taken)
 			handle(s, &e);
 	}
 }
@@ -162,7 +165,6 @@ sender_main(const struct config *cfg, int argc, char **argv)
 {
 	struct sender *s = calloc(1, sizeof *s);
 	struct outbox_entry entries[BATCH];
-	struct sigaction sa;
 	char host[64] = "host";
 	bool ready = false, down_logged = false;
 
@@ -179,13 +181,7 @@ sender_main(const struct config *cfg, int argc, char **argv)
 	s->cfg = cfg;
 	gethostname(host, sizeof host - 1);
 	snprintf(s->consumer, sizeof s->consumer, "%s-%ld", host, (long)getpid());
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	signals_catch_stop(on_stop, NULL);
 	log_info("sender %s ready (driver %s)", s->consumer,
 	    cfg->sms_driver == SMS_DRIVER_LOG ? "log" : "command");
 	if (cfg->sms_driver == SMS_DRIVER_LOG)
@@ -194,7 +190,7 @@ sender_main(const struct config *cfg, int argc, char **argv)
 	while (!stopping) {
 		int n;
 
-		if (!ready && !(ready = rs_outbox_prepare(s->rs))) {
+		if (!ready && !(ready = outbox_prepare(s->rs) == STORE_OK)) {
 			if (!down_logged)
 				log_warn("sender: Redis cannot be reached; waiting for it");
 			down_logged = true;
@@ -205,7 +201,7 @@ sender_main(const struct config *cfg, int argc, char **argv)
 			log_info("sender: Redis is back");
 		down_logged = false;
 		run_due_retries(s);
-		if ((n = rs_outbox_next(s->rs, s->consumer, block_for(s), entries, BATCH)) < 0) {
+		if (outbox_next(s->rs, s->consumer, block_for(s), entries, BATCH, &n) != STORE_OK) {
 			ready = false;
 			continue;
 		}
@@ -224,7 +220,7 @@ sender_status(const struct config *cfg, int argc, char **argv)
 {
 	struct redis_store *rs;
 	struct outbox_status st;
-	bool ok;
+	enum store_status ok;
 
 	(void)argv;
 	if (argc != 0) {
@@ -233,9 +229,9 @@ sender_status(const struct config *cfg, int argc, char **argv)
 	}
 	if ((rs = rs_new(cfg)) == NULL)
 		return 1;
-	ok = rs_outbox_status(rs, &st);
+	ok = outbox_status(rs, &st);
 	rs_free(rs);
-	if (!ok) {
+	if (ok != STORE_OK) {
 		fprintf(stderr, "phoneauth: sms-status: Redis cannot be reached\n");
 		return 1;
 	}

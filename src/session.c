@@ -1,52 +1,21 @@
 /*
  * Sessions over Redis (the scripts in src/lua/ do the storing), and the
- * translation of every store outcome into the contract's answer, made once
- * here so that each handler reads as its happy path.
+ * translation of every session verdict into the contract's answer, made
+ * once here so that each handler reads as its happy path. The limit
+ * verdicts (blocked, rate limited) are limits.c's.
  */
 #include "phoneauth/session.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <uuid/uuid.h>
 
+#include "phoneauth/limits.h"
 #include "phoneauth/log.h"
 #include "phoneauth/otp.h"
-
-static const char *const step_names[STEP__MAX] = {
-	[STEP_OTP] = "otp",
-	[STEP_SET_PASSWORD] = "set_password",
-	[STEP_USER_INFO] = "user_info",
-	[STEP_PASSWORD] = "password",
-};
-
-static const char *const purpose_names[PURPOSE__MAX] = {
-	[PURPOSE_REGISTER] = "register",
-	[PURPOSE_LOGIN] = "login",
-	[PURPOSE_RESET] = "reset",
-};
-
-const char *
-session_step_name(enum step s)
-{
-	return step_names[s];
-}
-
-const char *
-session_purpose_name(enum purpose p)
-{
-	return purpose_names[p];
-}
-
-enum purpose
-session_purpose(const char *name)
-{
-	for (int p = 0; p < PURPOSE__MAX; p++)
-		if (strcmp(purpose_names[p], name) == 0)
-			return (enum purpose)p;
-	return PURPOSE_REGISTER;
-}
 
 void
 session_new_id(char out[SESSION_ID_LEN + 1])
@@ -72,51 +41,42 @@ session_id_wellformed(const char *s)
 	return strlen(s) == SESSION_ID_LEN && uuid_parse(s, u) == 0;
 }
 
-/* The answers every session operation shares; false when one was given. */
+/* The answer to a script's run: the limits first, then the session's own
+ * verdicts. True only for RS_OK. */
 static bool
-common_outcome(struct ctx *ctx, const struct rs_result *res)
+verdict_or_reply(struct ctx *ctx, enum store_status st, const struct rs_result *res)
 {
-	switch (res->outcome) {
+	if (!limits_verdict_or_reply(ctx, st, res))
+		return false;
+	switch (res->verdict) {
 	case RS_OK:
 		return true;
-	case RS_UNAVAILABLE:
-		ctx_reply_unavailable(ctx);
-		return false;
-	case RS_BLOCKED:
-		ctx->gated = true;
-		ctx_reply_blocked(ctx, res->retry_ms);
-		return false;
-	case RS_RATE_LIMITED:
-		ctx->gated = true;
-		response_retry(ctx->resp, ERR_OTP_RATE_LIMITED, ctx->req->lang,
-		    (res->retry_ms + 999) / 1000);
-		return false;
 	case RS_NO_SESSION:
-		ctx->gated = true;
-		ctx_note_failure(ctx, NULL, FAILURE_SESSION);
+		limits_note_failure(ctx, NULL, FAILURE_SESSION);
 		response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
 		return false;
 	case RS_WRONG_STEP:
-		ctx->gated = true;
-		if (res->step[0] == '\0')	/* it ended meanwhile */
+		if (res->step == STEP__MAX)	/* it ended meanwhile */
 			response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
 		else
-			response_wrong_step(ctx->resp, ctx->req->lang, res->step);
+			response_wrong_step(ctx->resp, ctx->req->lang, step_name(res->step));
 		return false;
 	case RS_CODE_VOID:
-		ctx->gated = true;
 		response_error(ctx->resp, ERR_OTP_INVALID, ctx->req->lang);
 		return false;
-	case RS_NOT_CACHED:
 	case RS_BANNED:
-		break;	/* only rs_register answers these; it handles them itself */
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		return false;
+	default:
+		log_error("session: verdict %s where none was expected", rs_verdict_names[res->verdict]);
+		ctx_reply_internal(ctx);
+		return false;
 	}
-	return false;
 }
 
 /* Makes a code and its digest for session `sid`. */
 static bool
-new_code(struct ctx *ctx, const char *sid, char code[OTP_DIGITS + 1],
+new_code_or_reply(struct ctx *ctx, const char *sid, char code[OTP_DIGITS + 1],
     unsigned char digest[OTP_DIGEST_LEN])
 {
 	if (otp_generate(code) && otp_digest(ctx->otp_key, sid, code, digest))
@@ -126,7 +86,15 @@ new_code(struct ctx *ctx, const char *sid, char code[OTP_DIGITS + 1],
 	return false;
 }
 
-static const char *const lang_tags[LANG__MAX] = { "en", "fa" };
+/* A session id that has not even the form of one: as unknown as a session
+ * gets, and a failure of the client like one. */
+static bool
+malformed_id_reply(struct ctx *ctx)
+{
+	if (limits_fail_or_reply(ctx, NULL, FAILURE_SESSION))
+		response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
+	return false;
+}
 
 bool
 session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose purpose,
@@ -134,13 +102,13 @@ session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum p
 {
 	char code[OTP_DIGITS + 1] = "";
 	unsigned char digest[OTP_DIGEST_LEN];
-	struct rs_code real = { code, digest, lang_tags[ctx->req->lang] };
-	struct rs_code ghost = { NULL, digest, lang_tags[ctx->req->lang] };
+	struct rs_code c = { mode == CODE_SEND ? code : NULL, digest, ctx->req->lang };
 	struct rs_result res;
+	enum store_status st;
 	bool ok;
 
 	session_new_id(sid);
-	if (mode == CODE_SEND && !new_code(ctx, sid, code, digest))
+	if (mode == CODE_SEND && !new_code_or_reply(ctx, sid, code, digest))
 		return false;
 	/* A ghost keeps a digest of no code at all: it takes tries, counts
 	 * failures and runs out exactly like a real code, and nothing fits it. */
@@ -148,10 +116,9 @@ session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum p
 		ctx_reply_internal(ctx);
 		return false;
 	}
-	rs_open(ctx->rs, ctx->req->client, phone, sid, step_names[step], purpose_names[purpose],
-	    user_id, mode == CODE_SEND ? &real : mode == CODE_GHOST ? &ghost : NULL, &res);
-	ctx->gated = res.outcome != RS_UNAVAILABLE;
-	ok = common_outcome(ctx, &res);
+	st = rs_open(ctx->rs, ctx->req->client, phone, sid, step, purpose, user_id,
+	    mode == CODE_NONE ? NULL : &c, &res);
+	ok = verdict_or_reply(ctx, st, &res);
 	OPENSSL_cleanse(code, sizeof code);
 	return ok;
 }
@@ -162,16 +129,9 @@ session_load_or_reply(struct ctx *ctx, const char *sid, enum step expect, enum r
 {
 	struct rs_result res;
 
-	if (!session_id_wellformed(sid)) {
-		/* Not even the form of one: as unknown as a session gets. */
-		rs_gate(ctx->rs, ctx->req->client, NULL, true, &res);
-		if (res.outcome == RS_OK)
-			res.outcome = RS_NO_SESSION;
-	} else {
-		rs_step(ctx->rs, ctx->req->client, sid, step_names[expect], take, &res);
-	}
-	ctx->gated = res.outcome != RS_UNAVAILABLE;
-	if (!common_outcome(ctx, &res))
+	if (!session_id_wellformed(sid))
+		return malformed_id_reply(ctx);
+	if (!verdict_or_reply(ctx, rs_step(ctx->rs, ctx->req->client, sid, expect, take, &res), &res))
 		return false;
 	*out = res.session;
 	return true;
@@ -183,42 +143,57 @@ session_advance_or_reply(struct ctx *ctx, const char *sid, const struct rs_sessi
 {
 	struct rs_result res;
 
-	rs_advance(ctx->rs, ctx->req->client, sid, s->phone, s->user_id, step_names[from],
-	    to == STEP__MAX ? NULL : step_names[to], back, account_changed, &res);
-	return common_outcome(ctx, &res);
+	return verdict_or_reply(ctx, rs_advance(ctx->rs, ctx->req->client, sid, s->phone, s->user_id,
+	    from, to, back, account_changed, &res), &res);
+}
+
+/* "id|has_password|is_verified|is_banned" of `phone` from PostgreSQL,
+ * "0|0|0|0" when it has no account; false with the answer set. */
+static bool
+account_state_or_reply(struct ctx *ctx, const char *phone, char *state, size_t len)
+{
+	struct user u;
+	enum store_status st = pg_user_by_phone(ctx->pg, phone, &u);
+
+	if (st == STORE_NOT_FOUND)
+		memset(&u, 0, sizeof u);
+	else if (!ctx_store_or_reply(ctx, st))
+		return false;
+	snprintf(state, len, "%lld|%d|%d|%d", u.id, u.has_password, u.is_verified, u.is_banned);
+	return true;
 }
 
 bool
-session_register_or_reply(struct ctx *ctx, const char *phone, const char *state,
-    char sid[SESSION_ID_LEN + 1], enum step *next, bool *not_cached)
+session_register_or_reply(struct ctx *ctx, const char *phone, char sid[SESSION_ID_LEN + 1],
+    enum step *next)
 {
-	char code[OTP_DIGITS + 1];
+	char code[OTP_DIGITS + 1], state[80];
 	unsigned char digest[OTP_DIGEST_LEN];
-	struct rs_code c = { code, digest, lang_tags[ctx->req->lang] };
+	struct rs_code c = { code, digest, ctx->req->lang };
 	struct rs_result res;
-	bool ok;
+	enum store_status st;
+	bool ok = false;
 
-	*not_cached = false;
 	/* The code is made before we know whether the account needs one: the
 	 * script decides in the same round trip. */
 	session_new_id(sid);
-	if (!new_code(ctx, sid, code, digest))
+	if (!new_code_or_reply(ctx, sid, code, digest))
 		return false;
-	rs_register(ctx->rs, ctx->req->client, phone, sid, state, &c, &res);
-	ctx->gated = res.outcome != RS_UNAVAILABLE;
-	if (res.outcome == RS_NOT_CACHED && state == NULL) {
-		*not_cached = true;
-		ok = false;
-	} else if (res.outcome == RS_BANNED) {
-		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
-		ok = false;
-	} else if (res.outcome == RS_NOT_CACHED) {
-		log_error("redis: register refused the account state it was given");
-		ctx_reply_internal(ctx);
-		ok = false;
-	} else if ((ok = common_outcome(ctx, &res))) {
-		*next = strcmp(res.step, "otp") == 0 ? STEP_OTP : STEP_PASSWORD;
+	/* Most registers are of numbers whose state Redis has cached: one round
+	 * trip. Otherwise PostgreSQL is read and Redis asked again. */
+	st = rs_register(ctx->rs, ctx->req->client, phone, sid, NULL, &c, &res);
+	if (st == STORE_OK && res.verdict == RS_NOT_CACHED) {
+		if (!account_state_or_reply(ctx, phone, state, sizeof state))
+			goto out;
+		st = rs_register(ctx->rs, ctx->req->client, phone, sid, state, &c, &res);
+		if (st == STORE_OK && res.verdict == RS_NOT_CACHED) {
+			log_error("redis: register refused the account state it was given");
+			st = STORE_ERROR;
+		}
 	}
+	if ((ok = verdict_or_reply(ctx, st, &res)))
+		*next = res.session.step;
+out:
 	OPENSSL_cleanse(code, sizeof code);
 	return ok;
 }
@@ -228,21 +203,26 @@ session_resend_or_reply(struct ctx *ctx, const char *sid)
 {
 	char code[OTP_DIGITS + 1];
 	unsigned char digest[OTP_DIGEST_LEN];
-	struct rs_code c = { code, digest, lang_tags[ctx->req->lang] };
+	struct rs_code c = { code, digest, ctx->req->lang };
 	struct rs_result res;
 	bool ok;
 
-	if (!session_id_wellformed(sid)) {
-		rs_gate(ctx->rs, ctx->req->client, NULL, true, &res);
-		if (res.outcome == RS_OK)
-			res.outcome = RS_NO_SESSION;
-	} else {
-		if (!new_code(ctx, sid, code, digest))
-			return false;
-		rs_resend(ctx->rs, ctx->req->client, sid, &c, &res);
-	}
-	ctx->gated = res.outcome != RS_UNAVAILABLE;
-	ok = common_outcome(ctx, &res);
+	if (!session_id_wellformed(sid))
+		return malformed_id_reply(ctx);
+	if (!new_code_or_reply(ctx, sid, code, digest))
+		return false;
+	ok = verdict_or_reply(ctx, rs_resend(ctx->rs, ctx->req->client, sid, &c, &res), &res);
 	OPENSSL_cleanse(code, sizeof code);
 	return ok;
+}
+
+void
+session_reply_step(struct ctx *ctx, const char *sid, enum step next, enum msg m)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "session_id", json_object_new_string(sid));
+	json_object_object_add(o, "next_step", json_object_new_string(step_name(next)));
+	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
+	response_json(ctx->resp, 200, o);
 }

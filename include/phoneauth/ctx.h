@@ -51,16 +51,9 @@ struct ctx {
 	time_t now;
 	unsigned long tokens_issued;	/* by this worker, for the sweep */
 	struct audit audit;		/* kept across requests */
-	bool gated;		/* the blocks of this client were checked */
+	bool gated;		/* the blocks of this client were checked (limits.c) */
 	struct after after;
 };
-
-/* Failure kinds of the audit table. */
-#define FAILURE_PASSWORD "password"
-#define FAILURE_CODE "code"
-#define FAILURE_PHONE "phone"
-#define FAILURE_SESSION "session"
-#define FAILURE_EMAIL "email"
 
 /* Queues one row of failed_attempts for after the answer. */
 void ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind);
@@ -69,18 +62,20 @@ void ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind);
  * when rows are still waiting (the caller arms the idle alarm). */
 bool ctx_flush_audit(struct ctx *ctx, bool force);
 
-/* The answers every handler gives the same way. */
-void ctx_reply_unavailable(struct ctx *ctx);
+/* A bug: 500 internal_error (the log says what). */
 void ctx_reply_internal(struct ctx *ctx);
-void ctx_reply_blocked(struct ctx *ctx, long retry_ms);
 
-/* Answers a PostgreSQL status that is not PG_OK (503 or 500); true if it did. */
-bool ctx_reply_pg_failure(struct ctx *ctx, enum pg_status st);
+/*
+ * The one translation of a store status into an answer: true for STORE_OK;
+ * otherwise false with 503 (STORE_UNAVAILABLE) or 500 set. A caller that
+ * expects STORE_NOT_FOUND or STORE_CONFLICT looks for them first.
+ */
+bool ctx_store_or_reply(struct ctx *ctx, enum store_status st);
 
 /* Does the queued work; called after the answer has been sent. */
 void ctx_run_after(struct ctx *ctx);
 
-/* Clears what one request left in ctx. */
+/* Clears what one request left: in ctx, its request and its response. */
 void ctx_reset(struct ctx *ctx);
 
 #endif

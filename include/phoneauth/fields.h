@@ -23,6 +23,7 @@ enum field_kind {
 	F_FIRST_NAME,
 	F_LAST_NAME,
 	F_EMAIL,	/* optional: absent, null or "" mean none */
+	F__MAX
 };
 
 struct field {

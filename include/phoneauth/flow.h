@@ -1,6 +1,6 @@
 /*
- * The route handlers of the registration, login and password-reset flow,
- * and health.
+ * The route handlers of the sign-up and password-reset flow (logins are
+ * login.h's).
  * Each reads its declared inputs, runs the step through the session state
  * machine and the stores, and sets exactly one answer.
  */
@@ -15,7 +15,5 @@ void flow_verify_otp(struct ctx *ctx);
 void flow_resend_otp(struct ctx *ctx);
 void flow_set_password(struct ctx *ctx);
 void flow_user_info(struct ctx *ctx);
-void flow_login(struct ctx *ctx);
-void flow_health(struct ctx *ctx);
 
 #endif

@@ -10,20 +10,13 @@
 #include <stddef.h>
 
 #include "phoneauth/config.h"
-#include "phoneauth/embedded.h"
 #include "phoneauth/password.h"
 #include "phoneauth/phone.h"
+#include "phoneauth/store.h"
 #include "phoneauth/token.h"
 
 struct pg_store;
 
-enum pg_status {
-	PG_OK = 0,
-	PG_NOT_FOUND = -1,
-	PG_CONFLICT = -2,	/* a unique constraint: the e-mail is taken */
-	PG_UNAVAILABLE = -3,	/* cannot reach PostgreSQL: answer 503 */
-	PG_ERROR = -4,		/* a bug: answer 500, the log says more */
-};
 
 struct user {
 	long long id;
@@ -40,41 +33,41 @@ void pg_free(struct pg_store *pg);
 
 bool pg_ping(struct pg_store *pg);
 
-enum pg_status pg_user_by_phone(struct pg_store *pg, const char *phone, struct user *out);
-enum pg_status pg_user_by_id(struct pg_store *pg, long long id, struct user *out);
+enum store_status pg_user_by_phone(struct pg_store *pg, const char *phone, struct user *out);
+enum store_status pg_user_by_id(struct pg_store *pg, long long id, struct user *out);
 
 /*
  * The number answered its code: marks account `id` verified, or with id 0
  * (no account when its session began) makes the account's row now, verified,
  * or finds the one a concurrent verification made. *out_id: the account.
- * PG_NOT_FOUND when account `id` is gone.
+ * STORE_NOT_FOUND when account `id` is gone.
  */
-enum pg_status pg_user_verify(struct pg_store *pg, const char *phone, long long id,
+enum store_status pg_user_verify(struct pg_store *pg, const char *phone, long long id,
     long long *out_id);
 
 /* Sets the password hash and marks the number verified. */
-enum pg_status pg_user_set_password(struct pg_store *pg, long long id, const char *encoded,
+enum store_status pg_user_set_password(struct pg_store *pg, long long id, const char *encoded,
     struct user *out);
 
 /*
  * The statements below that take a refresh token record it (its jti starts
  * a new family) in the same statement as the change they make; they answer
- * PG_NOT_FOUND when the account is gone or banned.
+ * STORE_NOT_FOUND when the account is gone or banned.
  */
 
-/* Completes the profile; PG_CONFLICT when the e-mail belongs to someone else. */
-enum pg_status pg_user_complete(struct pg_store *pg, long long id, const char *first_name,
+/* Completes the profile; STORE_CONFLICT when the e-mail belongs to someone else. */
+enum store_status pg_user_complete(struct pg_store *pg, long long id, const char *first_name,
     const char *last_name, const char *email, const struct token *refresh);
 
 /* Records a login (last_login). */
-enum pg_status pg_user_login(struct pg_store *pg, long long id, const struct token *refresh);
+enum store_status pg_user_login(struct pg_store *pg, long long id, const struct token *refresh);
 
 /* Sets a new password and revokes every refresh token the account had. */
-enum pg_status pg_user_reset_password(struct pg_store *pg, long long id, const char *encoded,
+enum store_status pg_user_reset_password(struct pg_store *pg, long long id, const char *encoded,
     const struct token *refresh);
 
 /* Replaces a hash with a stronger one of the same password. */
-enum pg_status pg_user_rehash(struct pg_store *pg, long long id, const char *encoded);
+enum store_status pg_user_rehash(struct pg_store *pg, long long id, const char *encoded);
 
 enum pg_rotation {
 	ROTATION_DONE,		/* spent; `next` recorded in its family */
@@ -84,17 +77,17 @@ enum pg_rotation {
 };
 
 /* Spends refresh token `old_jti` and records `next` in its family. */
-enum pg_status pg_refresh_rotate(struct pg_store *pg, const char *old_jti,
+enum store_status pg_refresh_rotate(struct pg_store *pg, const char *old_jti,
     const struct token *next, enum pg_rotation *outcome);
 
-/* PG_OK if the refresh token is live (neither spent, revoked nor expired). */
-enum pg_status pg_refresh_live(struct pg_store *pg, const char *jti);
+/* STORE_OK if the refresh token is live (neither spent, revoked nor expired). */
+enum store_status pg_refresh_live(struct pg_store *pg, const char *jti);
 
-/* Revokes the family of a refresh token; PG_NOT_FOUND if it is not ours. */
-enum pg_status pg_refresh_revoke_family(struct pg_store *pg, const char *jti);
+/* Revokes the family of a refresh token; STORE_NOT_FOUND if it is not ours. */
+enum store_status pg_refresh_revoke_family(struct pg_store *pg, const char *jti);
 
 /* Deletes a batch of refresh tokens expired for a day. */
-enum pg_status pg_refresh_sweep(struct pg_store *pg);
+enum store_status pg_refresh_sweep(struct pg_store *pg);
 
 #define PG_TIME_MAX 40
 
@@ -112,10 +105,10 @@ struct profile {
 	bool is_banned;
 };
 
-enum pg_status pg_user_profile(struct pg_store *pg, long long id, struct profile *out);
+enum store_status pg_user_profile(struct pg_store *pg, long long id, struct profile *out);
 
 /* Bans (revoking every refresh token) or unbans the account of `phone`. */
-enum pg_status pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned);
+enum store_status pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned);
 
 /* One row of failed_attempts. */
 struct audit_row {
@@ -128,18 +121,11 @@ struct audit_row {
 #define AUDIT_MAX_ROWS 128
 
 /* Appends rows (at most AUDIT_MAX_ROWS) to failed_attempts in one statement. */
-enum pg_status pg_audit_failures(struct pg_store *pg, const struct audit_row *rows, int n);
+enum store_status pg_audit_failures(struct pg_store *pg, const struct audit_row *rows, int n);
 
 /* Deletes a batch (at most PG_AUDIT_SWEEP_BATCH rows) of failed_attempts
  * older than `retention_days`; *deleted says how many went. */
 #define PG_AUDIT_SWEEP_BATCH 10000
-enum pg_status pg_audit_sweep(struct pg_store *pg, long retention_days, long *deleted);
-
-/*
- * Applies the migrations not yet recorded in schema_migrations, in order,
- * each in its own transaction, under an advisory lock so that two programs
- * migrating at once do not collide. Prints what it applied to stdout.
- */
-bool pg_migrate(const struct config *cfg, const struct embedded *list, size_t count);
+enum store_status pg_audit_sweep(struct pg_store *pg, long retention_days, long *deleted);
 
 #endif

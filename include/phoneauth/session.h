@@ -17,13 +17,7 @@
 
 #include "phoneauth/ctx.h"
 #include "phoneauth/redis_store.h"
-
-enum step { STEP_OTP, STEP_SET_PASSWORD, STEP_USER_INFO, STEP_PASSWORD, STEP__MAX };
-enum purpose { PURPOSE_REGISTER, PURPOSE_LOGIN, PURPOSE_RESET, PURPOSE__MAX };
-
-const char *session_step_name(enum step s);
-const char *session_purpose_name(enum purpose p);
-enum purpose session_purpose(const char *name);
+#include "phoneauth/step.h"
 
 /* A fresh session id: a random (version 4) UUID in lower case. */
 void session_new_id(char out[SESSION_ID_LEN + 1]);
@@ -60,14 +54,17 @@ bool session_advance_or_reply(struct ctx *ctx, const char *sid, const struct rs_
     enum step from, enum step to, enum rs_give_back back, bool account_changed);
 
 /*
- * register: opens a session for `phone` at the step its account calls for,
- * from the account state cached in Redis, or with `state` (from PostgreSQL:
- * "id|has_password|is_verified|is_banned") after caching it. On false the
- * answer is set (403, 429, 503), except when *not_cached: then nothing is
- * answered and the caller fetches the state and calls again.
+ * register: opens a session for `phone` at the step its account calls for
+ * (*next: password, or otp with a code sent). The account state comes from
+ * Redis's cache in the same round trip or, when it is not cached, from
+ * PostgreSQL (read only: a number without an account gets no row here).
+ * False with the answer set (403, 429, 503).
  */
-bool session_register_or_reply(struct ctx *ctx, const char *phone, const char *state,
-    char sid[SESSION_ID_LEN + 1], enum step *next, bool *not_cached);
+bool session_register_or_reply(struct ctx *ctx, const char *phone, char sid[SESSION_ID_LEN + 1],
+    enum step *next);
+
+/* Answers 200 {session_id, next_step, message}. */
+void session_reply_step(struct ctx *ctx, const char *sid, enum step next, enum msg m);
 
 /* A new code for a session waiting for one. False with the answer set. */
 bool session_resend_or_reply(struct ctx *ctx, const char *sid);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "phoneauth/config.h"
-#include "phoneauth/redis_store.h"
+#include "phoneauth/outbox.h"
 
 /*
  * Delivers one entry; false with a short reason in `err`, fit for the log

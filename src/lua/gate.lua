@@ -1,12 +1,8 @@
--- Checks the blocks of an address (and a number), and with mode '1' counts
--- a failure or takes a try against both.
--- ARGV[5] ip, [6] phone or '', [7] mode '0' look, '1' take.
--- Returns {0} or {1, ms} blocked.
-local ip, phone = ARGV[5], ARGV[6]
-local ms = gate(ip, phone)
-if ms then return { 1, ms } end
-if ARGV[7] == '1' then
-  take('ip', ip)
-  if phone ~= '' then take('ph', phone) end
-end
-return { 0 }
+-- Checks the blocks of a client (and a number); with take '1' also counts a
+-- failure, or takes a try about to be judged, against both.
+-- Returns { R.OK } or { R.BLOCKED, ms }.
+local client, phone, take_one = unpack(ARGV, OWN, OWN + 2)
+local ms = gate(client, phone)
+if ms then return { R.BLOCKED, ms } end
+if take_one == '1' then take_both(client, phone) end
+return { R.OK }

@@ -1,14 +1,15 @@
--- An outbox entry is finished: acknowledged and counted. With a dead
--- letter, it is first copied to <p>sms:dead with the error.
--- ARGV[5] entry id, [6] outcome: 'delivered', 'expired' or 'dead';
--- dead only: [7] error, [8] deliveries, then the entry's field/value pairs.
-local stream, id, how = P .. 'sms', ARGV[5], ARGV[6]
-if how == 'dead' then
-  local fields = { 'error', ARGV[7], 'attempts', ARGV[8], 'failed_at', math.floor(now / 1000),
+-- An outbox entry is finished: acknowledged, and counted under `how` in
+-- OUTBOX_STATS. With an error it is a dead letter, first copied to
+-- OUTBOX_DEAD with the error, its deliveries and the entry's own fields
+-- (the pairs after `deliveries`).
+-- Returns { R.OK, acknowledged (0 or 1) }.
+local id, how, err, deliveries = unpack(ARGV, OWN, OWN + 3)
+if err ~= '' then
+  local fields = { 'error', err, 'attempts', deliveries, 'failed_at', math.floor(now / 1000),
     'original_id', id }
-  for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
-  redis.call('XADD', stream .. ':dead', 'MAXLEN', '~', 100000, '*', unpack(fields))
+  for i = OWN + 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+  redis.call('XADD', OUTBOX_DEAD, 'MAXLEN', '~', OUTBOX_MAXLEN, '*', unpack(fields))
 end
-local acked = redis.call('XACK', stream, 'senders', id)
-if acked == 1 then redis.call('HINCRBY', stream .. ':stats', how, 1) end
-return { 0, acked }
+local acked = redis.call('XACK', OUTBOX, OUTBOX_GROUP, id)
+if acked == 1 then redis.call('HINCRBY', OUTBOX_STATS, how, 1) end
+return { R.OK, acked }

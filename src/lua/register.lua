@@ -1,44 +1,36 @@
 -- register in one round trip for a number whose account state is cached.
 -- The state "id|has_password|is_verified|is_banned" ("0|0|0|0": no account
 -- yet; it is made when the number proves its phone) is cached under
--- <p>u:<phone> for a few minutes; every change phoneauth makes to those
--- columns deletes it (advance.lua, the ban command).
--- ARGV[5] ip, [6] phone, [7] session id, [8] session ttl (ms), [9] cache ttl
--- (ms), [10] state from PostgreSQL ('' = use the cache), [11] digest,
--- [12] code ttl (ms), [13] cooldown (ms), [14] per-number hourly cap,
--- [15] per-ip hourly cap, [16] code, [17] language, [18] outbox max length.
--- Returns {0, step} opened, {1, ms} blocked, {2, ms} code refused by a send
--- limit, {6} state not cached (ask PostgreSQL, then call again), {7} banned.
-local ip, phone, sid = ARGV[5], ARGV[6], ARGV[7]
-local ms = gate(ip, phone)
-if ms then return { 1, ms } end
-local ck = P .. 'u:' .. phone
-local state = ARGV[10]
+-- KEY.account for CACHE_TTL; every change phoneauth makes to those columns
+-- deletes it (advance.lua, forget.lua). `state` '' means: use the cache.
+-- Returns { R.OK, step, purpose }, { R.BLOCKED, ms }, { R.RATE_LIMITED, ms },
+-- { R.NOT_CACHED } (ask PostgreSQL, then call again) or { R.BANNED }.
+local digest, code, lang, client, phone, sid, state = unpack(ARGV, OWN, OWN + 6)
+local ms = gate(client, phone)
+if ms then return { R.BLOCKED, ms } end
+local ck = KEY.account(phone)
 if state == '' then
   state = redis.call('GET', ck)
-  if not state then return { 6 } end
+  if not state then return { R.NOT_CACHED } end
 else
-  redis.call('SET', ck, state, 'PX', tonumber(ARGV[9]))
+  redis.call('SET', ck, state, 'PX', CACHE_TTL)
 end
 local id, pw, verified, banned = string.match(state, '^(%d+)|([01])|([01])|([01])$')
 if not id then
   redis.call('DEL', ck)
-  return { 6 }
+  return { R.NOT_CACHED }
 end
-if banned == '1' then return { 7 } end
-local k = P .. 's:' .. sid
+if banned == '1' then return { R.BANNED } end
+local k = KEY.session(sid)
 if pw == '1' then
-  redis.call('HSET', k, 'ph', phone, 'st', 'password', 'pu', 'login', 'uid', id)
-  redis.call('PEXPIRE', k, tonumber(ARGV[8]))
-  return { 0, 'password' }
+  redis.call('HSET', k, 'ph', phone, 'st', STEP.PASSWORD, 'pu', PURPOSE.LOGIN, 'uid', id)
+  redis.call('PEXPIRE', k, SESSION_TTL)
+  return { R.OK, STEP.PASSWORD, PURPOSE.LOGIN }
 end
 -- Only a number with a password skips the code.
-ms = sms_wait(ip, phone, tonumber(ARGV[14]), tonumber(ARGV[15]))
-if ms then return { 2, ms } end
-local purpose = verified == '1' and 'login' or 'register'
-sms_count(ip, phone, sid, tonumber(ARGV[13]))
-outbox_add(phone, ARGV[16], purpose, ARGV[17], ARGV[18])
-redis.call('HSET', k, 'ph', phone, 'st', 'otp', 'pu', purpose, 'uid', id,
-  'cd', ARGV[11], 'ce', now + tonumber(ARGV[12]), 'ct', 0)
-redis.call('PEXPIRE', k, tonumber(ARGV[8]))
-return { 0, 'otp', purpose }
+local purpose = verified == '1' and PURPOSE.LOGIN or PURPOSE.REGISTER
+local refused = send_code(k, client, phone, sid, purpose, digest, code, lang)
+if refused then return refused end
+redis.call('HSET', k, 'ph', phone, 'st', STEP.OTP, 'pu', purpose, 'uid', id)
+redis.call('PEXPIRE', k, SESSION_TTL)
+return { R.OK, STEP.OTP, purpose }

@@ -1,6 +1,7 @@
--- A judged try succeeded outside a session (login by number): give back the
--- tries; ARGV[7] '1' also forgets every failure of the number.
--- ARGV[5] ip, [6] phone.
-give_back('ip', ARGV[5], false)
-give_back('ph', ARGV[6], ARGV[7] == '1')
-return { 0 }
+-- A judged try succeeded outside a session (login by number): gives back the
+-- tries; with clear '1' also forgets every failure of the number.
+-- Returns { R.OK }.
+local client, phone, clear = unpack(ARGV, OWN, OWN + 2)
+give_back('ip', client, false)
+give_back('ph', phone, clear == '1')
+return { R.OK }

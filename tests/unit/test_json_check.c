@@ -47,6 +47,8 @@ static const struct {
 	{ __LINE__, "{\"a\": \"\\udc00\"}", 0 },		/* a lone low surrogate */
 	{ __LINE__, "{\"a\": \"\\ud800\\u0041\"}", 0 },	/* high, then no low */
 	{ __LINE__, "{\"a\": \"tab\tinside\"}", 0 },
+	{ __LINE__, "{\"phone\\u0000x\": \"1\"}", 0 },		/* a NUL in a key */
+	{ __LINE__, "{\"a\": \"x\\u0000y\"}", 1 },		/* in a value: the field's to refuse */
 	{ __LINE__, "{\"a\": \"nl\ninside\"}", 0 },
 	{ __LINE__, "{\"a\": \"unterminated}", 0 },
 	{ __LINE__, "{\"a\": tru}", 0 },

@@ -1,0 +1,72 @@
+/*
+ * The SMS outbox: the Redis stream the workers' scripts add codes to
+ * (prelude.lua's outbox_add) and the sender (sender.c) empties through a
+ * consumer group, acknowledging an entry only once it is delivered, so a
+ * sender that dies loses nothing. This file is the stream's protocol; its
+ * key names are defined here and handed to the scripts.
+ */
+#ifndef PHONEAUTH_OUTBOX_H
+#define PHONEAUTH_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "phoneauth/config.h"
+#include "phoneauth/otp.h"
+#include "phoneauth/phone.h"
+#include "phoneauth/redis_store.h"
+#include "phoneauth/store.h"
+
+#define OUTBOX_GROUP "senders"	/* the senders' consumer group */
+#define OUTBOX_MAXLEN 100000	/* entries kept (approximately), in each stream */
+
+/* <redis_prefix>sms, its dead letters and its counts. */
+enum outbox_key { OUTBOX_STREAM, OUTBOX_DEAD, OUTBOX_STATS };
+void outbox_key(const struct config *cfg, enum outbox_key k, char *out, size_t outlen);
+
+struct outbox_entry {
+	char id[48];			/* the stream entry id */
+	char phone[PHONE_MAX];
+	char code[OTP_DIGITS + 1];
+	char purpose[16];
+	char language[8];
+	long long created_at;		/* Unix seconds */
+	long deliveries;		/* times handed to a sender, this one included */
+	bool malformed;			/* a field missing or wrong: dead-letter it */
+};
+
+struct outbox_status {
+	long long unread;		/* in the stream, not yet handed to a sender */
+	long long pending;		/* handed to a sender, not yet done */
+	long long dead, delivered, expired;
+};
+
+/* Creates the consumer group (from the start of the stream) if missing. */
+enum store_status outbox_prepare(struct redis_store *rs);
+
+/*
+ * Up to `max` entries for `consumer`: first those another sender left
+ * pending for sms_claim_idle seconds (XAUTOCLAIM), then new ones, waiting
+ * up to block_ms for them. *n says how many.
+ */
+enum store_status outbox_next(struct redis_store *rs, const char *consumer, long block_ms,
+    struct outbox_entry *out, int max, int *n);
+
+/* Takes back one of this sender's own pending entries for a retry; *taken
+ * is false when it is no longer there. */
+enum store_status outbox_retake(struct redis_store *rs, const char *consumer,
+    struct outbox_entry *e, bool *taken);
+
+enum outbox_done { OUTBOX_DELIVERED, OUTBOX_EXPIRED };
+
+/* Acknowledges an entry that was delivered or dropped as too old. */
+enum store_status outbox_done(struct redis_store *rs, const struct outbox_entry *e,
+    enum outbox_done how);
+
+/* Moves an entry to the dead letters with the last error, and acknowledges it. */
+enum store_status outbox_dead(struct redis_store *rs, const struct outbox_entry *e,
+    const char *error);
+
+enum store_status outbox_status(struct redis_store *rs, struct outbox_status *st);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * The limits on the C side (see limits.h). Redis decides, in the scripts of
+ * src/lua/; here the decisions become answers, and the request remembers
+ * that its client was checked, so that the router's last look at a blocked
+ * client (an error answered before any store call) costs a round trip only
+ * when nothing else made one.
+ */
+#include "phoneauth/limits.h"
+
+static void
+reply_blocked(struct ctx *ctx, long retry_ms)
+{
+	response_retry(ctx->resp, ERR_TOO_MANY_ATTEMPTS, ctx->req->lang, (retry_ms + 999) / 1000);
+}
+
+bool
+limits_verdict_or_reply(struct ctx *ctx, enum store_status st, const struct rs_result *res)
+{
+	if (!ctx_store_or_reply(ctx, st))
+		return false;
+	ctx->gated = true;
+	switch (res->verdict) {
+	case RS_BLOCKED:
+		reply_blocked(ctx, res->retry_ms);
+		return false;
+	case RS_RATE_LIMITED:
+		response_retry(ctx->resp, ERR_OTP_RATE_LIMITED, ctx->req->lang,
+		    (res->retry_ms + 999) / 1000);
+		return false;
+	default:
+		return true;
+	}
+}
+
+bool
+limits_unblocked_or_reply(struct ctx *ctx)
+{
+	struct rs_result res;
+
+	if (rs_gate(ctx->rs, ctx->req->client, NULL, false, &res) != STORE_OK)
+		return true;
+	return limits_verdict_or_reply(ctx, STORE_OK, &res);
+}
+
+bool
+limits_take_try_or_reply(struct ctx *ctx, const char *phone)
+{
+	struct rs_result res;
+
+	return limits_verdict_or_reply(ctx,
+	    rs_gate(ctx->rs, ctx->req->client, phone, true, &res), &res);
+}
+
+bool
+limits_fail_or_reply(struct ctx *ctx, const char *phone, const char *kind)
+{
+	struct rs_result res;
+	enum store_status st = rs_gate(ctx->rs, ctx->req->client, phone, true, &res);
+
+	if (st == STORE_OK) {
+		ctx->gated = true;
+		if (res.verdict == RS_BLOCKED) {
+			reply_blocked(ctx, res.retry_ms);
+			return false;
+		}
+	}
+	limits_note_failure(ctx, phone, kind);
+	return true;
+}
+
+bool
+limits_give_back_or_reply(struct ctx *ctx, const char *phone, bool clear_number)
+{
+	return ctx_store_or_reply(ctx, rs_release(ctx->rs, ctx->req->client, phone, clear_number));
+}
+
+void
+limits_note_failure(struct ctx *ctx, const char *phone, const char *kind)
+{
+	ctx_note_failure(ctx, phone, kind);
+}
+
+bool
+limits_checked(const struct ctx *ctx)
+{
+	return ctx->gated;
+}

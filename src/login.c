@@ -1,0 +1,176 @@
+/*
+ * Logins, in the two forms the contract gives: a session waiting for
+ * `password` (after register), or the number itself. Both take a try before
+ * the password is judged and give it back only when it was right (or when
+ * nothing was judged), and both spend the time of a whole PBKDF2 at today's
+ * iteration count on a wrong password whatever the account, so neither the
+ * answer nor its timing tells who has an account or how old its hash is.
+ */
+#include "phoneauth/login.h"
+
+#include <string.h>
+
+#include "phoneauth/fields.h"
+#include "phoneauth/hasher.h"
+#include "phoneauth/limits.h"
+#include "phoneauth/session.h"
+#include "phoneauth/token_pair.h"
+
+#define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
+
+/*
+ * Judges a password. A wrong one costs as much as a hash at today's
+ * iteration count would, so the answer's timing does not tell an imported
+ * (older, cheaper) hash from a fresh one.
+ */
+static bool
+password_matches(struct ctx *ctx, const char *password, const char *encoded, long *iterations)
+{
+	if (hasher_verify(password, encoded, iterations))
+		return true;
+	if (*iterations < ctx->cfg->pbkdf2_iterations)
+		hasher_burn(password, ctx->cfg->pbkdf2_iterations - *iterations);
+	return false;
+}
+
+/* Upgrades an old hash of a right password, after the answer. */
+static void
+rehash_later(struct ctx *ctx, long long user_id, const char *password, long iterations)
+{
+	size_t len = strlen(password);
+
+	if (iterations < ctx->cfg->pbkdf2_iterations && len < sizeof ctx->after.password) {
+		ctx->after.rehash_user = user_id;
+		memcpy(ctx->after.password, password, len + 1);
+	}
+}
+
+/*
+ * The end of a login whose password was right: tokens for a complete
+ * account, or a session waiting for the profile. `sid` is the login session
+ * (session form) or NULL (number form). Tries are given back and the
+ * number's failures forgotten.
+ */
+static void
+succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct rs_session *s)
+{
+	char new_sid[SESSION_ID_LEN + 1];
+	struct token_pair pair;
+	enum store_status st;
+
+	if (sid != NULL ? !session_advance_or_reply(ctx, sid, s, STEP_PASSWORD,
+	    u->is_active ? STEP__MAX : STEP_USER_INFO, RS_GIVE_BACK_CLEAR_NUMBER, false)
+	    : !limits_give_back_or_reply(ctx, u->phone, true))
+		return;
+	if (!u->is_active) {
+		if (sid == NULL && !session_open_or_reply(ctx, u->phone, STEP_USER_INFO,
+		    PURPOSE_LOGIN, u->id, CODE_NONE, new_sid))
+			return;
+		session_reply_step(ctx, sid ? sid : new_sid, STEP_USER_INFO, MSG_COMPLETE_PROFILE);
+		return;
+	}
+	if (!token_pair_issue_or_reply(ctx, u->id, &pair))
+		return;
+	st = pg_user_login(ctx->pg, u->id, &pair.refresh);
+	if (st == STORE_NOT_FOUND)
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+	else if (ctx_store_or_reply(ctx, st))
+		token_pair_reply(ctx, 200, &pair, MSG_LOGGED_IN);
+	token_pair_clear(&pair);
+}
+
+/*
+ * Both forms, once the account is known (`u` NULL: there is none) and a try
+ * is taken against the client and `phone`.
+ */
+static void
+judge(struct ctx *ctx, const struct user *u, const char *phone, const char *password,
+    const char *sid, const struct rs_session *s)
+{
+	long iterations = 0;
+	bool right;
+
+	if (u != NULL && u->is_banned) {
+		if (limits_give_back_or_reply(ctx, phone, false))
+			response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		return;
+	}
+	if (u != NULL && u->has_password) {
+		right = password_matches(ctx, password, u->password, &iterations);
+	} else {
+		/* No account, or none with a password: spend the same time. */
+		hasher_burn(password, ctx->cfg->pbkdf2_iterations);
+		right = false;
+	}
+	if (!right) {
+		limits_note_failure(ctx, phone, FAILURE_PASSWORD);
+		response_error(ctx->resp, ERR_PASSWORD_INCORRECT, ctx->req->lang);
+		return;
+	}
+	rehash_later(ctx, u->id, password, iterations);
+	succeeded(ctx, u, sid, s);
+}
+
+/* A store failure after the try was taken: the try goes back, unjudged. */
+static void
+unjudged(struct ctx *ctx, const char *phone, enum store_status st, enum err e)
+{
+	(void)limits_give_back_or_reply(ctx, phone, false);
+	if (st == STORE_NOT_FOUND)
+		response_error(ctx->resp, e, ctx->req->lang);
+	else
+		(void)ctx_store_or_reply(ctx, st);
+}
+
+static void
+with_session(struct ctx *ctx)
+{
+	static const struct field fields[] = {
+		{ "session_id", F_SESSION },
+		{ "password", F_PASSWORD },
+	};
+	struct inputs in;
+	struct rs_session s;
+	struct user u;
+	enum store_status st;
+
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
+	    !session_load_or_reply(ctx, in.session_id, STEP_PASSWORD, RS_TAKE_TRY, &s))
+		return;
+	if ((st = pg_user_by_id(ctx->pg, s.user_id, &u)) != STORE_OK)
+		unjudged(ctx, s.phone, st, ERR_SESSION_INVALID);
+	else
+		judge(ctx, &u, s.phone, in.password, in.session_id, &s);
+}
+
+static void
+with_number(struct ctx *ctx)
+{
+	static const struct field fields[] = {
+		{ "mobile_number", F_PHONE },
+		{ "password", F_PASSWORD },
+	};
+	struct inputs in;
+	struct user u;
+	enum store_status st;
+
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
+	    !limits_take_try_or_reply(ctx, in.phone))
+		return;
+	st = pg_user_by_phone(ctx->pg, in.phone, &u);
+	if (st != STORE_OK && st != STORE_NOT_FOUND)
+		unjudged(ctx, in.phone, st, ERR_INTERNAL);
+	else
+		judge(ctx, st == STORE_OK ? &u : NULL, in.phone, in.password, NULL, NULL);
+}
+
+void
+login_route(struct ctx *ctx)
+{
+	json_object *sid;
+
+	if (json_object_object_get_ex(ctx->req->body, "session_id", &sid) && sid != NULL)
+		with_session(ctx);
+	else
+		with_number(ctx);
+}

@@ -1,0 +1,43 @@
+/* Token pairs (see token_pair.h). */
+#include "phoneauth/token_pair.h"
+
+#include <string.h>
+
+/* Every this many pairs a worker also sweeps long-expired refresh tokens
+ * (after the answer: ctx_run_after). */
+#define SWEEP_EVERY 1000
+
+bool
+token_pair_issue_or_reply(struct ctx *ctx, long long user_id, struct token_pair *pair)
+{
+	memset(pair, 0, sizeof *pair);
+	if (token_issue(ctx->cfg, ctx->keys, TOKEN_ACCESS, user_id, ctx->now, &pair->access) &&
+	    token_issue(ctx->cfg, ctx->keys, TOKEN_REFRESH, user_id, ctx->now, &pair->refresh))
+		return true;
+	token_pair_clear(pair);
+	ctx_reply_internal(ctx);
+	return false;
+}
+
+void
+token_pair_reply(struct ctx *ctx, int status, const struct token_pair *pair, enum msg m)
+{
+	json_object *o = json_object_new_object(), *t = json_object_new_object();
+
+	json_object_object_add(t, "access_token", json_object_new_string(pair->access.jwt));
+	json_object_object_add(t, "refresh_token", json_object_new_string(pair->refresh.jwt));
+	json_object_object_add(t, "token_type", json_object_new_string("Bearer"));
+	json_object_object_add(t, "expires_in", json_object_new_int64(ctx->cfg->access_ttl));
+	json_object_object_add(o, "tokens", t);
+	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
+	response_json(ctx->resp, status, o);
+	if (++ctx->tokens_issued % SWEEP_EVERY == 0)
+		ctx->after.sweep = true;
+}
+
+void
+token_pair_clear(struct token_pair *pair)
+{
+	token_clear(&pair->access);
+	token_clear(&pair->refresh);
+}

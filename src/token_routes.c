@@ -1,0 +1,185 @@
+/*
+ * The token routes: refresh (rotation with reuse detection), verify, logout,
+ * me and the JWKS. Access tokens are stateless (they live access_ttl
+ * seconds); refresh tokens are recorded, so they can be spent, revoked, and
+ * caught when presented twice.
+ */
+#include "phoneauth/token_routes.h"
+
+#include <string.h>
+
+#include "phoneauth/log.h"
+#include "phoneauth/token_pair.h"
+
+static bool
+token_invalid_reply(struct ctx *ctx)
+{
+	response_error(ctx->resp, ERR_TOKEN_INVALID, ctx->req->lang);
+	response_header(ctx->resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+	return false;
+}
+
+/*
+ * The token a body names under the first of `names` present, checked as
+ * `expect`: false with 400 validation_failed when it is missing or not a
+ * string, 401 token_invalid when it does not verify.
+ */
+static bool
+body_token_or_reply(struct ctx *ctx, const char *const *names, size_t n, enum token_type expect,
+    struct token *out)
+{
+	json_object *v;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *jwt;
+
+		if (!json_object_object_get_ex(ctx->req->body, names[i], &v) || v == NULL)
+			continue;
+		if (!json_object_is_type(v, json_type_string) ||
+		    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
+			response_field_error(ctx->resp, names[i], MSG_NOT_STRING, ctx->req->lang);
+			response_validation_failed(ctx->resp, ctx->req->lang);
+			return false;
+		}
+		jwt = json_object_get_string(v);
+		return token_verify(ctx->cfg, ctx->keys, jwt, expect, ctx->now, out) ||
+		    token_invalid_reply(ctx);
+	}
+	response_field_error(ctx->resp, names[0], MSG_REQUIRED, ctx->req->lang);
+	response_validation_failed(ctx->resp, ctx->req->lang);
+	return false;
+}
+
+static const char *const refresh_names[] = { "refresh", "refresh_token" };
+
+void
+token_routes_refresh(struct ctx *ctx)
+{
+	struct token old;
+	struct token_pair pair;
+	enum pg_rotation outcome;
+	json_object *o;
+
+	if (!body_token_or_reply(ctx, refresh_names, 2, TOKEN_REFRESH, &old) ||
+	    !token_pair_issue_or_reply(ctx, old.user_id, &pair))
+		return;
+	if (!ctx_store_or_reply(ctx, pg_refresh_rotate(ctx->pg, old.jti, &pair.refresh, &outcome))) {
+		token_pair_clear(&pair);
+		return;
+	}
+	switch (outcome) {
+	case ROTATION_DONE:
+		o = json_object_new_object();
+		json_object_object_add(o, "access", json_object_new_string(pair.access.jwt));
+		json_object_object_add(o, "refresh", json_object_new_string(pair.refresh.jwt));
+		response_json(ctx->resp, 200, o);
+		break;
+	case ROTATION_BANNED:
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		break;
+	case ROTATION_REUSED:
+		log_warn("refresh token of user %lld presented again: its login is revoked",
+		    old.user_id);
+		response_error(ctx->resp, ERR_TOKEN_REUSED, ctx->req->lang);
+		break;
+	case ROTATION_UNKNOWN:
+		(void)token_invalid_reply(ctx);
+		break;
+	}
+	token_pair_clear(&pair);
+}
+
+void
+token_routes_verify(struct ctx *ctx)
+{
+	static const char *const names[] = { "token" };
+	struct token t;
+	enum store_status st;
+
+	if (!body_token_or_reply(ctx, names, 1, TOKEN_ANY, &t))
+		return;
+	/* A refresh token is only as good as its record: spent or revoked ones
+	 * are not valid any more, whatever their signature says. */
+	if (t.type == TOKEN_REFRESH) {
+		st = pg_refresh_live(ctx->pg, t.jti);
+		if (st == STORE_NOT_FOUND) {
+			(void)token_invalid_reply(ctx);
+			return;
+		}
+		if (!ctx_store_or_reply(ctx, st))
+			return;
+	}
+	response_json(ctx->resp, 200, json_object_new_object());
+}
+
+void
+token_routes_logout(struct ctx *ctx)
+{
+	struct token t;
+	enum store_status st;
+	json_object *o;
+
+	if (!body_token_or_reply(ctx, refresh_names, 2, TOKEN_REFRESH, &t))
+		return;
+	st = pg_refresh_revoke_family(ctx->pg, t.jti);
+	if (st == STORE_NOT_FOUND) {
+		(void)token_invalid_reply(ctx);
+		return;
+	}
+	if (!ctx_store_or_reply(ctx, st))
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "message", json_object_new_string(msg_text(MSG_LOGGED_OUT,
+	    ctx->req->lang)));
+	response_json(ctx->resp, 200, o);
+}
+
+void
+token_routes_me(struct ctx *ctx)
+{
+	const char *jwt = request_bearer(ctx->req);
+	struct token t;
+	struct profile p;
+	enum store_status st;
+	json_object *o;
+
+	if (jwt == NULL || !token_verify(ctx->cfg, ctx->keys, jwt, TOKEN_ACCESS, ctx->now, &t)) {
+		(void)token_invalid_reply(ctx);
+		return;
+	}
+	st = pg_user_profile(ctx->pg, t.user_id, &p);
+	if (st == STORE_NOT_FOUND) {
+		(void)token_invalid_reply(ctx);
+		return;
+	}
+	if (!ctx_store_or_reply(ctx, st))
+		return;
+	if (p.is_banned) {
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(p.id));
+	json_object_object_add(o, "mobile_number", json_object_new_string(p.phone));
+	json_object_object_add(o, "email", p.has_email ? json_object_new_string(p.email) : NULL);
+	json_object_object_add(o, "first_name", json_object_new_string(p.first_name));
+	json_object_object_add(o, "last_name", json_object_new_string(p.last_name));
+	json_object_object_add(o, "is_verified", json_object_new_boolean(p.is_verified));
+	json_object_object_add(o, "date_joined", json_object_new_string(p.date_joined));
+	json_object_object_add(o, "last_login",
+	    p.has_last_login ? json_object_new_string(p.last_login) : NULL);
+	response_json(ctx->resp, 200, o);
+}
+
+void
+token_routes_jwks(struct ctx *ctx)
+{
+	json_object *o;
+
+	/* An HS256 key is secret: there is nothing to publish. */
+	if (ctx->keys->jwks == NULL || (o = json_tokener_parse(ctx->keys->jwks)) == NULL) {
+		response_error(ctx->resp, ERR_NOT_FOUND, ctx->req->lang);
+		return;
+	}
+	response_json(ctx->resp, 200, o);
+}

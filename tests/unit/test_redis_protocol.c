@@ -1,0 +1,111 @@
+/*
+ * The C <-> Lua protocol of the Redis scripts: every name redis_store.c and
+ * step.c use for a verdict, a step, a purpose or a mode means the same in
+ * src/lua/prelude.lua, and the common argument block has the same length on
+ * both sides. Fails when one side changes without the other.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "phoneauth/embedded.h"
+#include "phoneauth/redis_store.h"
+#include "phoneauth/step.h"
+#include "../../src/redis_call.h"
+
+static const char *
+prelude(void)
+{
+	for (size_t i = 0; i < lua_scripts_count; i++)
+		if (strcmp(lua_scripts[i].name, "prelude") == 0)
+			return lua_scripts[i].text;
+	return "";
+}
+
+/* Whether prelude.lua has the line fragment `want`. */
+static bool
+has(const char *want)
+{
+	return strstr(prelude(), want) != NULL;
+}
+
+static void
+upper(const char *in, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
+		out[i] = (char)(in[i] >= 'a' && in[i] <= 'z' ? in[i] - 32 : in[i]);
+	out[i] = '\0';
+}
+
+static void
+verdicts_match(void)
+{
+	char want[64];
+
+	for (int v = 0; v < RS__MAX; v++) {
+		snprintf(want, sizeof want, "\n  %s = %d,", rs_verdict_names[v], v);
+		CHECK(has(want), "prelude.lua lacks \"%s\"", want + 1);
+	}
+	snprintf(want, sizeof want, " = %d,", RS__MAX);
+	CHECK(!has(want), "prelude.lua has a verdict C does not know");
+}
+
+static void
+steps_and_purposes_match(void)
+{
+	char name[32], want[96];
+
+	for (int s = 0; s < STEP__MAX; s++) {
+		upper(step_name((enum step)s), name, sizeof name);
+		snprintf(want, sizeof want, "%s = '%s'", name, step_name((enum step)s));
+		CHECK(has(want), "prelude.lua's STEP lacks \"%s\"", want);
+	}
+	for (int p = 0; p < PURPOSE__MAX; p++) {
+		upper(purpose_name((enum purpose)p), name, sizeof name);
+		snprintf(want, sizeof want, "%s = '%s'", name, purpose_name((enum purpose)p));
+		CHECK(has(want), "prelude.lua's PURPOSE lacks \"%s\"", want);
+	}
+}
+
+static void
+modes_match(void)
+{
+	static const struct { int value; const char *lua; } modes[] = {
+		{ RS_LOOK, "LOOK = '0'" }, { RS_TAKE_TRY, "TRY = '1'" },
+		{ RS_TAKE_CODE_TRY, "CODE_TRY = '2'" },
+		{ RS_KEEP, "KEEP = '0'" }, { RS_GIVE_BACK, "TRIES = '1'" },
+		{ RS_GIVE_BACK_CLEAR_NUMBER, "CLEAR_NUMBER = '2'" },
+	};
+
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		char digit[4];
+
+		snprintf(digit, sizeof digit, "'%d'", modes[i].value);
+		CHECK(strstr(modes[i].lua, digit) != NULL && has(modes[i].lua),
+		    "prelude.lua lacks \"%s\" (value %d)", modes[i].lua, modes[i].value);
+	}
+}
+
+static void
+common_block_has_one_length(void)
+{
+	char want[32];
+
+	snprintf(want, sizeof want, "local OWN = %d\n", RS_COMMON_ARGS + 1);
+	CHECK(has(want), "prelude.lua's own arguments do not start after %d common ones",
+	    RS_COMMON_ARGS);
+	snprintf(want, sizeof want, "ARGV[%d]", RS_COMMON_ARGS);
+	CHECK(has(want), "prelude.lua does not read the last common argument");
+}
+
+int
+main(void)
+{
+	RUN(verdicts_match);
+	RUN(steps_and_purposes_match);
+	RUN(modes_match);
+	RUN(common_block_has_one_length);
+	HARNESS_EXIT();
+}
