@@ -119,7 +119,8 @@ def with_ipv6_prefix_48_two_64s_of_one_48_share_the_count():
     with Pool(dict(ENV, PHONEAUTH_IPV6_PREFIX="48"), "hard-ipv6-48") as url:
         r = Client(base_url=url).get("health")
         check(r.status == 200 and r.json is not None,
-              "the pool with PHONEAUTH_IPV6_PREFIX=48 does not serve (its workers did not start?): %r" % r)
+              "the pool with PHONEAUTH_IPV6_PREFIX=48 does not serve (its workers did not start?): %d %r"
+              % (r.status, r.body[:60]))
         net = fresh_prefix(48)
         ips = [addr(net, (half << 16) | n) for half in (1, 2) for n in range(1, 7)]   # 6 + 6, two /64s
         check(len({ipaddress.ip_network(ip + "/64", strict=False) for ip in ips}) == 2, ips)

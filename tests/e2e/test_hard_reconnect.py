@@ -8,7 +8,6 @@ requests that need that store. (How to run one file alone: see
 test_hard_json.py.)"""
 
 import os
-import random
 import signal
 import subprocess
 import threading
@@ -96,7 +95,7 @@ def fire(jobs):
 class Downtime:
     """Requests that keep arriving while a store is away (they get 503: the
     store is down) and go on until the store answers again: from a few
-    users at once, at random intervals."""
+    users at once."""
 
     def __init__(self, url, make, users=4):
         self.url, self.make = url, make

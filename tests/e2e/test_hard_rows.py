@@ -8,7 +8,7 @@ import threading
 import time
 
 from pa import (Client, check, config, expect, fresh_phone, latest_code, outbox_entries, psql,
-                register, run, signup, test, user_row)
+                register, run, test, user_row)
 
 PASSWORD = "correct horse battery"
 
