@@ -1,0 +1,196 @@
+"""Only a verified phone is worth a database row: register, resend-otp,
+refused requests and password-reset of unknown numbers write nothing to
+`users`; verify-otp with the right code creates the row (is_verified, no
+password), once, however many sessions of one number verify at once.
+(How to run one file alone: see test_hard_json.py.)"""
+
+import threading
+import time
+
+from pa import (Client, check, config, expect, fresh_phone, latest_code, outbox_entries, psql,
+                register, run, test, user_row)
+
+PASSWORD = "correct horse battery"
+
+
+def cooldown():
+    return int(config().get("otp_cooldown", "120"))
+
+
+def rows_for(phones):
+    return int(psql("SELECT count(*) FROM users WHERE mobile_number = ANY (string_to_array(:'p', ','))",
+                    p=",".join(phones))[0][0])
+
+
+def users_total():
+    return int(psql("SELECT count(*) FROM users")[0][0])
+
+
+def users_seq():
+    """The users id sequence: an INSERT moves it even when it conflicts or rolls back."""
+    return int(psql("SELECT last_value FROM users_id_seq")[0][0])
+
+
+def snapshot():
+    return users_total(), users_seq()
+
+
+def register_new_numbers(n):
+    """Registers n new numbers (5 per client, under every per-address cap)."""
+    phones = [fresh_phone() for _ in range(n)]
+    c = None
+    for i, p in enumerate(phones):
+        if i % 5 == 0:
+            c = Client()
+        check(expect(c.post("register", {"mobile_number": p}), 200)["next_step"] == "otp", p)
+    return phones
+
+
+@test
+def register_of_new_numbers_leaves_users_unchanged():
+    before = snapshot()
+    phones = register_new_numbers(12)
+    # every one of them has its code queued: the registers did happen
+    check(all(len(outbox_entries(p)) == 1 for p in phones), "not every number got its code")
+    check(rows_for(phones) == 0, "%d users rows for 12 numbers only registered" % rows_for(phones))
+    check(snapshot() == before, "users changed: %r -> %r (count, id sequence)" % (before, snapshot()))
+
+
+@test
+def refused_registers_write_nothing():
+    before = snapshot()
+    phones = []
+    # a rate-limited number: the first register is served, the second refused
+    # (inside the cooldown), from another address
+    p = fresh_phone()
+    phones.append(p)
+    expect(Client().post("register", {"mobile_number": p}), 200)
+    expect(Client().post("register", {"mobile_number": p}), 429, "otp_rate_limited")
+    # an address at its hourly cap of codes: the next new number is refused
+    cap = int(config().get("otp_max_per_ip_hour", "10"))
+    c = Client()
+    for _ in range(cap):
+        q = fresh_phone()
+        phones.append(q)
+        expect(c.post("register", {"mobile_number": q}), 200)
+    q = fresh_phone()
+    phones.append(q)
+    expect(c.post("register", {"mobile_number": q}), 429, "otp_rate_limited")
+    # invalid numbers, until the address is blocked; then valid new numbers from it
+    b = Client()
+    for bad in ("0912", "12345678901", "09x21234567"):
+        expect(b.post("register", {"mobile_number": bad}), 400, "validation_failed")
+    for _ in range(3):
+        q = fresh_phone()
+        phones.append(q)
+        expect(b.post("register", {"mobile_number": q}), 429, "too_many_attempts")
+        expect(b.post("register", form={"mobile_number": q}), 429, "too_many_attempts")
+    check(rows_for(phones) == 0, "%d users rows for numbers never verified" % rows_for(phones))
+    check(snapshot() == before, "users changed: %r -> %r (count, id sequence)" % (before, snapshot()))
+
+
+@test
+def resend_otp_writes_nothing():
+    c, p = Client(), fresh_phone()
+    before = snapshot()
+    sid = register(c, p)["session_id"]
+    time.sleep(cooldown() + 0.5)
+    body = expect(c.post("resend-otp", {"session_id": sid}), 200)
+    check(body["next_step"] == "otp" and len(outbox_entries(p)) == 2, (body, outbox_entries(p)))
+    check(rows_for([p]) == 0, "a users row for a number that only registered and resent")
+    check(snapshot() == before, "users changed: %r -> %r" % (before, snapshot()))
+
+
+@test
+def verify_otp_with_the_right_code_creates_the_row():
+    c, p = Client(), fresh_phone()
+    sid = register(c, p)["session_id"]
+    check(user_row(p) is None, "a users row before the code was verified: %r" % user_row(p))
+    expect(c.post("verify-otp", {"session_id": sid, "code": "000000" if latest_code(p) != "000000"
+                                 else "111111"}), 400, "otp_invalid")
+    check(user_row(p) is None, "a users row after a wrong code: %r" % user_row(p))
+    expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(p)}), 200)
+    row = user_row(p)
+    check(row is not None, "no users row after the right code")
+    check(row["is_verified"] and row["password"] == "" and not row["is_active"], row)
+    # verified, no password yet: the next register goes through otp again, on the same row
+    time.sleep(cooldown() + 0.5)
+    check(expect(Client().post("register", {"mobile_number": p}), 200)["next_step"] == "otp", p)
+    check(rows_for([p]) == 1 and user_row(p)["id"] == row["id"], user_row(p))
+
+
+@test
+def the_full_signup_still_works_and_the_row_comes_with_the_code():
+    c, p = Client(), fresh_phone()
+    sid = register(c, p)["session_id"]
+    check(user_row(p) is None, "a users row right after register: %r" % user_row(p))
+    expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(p)}), 200)
+    check(user_row(p) is not None and user_row(p)["is_verified"], user_row(p))
+    expect(c.post("set-password", {"session_id": sid, "password": PASSWORD}), 200)
+    body = expect(c.post("user-info", {"session_id": sid, "first_name": "Sara", "last_name": "Ahmadi"}), 201)
+    check("access_token" in body["tokens"], body)
+    row = user_row(p)
+    check(row["is_active"] and row["password"].startswith("pbkdf2_sha256$") and row["first_name"] == "Sara",
+          row)
+    expect(Client().post("login", {"mobile_number": p, "password": PASSWORD}), 200)
+    # an existing account: register answers "password", and writes nothing
+    before = snapshot()
+    check(expect(Client().post("register", {"mobile_number": p}), 200)["next_step"] == "password", p)
+    check(snapshot() == before, "register of an account changed users: %r -> %r" % (before, snapshot()))
+
+
+@test
+def two_sessions_of_one_new_number_verified_at_once_make_one_row():
+    p = fresh_phone()
+    c1, c2 = Client(), Client()
+    s1 = register(c1, p)["session_id"]
+    code1 = latest_code(p)
+    time.sleep(cooldown() + 0.5)
+    s2 = register(c2, p)["session_id"]
+    code2 = latest_code(p)
+    check(s1 != s2, "one session for two registers")
+    check(user_row(p) is None, "a users row before either code was verified: %r" % user_row(p))
+    answers = [None, None]
+    start = threading.Barrier(2)
+
+    def verify(i, c, sid, code):
+        start.wait()
+        answers[i] = c.post("verify-otp", {"session_id": sid, "code": code})
+
+    threads = [threading.Thread(target=verify, args=(0, c1, s1, code1)),
+               threading.Thread(target=verify, args=(1, c2, s2, code2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    check([a.status for a in answers] == [200, 200], answers)
+    check(all(a.json["next_step"] == "set_password" for a in answers), answers)
+    check(rows_for([p]) == 1, "%d users rows for one number" % rows_for([p]))
+    # both sessions belong to that one row: either may go on
+    expect(c2.post("set-password", {"session_id": s2, "password": PASSWORD}), 200)
+    expect(c2.post("user-info", {"session_id": s2, "first_name": "A", "last_name": "B"}), 201)
+    check(rows_for([p]) == 1 and user_row(p)["is_active"], user_row(p))
+
+
+@test
+def password_reset_of_an_unknown_number_writes_nothing():
+    before = snapshot()
+    unknown = [fresh_phone() for _ in range(4)]
+    for p in unknown:
+        body = expect(Client().post("password-reset", {"mobile_number": p}), 200)
+        check(body["next_step"] == "otp", body)
+        check(outbox_entries(p) == [], "a code for an unknown number")
+    # numbers that only registered are unknown too: their reset writes nothing either
+    registered = [fresh_phone() for _ in range(2)]
+    for p in registered:
+        expect(Client().post("register", {"mobile_number": p}), 200)
+    time.sleep(cooldown() + 0.5)
+    for p in registered:
+        expect(Client().post("password-reset", {"mobile_number": p}), 200)
+    unknown += registered
+    check(rows_for(unknown) == 0, "%d users rows" % rows_for(unknown))
+    check(snapshot() == before, "users changed: %r -> %r" % (before, snapshot()))
+
+
+if __name__ == "__main__":
+    run()
