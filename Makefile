@@ -4,8 +4,11 @@
 #   make run      install missing Debian packages, build, start the whole stack
 #                 under ./var on http://127.0.0.1:8080/api/
 #   make stop     stop exactly what `make run` started
-#   make test     unit tests and end-to-end tests through lighttpd, Redis and
-#                 PostgreSQL, with ASan+UBSan builds; ends with "N passed, N failed"
+#   make test     unit tests, the fuzz targets' seeds and crashers, and
+#                 end-to-end tests through lighttpd, Redis and PostgreSQL, with
+#                 ASan+UBSan builds; ends with "N passed, N failed"
+#   make fuzz     every fuzz target under libFuzzer (clang) for FUZZ_S seconds
+#                 each (60); FUZZ_TARGETS="body token" runs only those
 
 PKGS      := fcgi libpq hiredis json-c libjwt libcrypto uuid
 PREFIX    ?= /usr/local
@@ -35,10 +38,19 @@ ASAN_OBJ  := $(SRC:src/%.c=build/asan/obj/%.o) build/asan/obj/embedded.o
 ASAN_LIB  := $(filter-out build/asan/obj/main.o,$(ASAN_OBJ))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
 
+# Fuzz targets (tests/fuzz/fuzz_NAME.c): replayed by `make test` with gcc,
+# run under libFuzzer by `make fuzz` with clang.
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_HDR  := $(wildcard tests/fuzz/*.h)
+REPLAY_BIN := $(FUZZ_NAMES:%=build/asan/tests/fuzz/fuzz_replay_%)
+# The fixed test keys of fuzz_token, found wherever the target runs from.
+FUZZ_DEFS := -DFUZZ_KEYS_DIR='"$(CURDIR)/tests/fuzz/keys"'
+
 # `make V=1` shows the full compiler command lines.
 Q := $(if $(V),,@)
 
-.PHONY: all asan unit run stop test bench install clean deps
+.PHONY: all asan unit run stop test fuzz bench install clean deps
 all: build/phoneauth
 
 build/phoneauth: $(OBJ)
@@ -59,7 +71,7 @@ build/embedded.c: $(SQL) $(LUA) scripts/embed.sh | build
 	{ scripts/embed.sh migrations $(SQL); scripts/embed.sh lua_scripts $(LUA); } > $@.tmp
 	mv $@.tmp $@
 
-asan: build/asan/phoneauth $(UNIT_BIN)
+asan: build/asan/phoneauth $(UNIT_BIN) $(REPLAY_BIN)
 
 build/asan/phoneauth: $(ASAN_OBJ)
 	@echo "  CC      $@"
@@ -77,10 +89,14 @@ build/asan/tests/unit/%: tests/unit/%.c tests/unit/harness.h $(ASAN_LIB) | build
 	@echo "  CC      $@"
 	$(Q)$(CC) $(BASEFLAGS) -Itests/unit $(ASANFLAGS) -o $@ $< $(ASAN_LIB) $(PKG_LIBS)
 
+build/asan/tests/fuzz/fuzz_replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDR) $(ASAN_LIB) | build/asan/tests/fuzz
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASEFLAGS) -Itests/fuzz $(FUZZ_DEFS) $(ASANFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(ASAN_LIB) $(PKG_LIBS) -lm
+
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
-build build/obj build/asan/obj build/asan/tests/unit:
+build build/obj build/asan/obj build/asan/tests/unit build/asan/tests/fuzz build/fuzz/obj:
 	mkdir -p $@
 
 deps:
@@ -96,6 +112,38 @@ stop:
 test: deps
 	@$(MAKE) --no-print-directory all asan
 	@tests/run.sh
+
+# libFuzzer needs clang: the project's sources are built again with its
+# coverage instrumentation (build/fuzz/obj), each target linked with them.
+# tests/fuzz/run.sh runs each target on a scratch corpus under build/fuzz and
+# fails if any finds a crash, leaving it in build/fuzz/crashers/NAME/.
+FUZZ_CC    ?= clang
+FUZZ_S     ?= 60
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# (clang's -Wformat=2 also flags vsnprintf(fmt) in a printf-like helper)
+FUZZ_CFLAGS := $(filter-out -Werror,$(BASEFLAGS)) -Wno-format-nonliteral \
+    -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_OBJ   := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o) build/fuzz/obj/embedded.o
+FUZZ_BIN   := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz:
+	@scripts/deps.sh build fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@tests/fuzz/run.sh $(FUZZ_S) $(FUZZ_TARGETS)
+
+build/fuzz/obj/%.o: src/%.c $(wildcard include/phoneauth/*.h) | build/fuzz/obj
+	@echo "  CLANG   $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/obj/embedded.o: build/embedded.c | build/fuzz/obj
+	@echo "  CLANG   $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDR) $(FUZZ_OBJ)
+	@echo "  CLANG   $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/fuzz $(FUZZ_DEFS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -lm
 
 # The benchmark (bench/run.sh): its own stack, wrk through lighttpd, one table.
 bench: deps

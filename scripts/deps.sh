@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh [GROUP...] — makes sure the Debian packages phoneauth needs are
-# installed. Groups: build, run, test, bench (default: all four).
+# installed. Groups: build, run, test, bench, fuzz (default: the first four).
 # Prints nothing when everything is there. Otherwise, as root, installs what
 # is missing with apt-get; as anyone else, prints the one command to run and
 # exits 1.
@@ -17,6 +17,8 @@ pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql pos
 # python3-djangorestframework-simplejwt: the test that Django accepts our tokens.
 pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt postgresql-client curl ca-certificates procps"
 pkgs_bench="wrk"
+# make fuzz: clang with libFuzzer and its sanitizer runtimes.
+pkgs_fuzz="clang libclang-rt-14-dev"
 
 [ $# -gt 0 ] || set -- build run test bench
 wanted=""
@@ -26,7 +28,8 @@ for group in "$@"; do
 	run) wanted="$wanted $pkgs_run" ;;
 	test) wanted="$wanted $pkgs_test" ;;
 	bench) wanted="$wanted $pkgs_bench" ;;
-	*) echo "deps.sh: unknown group '$group' (build, run, test, bench)" >&2; exit 2 ;;
+	fuzz) wanted="$wanted $pkgs_fuzz" ;;
+	*) echo "deps.sh: unknown group '$group' (build, run, test, bench, fuzz)" >&2; exit 2 ;;
 	esac
 done
 

@@ -248,6 +248,10 @@ token_verify(const struct config *cfg, const struct keys *keys, const char *toke
 	memset(out, 0, sizeof *out);
 	if (token == NULL || strlen(token) > TOKEN_MAX_LEN)
 		return false;
+	/* Base64url and dots only: libjwt 1.10 skips other bytes in an RS256 or
+	 * ES256 signature, which gave one token many spellings (found by fuzzing). */
+	if (token[strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")] != '\0')
+		return false;
 	if ((dot1 = strchr(token, '.')) == NULL || (dot2 = strchr(dot1 + 1, '.')) == NULL ||
 	    strchr(dot2 + 1, '.') != NULL || dot2[1] == '\0')
 		return false;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/run.sh — what `make test` runs once the sanitizer builds exist
 # (build/asan/phoneauth and build/asan/tests/unit/test_*):
-#   1. every unit test binary;
+#   1. every unit test binary, and every fuzz target over its seeds and
+#      crashers (build/asan/tests/fuzz/fuzz_replay_*, tests/fuzz/);
 #   2. a private stack (Redis, PostgreSQL, ASan+UBSan workers, lighttpd) under
 #      var/test on its own ports, and every tests/e2e/test_*.py through it;
 #   3. checks that no worker died and that no sanitizer reported anything.
@@ -88,6 +89,12 @@ run_test() {
 for t in build/asan/tests/unit/test_*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	run_test "$(basename "$t")" "$t"
+done
+# The fuzz targets replay their seed corpus and every crasher ever kept.
+for t in build/asan/tests/fuzz/fuzz_replay_*; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	name=${t##*/fuzz_replay_}
+	run_test "$(basename "$t")" "$t" "tests/fuzz/corpus/$name" "tests/fuzz/crashers/$name"
 done
 
 # ---- 2. the stack ----
