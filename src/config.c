@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+
+#include "phoneauth/errmsg.h"
 
 extern char **environ;
 
@@ -88,16 +89,6 @@ static const struct key keys[] = {
 #undef I
 #undef E
 
-static bool
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return false;
-}
 
 static const struct key *
 find_key(const char *name)
@@ -122,7 +113,7 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 		free(*s);
 		*s = NULL;
 		if (value != NULL && *value != '\0' && (*s = strdup(value)) == NULL)
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, "out of memory");
 		return true;
 	}
 	case K_INT: {
@@ -132,9 +123,9 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 		errno = 0;
 		n = strtol(value, &end, 10);
 		if (errno != 0 || end == value || *end != '\0' || !isdigit((unsigned char)value[0]))
-			return fail(err, errlen, "'%s' is not a whole number", value);
+			return errmsg(err, errlen, "'%s' is not a whole number", value);
 		if (n < k->min || n > k->max)
-			return fail(err, errlen, "%ld is out of range %ld..%ld", n, k->min, k->max);
+			return errmsg(err, errlen, "%ld is out of range %ld..%ld", n, k->min, k->max);
 		*(long *)field = n;
 		return true;
 	}
@@ -150,10 +141,10 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 				strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
 				strncat(list, k->choices[i], sizeof list - strlen(list) - 1);
 			}
-			return fail(err, errlen, "'%s' is not one of %s", value, list);
+			return errmsg(err, errlen, "'%s' is not one of %s", value, list);
 		}
 	}
-	return fail(err, errlen, "unknown kind");
+	return errmsg(err, errlen, "unknown kind");
 }
 
 static char *
@@ -179,14 +170,14 @@ load_file(struct config *cfg, const char *path, char *err, size_t errlen)
 	bool ok = false;
 
 	if (f == NULL)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return errmsg(err, errlen, "%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof line, f) != NULL) {
 		char *eq, *name, *value, *hash;
 		const struct key *k;
 
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			fail(err, errlen, "%s:%d: line too long", path, lineno);
+			errmsg(err, errlen, "%s:%d: line too long", path, lineno);
 			goto out;
 		}
 		/* '#' starts a comment at the start of a line or after a blank,
@@ -200,22 +191,22 @@ load_file(struct config *cfg, const char *path, char *err, size_t errlen)
 		if (*name == '\0')
 			continue;
 		if ((eq = strchr(name, '=')) == NULL) {
-			fail(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+			errmsg(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
 			goto out;
 		}
 		*eq = '\0';
 		name = trim(name);
 		value = trim(eq + 1);
 		if ((k = find_key(name)) == NULL) {
-			fail(err, errlen, "%s:%d: %s: unknown configuration key", path, lineno, name);
+			errmsg(err, errlen, "%s:%d: %s: unknown configuration key", path, lineno, name);
 			goto out;
 		}
 		if (seen[k - keys]++) {
-			fail(err, errlen, "%s:%d: %s: given twice", path, lineno, name);
+			errmsg(err, errlen, "%s:%d: %s: given twice", path, lineno, name);
 			goto out;
 		}
 		if (!set_value(cfg, k, value, why, sizeof why)) {
-			fail(err, errlen, "%s:%d: %s: %s", path, lineno, name, why);
+			errmsg(err, errlen, "%s:%d: %s: %s", path, lineno, name, why);
 			goto out;
 		}
 	}
@@ -241,16 +232,16 @@ load_environment(struct config *cfg, char *err, size_t errlen)
 			continue;
 		len = (size_t)(eq - *e) - (sizeof prefix - 1);
 		if (len >= sizeof name)
-			return fail(err, errlen, "%.*s: unknown configuration key", (int)(eq - *e), *e);
+			return errmsg(err, errlen, "%.*s: unknown configuration key", (int)(eq - *e), *e);
 		for (size_t i = 0; i < len; i++)
 			name[i] = (char)tolower((unsigned char)(*e)[sizeof prefix - 1 + i]);
 		name[len] = '\0';
 		if (strcmp(name, "config") == 0)
 			continue;
 		if ((k = find_key(name)) == NULL)
-			return fail(err, errlen, "%.*s: unknown configuration key", (int)(eq - *e), *e);
+			return errmsg(err, errlen, "%.*s: unknown configuration key", (int)(eq - *e), *e);
 		if (!set_value(cfg, k, eq + 1, why, sizeof why))
-			return fail(err, errlen, "%.*s: %s", (int)(eq - *e), *e, why);
+			return errmsg(err, errlen, "%.*s: %s", (int)(eq - *e), *e, why);
 	}
 	return true;
 }
@@ -267,15 +258,15 @@ parse_redis_url(struct config *cfg, char *err, size_t errlen)
 	r->port = 6379;
 	r->db = 0;
 	if (url == NULL)
-		return fail(err, errlen, "redis_url: must be set");
+		return errmsg(err, errlen, "redis_url: must be set");
 	if (strncmp(url, "unix:", 5) == 0) {
 		const char *q = strchr(url, '?');
 		size_t len = q ? (size_t)(q - url - 5) : strlen(url + 5);
 
 		if (len == 0 || url[5] != '/')
-			return fail(err, errlen, "redis_url: unix: needs an absolute path");
+			return errmsg(err, errlen, "redis_url: unix: needs an absolute path");
 		if ((r->socket_path = strndup(url + 5, len)) == NULL)
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, "out of memory");
 		/* ?db=N&password=P&user=U, as redis-py writes them */
 		for (const char *p2 = q; p2 != NULL && *p2 != '\0'; ) {
 			const char *item = p2 + 1, *amp = strchr(item, '&');
@@ -284,18 +275,18 @@ parse_redis_url(struct config *cfg, char *err, size_t errlen)
 			if (strncmp(item, "db=", 3) == 0) {
 				n = strtol(item + 3, &end, 10);
 				if (end != item + ilen || n < 0 || n > 1000 || ilen == 3)
-					return fail(err, errlen, "redis_url: bad db number");
+					return errmsg(err, errlen, "redis_url: bad db number");
 				r->db = (int)n;
 			} else if (strncmp(item, "password=", 9) == 0) {
 				free(r->password);
 				if ((r->password = strndup(item + 9, ilen - 9)) == NULL)
-					return fail(err, errlen, "out of memory");
+					return errmsg(err, errlen, "out of memory");
 			} else if (strncmp(item, "user=", 5) == 0) {
 				free(r->user);
 				if ((r->user = strndup(item + 5, ilen - 5)) == NULL)
-					return fail(err, errlen, "out of memory");
+					return errmsg(err, errlen, "out of memory");
 			} else {
-				return fail(err, errlen, "redis_url: unknown parameter in '%.*s'",
+				return errmsg(err, errlen, "redis_url: unknown parameter in '%.*s'",
 				    (int)ilen, item);
 			}
 			p2 = amp;
@@ -303,7 +294,7 @@ parse_redis_url(struct config *cfg, char *err, size_t errlen)
 		return true;
 	}
 	if (strncmp(url, "redis://", 8) != 0)
-		return fail(err, errlen, "redis_url: must start with redis:// or unix:");
+		return errmsg(err, errlen, "redis_url: must start with redis:// or unix:");
 	p = url + 8;
 	slash = strchr(p, '/');
 	at = strrchr(p, '@');
@@ -311,11 +302,11 @@ parse_redis_url(struct config *cfg, char *err, size_t errlen)
 		const char *c = memchr(p, ':', (size_t)(at - p));
 
 		if (c == NULL)
-			return fail(err, errlen, "redis_url: expected [user]:password@ before the host");
+			return errmsg(err, errlen, "redis_url: expected [user]:password@ before the host");
 		if (c > p && (r->user = strndup(p, (size_t)(c - p))) == NULL)
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, "out of memory");
 		if ((r->password = strndup(c + 1, (size_t)(at - c - 1))) == NULL)
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, "out of memory");
 		p = at + 1;
 		slash = strchr(p, '/');
 	}
@@ -326,102 +317,85 @@ parse_redis_url(struct config *cfg, char *err, size_t errlen)
 		if (colon != NULL) {
 			n = strtol(colon + 1, &end, 10);
 			if (end != p + hostlen || n < 1 || n > 65535)
-				return fail(err, errlen, "redis_url: bad port");
+				return errmsg(err, errlen, "redis_url: bad port");
 			r->port = (int)n;
 			hostlen = (size_t)(colon - p);
 		}
 		if (hostlen == 0)
-			return fail(err, errlen, "redis_url: no host");
+			return errmsg(err, errlen, "redis_url: no host");
 		if ((r->host = strndup(p, hostlen)) == NULL)
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, "out of memory");
 	}
 	if (slash != NULL && slash[1] != '\0') {
 		n = strtol(slash + 1, &end, 10);
 		if (*end != '\0' || n < 0 || n > 1000)
-			return fail(err, errlen, "redis_url: bad db number");
+			return errmsg(err, errlen, "redis_url: bad db number");
 		r->db = (int)n;
 	}
 	return true;
 }
 
+/*
+ * Calls `add` for each item of a comma-separated `list` (may be NULL),
+ * trimmed, skipping empty ones; false at the first item `add` refuses.
+ */
 static bool
-parse_proxies(struct config *cfg, char *err, size_t errlen)
+each_item(struct config *cfg, const char *list,
+    bool (*add)(struct config *cfg, char *item, char *err, size_t errlen), char *err, size_t errlen)
 {
-	char *list, *item, *save = NULL;
-	size_t cap = 0;
+	char *copy, *item, *save = NULL;
 	bool ok = true;
 
-	if (cfg->trusted_proxies == NULL)
+	if (list == NULL)
 		return true;
-	if ((list = strdup(cfg->trusted_proxies)) == NULL)
-		return fail(err, errlen, "out of memory");
-	for (item = strtok_r(list, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
-		item = trim(item);
-		if (*item == '\0')
-			continue;
-		if (cfg->nproxies == cap) {
-			struct cidr *grown;
-
-			cap = cap ? cap * 2 : 4;
-			if ((grown = realloc(cfg->proxies, cap * sizeof *grown)) == NULL) {
-				ok = fail(err, errlen, "out of memory");
-				break;
-			}
-			cfg->proxies = grown;
-		}
-		if (!net_parse_cidr(item, &cfg->proxies[cfg->nproxies])) {
-			ok = fail(err, errlen, "trusted_proxies: '%s' is not an address or CIDR", item);
-			break;
-		}
-		cfg->nproxies++;
-	}
-	free(list);
+	if ((copy = strdup(list)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	for (item = strtok_r(copy, ",", &save); ok && item != NULL; item = strtok_r(NULL, ",", &save))
+		if (*(item = trim(item)) != '\0')
+			ok = add(cfg, item, err, errlen);
+	free(copy);
 	return ok;
 }
 
-/* cors_origins: "https://app.example.ir, http://localhost:3000" -> list. An
- * origin is scheme://host[:port], nothing after; "*" is refused, since an
- * API that takes Authorization headers must name whom it trusts. */
+
+/* trusted_proxies: addresses or CIDRs, IPv4 and IPv6. */
 static bool
-parse_origins(struct config *cfg, char *err, size_t errlen)
+add_proxy(struct config *cfg, char *item, char *err, size_t errlen)
 {
-	char *list, *item, *save = NULL;
-	bool ok = true;
+	struct cidr *grown = realloc(cfg->proxies, (cfg->nproxies + 1) * sizeof *grown);
 
-	if (cfg->cors_origins == NULL)
-		return true;
-	if ((list = strdup(cfg->cors_origins)) == NULL)
-		return fail(err, errlen, "out of memory");
-	for (item = strtok_r(list, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
-		const char *rest;
-		char **grown;
+	if (grown == NULL)
+		return errmsg(err, errlen, "out of memory");
+	cfg->proxies = grown;
+	if (!net_parse_cidr(item, &cfg->proxies[cfg->nproxies]))
+		return errmsg(err, errlen, "trusted_proxies: '%s' is not an address or CIDR", item);
+	cfg->nproxies++;
+	return true;
+}
 
-		item = trim(item);
-		if (*item == '\0')
-			continue;
-		if (strncmp(item, "http://", 7) == 0)
-			rest = item + 7;
-		else if (strncmp(item, "https://", 8) == 0)
-			rest = item + 8;
-		else
-			rest = NULL;
-		if (rest == NULL || *rest == '\0' || strpbrk(rest, "/?#* \t") != NULL) {
-			ok = fail(err, errlen, "cors_origins: '%s' is not an origin "
-			    "(scheme://host[:port])", item);
-			break;
-		}
-		if ((grown = realloc(cfg->origins, (cfg->norigins + 1) * sizeof *grown)) == NULL ||
-		    (grown[cfg->norigins] = strdup(item)) == NULL) {
-			if (grown != NULL)
-				cfg->origins = grown;
-			ok = fail(err, errlen, "out of memory");
-			break;
-		}
-		cfg->origins = grown;
-		cfg->norigins++;
-	}
-	free(list);
-	return ok;
+/* cors_origins: "https://app.example.ir, http://localhost:3000". An origin
+ * is scheme://host[:port], nothing after; "*" is refused, since an API that
+ * takes Authorization headers must name whom it trusts. */
+static bool
+add_origin(struct config *cfg, char *item, char *err, size_t errlen)
+{
+	const char *rest = NULL;
+	char **grown;
+
+	if (strncmp(item, "http://", 7) == 0)
+		rest = item + 7;
+	else if (strncmp(item, "https://", 8) == 0)
+		rest = item + 8;
+	if (rest == NULL || *rest == '\0' || strpbrk(rest, "/?#* \t") != NULL)
+		return errmsg(err, errlen, "cors_origins: '%s' is not an origin (scheme://host[:port])",
+		    item);
+	if ((grown = realloc(cfg->origins, (cfg->norigins + 1) * sizeof *grown)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	cfg->origins = grown;
+	if ((cfg->origins[cfg->norigins] = strdup(item)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	cfg->norigins++;
+	return true;
 }
 
 /* Reads a whole small file (a key) into memory; owner: cfg->jwt_key. */
@@ -435,23 +409,23 @@ read_key_file(struct config *cfg, const char *key, const char *path,
 	int fd;
 
 	if (path == NULL)
-		return fail(err, errlen, "%s: must be set for jwt_alg = %s", key,
+		return errmsg(err, errlen, "%s: must be set for jwt_alg = %s", key,
 		    alg_names[cfg->jwt_alg]);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)	/* a FIFO never blocks the start */
-		return fail(err, errlen, "%s: %s: %s", key, path, strerror(errno));
+		return errmsg(err, errlen, "%s: %s: %s", key, path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 65536) {
 		close(fd);
-		return fail(err, errlen, "%s: %s: not a regular file of at most 64 KiB", key, path);
+		return errmsg(err, errlen, "%s: %s: not a regular file of at most 64 KiB", key, path);
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
 		close(fd);
-		return fail(err, errlen, "out of memory");
+		return errmsg(err, errlen, "out of memory");
 	}
 	got = read(fd, buf, (size_t)st.st_size);
 	close(fd);
 	if (got != st.st_size) {
 		free(buf);
-		return fail(err, errlen, "%s: %s: short read", key, path);
+		return errmsg(err, errlen, "%s: %s: short read", key, path);
 	}
 	buf[got] = '\0';
 	cfg->jwt_key = buf;
@@ -468,26 +442,27 @@ validate(struct config *cfg, char *err, size_t errlen)
 	if (cfg->base_path == NULL)
 		cfg->base_path = strdup("");
 	if (cfg->base_path == NULL)
-		return fail(err, errlen, "out of memory");
+		return errmsg(err, errlen, "out of memory");
 	len = strlen(cfg->base_path);
 	while (len > 0 && cfg->base_path[len - 1] == '/')
 		cfg->base_path[--len] = '\0';
 	if (len > 0 && cfg->base_path[0] != '/')
-		return fail(err, errlen, "base_path: must start with /");
+		return errmsg(err, errlen, "base_path: must start with /");
 	for (const char *c = cfg->base_path; *c; c++)
 		if (*c == '?' || *c == '#' || isspace((unsigned char)*c))
-			return fail(err, errlen, "base_path: must be a plain path");
+			return errmsg(err, errlen, "base_path: must be a plain path");
 	if (cfg->redis_prefix == NULL)
 		cfg->redis_prefix = strdup("");
 	if (cfg->redis_prefix == NULL)
-		return fail(err, errlen, "out of memory");
+		return errmsg(err, errlen, "out of memory");
 	for (const char *c = cfg->redis_prefix; *c; c++)
 		if (isspace((unsigned char)*c) || iscntrl((unsigned char)*c))
-			return fail(err, errlen, "redis_prefix: no blanks or control characters");
+			return errmsg(err, errlen, "redis_prefix: no blanks or control characters");
 	if (cfg->postgres_url == NULL)
-		return fail(err, errlen, "postgres_url: must be set");
-	if (!parse_redis_url(cfg, err, errlen) || !parse_proxies(cfg, err, errlen) ||
-	    !parse_origins(cfg, err, errlen))
+		return errmsg(err, errlen, "postgres_url: must be set");
+	if (!parse_redis_url(cfg, err, errlen) ||
+	    !each_item(cfg, cfg->trusted_proxies, add_proxy, err, errlen) ||
+	    !each_item(cfg, cfg->cors_origins, add_origin, err, errlen))
 		return false;
 	if (cfg->jwt_alg == TOKEN_HS256) {
 		if (!read_key_file(cfg, "jwt_secret_file", cfg->jwt_secret_file, err, errlen))
@@ -497,14 +472,14 @@ validate(struct config *cfg, char *err, size_t errlen)
 		    cfg->jwt_key[cfg->jwt_key_len - 1] == '\r'))
 			cfg->jwt_key[--cfg->jwt_key_len] = '\0';
 		if (cfg->jwt_key_len < 32)
-			return fail(err, errlen, "jwt_secret_file: %s: the key must be at least 32 bytes",
+			return errmsg(err, errlen, "jwt_secret_file: %s: the key must be at least 32 bytes",
 			    cfg->jwt_secret_file);
 	} else if (!read_key_file(cfg, "jwt_private_key_file", cfg->jwt_private_key_file,
 	    err, errlen)) {
 		return false;
 	}
 	if (cfg->sms_driver == SMS_DRIVER_COMMAND && cfg->sms_command == NULL)
-		return fail(err, errlen, "sms_command: must be set for sms_driver = command");
+		return errmsg(err, errlen, "sms_command: must be set for sms_driver = command");
 	return true;
 }
 
@@ -518,7 +493,7 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		if (keys[i].def == NULL)
 			continue;
 		if (!set_value(cfg, &keys[i], keys[i].def, why, sizeof why))
-			return fail(err, errlen, "%s: default: %s", keys[i].name, why);
+			return errmsg(err, errlen, "%s: default: %s", keys[i].name, why);
 	}
 	if (path != NULL && !load_file(cfg, path, err, errlen))
 		return false;

@@ -182,21 +182,17 @@ valid_password(struct ctx *ctx, const char *name, const char *s, size_t len, str
 	return true;
 }
 
+/* first_name and last_name: which one, by the field's name. */
 static bool
-valid_first_name(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
+valid_name(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
 {
-	(void)len;
-	(void)name_field(ctx, name, s, FIRST_NAME_MAX, MSG_FIRST_NAME_LENGTH, in->first_name,
-	    sizeof in->first_name);
-	return true;
-}
+	bool first = strcmp(name, "first_name") == 0;
 
-static bool
-valid_last_name(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
-{
 	(void)len;
-	(void)name_field(ctx, name, s, LAST_NAME_MAX, MSG_LAST_NAME_LENGTH, in->last_name,
-	    sizeof in->last_name);
+	(void)name_field(ctx, name, s, first ? FIRST_NAME_MAX : LAST_NAME_MAX,
+	    first ? MSG_FIRST_NAME_LENGTH : MSG_LAST_NAME_LENGTH,
+	    first ? in->first_name : in->last_name,
+	    first ? sizeof in->first_name : sizeof in->last_name);
 	return true;
 }
 
@@ -228,8 +224,8 @@ static const struct {
 	[F_SESSION] = { valid_session, false },
 	[F_CODE] = { valid_code, false },
 	[F_PASSWORD] = { valid_password, false },
-	[F_FIRST_NAME] = { valid_first_name, false },
-	[F_LAST_NAME] = { valid_last_name, false },
+	[F_FIRST_NAME] = { valid_name, false },
+	[F_LAST_NAME] = { valid_name, false },
 	[F_EMAIL] = { valid_email, true },
 };
 

@@ -95,8 +95,8 @@ flow_verify_otp(struct ctx *ctx)
 	struct rs_session s;
 	enum store_status st;
 
-	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
-	    !session_load_or_reply(ctx, in.session_id, STEP_OTP, RS_TAKE_CODE_TRY, &s))
+	if (!session_request_or_reply(ctx, fields, NFIELDS(fields), &in, STEP_OTP,
+	    RS_TAKE_CODE_TRY, &s))
 		return;
 	if (!code_right(ctx, in.session_id, &s, in.code)) {
 		limits_note_failure(ctx, s.phone, FAILURE_CODE);
@@ -186,8 +186,8 @@ flow_set_password(struct ctx *ctx)
 	enum password_problem problem;
 	char encoded[PASSWORD_ENCODED_MAX];
 
-	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
-	    !session_load_or_reply(ctx, in.session_id, STEP_SET_PASSWORD, RS_LOOK, &s))
+	if (!session_request_or_reply(ctx, fields, NFIELDS(fields), &in, STEP_SET_PASSWORD,
+	    RS_LOOK, &s))
 		return;
 	if ((problem = password_check_policy(in.password, s.phone)) != PASSWORD_OK) {
 		response_field_error(ctx->resp, "password", policy_msgs[problem], ctx->req->lang);
@@ -219,8 +219,8 @@ flow_user_info(struct ctx *ctx)
 	struct token_pair pair;
 	enum store_status st;
 
-	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
-	    !session_load_or_reply(ctx, in.session_id, STEP_USER_INFO, RS_LOOK, &s) ||
+	if (!session_request_or_reply(ctx, fields, NFIELDS(fields), &in, STEP_USER_INFO,
+	    RS_LOOK, &s) ||
 	    !token_pair_issue_or_reply(ctx, s.user_id, &pair))
 		return;
 	st = pg_user_complete(ctx->pg, s.user_id, in.first_name, in.last_name,

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-static bool
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return false;
-}
+#include "phoneauth/errmsg.h"
 
 /* base64url without padding of `len` bytes into out (4/3 len + 1). */
 static void
@@ -132,7 +122,7 @@ describe(EVP_PKEY *pkey, struct keys *k, char *err, size_t errlen)
 	ok = true;
 out:
 	if (!ok)
-		fail(err, errlen, "jwt_private_key_file: cannot derive the public key");
+		errmsg(err, errlen, "jwt_private_key_file: cannot derive the public key");
 	BIO_free(bio);
 	free(a);
 	free(b);
@@ -153,7 +143,7 @@ keys_load(const struct config *cfg, struct keys *k, char *err, size_t errlen)
 	if (cfg->jwt_alg == TOKEN_HS256) {
 		/* Symmetric: the same bytes sign and verify. */
 		if ((k->verify = malloc(cfg->jwt_key_len + 1)) == NULL)
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, "out of memory");
 		memcpy(k->verify, cfg->jwt_key, cfg->jwt_key_len + 1);
 		k->verify_len = cfg->jwt_key_len;
 		return true;
@@ -162,13 +152,13 @@ keys_load(const struct config *cfg, struct keys *k, char *err, size_t errlen)
 		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	BIO_free(bio);
 	if (pkey == NULL) {
-		fail(err, errlen, "jwt_private_key_file: %s: not a PEM private key (an encrypted "
+		errmsg(err, errlen, "jwt_private_key_file: %s: not a PEM private key (an encrypted "
 		    "key is not supported)", cfg->jwt_private_key_file);
 		goto out;
 	}
 	if (cfg->jwt_alg == TOKEN_RS256) {
 		if (!EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_get_bits(pkey) < 2048) {
-			fail(err, errlen, "jwt_private_key_file: RS256 needs an RSA key of at least "
+			errmsg(err, errlen, "jwt_private_key_file: RS256 needs an RSA key of at least "
 			    "2048 bits (phoneauth keygen rs256 makes one)");
 			goto out;
 		}
@@ -178,7 +168,7 @@ keys_load(const struct config *cfg, struct keys *k, char *err, size_t errlen)
 		if (!EVP_PKEY_is_a(pkey, "EC") || EVP_PKEY_get_utf8_string_param(pkey,
 		    OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve, NULL) != 1 ||
 		    strcmp(curve, "prime256v1") != 0) {
-			fail(err, errlen, "jwt_private_key_file: ES256 needs an EC key on P-256 "
+			errmsg(err, errlen, "jwt_private_key_file: ES256 needs an EC key on P-256 "
 			    "(phoneauth keygen es256 makes one)");
 			goto out;
 		}
@@ -212,15 +202,15 @@ keys_generate(const char *alg, const char *path, char *err, size_t errlen)
 	else if (strcmp(alg, "es256") == 0 || strcmp(alg, "ES256") == 0)
 		pkey = EVP_EC_gen("P-256");
 	else
-		return fail(err, errlen, "keygen: the algorithm is rs256 or es256");
+		return errmsg(err, errlen, "keygen: the algorithm is rs256 or es256");
 	if (pkey == NULL)
-		return fail(err, errlen, "keygen: OpenSSL could not make a key");
+		return errmsg(err, errlen, "keygen: OpenSSL could not make a key");
 	if (path != NULL) {
 		/* The private key is readable by its owner only, and an existing key
 		 * is never overwritten: that would log every user out. */
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
 		    (f = fdopen(fd, "w")) == NULL) {
-			fail(err, errlen, "keygen: %s: %s", path, strerror(errno));
+			errmsg(err, errlen, "keygen: %s: %s", path, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			goto out;
@@ -230,7 +220,7 @@ keys_generate(const char *alg, const char *path, char *err, size_t errlen)
 	if (path != NULL && fclose(f) != 0)
 		ok = false;
 	if (!ok)
-		fail(err, errlen, "keygen: cannot write the key");
+		errmsg(err, errlen, "keygen: cannot write the key");
 out:
 	EVP_PKEY_free(pkey);
 	return ok;

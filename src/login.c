@@ -134,8 +134,8 @@ with_session(struct ctx *ctx)
 	struct user u;
 	enum store_status st;
 
-	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
-	    !session_load_or_reply(ctx, in.session_id, STEP_PASSWORD, RS_TAKE_TRY, &s))
+	if (!session_request_or_reply(ctx, fields, NFIELDS(fields), &in, STEP_PASSWORD,
+	    RS_TAKE_TRY, &s))
 		return;
 	if ((st = pg_user_by_id(ctx->pg, s.user_id, &u)) != STORE_OK)
 		unjudged(ctx, s.phone, st, ERR_SESSION_INVALID);

@@ -64,23 +64,26 @@ static int cmd_serve(const struct config *cfg, int argc, char **argv);
 static int cmd_migrate(const struct config *cfg, int argc, char **argv);
 static int cmd_check(const struct config *cfg, int argc, char **argv);
 
+/* Each command's arguments are counted here, against min_args..max_args,
+ * before it runs; it checks only what they say. */
 static const struct command {
 	const char *name;
 	int (*run)(const struct config *cfg, int argc, char **argv);
+	int min_args, max_args;
 	const char *args, *help;
 	bool needs_config;
 } commands[] = {
-	{ "serve", cmd_serve, "", "serve FastCGI on the socket inherited on fd 0 (the default)", true },
-	{ "migrate", cmd_migrate, "", "apply the database migrations compiled into this program", true },
-	{ "unblock", admin_unblock, "--ip ADDR | --phone NUMBER", "lift a block and forget its failures", true },
-	{ "blocks", admin_blocks, "", "list what is blocked, and until when", true },
-	{ "ban", admin_ban, "NUMBER", "disable an account and revoke its refresh tokens", true },
-	{ "unban", admin_unban, "NUMBER", "enable an account again", true },
-	{ "sender", sender_main, "", "deliver the codes of the SMS outbox (a long-running process)", true },
-	{ "sms-status", sender_status, "", "count the outbox's unread, pending, delivered, expired and dead codes", true },
-	{ "import-django", admin_import_django, "--from URL [--dry-run]", "import PhoneAuthDjango's users with their password hashes", true },
-	{ "check", cmd_check, "", "check the configuration and the keys, and say so", true },
-	{ "keygen", admin_keygen, "rs256|es256 [FILE]", "write a new private key (0600) for jwt_private_key_file", false },
+	{ "serve", cmd_serve, 0, 0, "", "serve FastCGI on the socket inherited on fd 0 (the default)", true },
+	{ "migrate", cmd_migrate, 0, 0, "", "apply the database migrations compiled into this program", true },
+	{ "unblock", admin_unblock, 2, 2, "--ip ADDR | --phone NUMBER", "lift a block and forget its failures", true },
+	{ "blocks", admin_blocks, 0, 0, "", "list what is blocked, and until when", true },
+	{ "ban", admin_ban, 1, 1, "NUMBER", "disable an account and revoke its refresh tokens", true },
+	{ "unban", admin_unban, 1, 1, "NUMBER", "enable an account again", true },
+	{ "sender", sender_main, 0, 0, "", "deliver the codes of the SMS outbox (a long-running process)", true },
+	{ "sms-status", sender_status, 0, 0, "", "count the outbox's unread, pending, delivered, expired and dead codes", true },
+	{ "import-django", admin_import_django, 2, 3, "--from URL [--dry-run]", "import PhoneAuthDjango's users with their password hashes", true },
+	{ "check", cmd_check, 0, 0, "", "check the configuration and the keys, and say so", true },
+	{ "keygen", admin_keygen, 1, 2, "rs256|es256 [FILE]", "write a new private key (0600) for jwt_private_key_file", false },
 };
 
 static void
@@ -145,11 +148,8 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 	long served = 0;
 	int status = 1, epfd = -1, flags;
 
+	(void)argc;
 	(void)argv;
-	if (argc != 0) {
-		fprintf(stderr, "phoneauth: serve takes no arguments\n");
-		return 2;
-	}
 	if (FCGX_IsCGI()) {
 		fprintf(stderr, "phoneauth: standard input is not a FastCGI socket; start the "
 		    "workers with spawn-fcgi (see README.md)\n");
@@ -235,11 +235,8 @@ out:
 static int
 cmd_migrate(const struct config *cfg, int argc, char **argv)
 {
+	(void)argc;
 	(void)argv;
-	if (argc != 0) {
-		fprintf(stderr, "phoneauth: migrate takes no arguments\n");
-		return 2;
-	}
 	return pg_migrate(cfg, migrations, migrations_count) ? 0 : 1;
 }
 
@@ -248,11 +245,8 @@ cmd_migrate(const struct config *cfg, int argc, char **argv)
 static int
 cmd_check(const struct config *cfg, int argc, char **argv)
 {
+	(void)argc;
 	(void)argv;
-	if (argc != 0) {
-		fprintf(stderr, "phoneauth: check takes no arguments\n");
-		return 2;
-	}
 	printf("phoneauth: the configuration is valid\n");
 	if (cfg->sms_driver == SMS_DRIVER_LOG)
 		fprintf(stderr, "phoneauth: warning: sms_driver = log: codes are only written to the "
@@ -314,6 +308,11 @@ main(int argc, char **argv)
 	}
 	if (cmd == NULL)
 		cmd = &commands[0];
+	if (nargs < cmd->min_args || nargs > cmd->max_args) {
+		fprintf(stderr, "phoneauth: usage: phoneauth %s %s\n", cmd->name, cmd->args);
+		free(args);
+		return 2;
+	}
 	if (!cmd->needs_config) {
 		status = cmd->run(NULL, nargs, args);
 		free(args);

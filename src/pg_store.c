@@ -426,22 +426,47 @@ fmt_exp(char buf[24], const struct token *t)
 	snprintf(buf, 24, "%lld", (long long)t->exp);
 }
 
-enum store_status
-pg_user_verify(struct pg_store *pg, const char *phone, long long id, long long *out_id)
+/* The first column of the first row, as text (out may be NULL);
+ * STORE_NOT_FOUND if there is no row. */
+static enum store_status
+first_value(struct pg_store *pg, enum stmt s, int n, const char *const *values, char *out,
+    size_t outlen)
 {
-	char idbuf[24];
-	const char *by_phone[] = { phone }, *by_id[] = { idbuf };
 	enum store_status st;
-	PGresult *r;
+	PGresult *r = exec(pg, s, n, values, &st);
 
-	fmt_id(idbuf, id);
-	r = id == 0 ? exec(pg, ST_VERIFY_NEW, 1, by_phone, &st) : exec(pg, ST_VERIFY, 1, by_id, &st);
 	if (r == NULL)
 		return st;
 	st = PQntuples(r) > 0 ? STORE_OK : STORE_NOT_FOUND;
-	if (st == STORE_OK)
-		*out_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	if (st == STORE_OK && out != NULL)
+		snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
+	return st;
+}
+
+/* The first column of the first row as a boolean; STORE_NOT_FOUND if no row. */
+static enum store_status
+one_bool(struct pg_store *pg, enum stmt s, int n, const char *const *values, bool *out)
+{
+	char v[8] = "";
+	enum store_status st = first_value(pg, s, n, values, v, sizeof v);
+
+	*out = v[0] == 't' || v[0] == '1';
+	return st;
+}
+
+enum store_status
+pg_user_verify(struct pg_store *pg, const char *phone, long long id, long long *out_id)
+{
+	char idbuf[24], got[24];
+	const char *by_phone[] = { phone }, *by_id[] = { idbuf };
+	enum store_status st;
+
+	fmt_id(idbuf, id);
+	st = id == 0 ? first_value(pg, ST_VERIFY_NEW, 1, by_phone, got, sizeof got)
+	    : first_value(pg, ST_VERIFY, 1, by_id, got, sizeof got);
+	if (st == STORE_OK)
+		*out_id = strtoll(got, NULL, 10);
 	return st;
 }
 
@@ -488,22 +513,6 @@ pg_user_rehash(struct pg_store *pg, long long id, const char *encoded)
 
 	fmt_id(idbuf, id);
 	return command(pg, ST_REHASH, 2, v, false);
-}
-
-/* The first column of the first row as a boolean; STORE_NOT_FOUND if no row. */
-static enum store_status
-one_bool(struct pg_store *pg, enum stmt s, int n, const char *const *values, bool *out)
-{
-	enum store_status st;
-	PGresult *r = exec(pg, s, n, values, &st);
-
-	if (r == NULL)
-		return st;
-	st = PQntuples(r) > 0 ? STORE_OK : STORE_NOT_FOUND;
-	if (st == STORE_OK)
-		*out = PQgetvalue(r, 0, 0)[0] == 't' || PQgetvalue(r, 0, 0)[0] == '1';
-	PQclear(r);
-	return st;
 }
 
 enum store_status

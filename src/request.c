@@ -347,6 +347,27 @@ request_begin(struct request *req, FCGX_Request *fcgx, const struct config *cfg)
 		snprintf(req->client, sizeof req->client, "%s", req->ip);
 	req->lang = request_pick_language(request_param(req, "HTTP_ACCEPT_LANGUAGE"),
 	    (enum lang)cfg->language);
+	req->https = request_is_https(request_param(req, "HTTPS"),
+	    request_param(req, "REQUEST_SCHEME"), request_param(req, "REMOTE_ADDR"),
+	    request_param(req, "HTTP_X_FORWARDED_PROTO"), cfg);
+}
+
+/*
+ * The scheme the client used: what the web server says (HTTPS=on, or
+ * REQUEST_SCHEME), or, only when the peer is a trusted proxy that ended TLS
+ * itself, its X-Forwarded-Proto.
+ */
+bool
+request_is_https(const char *https, const char *scheme, const char *remote_addr,
+    const char *forwarded_proto, const struct config *cfg)
+{
+	unsigned char addr[16];
+
+	if ((https != NULL && strcasecmp(https, "on") == 0) ||
+	    (scheme != NULL && strcasecmp(scheme, "https") == 0))
+		return true;
+	return forwarded_proto != NULL && strcasecmp(forwarded_proto, "https") == 0 &&
+	    remote_addr != NULL && net_parse_ip(remote_addr, addr) && trusted(cfg, addr);
 }
 
 static int

@@ -144,21 +144,17 @@ allowed_origin(const struct ctx *ctx)
 	return NULL;
 }
 
-/* Whether `origin` ("scheme://host[:port]") is the service's own: the host
- * the request was sent to, over either scheme (a TLS proxy in front may
- * hide which one the browser used). */
+/* Whether `origin` ("scheme://host[:port]") is the service's own: the
+ * scheme the client used (request.c) and the host it sent the request to. */
 static bool
 own_origin(const struct ctx *ctx, const char *origin)
 {
-	const char *host = request_param(ctx->req, "HTTP_HOST"), *authority;
+	const char *host = request_param(ctx->req, "HTTP_HOST");
+	const char *scheme = ctx->req->https ? "https://" : "http://";
+	size_t len = strlen(scheme);
 
-	if (strncmp(origin, "http://", 7) == 0)
-		authority = origin + 7;
-	else if (strncmp(origin, "https://", 8) == 0)
-		authority = origin + 8;
-	else
-		return false;
-	return host != NULL && *host != '\0' && strcasecmp(authority, host) == 0;
+	return host != NULL && *host != '\0' && strncmp(origin, scheme, len) == 0 &&
+	    strcasecmp(origin + len, host) == 0;
 }
 
 /*

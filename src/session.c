@@ -138,6 +138,14 @@ session_load_or_reply(struct ctx *ctx, const char *sid, enum step expect, enum r
 }
 
 bool
+session_request_or_reply(struct ctx *ctx, const struct field *fields, size_t n,
+    struct inputs *in, enum step expect, enum rs_take take, struct rs_session *out)
+{
+	return fields_read_or_reply(ctx, fields, n, in) &&
+	    session_load_or_reply(ctx, in->session_id, expect, take, out);
+}
+
+bool
 session_advance_or_reply(struct ctx *ctx, const char *sid, const struct rs_session *s,
     enum step from, enum step to, enum rs_give_back back, bool account_changed)
 {

@@ -28,35 +28,28 @@ purpose_name(enum purpose p)
 	return purpose_names[p];
 }
 
-static bool
-find(const char *const *names, int n, const char *name, int *out)
+/* The index of `name` in names[0..n), or -1. */
+static int
+find(const char *const *names, int n, const char *name)
 {
 	for (int i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0) {
-			*out = i;
-			return true;
-		}
-	return false;
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
 }
 
 bool
 step_from_name(const char *name, enum step *out)
 {
-	int i;
+	int i = find(step_names, STEP__MAX, name);
 
-	if (!find(step_names, STEP__MAX, name, &i))
-		return false;
-	*out = (enum step)i;
-	return true;
+	return i >= 0 && ((*out = (enum step)i), true);
 }
 
 bool
 purpose_from_name(const char *name, enum purpose *out)
 {
-	int i;
+	int i = find(purpose_names, PURPOSE__MAX, name);
 
-	if (!find(purpose_names, PURPOSE__MAX, name, &i))
-		return false;
-	*out = (enum purpose)i;
-	return true;
+	return i >= 0 && ((*out = (enum purpose)i), true);
 }

@@ -37,6 +37,7 @@ struct request {
 	char path[REQUEST_PATH_MAX];		/* below base_path, no slashes around */
 	char ip[REQUEST_IP_MAX];		/* the client, after trusted proxies */
 	char client[NET_CLIENT_KEY_MAX];	/* what limits count: ip, or its IPv6 network */
+	bool https;				/* the client's scheme (behind trusted proxies too) */
 	enum lang lang;
 	bool authorizer;			/* FastCGI Authorizer role */
 	char **env;				/* FastCGI params, valid until the request ends */
@@ -79,6 +80,8 @@ enum lang request_pick_language(const char *accept_language, enum lang fallback)
 bool request_route_path(const char *uri, const char *base_path, char *out, size_t outlen);
 void request_client_ip(const char *remote_addr, const char *forwarded_for,
     const struct config *cfg, char out[REQUEST_IP_MAX]);
+bool request_is_https(const char *https, const char *scheme, const char *remote_addr,
+    const char *forwarded_proto, const struct config *cfg);
 enum body_status request_parse_body(const char *content_type, const char *data, size_t len,
     json_object **out, char *bad_field, size_t bad_field_len);
 

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "phoneauth/ctx.h"
+#include "phoneauth/fields.h"
 #include "phoneauth/redis_store.h"
 #include "phoneauth/step.h"
 
@@ -47,6 +48,11 @@ bool session_open_or_reply(struct ctx *ctx, const char *phone, enum step step,
  */
 bool session_load_or_reply(struct ctx *ctx, const char *sid, enum step expect,
     enum rs_take take, struct rs_session *out);
+
+/* The declared inputs of a route (session_id among them) and the session
+ * they name, as session_load_or_reply loads it. False with the answer set. */
+bool session_request_or_reply(struct ctx *ctx, const struct field *fields, size_t n,
+    struct inputs *in, enum step expect, enum rs_take take, struct rs_session *out);
 
 /* Moves the session on (`to` = STEP__MAX ends it); false with the answer set.
  * account_changed: the step changed the account's password or verification. */
