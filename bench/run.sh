@@ -70,7 +70,8 @@ stop_ceiling() {
 	done
 }
 
-redis() { redis-cli -p "$REDIS_PORT" --no-auth-warning -a "$(cat "$STATE_DIR/redis.pass")" "$@"; }
+# The password in the environment, not on the command line (ps shows argv).
+redis() { REDISCLI_AUTH=$(cat "$STATE_DIR/redis.pass") redis-cli -p "$REDIS_PORT" "$@"; }
 psql_app() {
 	PGPASSWORD=$(cat "$STATE_DIR/pg.pass") psql -X -q -At -h 127.0.0.1 -p "$PG_PORT" -U phoneauth phoneauth -c "$1"
 }

@@ -201,7 +201,7 @@ psql_super() {
 }
 
 start_postgres() {
-	local home pass
+	local home pass verb
 	[ -n "$pg_bin" ] && [ -x "$pg_bin/pg_ctl" ] || die "PostgreSQL is not installed (scripts/deps.sh run)"
 	make_dirs
 	home=$(pg_home)
@@ -228,12 +228,18 @@ start_postgres() {
 	fi
 	# The application's role and database; the role's password follows
 	# pg.pass (so a regenerated file is picked up).
+	# The password goes to psql on its standard input, never on a command
+	# line (where ps shows it to every user): a psql variable, quoted by
+	# psql itself (:'pass').
 	pass=$(secret "$state/pg.pass")
+	pass=${pass//\\/\\\\}
+	pass=${pass//\'/\'\'}
 	if [ -z "$(psql_super -Atc "SELECT 1 FROM pg_roles WHERE rolname = 'phoneauth'")" ]; then
-		psql_super -c "CREATE ROLE phoneauth LOGIN PASSWORD '$pass'"
+		verb=CREATE
 	else
-		psql_super -c "ALTER ROLE phoneauth LOGIN PASSWORD '$pass'"
+		verb=ALTER
 	fi
+	printf "\\set pass '%s'\n%s ROLE phoneauth LOGIN PASSWORD :'pass';\n" "$pass" "$verb" | psql_super
 	if [ -z "$(psql_super -Atc "SELECT 1 FROM pg_database WHERE datname = 'phoneauth'")" ]; then
 		psql_super -c "CREATE DATABASE phoneauth OWNER phoneauth"
 	fi
