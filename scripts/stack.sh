@@ -15,7 +15,7 @@
 #
 # Settings (environment; never PHONEAUTH_*, which the workers would read as
 # configuration): STATE_DIR (default <repo>/var), HTTP_PORT (8080),
-# REDIS_PORT (16379), PG_PORT (15432), WORKERS (4), APP_BIN
+# REDIS_PORT (16379), PG_PORT (15432), REDIS_MAXMEMORY (256mb), WORKERS (4), APP_BIN
 # (<repo>/build/phoneauth), QUIET=1 to skip the walk-through after start.
 # PHONEAUTH_* variables in the caller's environment reach the workers
 # unchanged (e.g. PHONEAUTH_OTP_COOLDOWN=5 make run).
@@ -33,6 +33,7 @@ state=$(realpath -m "${STATE_DIR:-$repo/var}")
 http_port=${HTTP_PORT:-8080}
 redis_port=${REDIS_PORT:-16379}
 pg_port=${PG_PORT:-15432}
+redis_maxmemory=${REDIS_MAXMEMORY:-256mb}
 workers=${WORKERS:-4}
 app=$(realpath -m "${APP_BIN:-$repo/build/phoneauth}")
 pg_bin=/usr/lib/postgresql/15/bin
@@ -145,6 +146,11 @@ start_redis() {
 	# restarted Redis starts empty.
 	save ""
 	appendonly no
+	# A ceiling on memory, and no eviction when it is reached: evicting
+	# would silently drop blocks, failure counts and sessions. Writes are
+	# refused instead, and phoneauth answers 503 service_unavailable.
+	maxmemory $redis_maxmemory
+	maxmemory-policy noeviction
 	EOF
 	)
 	if [ -n "$sock" ]; then

@@ -28,6 +28,7 @@ export HTTP_PORT=${TEST_HTTP_PORT:-28080}
 export REDIS_PORT=${TEST_REDIS_PORT:-26379}
 export PG_PORT=${TEST_PG_PORT:-25432}
 export WORKERS=2
+export REDIS_MAXMEMORY=128mb
 export APP_BIN=$repo/build/asan/phoneauth
 export QUIET=1
 limit=${TEST_TIMEOUT:-300}
