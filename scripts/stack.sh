@@ -444,18 +444,36 @@ wait_answering() {
 }
 
 walk_through() {
+	# Pasted as it is, every step answers 2xx: the number is new each time,
+	# the session id and the code are picked up by the commands themselves.
 	cat <<-EOF
 
 	phoneauth answers on http://127.0.0.1:$http_port/api/ ($workers workers; state and logs in $state).
-	Try it:
+	Try it (paste the whole block; it can be pasted again):
 
 	  api=http://127.0.0.1:$http_port/api
-	  curl -s \$api/register -H 'Content-Type: application/json' -d '{"mobile_number": "09121234567"}'
-	  sid=...   # the session_id it answered
-	  grep 'sms: code' $log/phoneauth.log | tail -n 1     # the code it sent
-	  curl -s \$api/verify-otp -H 'Content-Type: application/json' -d '{"session_id": "'\$sid'", "code": "..."}'
-	  curl -s \$api/set-password -H 'Content-Type: application/json' -d '{"session_id": "'\$sid'", "password": "correct horse battery"}'
-	  curl -s \$api/user-info -H 'Content-Type: application/json' -d '{"session_id": "'\$sid'", "first_name": "Sara", "last_name": "Ahmadi"}'
+	  phone=0912\$(shuf -i 1000000-9999999 -n 1)          # a new number each time
+	  sid=\$(curl -s \$api/register -H 'Content-Type: application/json' \\
+	        -d '{"mobile_number": "'\$phone'"}' | sed -n 's/.*"session_id":"\([^"]*\)".*/\1/p')
+	  echo "session \$sid"
+	  # the code: the log SMS driver writes it to the log within a moment
+	  for i in \$(seq 50); do
+	    code=\$(sed -n "s/.*sms: code \([0-9]*\) for \$phone .*/\1/p" $log/phoneauth.log | tail -n 1)
+	    [ -n "\$code" ] && break; sleep 0.1
+	  done
+	  echo "code \$code"
+	  curl -s \$api/verify-otp -H 'Content-Type: application/json' \\
+	       -d '{"session_id": "'\$sid'", "code": "'\$code'"}'; echo
+	  curl -s \$api/set-password -H 'Content-Type: application/json' \\
+	       -d '{"session_id": "'\$sid'", "password": "correct horse battery"}'; echo
+	  curl -s \$api/user-info -H 'Content-Type: application/json' \\
+	       -d '{"session_id": "'\$sid'", "first_name": "Sara", "last_name": "Ahmadi"}'; echo
+	  curl -s \$api/login -H 'Content-Type: application/json' \\
+	       -d '{"mobile_number": "'\$phone'", "password": "correct horse battery"}'; echo
+
+	Three failures (a wrong code, an unknown session, a wrong password) block the
+	client address for an hour; to lift the block on this machine:
+	  $app -c $conf unblock --ip 127.0.0.1
 
 	Stop everything with: make stop
 	EOF
