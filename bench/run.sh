@@ -7,6 +7,12 @@
 #   BENCH_THREADS (2)   WORKERS (8)       BENCH_LOGIN_CONNECTIONS (4, mixed)
 set -eu
 
+# lighttpd is in /usr/sbin, not on an ordinary user's PATH.
+for d in /usr/sbin /sbin; do
+	case ":$PATH:" in *":$d:"*) ;; *) PATH=$PATH:$d ;; esac
+done
+export PATH
+
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 export STATE_DIR=$repo/var/bench
@@ -46,7 +52,7 @@ start_ceiling() {
 	mkdir -p "$ceiling_dir"/{run,log,www}
 	rm -f "$ceiling_dir/run/phoneauth.sock"
 	setsid spawn-fcgi -n -s "$ceiling_dir/run/phoneauth.sock" -M 0600 -- \
-		/usr/bin/multiwatch -f "$WORKERS" -s TERM -- "$repo/build/bench/ceiling" \
+		"$(command -v multiwatch)" -f "$WORKERS" -s TERM -- "$repo/build/bench/ceiling" \
 		</dev/null >>"$ceiling_dir/log/ceiling.log" 2>&1 &
 	echo $! > "$ceiling_dir/run/pool.pid"
 	sed -e "s|^var.phoneauth_state = .*|var.phoneauth_state = \"$ceiling_dir\"|" \

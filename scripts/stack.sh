@@ -28,6 +28,13 @@
 #   run/                pid files and sockets      log/   every log
 set -eu
 
+# Debian installs the daemons (lighttpd, apache2, nginx, ...) in /usr/sbin,
+# which is not on an ordinary user's PATH.
+for d in /usr/sbin /sbin; do
+	case ":$PATH:" in *":$d:"*) ;; *) PATH=$PATH:$d ;; esac
+done
+export PATH
+
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
 state=$(realpath -m "${STATE_DIR:-$repo/var}")
 http_port=${HTTP_PORT:-8080}
@@ -46,6 +53,12 @@ conf=$state/phoneauth.conf
 say() { echo "stack: $*"; }
 die() { echo "stack: $*" >&2; exit 1; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# need PROGRAM PACKAGE: stops, naming both, when PROGRAM is not installed.
+need() {
+	command -v "$1" >/dev/null 2>&1 ||
+		die "$1 is not installed (Debian package $2; scripts/deps.sh run installs what is missing)"
+}
 
 # ---- processes ----
 
@@ -128,6 +141,8 @@ redis_ping() {
 start_redis() {
 	local pass sock
 	alive "$(redis_pid)" redis-server && return 0
+	need redis-server redis-server
+	need redis-cli redis-tools
 	make_dirs
 	pass=$(secret "$state/redis.pass")
 	sock=$(redis_socket)
@@ -208,7 +223,9 @@ psql_super() {
 
 start_postgres() {
 	local home pass verb
-	[ -n "$pg_bin" ] && [ -x "$pg_bin/pg_ctl" ] || die "PostgreSQL is not installed (scripts/deps.sh run)"
+	[ -n "$pg_bin" ] && [ -x "$pg_bin/pg_ctl" ] ||
+		die "PostgreSQL is not installed: no /usr/lib/postgresql/*/bin/pg_ctl (Debian package postgresql; scripts/deps.sh run)"
+	need psql postgresql-client
 	make_dirs
 	home=$(pg_home)
 	if [ ! -f "$home/data/PG_VERSION" ]; then
@@ -335,12 +352,14 @@ start_pool() {
 	local pid
 	[ -x "$app" ] || die "$app is missing; build it first (make)"
 	[ -f "$conf" ] || die "$conf is missing; run: $0 start"
+	need spawn-fcgi spawn-fcgi
+	need multiwatch multiwatch
 	stop_pool
 	make_dirs
 	rm -f "$run/phoneauth.sock"
 	# setsid: the pool outlives this shell and Ctrl-C in it.
 	setsid spawn-fcgi -n -s "$run/phoneauth.sock" -M 0600 -- \
-		/usr/bin/multiwatch $(pool_args) -- "$app" -c "$conf" \
+		"$(command -v multiwatch)" $(pool_args) -- "$app" -c "$conf" \
 		</dev/null >>"$log/phoneauth.log" 2>&1 &
 	pid=$!
 	echo "$pid" > "$run/pool.pid"
@@ -408,14 +427,22 @@ lighttpd_conf() {
 lighttpd_pid() { pid_of "$run/lighttpd.pid"; }
 
 start_lighttpd() {
-	local cfg
+	local cfg out
+	need lighttpd lighttpd
 	stop_lighttpd
 	make_dirs
 	cfg=$(lighttpd_conf)
 	# From the repository root: var.CWD in lighttpd.conf is that directory.
-	(cd "$repo" && lighttpd -f "$cfg" </dev/null) \
-		|| { tail -n 5 "$log/lighttpd-error.log" >&2 2>/dev/null || true;
-			die "lighttpd did not start (is port $http_port taken?); see $log/lighttpd-error.log"; }
+	# Errors before its error log is open (a port in use, say) go to its
+	# standard error.
+	if ! out=$(cd "$repo" && lighttpd -f "$cfg" </dev/null 2>&1); then
+		echo "$out" >&2
+		tail -n 5 "$log/lighttpd-error.log" >&2 2>/dev/null || true
+		if printf '%s' "$out" | grep -q 'Address already in use'; then
+			die "lighttpd did not start: port $http_port is taken"
+		fi
+		die "lighttpd did not start; see the lines above and $log/lighttpd-error.log"
+	fi
 	for _ in $(seq 1 50); do
 		alive "$(lighttpd_pid)" lighttpd && return 0
 		sleep 0.1
@@ -432,6 +459,7 @@ stop_lighttpd() {
 
 wait_answering() {
 	local url=http://127.0.0.1:$http_port/api/health
+	need curl curl
 	for _ in $(seq 1 100); do
 		curl -s -o /dev/null --max-time 2 "$url" && return 0
 		sleep 0.1
@@ -479,7 +507,22 @@ walk_through() {
 	EOF
 }
 
+# Everything start needs, checked before anything is started.
+preflight() {
+	need redis-server redis-server
+	need redis-cli redis-tools
+	need psql postgresql-client
+	need spawn-fcgi spawn-fcgi
+	need multiwatch multiwatch
+	need lighttpd lighttpd
+	need curl curl
+	need pgrep procps
+	[ -n "$pg_bin" ] && [ -x "$pg_bin/pg_ctl" ] ||
+		die "PostgreSQL is not installed: no /usr/lib/postgresql/*/bin/pg_ctl (Debian package postgresql; scripts/deps.sh run)"
+}
+
 start() {
+	preflight
 	make_dirs
 	start_redis
 	start_postgres
