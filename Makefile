@@ -1,14 +1,21 @@
 # phoneauth — build, run and test.
 #
 #   make          build build/phoneauth
+#   make check    unit tests against that build (no packages installed, no
+#                 daemons started)
 #   make run      install missing Debian packages, build, start the whole stack
 #                 under ./var on http://127.0.0.1:8080/api/
 #   make stop     stop exactly what `make run` started
 #   make test     unit tests, the fuzz targets' seeds and crashers, and
 #                 end-to-end tests through lighttpd, Redis and PostgreSQL, with
 #                 ASan+UBSan builds; ends with "N passed, N failed"
+#   make check    the unit tests against the normal build (no daemons, no installs)
 #   make fuzz     every fuzz target under libFuzzer (clang) for FUZZ_S seconds
 #                 each (60); FUZZ_TARGETS="body token" runs only those
+#
+# Packagers: CC, CFLAGS, CPPFLAGS and LDFLAGS are honoured (e.g. those of
+# dpkg-buildflags); WERROR=1 turns warnings into errors (CI does); V=1 shows
+# the commands.
 
 PKGS      := fcgi libpq hiredis json-c libjwt libcrypto uuid
 PREFIX    ?= /usr/local
@@ -17,15 +24,37 @@ SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
-CC        ?= gcc
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
-
-WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
-BASEFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude $(PKG_CFLAGS) $(WARN)
+# make predefines CC as "cc": only a CC from the command line or the
+# environment replaces gcc.
+ifeq ($(origin CC),default)
+CC        := gcc
+endif
+PKG_CONFIG ?= pkg-config
 CFLAGS    ?= -O2 -g
-HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CPPFLAGS  ?=
+LDFLAGS   ?=
+
+# The libraries, through pkg-config. A module it cannot find is named when
+# something is to be compiled (see the `pkgs` target), not hidden until a
+# header is missing; `make clean`, `make deps` and the like still work.
+HAVE_PKG_CONFIG := $(shell command -v $(PKG_CONFIG))
+PKG_MISSING := $(strip $(if $(HAVE_PKG_CONFIG),$(foreach m,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(m) && echo y),,$(m))),$(PKGS)))
+ifeq ($(PKG_MISSING),)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread
+endif
+
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla $(if $(filter 1,$(WERROR)),-Werror)
+# -MMD -MP: each object's header dependencies, in build/**/*.d.
+BASEFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Iinclude $(PKG_CFLAGS) $(WARN) -MMD -MP
+# Our hardening, unless the caller's flags already choose a _FORTIFY_SOURCE
+# level (dpkg-buildflags does: defining it twice is a warning).
+HARDEN    := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2) -fstack-protector-strong -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
 ASANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+COMPILE   = $(CC) $(BASEFLAGS) $(HARDEN) $(CPPFLAGS) $(CFLAGS)
+COMPILE_ASAN = $(CC) $(BASEFLAGS) $(ASANFLAGS)
 
 SRC       := $(sort $(wildcard src/*.c))
 LIB_SRC   := $(filter-out src/main.c,$(SRC))
@@ -34,6 +63,8 @@ SQL       := $(sort $(wildcard sql/*.sql))
 LUA       := $(sort $(wildcard src/lua/*.lua))
 
 OBJ       := $(SRC:src/%.c=build/obj/%.o) build/obj/embedded.o
+LIB_OBJ   := $(filter-out build/obj/main.o,$(OBJ))
+CHECK_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/unit/%)
 ASAN_OBJ  := $(SRC:src/%.c=build/asan/obj/%.o) build/asan/obj/embedded.o
 ASAN_LIB  := $(filter-out build/asan/obj/main.o,$(ASAN_OBJ))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
@@ -48,56 +79,79 @@ REPLAY_BIN := $(FUZZ_NAMES:%=build/asan/tests/fuzz/fuzz_replay_%)
 FUZZ_DEFS := -DFUZZ_KEYS_DIR='"$(CURDIR)/tests/fuzz/keys"'
 
 # `make V=1` shows the full compiler command lines.
-Q := $(if $(V),,@)
+Q := $(if $(filter-out 0,$(V)),,@)
 
-.PHONY: all asan unit run stop test fuzz bench install clean deps
+.PHONY: all asan unit check pkgs run stop test fuzz bench install clean deps
 all: build/phoneauth
 
 build/phoneauth: $(OBJ)
-	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(HARDEN) -pie -Wl,-z,relro,-z,now -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(HARDEN) $(HARDEN_LD) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-build/obj/%.o: src/%.c $(wildcard include/phoneauth/*.h) | build/obj
+build/obj/%.o: src/%.c | build/obj pkgs
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(HARDEN) -c -o $@ $<
+	$(Q)$(COMPILE) -c -o $@ $<
 
-build/obj/embedded.o: build/embedded.c | build/obj
+build/obj/embedded.o: build/embedded.c | build/obj pkgs
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(HARDEN) -c -o $@ $<
+	$(Q)$(COMPILE) -c -o $@ $<
 
 # The migrations (sql/) and the Redis scripts (src/lua/) are compiled into the
 # program, so it always runs the schema and scripts its own code expects.
 build/embedded.c: $(SQL) $(LUA) scripts/embed.sh | build
-	{ scripts/embed.sh migrations $(SQL); scripts/embed.sh lua_scripts $(LUA); } > $@.tmp
-	mv $@.tmp $@
+	@echo "  EMBED   $@"
+	$(Q){ scripts/embed.sh migrations $(SQL); scripts/embed.sh lua_scripts $(LUA); } > $@.tmp
+	$(Q)mv $@.tmp $@
 
 asan: build/asan/phoneauth $(UNIT_BIN) $(REPLAY_BIN)
 
 build/asan/phoneauth: $(ASAN_OBJ)
-	@echo "  CC      $@"
+	@echo "  LD      $@"
 	$(Q)$(CC) $(ASANFLAGS) -o $@ $^ $(PKG_LIBS)
 
-build/asan/obj/%.o: src/%.c $(wildcard include/phoneauth/*.h) | build/asan/obj
+build/asan/obj/%.o: src/%.c | build/asan/obj pkgs
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BASEFLAGS) $(ASANFLAGS) -c -o $@ $<
+	$(Q)$(COMPILE_ASAN) -c -o $@ $<
 
-build/asan/obj/embedded.o: build/embedded.c | build/asan/obj
+build/asan/obj/embedded.o: build/embedded.c | build/asan/obj pkgs
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BASEFLAGS) $(ASANFLAGS) -c -o $@ $<
+	$(Q)$(COMPILE_ASAN) -c -o $@ $<
 
-build/asan/tests/unit/%: tests/unit/%.c tests/unit/harness.h $(ASAN_LIB) | build/asan/tests/unit
+build/asan/tests/unit/%: tests/unit/%.c $(ASAN_LIB) | build/asan/tests/unit pkgs
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BASEFLAGS) -Itests/unit $(ASANFLAGS) -o $@ $< $(ASAN_LIB) $(PKG_LIBS)
+	$(Q)$(COMPILE_ASAN) -Itests/unit -o $@ $< $(ASAN_LIB) $(PKG_LIBS)
 
-build/asan/tests/fuzz/fuzz_replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDR) $(ASAN_LIB) | build/asan/tests/fuzz
+build/asan/tests/fuzz/fuzz_replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDR) $(ASAN_LIB) | build/asan/tests/fuzz pkgs
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BASEFLAGS) -Itests/fuzz $(FUZZ_DEFS) $(ASANFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(ASAN_LIB) $(PKG_LIBS) -lm
+	$(Q)$(COMPILE_ASAN) -Itests/fuzz $(FUZZ_DEFS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(ASAN_LIB) $(PKG_LIBS) -lm
 
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
-build build/obj build/asan/obj build/asan/tests/unit build/asan/tests/fuzz build/fuzz/obj:
+# make check: the unit tests, built like build/phoneauth (the caller's flags,
+# no sanitizers), run at once. Nothing is installed, no daemon is started.
+build/tests/unit/%: tests/unit/%.c $(LIB_OBJ) | build/tests/unit pkgs
+	@echo "  CC      $@"
+	$(Q)$(COMPILE) -Itests/unit $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
+
+check: $(CHECK_BIN)
+	@failed=0; for t in $(CHECK_BIN); do $$t || failed=1; done; \
+	if [ $$failed = 0 ]; then echo "check: all unit tests passed"; else echo "check: FAILED" >&2; exit 1; fi
+
+# Fails, naming them, when pkg-config cannot find a library (or is missing).
+pkgs:
+ifneq ($(PKG_MISSING),)
+	@echo "make: $(if $(HAVE_PKG_CONFIG),$(PKG_CONFIG) cannot find the pkg-config module(s): $(PKG_MISSING),$(PKG_CONFIG) is not installed (needed to find $(PKGS)))" >&2
+	@echo "make: install the development packages (Debian: scripts/deps.sh build, as root," >&2
+	@echo "      or apt-get install pkg-config libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev)" >&2
+	@exit 1
+endif
+
+build build/obj build/asan/obj build/asan/tests/unit build/tests/unit build/asan/tests/fuzz build/fuzz/obj:
 	mkdir -p $@
+
+# The header dependencies the compiler wrote (-MMD -MP).
+-include $(wildcard build/obj/*.d build/asan/obj/*.d build/tests/unit/*.d build/asan/tests/unit/*.d build/bench/*.d)
 
 deps:
 	@scripts/deps.sh build run test
@@ -151,9 +205,9 @@ bench: deps
 	@$(MAKE) --no-print-directory all build/bench/ceiling build/bench/pbkdf2
 	@bench/run.sh
 
-build/bench/%: bench/%.c | build/bench
+build/bench/%: bench/%.c | build/bench pkgs
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(PKG_LIBS)
+	$(Q)$(COMPILE) $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 
 build/bench:
 	mkdir -p $@

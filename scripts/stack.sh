@@ -15,7 +15,7 @@
 #
 # Settings (environment; never PHONEAUTH_*, which the workers would read as
 # configuration): STATE_DIR (default <repo>/var), HTTP_PORT (8080),
-# REDIS_PORT (16379), PG_PORT (15432), WORKERS (4), APP_BIN
+# REDIS_PORT (16379), PG_PORT (15432), REDIS_MAXMEMORY (256mb), WORKERS (4), APP_BIN
 # (<repo>/build/phoneauth), QUIET=1 to skip the walk-through after start.
 # PHONEAUTH_* variables in the caller's environment reach the workers
 # unchanged (e.g. PHONEAUTH_OTP_COOLDOWN=5 make run).
@@ -28,11 +28,19 @@
 #   run/                pid files and sockets      log/   every log
 set -eu
 
+# Debian installs the daemons (lighttpd, apache2, nginx, ...) in /usr/sbin,
+# which is not on an ordinary user's PATH.
+for d in /usr/sbin /sbin; do
+	case ":$PATH:" in *":$d:"*) ;; *) PATH=$PATH:$d ;; esac
+done
+export PATH
+
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
 state=$(realpath -m "${STATE_DIR:-$repo/var}")
 http_port=${HTTP_PORT:-8080}
 redis_port=${REDIS_PORT:-16379}
 pg_port=${PG_PORT:-15432}
+redis_maxmemory=${REDIS_MAXMEMORY:-256mb}
 workers=${WORKERS:-4}
 app=$(realpath -m "${APP_BIN:-$repo/build/phoneauth}")
 pg_bin=/usr/lib/postgresql/15/bin
@@ -45,6 +53,12 @@ conf=$state/phoneauth.conf
 say() { echo "stack: $*"; }
 die() { echo "stack: $*" >&2; exit 1; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# need PROGRAM PACKAGE: stops, naming both, when PROGRAM is not installed.
+need() {
+	command -v "$1" >/dev/null 2>&1 ||
+		die "$1 is not installed (Debian package $2; scripts/deps.sh run installs what is missing)"
+}
 
 # ---- processes ----
 
@@ -127,6 +141,8 @@ redis_ping() {
 start_redis() {
 	local pass sock
 	alive "$(redis_pid)" redis-server && return 0
+	need redis-server redis-server
+	need redis-cli redis-tools
 	make_dirs
 	pass=$(secret "$state/redis.pass")
 	sock=$(redis_socket)
@@ -145,6 +161,11 @@ start_redis() {
 	# restarted Redis starts empty.
 	save ""
 	appendonly no
+	# A ceiling on memory, and no eviction when it is reached: evicting
+	# would silently drop blocks, failure counts and sessions. Writes are
+	# refused instead, and phoneauth answers 503 service_unavailable.
+	maxmemory $redis_maxmemory
+	maxmemory-policy noeviction
 	EOF
 	)
 	if [ -n "$sock" ]; then
@@ -201,8 +222,10 @@ psql_super() {
 }
 
 start_postgres() {
-	local home pass
-	[ -n "$pg_bin" ] && [ -x "$pg_bin/pg_ctl" ] || die "PostgreSQL is not installed (scripts/deps.sh run)"
+	local home pass verb
+	[ -n "$pg_bin" ] && [ -x "$pg_bin/pg_ctl" ] ||
+		die "PostgreSQL is not installed: no /usr/lib/postgresql/*/bin/pg_ctl (Debian package postgresql; scripts/deps.sh run)"
+	need psql postgresql-client
 	make_dirs
 	home=$(pg_home)
 	if [ ! -f "$home/data/PG_VERSION" ]; then
@@ -228,12 +251,18 @@ start_postgres() {
 	fi
 	# The application's role and database; the role's password follows
 	# pg.pass (so a regenerated file is picked up).
+	# The password goes to psql on its standard input, never on a command
+	# line (where ps shows it to every user): a psql variable, quoted by
+	# psql itself (:'pass').
 	pass=$(secret "$state/pg.pass")
+	pass=${pass//\\/\\\\}
+	pass=${pass//\'/\'\'}
 	if [ -z "$(psql_super -Atc "SELECT 1 FROM pg_roles WHERE rolname = 'phoneauth'")" ]; then
-		psql_super -c "CREATE ROLE phoneauth LOGIN PASSWORD '$pass'"
+		verb=CREATE
 	else
-		psql_super -c "ALTER ROLE phoneauth LOGIN PASSWORD '$pass'"
+		verb=ALTER
 	fi
+	printf "\\set pass '%s'\n%s ROLE phoneauth LOGIN PASSWORD :'pass';\n" "$pass" "$verb" | psql_super
 	if [ -z "$(psql_super -Atc "SELECT 1 FROM pg_database WHERE datname = 'phoneauth'")" ]; then
 		psql_super -c "CREATE DATABASE phoneauth OWNER phoneauth"
 	fi
@@ -323,12 +352,14 @@ start_pool() {
 	local pid
 	[ -x "$app" ] || die "$app is missing; build it first (make)"
 	[ -f "$conf" ] || die "$conf is missing; run: $0 start"
+	need spawn-fcgi spawn-fcgi
+	need multiwatch multiwatch
 	stop_pool
 	make_dirs
 	rm -f "$run/phoneauth.sock"
 	# setsid: the pool outlives this shell and Ctrl-C in it.
 	setsid spawn-fcgi -n -s "$run/phoneauth.sock" -M 0600 -- \
-		/usr/bin/multiwatch $(pool_args) -- "$app" -c "$conf" \
+		"$(command -v multiwatch)" $(pool_args) -- "$app" -c "$conf" \
 		</dev/null >>"$log/phoneauth.log" 2>&1 &
 	pid=$!
 	echo "$pid" > "$run/pool.pid"
@@ -396,14 +427,22 @@ lighttpd_conf() {
 lighttpd_pid() { pid_of "$run/lighttpd.pid"; }
 
 start_lighttpd() {
-	local cfg
+	local cfg out
+	need lighttpd lighttpd
 	stop_lighttpd
 	make_dirs
 	cfg=$(lighttpd_conf)
 	# From the repository root: var.CWD in lighttpd.conf is that directory.
-	(cd "$repo" && lighttpd -f "$cfg" </dev/null) \
-		|| { tail -n 5 "$log/lighttpd-error.log" >&2 2>/dev/null || true;
-			die "lighttpd did not start (is port $http_port taken?); see $log/lighttpd-error.log"; }
+	# Errors before its error log is open (a port in use, say) go to its
+	# standard error.
+	if ! out=$(cd "$repo" && lighttpd -f "$cfg" </dev/null 2>&1); then
+		echo "$out" >&2
+		tail -n 5 "$log/lighttpd-error.log" >&2 2>/dev/null || true
+		if printf '%s' "$out" | grep -q 'Address already in use'; then
+			die "lighttpd did not start: port $http_port is taken"
+		fi
+		die "lighttpd did not start; see the lines above and $log/lighttpd-error.log"
+	fi
 	for _ in $(seq 1 50); do
 		alive "$(lighttpd_pid)" lighttpd && return 0
 		sleep 0.1
@@ -420,6 +459,7 @@ stop_lighttpd() {
 
 wait_answering() {
 	local url=http://127.0.0.1:$http_port/api/health
+	need curl curl
 	for _ in $(seq 1 100); do
 		curl -s -o /dev/null --max-time 2 "$url" && return 0
 		sleep 0.1
@@ -432,24 +472,57 @@ wait_answering() {
 }
 
 walk_through() {
+	# Pasted as it is, every step answers 2xx: the number is new each time,
+	# the session id and the code are picked up by the commands themselves.
 	cat <<-EOF
 
 	phoneauth answers on http://127.0.0.1:$http_port/api/ ($workers workers; state and logs in $state).
-	Try it:
+	Try it (paste the whole block; it can be pasted again):
 
 	  api=http://127.0.0.1:$http_port/api
-	  curl -s \$api/register -H 'Content-Type: application/json' -d '{"mobile_number": "09121234567"}'
-	  sid=...   # the session_id it answered
-	  grep 'sms: code' $log/phoneauth.log | tail -n 1     # the code it sent
-	  curl -s \$api/verify-otp -H 'Content-Type: application/json' -d '{"session_id": "'\$sid'", "code": "..."}'
-	  curl -s \$api/set-password -H 'Content-Type: application/json' -d '{"session_id": "'\$sid'", "password": "correct horse battery"}'
-	  curl -s \$api/user-info -H 'Content-Type: application/json' -d '{"session_id": "'\$sid'", "first_name": "Sara", "last_name": "Ahmadi"}'
+	  phone=0912\$(shuf -i 1000000-9999999 -n 1)          # a new number each time
+	  sid=\$(curl -s \$api/register -H 'Content-Type: application/json' \\
+	        -d '{"mobile_number": "'\$phone'"}' | sed -n 's/.*"session_id":"\([^"]*\)".*/\1/p')
+	  echo "session \$sid"
+	  # the code: the log SMS driver writes it to the log within a moment
+	  for i in \$(seq 50); do
+	    code=\$(sed -n "s/.*sms: code \([0-9]*\) for \$phone .*/\1/p" $log/phoneauth.log | tail -n 1)
+	    [ -n "\$code" ] && break; sleep 0.1
+	  done
+	  echo "code \$code"
+	  curl -s \$api/verify-otp -H 'Content-Type: application/json' \\
+	       -d '{"session_id": "'\$sid'", "code": "'\$code'"}'; echo
+	  curl -s \$api/set-password -H 'Content-Type: application/json' \\
+	       -d '{"session_id": "'\$sid'", "password": "correct horse battery"}'; echo
+	  curl -s \$api/user-info -H 'Content-Type: application/json' \\
+	       -d '{"session_id": "'\$sid'", "first_name": "Sara", "last_name": "Ahmadi"}'; echo
+	  curl -s \$api/login -H 'Content-Type: application/json' \\
+	       -d '{"mobile_number": "'\$phone'", "password": "correct horse battery"}'; echo
+
+	Three failures (a wrong code, an unknown session, a wrong password) block the
+	client address for an hour; to lift the block on this machine:
+	  $app -c $conf unblock --ip 127.0.0.1
 
 	Stop everything with: make stop
 	EOF
 }
 
+# Everything start needs, checked before anything is started.
+preflight() {
+	need redis-server redis-server
+	need redis-cli redis-tools
+	need psql postgresql-client
+	need spawn-fcgi spawn-fcgi
+	need multiwatch multiwatch
+	need lighttpd lighttpd
+	need curl curl
+	need pgrep procps
+	[ -n "$pg_bin" ] && [ -x "$pg_bin/pg_ctl" ] ||
+		die "PostgreSQL is not installed: no /usr/lib/postgresql/*/bin/pg_ctl (Debian package postgresql; scripts/deps.sh run)"
+}
+
 start() {
+	preflight
 	make_dirs
 	start_redis
 	start_postgres

@@ -16,6 +16,13 @@ set -u
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$repo" || exit 1
 
+# Debian installs lighttpd, apache2 and nginx in /usr/sbin, which is not on
+# an ordinary user's PATH; the tests start them by name.
+for d in /usr/sbin /sbin; do
+	case ":$PATH:" in *":$d:"*) ;; *) PATH=$PATH:$d ;; esac
+done
+export PATH
+
 # ---- the test configuration ----
 # The contract's defaults, except where waiting would make the suite slow.
 # These reach the workers as configuration overrides (and the tests read
@@ -29,6 +36,7 @@ export HTTP_PORT=${TEST_HTTP_PORT:-28080}
 export REDIS_PORT=${TEST_REDIS_PORT:-26379}
 export PG_PORT=${TEST_PG_PORT:-25432}
 export WORKERS=2
+export REDIS_MAXMEMORY=128mb
 export APP_BIN=$repo/build/asan/phoneauth
 export QUIET=1
 limit=${TEST_TIMEOUT:-300}
@@ -117,8 +125,15 @@ fi
 
 echo "== stack"
 stack_started=1        # from here on, teardown stops whatever did start
+e2e_tests=$(printf '%s\n' tests/e2e/test_*.py | LC_ALL=C sort)
 if ! "$stack" start; then
-	result "FAIL stack_started: see $STATE_DIR/log"
+	result "FAIL stack_started: see the lines above and $STATE_DIR/log"
+	# Every test program that could not run is a failure of its own, not a
+	# silence: the count says how much went untested.
+	for t in $e2e_tests; do
+		[ -f "$t" ] || continue
+		result "FAIL $(basename "$t"): not run: the stack did not start"
+	done
 else
 	result "PASS stack_started"
 	pool=$(head -n 1 "$STATE_DIR/run/pool.pid")
@@ -138,7 +153,7 @@ else
 	export PA_APP_BIN=$APP_BIN
 	export PA_REPO=$repo
 
-	for t in $(printf '%s\n' tests/e2e/test_*.py | LC_ALL=C sort); do
+	for t in $e2e_tests; do
 		[ -f "$t" ] || continue
 		run_test "$(basename "$t")" /usr/bin/python3 "$t"
 	done

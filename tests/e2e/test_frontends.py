@@ -24,6 +24,8 @@ from pa import (Client, check, expect, fresh_phone, jwt_decode, jwt_forge, jwt_k
 
 REPO = os.environ.get("PA_REPO", ".")
 CONF = os.path.join(REPO, "conf")
+# conf/ is laid out like the installed share/phoneauth/ (lighttpd/, apache/, nginx/)
+REPO_SHARE = CONF
 ROOT = os.geteuid() == 0
 COOKIE = "pa_token"
 MODULES = "/usr/lib/apache2/modules"
@@ -164,11 +166,15 @@ LoadModule authz_core_module %(m)s/mod_authz_core.so
 LoadModule authn_core_module %(m)s/mod_authn_core.so
 LoadModule authz_user_module %(m)s/mod_authz_user.so
 LoadModule mime_module %(m)s/mod_mime.so
+LoadModule alias_module %(m)s/mod_alias.so
+LoadModule env_module %(m)s/mod_env.so
+LoadModule buffer_module %(m)s/mod_buffer.so
 TypesConfig /etc/mime.types
+Define PHONEAUTH_SHARE "%(share)s"
 DocumentRoot "%(www)s"
 %(body)s
 """ % dict(root=self.path(name), port=port, run=self.path("run"), log=self.path("log"), name=name,
-           m=MODULES, www=self.path("www"), body=body,
+           m=MODULES, www=self.path("www"), body=body, share=REPO_SHARE,
            user="User www-data\nGroup www-data" if ROOT else ""))
         r = subprocess.run(["apache2", "-f", conf, "-k", "start"], capture_output=True, text=True)
         if r.returncode != 0:
