@@ -6,6 +6,10 @@
 #   make stop     stop exactly what `make run` started
 #   make test     unit tests and end-to-end tests through lighttpd, Redis and
 #                 PostgreSQL, with ASan+UBSan builds; ends with "N passed, N failed"
+#   make bench    throughput and latency through lighttpd, one table
+#   make soak     SOAK_S seconds (1800) of the real flow while Redis, PostgreSQL
+#                 and single workers are killed and restarted; a report, and a
+#                 non-zero exit on an unexplained 5xx or a lost account or login
 
 PKGS      := fcgi libpq hiredis json-c libjwt libcrypto uuid
 PREFIX    ?= /usr/local
@@ -38,7 +42,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
 # `make V=1` shows the full compiler command lines.
 Q := $(if $(V),,@)
 
-.PHONY: all asan unit run stop test bench install clean deps
+.PHONY: all asan unit run stop test bench soak install clean deps
 all: build/phoneauth
 
 build/phoneauth: $(OBJ)
@@ -102,6 +106,12 @@ bench: deps
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all build/bench/ceiling build/bench/pbkdf2
 	@bench/run.sh
+
+# The soak test (bench/soak.sh, bench/soak.py): its own stack under var/soak,
+# the flow from client threads, chaos on the stores and the workers, a report.
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@bench/soak.sh
 
 build/bench/%: bench/%.c | build/bench
 	@echo "  CC      $@"
