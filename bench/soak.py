@@ -263,7 +263,7 @@ def jwt_claims(token):
 
 
 def redis_killed_since(t):
-    return any(e["kind"] == "redis" and e["down_at"] >= t for e in list(events))
+    return any(e["kind"] == "redis" and e.get("down_at", 0) >= t for e in list(events))
 
 
 class Client(threading.Thread):
@@ -298,7 +298,7 @@ class Client(threading.Thread):
     def family(self, phone, tokens, via):
         f = {"phone": phone, "refresh": tokens["refresh_token"], "access": tokens["access_token"],
              "via": via, "state": "ok", "since": time.time()}
-        f["sid"] = jwt_claims(f["access"]).get("sid")
+        f["first_jti"] = jwt_claims(f["refresh"]).get("jti")
         self.families.append(f)
         with lock:
             families.append(f)
@@ -333,6 +333,9 @@ class Client(threading.Thread):
             else:
                 f["state"] = "lost"
                 f["lost"] = "refresh answered %d %s at %s" % (a.status, a.error, ts(a.t0))
+                if first_unanswered is not None:
+                    f["lost"] += (", %.2f s after a try that got no answer (within refresh_grace)"
+                                  % (a.t0 - first_unanswered))
                 lost_midrun.append(f)
                 self.note(a, "refresh", "LOSS: the family's latest refresh token was refused")
             return False
@@ -540,6 +543,7 @@ def chaos(end):
             rng.shuffle(cycle)
         n += 1
         ev = {"n": n, "kind": cycle.pop()}
+        events.append(ev)       # visible to the clients from the kill on
         cmd = {"redis": kill_redis, "postgres": kill_postgres, "worker": kill_worker}[ev["kind"]](ev)
         if cmd:
             ev["restart_at"] = time.time()
@@ -550,7 +554,6 @@ def chaos(end):
             poll.join()
         else:
             wait_back(ev, "back_at", ev["restart_at"])
-        events.append(ev)
         print("soak: event %d %s (%s): down %s, restart +%.2f s, health ok +%s s" % (
             n, ev["kind"], ev["target"], ts(ev["down_at"]), ev["restart_at"] - ev["down_at"],
             "%.2f" % (ev["back_at"] - ev["down_at"]) if ev.get("back_at") else "never"), flush=True)
@@ -602,7 +605,12 @@ def check_losses():
     active = {r[0] for r in psql("SELECT mobile_number FROM users WHERE is_active")}
     res["missing_accounts"] = [p for p in accounts if p not in active]
     rows = {r[0]: r[1:] for r in psql(
-        "SELECT jti, spent_at IS NOT NULL, revoked_at IS NOT NULL, expires_at <= now() FROM refresh_tokens")}
+        "SELECT jti, spent_at IS NOT NULL, revoked_at IS NOT NULL, expires_at <= now(), family,"
+        " coalesce(to_char(revoked_at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS'), '')"
+        " FROM refresh_tokens")}
+    for f in families:
+        row = rows.get(f["first_jti"])
+        f["family"] = row[3] if row else "?"
     held = [f for f in families if f["state"] == "ok"]
     res["held"] = len(held)
     res["uncertain"] = [f for f in families if f["state"] == "uncertain"]
@@ -616,7 +624,7 @@ def check_losses():
         elif row[0] == "t":
             why = "spent"
         elif row[1] == "t":
-            why = "revoked"
+            why = "revoked at " + row[4]
         elif row[2] == "t":
             why = "expired"
         if why:
@@ -691,16 +699,20 @@ def classify(end_load):
     return explained, unexplained
 
 
-def log_lines(t_from, t_to, limit=12):
-    """phoneauth.log lines (warn and error) written in [t_from, t_to]."""
+def log_lines(t_from, t_to, limit=16):
+    """phoneauth.log lines written in [t_from, t_to], but the codes the log
+    driver writes; lines without a time stamp (multiwatch's) take the one
+    before them."""
     lo = datetime.datetime.fromtimestamp(int(t_from), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     hi = datetime.datetime.fromtimestamp(int(t_to), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = []
+    stamp = ""
     try:
         with open(LOG, errors="replace") as f:
             for line in f:
-                stamp = line[:20]
-                if lo <= stamp <= hi and (" warn: " in line or " error: " in line):
+                if line[:2] == "20" and line[19:20] == "Z":
+                    stamp = line[:20]
+                if lo <= stamp <= hi and " info: sms: code " not in line:
                     out.append(line.rstrip("\n"))
     except OSError:
         pass
@@ -795,7 +807,7 @@ def report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender)
             lo = min(r[0][0] for r in items) - 2
             hi = max(r[0][1] for r in items) + 1
             ll = log_lines(lo, hi)
-            p("    phoneauth.log (warn/error) %s..%s:" % (ts(lo), ts(hi)))
+            p("    phoneauth.log %s..%s (but the codes sent):" % (ts(lo), ts(hi)))
             for line in ll or ["(nothing)"]:
                 p("      " + line)
     p("")
@@ -820,8 +832,8 @@ def report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender)
               len(lost), len(lost_midrun), len(losses["dead_in_table"]), len(losses["refused_at_end"]),
               len(losses["uncertain"])))
         for f in lost[:20]:
-            p("  LOST family %s of %s (from %s, held since %s): %s" % (
-                f["sid"], f["phone"], f["via"], ts(f["since"]), f.get("lost")))
+            p("  LOST family %s of %s (from %s at %s): %s" % (
+                f.get("family", "?"), f["phone"], f["via"], ts(f["since"]), f.get("lost")))
         n_lost = len(ma) + len(lost)
     p("")
     p("worker memory (MB, RSS/private; private = Private_Clean + Private_Dirty of smaps_rollup):")
