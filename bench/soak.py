@@ -51,7 +51,9 @@ RUN = os.path.join(STATE, "run")
 LOG = os.path.join(STATE, "log", "phoneauth.log")
 
 stop = threading.Event()        # the load ends (duration reached, or TERM)
-records = []                    # (t0, t1, kind, status, error) per request; list.append is atomic
+records = []                    # (t0, t1, kind, status, error, who, ref) per request; list.append
+                                # is atomic. who: the client thread; ref: the start of the jti
+                                # of the refresh token presented (refresh routes)
 events = []                     # chaos events, in order
 anomalies = []                  # 4xx answers the flow did not expect: (t, kind, status, error, note)
 lost_midrun = []                # families whose refresh was refused during the run
@@ -113,10 +115,11 @@ class Answer:
 class Http:
     """One keep-alive connection to lighttpd; every request is recorded."""
 
-    def __init__(self):
+    def __init__(self, who):
         self.conn = None
+        self.who = who
 
-    def call(self, kind, method, route, body=None, token=None):
+    def call(self, kind, method, route, body=None, token=None, ref=""):
         a = Answer()
         headers = {}
         data = None
@@ -149,7 +152,7 @@ class Http:
             a.status = 0
             a.error = type(e).__name__
         a.t1 = time.time()
-        records.append((a.t0, a.t1, kind, a.status, a.error))
+        records.append((a.t0, a.t1, kind, a.status, a.error, self.who, ref))
         return a
 
 
@@ -262,6 +265,10 @@ def jwt_claims(token):
     return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
 
 
+def jti_ref(token):
+    return (jwt_claims(token).get("jti") or "?")[:12]
+
+
 def redis_killed_since(t):
     return any(e["kind"] == "redis" and e.get("down_at", 0) >= t for e in list(events))
 
@@ -270,7 +277,7 @@ class Client(threading.Thread):
     def __init__(self, n):
         super().__init__(name="client-%d" % n, daemon=True)
         self.r = random.Random(SEED * 1000 + n)
-        self.http = Http()
+        self.http = Http("c%d" % n)
         self.redis = Redis()
         self.mine = []          # this thread's completed accounts
         self.families = []      # this thread's families (only it refreshes them)
@@ -308,10 +315,11 @@ class Client(threading.Thread):
         if f["state"] != "ok":
             return False
         tok = f["refresh"]
+        ref = jti_ref(tok)
         first_unanswered = None
         deadline = time.time() + PATIENCE
         while True:
-            a = self.http.call("refresh", "POST", "token/refresh", {"refresh": tok})
+            a = self.http.call("refresh", "POST", "token/refresh", {"refresh": tok}, ref=ref)
             if a.status == 200:
                 f["refresh"], f["access"] = a.json["refresh"], a.json["access"]
                 counts["refreshes"] += 1
@@ -463,7 +471,7 @@ def health_ok(h, kind="health"):
 
 
 def monitor():
-    h = Http()
+    h = Http("monitor")
     while not stop.wait(1.0):
         health_ok(h)
 
@@ -471,7 +479,7 @@ def monitor():
 def wait_back(ev, key, since):
     """Polls health every 0.1 s from `since` until it says ok; stores the
     answer's time in ev[key]."""
-    h = Http()
+    h = Http("chaos")
     deadline = since + 120
     while time.time() < deadline:
         ok, a = health_ok(h, "health-poll")
@@ -637,14 +645,15 @@ def check_losses():
     pending = [f for f in held if f["state"] == "ok"]
 
     def worker():
-        h = Http()
+        h = Http("final")
         while True:
             with lock:
                 if not pending:
                     return
                 f = pending.pop()
             for _ in range(50):
-                a = h.call("refresh-final", "POST", "token/refresh", {"refresh": f["refresh"]})
+                a = h.call("refresh-final", "POST", "token/refresh", {"refresh": f["refresh"]},
+                           ref=jti_ref(f["refresh"]))
                 if not server_trouble(a):
                     break
                 time.sleep(0.2)
@@ -674,7 +683,7 @@ def classify(end_load):
     unexplained = []
     budget = {e["n"]: 1 for e in worker_evs}   # one request in flight per killed worker
     for rec in sorted(records):
-        t0, t1, kind, status, err = rec
+        t0, t1, kind, status, err = rec[:5]
         if not (status == 0 or status >= 500):
             continue
         if status == 503 and err == "service_unavailable":
@@ -728,7 +737,7 @@ def recovery(ev, kinds):
     base = ev.get("restart_at") or ev["down_at"]
     for k in kinds:
         first = None
-        for t0, t1, kind, status, _ in records:
+        for t0, t1, kind, status, *_ in records:
             if kind == k and 200 <= status < 300 and t0 >= ev["down_at"] and t1 >= base:
                 if first is None or t1 < first:
                     first = t1
@@ -798,7 +807,7 @@ def report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender)
             routes = collections.Counter(r[0][2] for r in items)
             p("    %d answers; routes: %s" % (len(items), ", ".join("%s %d" % kv for kv in routes.most_common())))
             for rec, _ in items[:40]:
-                t0, t1, kind, status, err = rec
+                t0, t1, kind, status, err = rec[:5]
                 after = (" +%.2f s after health ok" % (t0 - last["back_at"])) if last and last.get("back_at") else ""
                 p("    %s  %-18s %s %s (took %.0f ms)%s" % (ts(t0), kind, status or "conn-error", err,
                                                          (t1 - t0) * 1000, after))
@@ -834,6 +843,22 @@ def report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender)
         for f in lost[:20]:
             p("  LOST family %s of %s (from %s at %s): %s" % (
                 f.get("family", "?"), f["phone"], f["via"], ts(f["since"]), f.get("lost")))
+            ref = f.get("lost_ref") or jti_ref(f["refresh"])
+            tries = [r for r in records if r[6] == ref]
+            p("    its last token %s… was presented %d times: %s" % (ref, len(tries), "; ".join(
+                "%s %s %s%s" % (ts(r[0]), r[5], r[3] or "conn-error", " " + r[4] if r[4] else "")
+                for r in tries[:12])))
+            for r in tries:
+                hit = [e for e in events if r[0] <= e["down_at"] <= r[1]]
+                if hit and (r[3] == 0 or r[3] >= 500):
+                    p("    the try of %s was in flight when %s was killed (event #%d) and answered %s: "
+                      "the rotation may have committed with its answer lost" % (
+                          ts(r[0]), hit[0]["kind"], hit[0]["n"], r[3] or "conn-error"))
+            near = [e for e in events if tries and e["down_at"] <= tries[-1][1] and
+                    (e.get("back_at") or 1e18) >= tries[0][0] - 1]
+            if near:
+                p("    events around them: " + ", ".join("#%d %s killed %s" % (e["n"], e["kind"], ts(e["down_at"]))
+                                                       for e in near))
         n_lost = len(ma) + len(lost)
     p("")
     p("worker memory (MB, RSS/private; private = Private_Clean + Private_Dirty of smaps_rollup):")
@@ -922,7 +947,7 @@ def main():
         f.write(text)
     with open(os.path.join(STATE, "requests.tsv"), "w") as f:
         for r in sorted(records):
-            f.write("%.3f\t%.3f\t%s\t%s\t%s\n" % r)
+            f.write("%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\n" % r)
     with open(os.path.join(STATE, "events.tsv"), "w") as f:
         for e in events:
             f.write("\t".join("%s=%s" % (k, ts(v) if k.endswith("_at") and v else v)
