@@ -51,6 +51,7 @@ RUN = os.path.join(STATE, "run")
 LOG = os.path.join(STATE, "log", "phoneauth.log")
 
 stop = threading.Event()        # the load ends (duration reached, or TERM)
+interrupted = threading.Event() # by TERM or INT: the run is not complete
 records = []                    # (t0, t1, kind, status, error, who, ref) per request; list.append
                                 # is atomic. who: the client thread; ref: the start of the jti
                                 # of the refresh token presented (refresh routes)
@@ -771,17 +772,20 @@ def report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender)
     p("")
     kinds = ["register-new", "verify-otp", "set-password", "user-info", "login-number",
              "register-existing", "login-session", "refresh", "me"]
-    p("events (times UTC; +s from the kill; recovery: from the restart to the first 2xx):")
+    p("events (UTC; seconds from the kill: restart issued, store answering / new worker, health ok;")
+    p("        recovery: seconds from the restart issued to health ok and to the first 2xx per route)")
     for e in events:
         back = e.get("back_at")
+        base = e.get("restart_at") or e["down_at"]
         fives = collections.Counter(r[3] for r in recs if r[3] == 0 or r[3] >= 500
                                     if e["down_at"] <= r[1] and r[0] <= (back or t_load_end))
-        p("  #%d %-8s %-22s down %s  restart +%.2f  up +%s  health ok +%s  5xx/errors meanwhile: %s" % (
-            e["n"], e["kind"], e["target"], ts(e["down_at"]), (e.get("restart_at") or e["down_at"]) - e["down_at"],
+        p("  #%d %-8s %-18s killed %s  restart +%.2f  up +%s  health ok +%s  5xx/errors meanwhile: %s" % (
+            e["n"], e["kind"], e["target"], ts(e["down_at"]), base - e["down_at"],
             "%.2f" % (e["up_at"] - e["down_at"]) if e.get("up_at") else "never",
             "%.2f" % (back - e["down_at"]) if back else "NEVER",
             ", ".join("%s×%d" % ("conn" if s == 0 else s, c) for s, c in sorted(fives.items())) or "none"))
-        p("      recovery: " + ", ".join(recovery(e, kinds)))
+        p("      recovery: health ok %s; first 2xx: %s" % (
+            "+%.2f" % (back - base) if back else "NEVER", ", ".join(recovery(e, kinds))))
     if not events:
         p("  none (the run was shorter than the first interval)")
     p("")
@@ -873,7 +877,9 @@ def report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender)
     p("sms sender: " + sender)
     p("")
     ok = not unexplained and n_lost == 0
-    p("RESULT: %s (%d unexplained 5xx/errors, %d losses)" % ("PASS" if ok else "FAIL", len(unexplained), n_lost))
+    p("RESULT: %s (%d unexplained 5xx/errors, %d losses)%s" % (
+        "PASS" if ok else "FAIL", len(unexplained), n_lost,
+        "; INTERRUPTED after %.0f of %.0f s" % (dur, DURATION) if interrupted.is_set() else ""))
     return "\n".join(lines) + "\n", ok
 
 
@@ -898,8 +904,11 @@ def sender_state():
 
 
 def main():
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    def interrupt(*_):
+        interrupted.set()
+        stop.set()
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
     t_start = time.time()
     end = t_start + DURATION
     print("soak: %.0f s, %d clients, chaos every %.0f-%.0f s, seed %d; http://127.0.0.1:%d%s" % (
@@ -955,7 +964,7 @@ def main():
     print()
     print(text, end="")
     print("soak: report in %s/report.txt" % STATE)
-    sys.exit(0 if ok else 1)
+    sys.exit(1 if not ok else 130 if interrupted.is_set() else 0)
 
 
 if __name__ == "__main__":
