@@ -47,6 +47,7 @@ PREFIX = "phoneauth:"
 PASSWORD = "correct horse battery"
 PATIENCE = 90.0         # seconds a step is retried through 5xx before the flow gives up
 GRACE = 10.0            # refresh_grace: a refresh presented again this soon still rotates
+INFLIGHT = 0.05         # a request sent this soon after a kill may still have reached the victim
 RUN = os.path.join(STATE, "run")
 LOG = os.path.join(STATE, "log", "phoneauth.log")
 
@@ -670,6 +671,19 @@ def check_losses():
     for t in ts_:
         t.join()
     res["refused_at_end"] = refused
+    # what the table says about every lost family, token by token
+    lost = [f for f in families if f["state"] == "lost" and f.get("family", "?") != "?"]
+    if lost:
+        names = ",".join("'%s'" % f["family"] for f in lost if all(c in "0123456789abcdef" for c in f["family"]))
+        by_family = collections.defaultdict(list)
+        for r in psql("SELECT family, left(jti, 12),"
+                      " to_char(created_at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS'),"
+                      " coalesce(to_char(spent_at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS'), '-'),"
+                      " coalesce(to_char(revoked_at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS'), '-')"
+                      " FROM refresh_tokens WHERE family IN (%s) ORDER BY created_at" % names):
+            by_family[r[0]].append(r[1:])
+        for f in lost:
+            f["rows"] = by_family.get(f["family"], [])
     return res
 
 
@@ -853,16 +867,25 @@ def report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender)
                 "%s %s %s%s" % (ts(r[0]), r[5], r[3] or "conn-error", " " + r[4] if r[4] else "")
                 for r in tries[:12])))
             for r in tries:
-                hit = [e for e in events if r[0] <= e["down_at"] <= r[1]]
+                hit = [e for e in events if r[0] - INFLIGHT <= e["down_at"] <= r[1]]
                 if hit and (r[3] == 0 or r[3] >= 500):
                     p("    the try of %s was in flight when %s was killed (event #%d) and answered %s: "
                       "the rotation may have committed with its answer lost" % (
                           ts(r[0]), hit[0]["kind"], hit[0]["n"], r[3] or "conn-error"))
+                    f["in_flight"] = True
+                    break
+            if f.get("rows"):
+                p("    refresh_tokens of the family (jti, created, spent, revoked): " + "; ".join(
+                    " ".join(x) for x in f["rows"]))
             near = [e for e in events if tries and e["down_at"] <= tries[-1][1] and
                     (e.get("back_at") or 1e18) >= tries[0][0] - 1]
             if near:
                 p("    events around them: " + ", ".join("#%d %s killed %s" % (e["n"], e["kind"], ts(e["down_at"]))
                                                        for e in near))
+        if lost:
+            p("  of the %d lost families, %d had a refresh in flight when a store or its worker was killed"
+              " (its rotation committed, its answer was a 5xx, and the retry was taken for reuse)" % (
+                  len(lost), len([f for f in lost if f.get("in_flight")])))
         n_lost = len(ma) + len(lost)
     p("")
     p("worker memory (MB, RSS/private; private = Private_Clean + Private_Dirty of smaps_rollup):")
