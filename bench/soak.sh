@@ -10,7 +10,9 @@
 #   SOAK_CLIENTS (8)       client threads
 #   SOAK_CHAOS_MIN (20), SOAK_CHAOS_MAX (60)   seconds between two events
 #   SOAK_SEED              random seed (default: from the clock; printed)
-#   WORKERS (4)            worker pool size
+#   WORKERS (8)            worker pool size: more than the clients keep busy, so
+#                          that some workers sit idle through an outage (as in
+#                          production) and meet their dead connections after it
 #   SOAK_HTTP_PORT (48080) SOAK_REDIS_PORT (46379) SOAK_PG_PORT (45432)
 #   SOAK_STATE_DIR (var/soak)
 set -eu
@@ -21,7 +23,7 @@ export STATE_DIR=${SOAK_STATE_DIR:-$repo/var/soak}
 export HTTP_PORT=${SOAK_HTTP_PORT:-48080}
 export REDIS_PORT=${SOAK_REDIS_PORT:-46379}
 export PG_PORT=${SOAK_PG_PORT:-45432}
-export WORKERS=${WORKERS:-4}
+export WORKERS=${WORKERS:-8}
 export APP_BIN=$repo/build/phoneauth
 export QUIET=1
 
