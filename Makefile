@@ -12,6 +12,10 @@
 #   make check    the unit tests against the normal build (no daemons, no installs)
 #   make fuzz     every fuzz target under libFuzzer (clang) for FUZZ_S seconds
 #                 each (60); FUZZ_TARGETS="body token" runs only those
+#   make bench    throughput and latency through lighttpd, one table
+#   make soak     SOAK_S seconds (1800) of the real flow while Redis, PostgreSQL
+#                 and single workers are killed and restarted; a report, and a
+#                 non-zero exit on an unexplained 5xx or a lost account or login
 #
 # Packagers: CC, CFLAGS, CPPFLAGS and LDFLAGS are honoured (e.g. those of
 # dpkg-buildflags); WERROR=1 turns warnings into errors (CI does); V=1 shows
@@ -81,7 +85,7 @@ FUZZ_DEFS := -DFUZZ_KEYS_DIR='"$(CURDIR)/tests/fuzz/keys"'
 # `make V=1` shows the full compiler command lines.
 Q := $(if $(filter-out 0,$(V)),,@)
 
-.PHONY: all asan unit check pkgs run stop test fuzz bench install clean deps
+.PHONY: all asan unit check pkgs run stop test fuzz bench soak install clean deps
 all: build/phoneauth
 
 build/phoneauth: $(OBJ)
@@ -204,6 +208,12 @@ bench: deps
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all build/bench/ceiling build/bench/pbkdf2
 	@bench/run.sh
+
+# The soak test (bench/soak.sh, bench/soak.py): its own stack under var/soak,
+# the flow from client threads, chaos on the stores and the workers, a report.
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@bench/soak.sh
 
 build/bench/%: bench/%.c | build/bench pkgs
 	@echo "  CC      $@"
