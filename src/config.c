@@ -84,6 +84,7 @@ static const struct key keys[] = {
 	I(ipv6_prefix, 64, 1, 128),
 	I(body_timeout, 5, 1, 3600),
 	I(audit_retention_days, 90, 1, 36500),
+	I(refresh_grace, 10, 0, 3600),
 };
 #undef S
 #undef I

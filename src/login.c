@@ -45,11 +45,24 @@ rehash_later(struct ctx *ctx, long long user_id, const char *password, long iter
 	}
 }
 
+/* The session (session form) or the tries (number form) of a login that
+ * succeeded: moved on, given back, and the number's failures forgotten. */
+static bool
+settle_or_reply(struct ctx *ctx, const struct user *u, const char *sid,
+    const struct rs_session *s)
+{
+	if (sid == NULL)
+		return limits_give_back_or_reply(ctx, u->phone, true);
+	return session_advance_or_reply(ctx, sid, s, STEP_PASSWORD,
+	    u->is_active ? STEP__MAX : STEP_USER_INFO, RS_GIVE_BACK_CLEAR_NUMBER, false);
+}
+
 /*
  * The end of a login whose password was right: tokens for a complete
  * account, or a session waiting for the profile. `sid` is the login session
- * (session form) or NULL (number form). Tries are given back and the
- * number's failures forgotten.
+ * (session form) or NULL (number form). The login is recorded before the
+ * session moves on, so a failure in between leaves the session where it was
+ * and the client can send the login again.
  */
 static void
 succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct rs_session *s)
@@ -58,13 +71,10 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
 	struct token_pair pair;
 	enum store_status st;
 
-	if (sid != NULL ? !session_advance_or_reply(ctx, sid, s, STEP_PASSWORD,
-	    u->is_active ? STEP__MAX : STEP_USER_INFO, RS_GIVE_BACK_CLEAR_NUMBER, false)
-	    : !limits_give_back_or_reply(ctx, u->phone, true))
-		return;
 	if (!u->is_active) {
-		if (sid == NULL && !session_open_or_reply(ctx, u->phone, STEP_USER_INFO,
-		    PURPOSE_LOGIN, u->id, CODE_NONE, new_sid))
+		if (!settle_or_reply(ctx, u, sid, s) || (sid == NULL &&
+		    !session_open_or_reply(ctx, u->phone, STEP_USER_INFO, PURPOSE_LOGIN, u->id,
+		    CODE_NONE, new_sid)))
 			return;
 		session_reply_step(ctx, sid ? sid : new_sid, STEP_USER_INFO, MSG_COMPLETE_PROFILE);
 		return;
@@ -74,7 +84,7 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
 	st = pg_user_login(ctx->pg, u->id, &pair.refresh);
 	if (st == STORE_NOT_FOUND)
 		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
-	else if (ctx_store_or_reply(ctx, st))
+	else if (ctx_store_or_reply(ctx, st) && settle_or_reply(ctx, u, sid, s))
 		token_pair_reply(ctx, 200, &pair, MSG_LOGGED_IN);
 	token_pair_clear(&pair);
 }

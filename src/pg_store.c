@@ -110,12 +110,15 @@ static const struct {
 	    "UPDATE users SET password = $2::text WHERE id = $1::bigint", true },
 	/* Rotation in one statement: spend the old token (only if live), add the
 	 * new one to its family unless the account is banned. Concurrent spends
-	 * of one token serialise on its row; the loser finds it spent. A second
-	 * run of one rotation finds its own successor already recorded and
-	 * answers as the first did. */
+	 * of one token serialise on its row. A token spent less than
+	 * refresh_grace ($4 s) ago is spent again, into a fresh pair of the same
+	 * family: two tabs refreshing at once, or a client whose answer was
+	 * lost, keep their login. A second run of one rotation finds its own
+	 * successor already recorded and answers as the first did. */
 	[ST_ROTATE] = { "refresh_rotate",
 	    "WITH s AS (UPDATE refresh_tokens SET spent_at = coalesce(spent_at, now())"
-	    "  WHERE jti = $1::text AND ((spent_at IS NULL AND revoked_at IS NULL AND expires_at > now())"
+	    "  WHERE jti = $1::text AND revoked_at IS NULL AND expires_at > now()"
+	    "  AND (spent_at IS NULL OR spent_at > now() - make_interval(secs => $4::int)"
 	    "   OR EXISTS (SELECT 1 FROM refresh_tokens n WHERE n.jti = $2::text))"
 	    "  RETURNING user_id, family),"
 	    " u AS (SELECT s.user_id, s.family, users.is_banned FROM s JOIN users ON users.id = s.user_id),"
@@ -519,13 +522,14 @@ enum store_status
 pg_refresh_rotate(struct pg_store *pg, const char *old_jti, const struct token *next,
     enum pg_rotation *outcome)
 {
-	char exp[24];
-	const char *v[] = { old_jti, next->jti, exp };
+	char exp[24], grace[24];
+	const char *v[] = { old_jti, next->jti, exp, grace };
 	enum store_status st;
 	bool flag = false;
 
 	fmt_exp(exp, next);
-	st = one_bool(pg, ST_ROTATE, 3, v, &flag);
+	snprintf(grace, sizeof grace, "%ld", pg->cfg->refresh_grace);
+	st = one_bool(pg, ST_ROTATE, 4, v, &flag);
 	if (st == STORE_OK) {
 		*outcome = flag ? ROTATION_BANNED : ROTATION_DONE;
 		return STORE_OK;

@@ -54,6 +54,7 @@ struct config {
 	long ipv6_prefix;		/* an IPv6 client is its network of this many bits */
 	long body_timeout;		/* seconds a worker waits for a request body */
 	long audit_retention_days;
+	long refresh_grace;		/* seconds a just-rotated refresh token may come again */
 
 	/* Derived at load time. */
 	struct redis_addr redis;

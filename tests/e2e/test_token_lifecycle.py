@@ -35,34 +35,82 @@ def refresh_rotates_and_the_old_token_is_spent():
     rotated(refresh(c, newer["refresh"], route="refresh-token/"))
 
 
-@test
-def a_spent_refresh_token_presented_again_revokes_its_family():
-    owner, thief, phone = Client(), Client(), fresh_phone()
-    t = signup(owner, phone)
-    stolen = t["refresh_token"]
-    thief_pair = rotated(refresh(thief, stolen))      # the thief is first
-    expect(refresh(owner, stolen), 401, "token_reused")  # the owner comes back
-    # the thief's fresh token died with the family
-    expect(refresh(thief, thief_pair["refresh"]), 401, "token_invalid")
-    expect(Client().post("token/verify", {"token": thief_pair["refresh"]}), 401, "token_invalid")
-    # another login of the same account is a family of its own
-    other = expect(Client().post("login", {"mobile_number": phone, "password": PASSWORD}), 200)
-    rotated(refresh(Client(), other["tokens"]["refresh_token"]))
+def family_of(token):
+    _, claims = jwt_decode(token)
+    rows = psql("SELECT family FROM refresh_tokens WHERE jti = :'j'", j=claims["jti"])
+    return rows[0][0] if rows else None
 
 
 @test
-def parallel_refreshes_of_one_token_let_one_through_at_most():
+def a_spent_refresh_token_presented_again_after_the_grace_revokes_its_family():
+    with Pool({"PHONEAUTH_REFRESH_GRACE": "0"}, "nograce") as url:
+        owner, thief, phone = Client(base_url=url), Client(base_url=url), fresh_phone()
+        t = signup(owner, phone)
+        stolen = t["refresh_token"]
+        thief_pair = rotated(refresh(thief, stolen))      # the thief is first
+        expect(refresh(owner, stolen), 401, "token_reused")  # the owner comes back
+        # the thief's fresh token died with the family
+        expect(refresh(thief, thief_pair["refresh"]), 401, "token_invalid")
+        expect(Client(base_url=url).post("token/verify", {"token": thief_pair["refresh"]}), 401,
+               "token_invalid")
+        # another login of the same account is a family of its own
+        other = expect(Client(base_url=url).post("login", {"mobile_number": phone,
+                                                           "password": PASSWORD}), 200)
+        rotated(refresh(Client(base_url=url), other["tokens"]["refresh_token"]))
+
+
+@test
+def parallel_refreshes_of_one_token_after_the_grace_let_one_through_at_most():
     from concurrent.futures import ThreadPoolExecutor
-    c, phone = Client(), fresh_phone()
+    with Pool({"PHONEAUTH_REFRESH_GRACE": "0"}, "nograce") as url:
+        c, phone = Client(base_url=url), fresh_phone()
+        t = signup(c, phone)
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda _: refresh(Client(base_url=url), t["refresh_token"]),
+                                    range(8)))
+        statuses = sorted(r.status for r in results)
+        check(statuses.count(200) <= 1 and all(s in (200, 401) for s in statuses), statuses)
+        live = [r for r in results if r.status == 200]
+        # whoever won, the family is revoked by the reuse
+        if live:
+            expect(refresh(c, live[0].json["refresh"]), 401, "token_invalid")
+
+
+@test
+def inside_the_grace_a_spent_token_gets_a_fresh_pair_of_its_family_and_after_it_reuse_revokes():
+    with Pool({"PHONEAUTH_REFRESH_GRACE": "2"}, "grace2") as url:
+        c, phone = Client(base_url=url), fresh_phone()
+        t = signup(c, phone)
+        family = family_of(t["refresh_token"])
+        first = rotated(refresh(c, t["refresh_token"]))
+        again = rotated(refresh(Client(base_url=url), t["refresh_token"]))   # a second tab
+        check(first["refresh"] != again["refresh"], "the same pair twice")
+        check(family_of(first["refresh"]) == family == family_of(again["refresh"]),
+              "the grace made another family")
+        # both pairs go on working
+        rotated(refresh(c, first["refresh"]))
+        later = rotated(refresh(c, again["refresh"]))
+        # past the grace, the spent token is reuse again: the family is revoked
+        time.sleep(2.5)
+        expect(refresh(c, t["refresh_token"]), 401, "token_reused")
+        expect(refresh(c, later["refresh"]), 401, "token_invalid")
+
+
+@test
+def parallel_refreshes_of_one_token_inside_the_grace_all_succeed_and_leave_one_family():
+    from concurrent.futures import ThreadPoolExecutor
+    c, phone = Client(), fresh_phone()      # the stack's own grace: the default, 10 s
     t = signup(c, phone)
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: refresh(Client(), t["refresh_token"]), range(8)))
-    statuses = sorted(r.status for r in results)
-    check(statuses.count(200) <= 1 and all(s in (200, 401) for s in statuses), statuses)
-    live = [r for r in results if r.status == 200]
-    # whoever won, the family is revoked by the reuse
-    if live:
-        expect(refresh(c, live[0].json["refresh"]), 401, "token_invalid")
+    check(all(r.status == 200 for r in results), sorted(r.status for r in results))
+    families = {family_of(r.json["refresh"]) for r in results}
+    check(families == {family_of(t["refresh_token"])}, families)
+    uid = user_row(phone)["id"]
+    check(psql("SELECT count(DISTINCT family) FROM refresh_tokens WHERE user_id = :'u'",
+               u=uid) == [["1"]], "more than one family")
+    for r in results:
+        rotated(refresh(Client(), r.json["refresh"]))
 
 
 @test
