@@ -217,27 +217,33 @@ outbox_retake(struct redis_store *rs, const char *consumer, struct outbox_entry 
 	return STORE_OK;
 }
 
-/* Runs outbox_done: counted under `how`; with an error, a dead letter. */
+/* Runs outbox_done for the n entries `ids`, counted under `how`; with an
+ * error, `dead` (its only entry) is a dead letter. */
 static enum store_status
-finish(struct redis_store *rs, const struct outbox_entry *e, const char *how, const char *error)
+finish(struct redis_store *rs, const char *const *ids, int n, const char *how,
+    const struct outbox_entry *dead, const char *error)
 {
 	struct rs_args a = { .n = 0 };
 	char created[24];	/* lives as long as `a`, which points into it */
 	enum store_status st;
 	redisReply *r;
 
-	rs_arg_str(&a, e->id);
+	if (n <= 0 || n > OUTBOX_DONE_MAX)
+		return n == 0 ? STORE_OK : STORE_ERROR;
 	rs_arg_str(&a, how);
 	rs_arg_str(&a, error ? error : "");
-	rs_arg_num(&a, e->deliveries);
-	if (error != NULL) {
+	rs_arg_num(&a, dead ? dead->deliveries : 0);
+	rs_arg_num(&a, n);
+	for (int i = 0; i < n; i++)
+		rs_arg_str(&a, ids[i]);
+	if (dead != NULL) {
 		const char *fields[][2] = {
-			{ "phone", e->phone }, { "code", e->code }, { "purpose", e->purpose },
-			{ "created_at", created }, { "language", e->language },
+			{ "phone", dead->phone }, { "code", dead->code }, { "purpose", dead->purpose },
+			{ "created_at", created }, { "language", dead->language },
 		};
 
 		/* the entry as it was, for whoever looks into the dead letters */
-		snprintf(created, sizeof created, "%lld", e->created_at);
+		snprintf(created, sizeof created, "%lld", dead->created_at);
 		for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 			rs_arg_str(&a, fields[i][0]);
 			rs_arg_str(&a, fields[i][1]);
@@ -249,15 +255,17 @@ finish(struct redis_store *rs, const struct outbox_entry *e, const char *how, co
 }
 
 enum store_status
-outbox_done(struct redis_store *rs, const struct outbox_entry *e, enum outbox_done how)
+outbox_done(struct redis_store *rs, const char *const *ids, int n, enum outbox_done how)
 {
-	return finish(rs, e, done_names[how], NULL);
+	return finish(rs, ids, n, done_names[how], NULL, NULL);
 }
 
 enum store_status
 outbox_dead(struct redis_store *rs, const struct outbox_entry *e, const char *error)
 {
-	return finish(rs, e, DEAD_NAME, error[0] ? error : "unknown error");
+	const char *ids[] = { e->id };
+
+	return finish(rs, ids, 1, DEAD_NAME, e, error[0] ? error : "unknown error");
 }
 
 /* XINFO GROUPS: our group's pending count and lag (-1: not known). */

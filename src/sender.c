@@ -25,6 +25,7 @@
 #include "phoneauth/sms.h"
 
 #define BATCH 16
+_Static_assert(BATCH <= OUTBOX_DONE_MAX, "one acknowledgement per read");
 #define MAX_RETRIES 1024
 #define BLOCK_MS 1000
 #define BACKOFF_BASE_MS 1000
@@ -44,9 +45,17 @@ struct retry {
 	long long due_ms;
 };
 
+/* Entries handled but not yet acknowledged: one call acknowledges what one
+ * read gave, rather than one call per code. */
+struct acks {
+	char ids[BATCH][48];
+	int n;
+};
+
 struct sender {
 	const struct config *cfg;
 	struct redis_store *rs;
+	struct acks done[2];		/* by enum outbox_done */
 	char consumer[96];
 	struct retry retries[MAX_RETRIES];
 	int nretries;
@@ -82,6 +91,32 @@ schedule_retry(struct sender *s, const struct outbox_entry *e, long long delay)
 	s->nretries++;
 }
 
+static void
+ack_later(struct sender *s, const struct outbox_entry *e, enum outbox_done how)
+{
+	struct acks *a = &s->done[how];
+
+	snprintf(a->ids[a->n++], sizeof a->ids[0], "%s", e->id);
+}
+
+/* Acknowledges what was handled. An entry delivered and not acknowledged
+ * (Redis went away) is claimed again later: it may be sent twice, never lost. */
+static void
+flush_acks(struct sender *s)
+{
+	for (int how = 0; how < 2; how++) {
+		struct acks *a = &s->done[how];
+		const char *ids[BATCH];
+
+		for (int i = 0; i < a->n; i++)
+			ids[i] = a->ids[i];
+		if (a->n > 0 && outbox_done(s->rs, ids, a->n, (enum outbox_done)how) != STORE_OK)
+			log_warn("sms: %d codes handled but not acknowledged (Redis): they may be sent again",
+			    a->n);
+		a->n = 0;
+	}
+}
+
 /* One entry, from whichever source: delivered, dropped, dead or retried. */
 static void
 handle(struct sender *s, struct outbox_entry *e)
@@ -98,16 +133,14 @@ handle(struct sender *s, struct outbox_entry *e)
 	if (age > cfg->otp_ttl) {
 		log_info("sms: dropped a code for %s, %lld s old (otp_ttl is %ld s)", e->phone, age,
 		    cfg->otp_ttl);
-		(void)outbox_done(s->rs, e, OUTBOX_EXPIRED);
+		ack_later(s, e, OUTBOX_EXPIRED);
 		return;
 	}
 	if (sms_deliver(cfg, e, err, sizeof err, detail, sizeof detail)) {
 		if (cfg->sms_driver != SMS_DRIVER_LOG)
 			log_info("sms: delivered to %s (%s, attempt %ld)", e->phone, e->purpose,
 			    e->deliveries);
-		if (outbox_done(s->rs, e, OUTBOX_DELIVERED) != STORE_OK)
-			log_warn("sms: delivered to %s but not acknowledged (Redis): it may be sent again",
-			    e->phone);
+		ack_later(s, e, OUTBOX_DELIVERED);
 		return;
 	}
 	if (e->deliveries >= cfg->sms_max_attempts) {
@@ -143,8 +176,10 @@ run_due_retries(struct sender *s)
 		memset(&e, 0, sizeof e);
 		snprintf(e.id, sizeof e.id, "%s", s->retries[i].id);
 		s->retries[i] = s->retries[--s->nretries];
-		if (outbox_retake(s->rs, s->consumer, &e, &taken) == STORE_OK && taken)
+		if (outbox_retake(s->rs, s->consumer, &e, &taken) == STORE_OK && taken) {
 			handle(s, &e);
+			flush_acks(s);
+		}
 	}
 }
 
@@ -203,6 +238,7 @@ sender_main(const struct config *cfg, int argc, char **argv)
 		}
 		for (int i = 0; i < n && !stopping; i++)
 			handle(s, &entries[i]);
+		flush_acks(s);
 	}
 	log_info("sender %s stopping (%d retries left pending for another sender)", s->consumer,
 	    s->nretries);

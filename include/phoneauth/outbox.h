@@ -59,8 +59,10 @@ enum store_status outbox_retake(struct redis_store *rs, const char *consumer,
 
 enum outbox_done { OUTBOX_DELIVERED, OUTBOX_EXPIRED };
 
-/* Acknowledges an entry that was delivered or dropped as too old. */
-enum store_status outbox_done(struct redis_store *rs, const struct outbox_entry *e,
+/* Acknowledges n entries (their ids) that were delivered, or dropped as too
+ * old, in one call. At most OUTBOX_DONE_MAX. */
+#define OUTBOX_DONE_MAX 32
+enum store_status outbox_done(struct redis_store *rs, const char *const *ids, int n,
     enum outbox_done how);
 
 /* Moves an entry to the dead letters with the last error, and acknowledges it. */
