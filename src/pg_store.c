@@ -237,7 +237,7 @@ server_ended(PGconn *conn)
 static bool
 ensure_connected(struct pg_store *pg)
 {
-	if (pg->conn != NULL && server_ended(pg->conn)) {
+	if (pg->conn != NULL && !reconnect_trusted(&pg->again) && server_ended(pg->conn)) {
 		log_warn("postgres: the server closed the connection; reconnecting");
 		drop(pg);
 	}
@@ -298,6 +298,7 @@ exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum st
 		r = PQexecPrepared(pg->conn, stmts[s].name, n, values, NULL, NULL, 0);
 		rs = PQresultStatus(r);
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+			reconnect_answered(&pg->again);
 			*st = STORE_OK;
 			return r;
 		}

@@ -34,3 +34,15 @@ reconnect_succeeded(struct reconnect *r)
 	r->down_logged = false;
 	r->next_ms = 0;
 }
+
+void
+reconnect_answered(struct reconnect *r)
+{
+	r->answered_ms = clock_monotonic_ms();
+}
+
+bool
+reconnect_trusted(const struct reconnect *r)
+{
+	return clock_monotonic_ms() - r->answered_ms < RECONNECT_TRUST_MS;
+}

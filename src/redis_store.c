@@ -6,9 +6,13 @@
  * readable has been ended, and the command goes to a fresh one. A Redis
  * restart thus costs the requests made while it was down and nothing more.
  *
- * The rules themselves live in src/lua/: each script is prelude.lua and
- * limits.lua followed by its own text, loaded with SCRIPT LOAD at connect
- * and run with EVALSHA. The protocol is named on both sides: the common
+ * The rules themselves live in src/lua/, loaded as one Redis function
+ * library at connect (FUNCTION LOAD): prelude.lua and limits.lua run once
+ * when it loads, and each script becomes one function, run with FCALL. (As
+ * EVAL scripts they ran the whole prelude at every call, a third of a
+ * register's time in Redis.) The library and its functions are named after
+ * the hash of their text, so two versions of phoneauth sharing a Redis during
+ * an upgrade each find their own. The protocol is named on both sides: the common
  * arguments (enum common_arg here, the ARGV block at the top of prelude.lua),
  * the verdicts (enum rs_verdict, prelude's R), the steps and purposes
  * (step.c, prelude's STEP and PURPOSE), take and give-back modes; a unit
@@ -22,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "phoneauth/embedded.h"
 #include "phoneauth/log.h"
@@ -64,10 +70,13 @@ static const char *const libraries[] = { "prelude", "limits" };
 struct redis_store {
 	const struct config *cfg;
 	redisContext *c;
-	char *source[SC__MAX];		/* libraries + script; owner: this */
-	char sha[SC__MAX][41];
+	char *library;			/* the function library; owner: this */
+	char function[SC__MAX][64];	/* pa_<hash>_<script> */
 	struct reconnect again;
 	char common[CA__MAX][256];
+	char common_resp[CA__MAX * 280];	/* the common arguments, formatted once */
+	size_t common_len;
+	char cmd[16384];			/* the script call being sent */
 };
 
 void
@@ -122,25 +131,64 @@ embedded_text(const char *name)
 	return NULL;
 }
 
-/* Each script's source: the libraries, then its own text. */
+/* Appends `text` to the library being built (rs->library, `*len` long, of
+ * `size` bytes); false when it would not fit. */
+static bool
+append(struct redis_store *rs, size_t *len, size_t size, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (*len + n + 1 > size)
+		return false;
+	memcpy(rs->library + *len, text, n + 1);
+	*len += n;
+	return true;
+}
+
+/*
+ * The library: its name line, the libraries of src/lua/, then each script
+ * as a function whose body starts with begin(ARGV). Named after the SHA-1
+ * of the scripts' text (12 hex digits).
+ */
 static bool
 assemble(struct redis_store *rs)
 {
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	char tag[13], line[160];
+	size_t size = 512, len = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();	/* owner: this function */
+	bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha1(), NULL) == 1;
+
+	for (size_t i = 0; ok && i < lua_scripts_count; i++) {
+		size += strlen(lua_scripts[i].text) + 160;
+		ok = EVP_DigestUpdate(md, lua_scripts[i].text, strlen(lua_scripts[i].text)) == 1;
+	}
+	ok = ok && EVP_DigestFinal_ex(md, digest, NULL) == 1;
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		return false;
+	for (int i = 0; i < 6; i++)
+		snprintf(tag + 2 * i, 3, "%02x", digest[i]);
+	if ((rs->library = malloc(size)) == NULL)
+		return false;
+	snprintf(line, sizeof line, "#!lua name=phoneauth_%s\n", tag);
+	if (!append(rs, &len, size, line))
+		return false;
+	for (size_t l = 0; l < sizeof libraries / sizeof libraries[0]; l++)
+		if (embedded_text(libraries[l]) == NULL ||
+		    !append(rs, &len, size, embedded_text(libraries[l])))
+			return false;
 	for (int s = 0; s < SC__MAX; s++) {
 		const char *own = embedded_text(script_names[s]);
-		size_t len = own ? strlen(own) + 1 : 0;
 
-		for (size_t l = 0; l < sizeof libraries / sizeof libraries[0]; l++)
-			len += embedded_text(libraries[l]) ? strlen(embedded_text(libraries[l])) : 0;
-		if (own == NULL || (rs->source[s] = malloc(len)) == NULL) {
+		snprintf(rs->function[s], sizeof rs->function[s], "pa_%s_%s", tag, script_names[s]);
+		snprintf(line, sizeof line, "redis.register_function('%s', function(KEYS, ARGV)\n"
+		    "begin(ARGV)\n", rs->function[s]);
+		if (own == NULL || !append(rs, &len, size, line) || !append(rs, &len, size, own) ||
+		    !append(rs, &len, size, "end)\n")) {
 			log_error("redis: script %s is not compiled in", script_names[s]);
 			return false;
 		}
-		rs->source[s][0] = '\0';
-		for (size_t l = 0; l < sizeof libraries / sizeof libraries[0]; l++)
-			if (embedded_text(libraries[l]) != NULL)
-				strcat(rs->source[s], embedded_text(libraries[l]));
-		strcat(rs->source[s], own);
 	}
 	return true;
 }
@@ -170,6 +218,10 @@ set_common(struct redis_store *rs)
 	outbox_key(cfg, OUTBOX_DEAD, rs->common[CA_OUTBOX_DEAD], sizeof rs->common[0]);
 	outbox_key(cfg, OUTBOX_STATS, rs->common[CA_OUTBOX_STATS], sizeof rs->common[0]);
 	snprintf(rs->common[CA_OUTBOX_GROUP], sizeof rs->common[0], "%s", OUTBOX_GROUP);
+	for (int i = 0; i < CA__MAX; i++)
+		rs->common_len += (size_t)snprintf(rs->common_resp + rs->common_len,
+		    sizeof rs->common_resp - rs->common_len, "$%zu\r\n%s\r\n", strlen(rs->common[i]),
+		    rs->common[i]);
 }
 
 struct redis_store *
@@ -206,8 +258,7 @@ rs_free(struct redis_store *rs)
 		return;
 	if (rs->c != NULL)
 		redisFree(rs->c);
-	for (int s = 0; s < SC__MAX; s++)
-		free(rs->source[s]);
+	free(rs->library);
 	free(rs);
 }
 
@@ -224,23 +275,18 @@ command_ok(redisContext *c, int argc, const char **argv, const char *what)
 	return ok;
 }
 
+/* FUNCTION LOAD REPLACE: the same text again changes nothing. */
 static bool
-load_scripts(struct redis_store *rs)
+load_library(struct redis_store *rs)
 {
-	for (int s = 0; s < SC__MAX; s++) {
-		const char *argv[] = { "SCRIPT", "LOAD", rs->source[s] };
-		redisReply *r = redisCommandArgv(rs->c, 3, argv, NULL);
-		bool ok = r != NULL && r->type == REDIS_REPLY_STRING && r->len == 40;
+	const char *argv[] = { "FUNCTION", "LOAD", "REPLACE", rs->library };
+	redisReply *r = redisCommandArgv(rs->c, 4, argv, NULL);
+	bool ok = r != NULL && r->type == REDIS_REPLY_STRING;
 
-		if (ok)
-			memcpy(rs->sha[s], r->str, 41);
-		else if (r != NULL && r->type == REDIS_REPLY_ERROR)
-			log_error("redis: loading script %s: %s", script_names[s], r->str);
-		freeReplyObject(r);
-		if (!ok)
-			return false;
-	}
-	return true;
+	if (r != NULL && r->type == REDIS_REPLY_ERROR)
+		log_error("redis: FUNCTION LOAD: %s (Redis 7 or later is needed)", r->str);
+	freeReplyObject(r);
+	return ok;
 }
 
 /* Whether the server has ended our idle connection (see the top). */
@@ -275,7 +321,7 @@ introduce(struct redis_store *rs)
 		if (!command_ok(rs->c, 2, argv, "SELECT"))
 			return "SELECT failed";
 	}
-	return load_scripts(rs) ? NULL : "SCRIPT LOAD failed";
+	return load_library(rs) ? NULL : "FUNCTION LOAD failed";
 }
 
 static bool
@@ -285,7 +331,7 @@ ensure_connected(struct redis_store *rs)
 	struct timeval connect_tv = { CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000 };
 	const char *why;
 
-	if (rs->c != NULL && server_ended(rs->c))
+	if (rs->c != NULL && !reconnect_trusted(&rs->again) && server_ended(rs->c))
 		drop(rs, "closed by the server");
 	if (rs->c != NULL)
 		return true;
@@ -316,22 +362,78 @@ ensure_connected(struct redis_store *rs)
  * connection broke, and running it again would count a failure twice or
  * send a second code.
  */
-redisReply *
-rs_call(struct redis_store *rs, int argc, const char **argv, const size_t *lens,
-    enum rs_retry retry)
+/* One command, already in the protocol's form, and its reply; see above. */
+static redisReply *
+exchange(struct redis_store *rs, const char *cmd, size_t len, enum rs_retry retry)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
-		redisReply *r;
+		void *r = NULL;
 
 		if (!ensure_connected(rs))
 			return NULL;
-		if ((r = redisCommandArgv(rs->c, argc, argv, lens)) != NULL)
+		if (redisAppendFormattedCommand(rs->c, cmd, len) == REDIS_OK &&
+		    redisGetReply(rs->c, &r) == REDIS_OK && r != NULL) {
+			reconnect_answered(&rs->again);
 			return r;
+		}
 		drop(rs, rs->c->errstr);
 		if (retry == RS_NO_RETRY)
 			break;
 	}
 	return NULL;
+}
+
+redisReply *
+rs_call(struct redis_store *rs, int argc, const char **argv, const size_t *lens,
+    enum rs_retry retry)
+{
+	char *cmd = NULL;	/* owner: this function */
+	int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+	redisReply *r = len > 0 ? exchange(rs, cmd, (size_t)len, retry) : NULL;
+
+	redisFreeCommand(cmd);
+	return r;
+}
+
+/* Appends one bulk string ("$len\r\nbytes\r\n") to rs->cmd; false when it
+ * would not fit. */
+static bool
+put_bulk(struct redis_store *rs, size_t *at, const void *v, size_t len)
+{
+	int n;
+
+	if (*at + len + 24 > sizeof rs->cmd)
+		return false;
+	n = snprintf(rs->cmd + *at, 24, "$%zu\r\n", len);
+	memcpy(rs->cmd + *at + n, v, len);
+	memcpy(rs->cmd + *at + n + len, "\r\n", 2);
+	*at += (size_t)n + len + 2;
+	return true;
+}
+
+/*
+ * FCALL function 0 <common> <own>, written straight into the protocol's
+ * form: the common arguments were formatted once, at rs_new, and hiredis'
+ * general formatter (which showed in every profile) is not needed. Returns
+ * the length, 0 when it does not fit.
+ */
+static size_t
+format_call(struct redis_store *rs, enum rs_script s, const struct rs_args *own)
+{
+	size_t at;
+	int n = snprintf(rs->cmd, sizeof rs->cmd, "*%d\r\n$5\r\nFCALL\r\n", 3 + CA__MAX + own->n);
+	bool ok;
+
+	at = (size_t)n;
+	ok = put_bulk(rs, &at, rs->function[s], strlen(rs->function[s])) &&
+	    put_bulk(rs, &at, "0", 1) && at + rs->common_len < sizeof rs->cmd;
+	if (ok) {
+		memcpy(rs->cmd + at, rs->common_resp, rs->common_len);
+		at += rs->common_len;
+	}
+	for (int i = 0; ok && i < own->n; i++)
+		ok = put_bulk(rs, &at, own->v[i], own->len[i]);
+	return ok ? at : 0;
 }
 
 bool
@@ -349,29 +451,24 @@ enum store_status
 rs_run(struct redis_store *rs, enum rs_script s, const struct rs_args *own, redisReply **reply,
     struct rs_result *res)
 {
-	const char *argv[RS_MAX_ARGS + CA__MAX + 3];
-	size_t lens[RS_MAX_ARGS + CA__MAX + 3];
-	int argc = 0;
+	size_t len = format_call(rs, s, own);
 	redisReply *r;
 	long long verdict;
 
 	*reply = NULL;
 	if (res != NULL)
 		memset(res, 0, sizeof *res);
-	argv[argc] = "EVALSHA", lens[argc++] = 7;
-	argv[argc] = rs->sha[s], lens[argc++] = 40;
-	argv[argc] = "0", lens[argc++] = 1;
-	for (int i = 0; i < CA__MAX; i++)
-		argv[argc] = rs->common[i], lens[argc++] = strlen(rs->common[i]);
-	for (int i = 0; i < own->n; i++)
-		argv[argc] = own->v[i], lens[argc++] = own->len[i];
-	if ((r = rs_call(rs, argc, argv, lens, RS_NO_RETRY)) != NULL &&
-	    r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-		/* The scripts are gone (SCRIPT FLUSH), so this one did not run:
-		 * load them and send it once more. */
+	if (len == 0) {
+		log_error("redis: script %s: arguments too long", script_names[s]);
+		return STORE_ERROR;
+	}
+	if ((r = exchange(rs, rs->cmd, len, RS_NO_RETRY)) != NULL &&
+	    r->type == REDIS_REPLY_ERROR && strstr(r->str, "Function not found") != NULL) {
+		/* The library is gone (FUNCTION FLUSH, a Redis restarted under a
+		 * connection we had not noticed), so this one did not run: load
+		 * it and send the call once more. */
 		freeReplyObject(r);
-		r = rs->c != NULL && load_scripts(rs) ? rs_call(rs, argc, argv, lens, RS_NO_RETRY)
-		    : NULL;
+		r = rs->c != NULL && load_library(rs) ? exchange(rs, rs->cmd, len, RS_NO_RETRY) : NULL;
 	}
 	if (r == NULL)
 		return STORE_UNAVAILABLE;

@@ -4,87 +4,53 @@
  * max_body_bytes, and a JSON body must be one strict, valid-UTF-8 object.
  * Routing uses REQUEST_URI so the service behaves the same behind lighttpd,
  * Apache and nginx, whatever they put in SCRIPT_NAME and PATH_INFO.
- * A body that has not arrived within body_timeout is given up on: a timer
- * signal interrupts the read(2) libfcgi is waiting in, so no slow client
- * holds a worker longer than that whatever its web server does.
+ * A body that has not arrived within body_timeout is given up on, so no slow
+ * client holds a worker longer than that whatever its web server does: the
+ * first read that has to wait for the client gets the rest of the deadline
+ * as its timeout (SO_RCVTIMEO), and the deadline is looked at before every
+ * read after it.
  */
-#define _GNU_SOURCE		/* SIGEV_THREAD_ID, gettid */
-
 #include "phoneauth/request.h"
 
 #include <ctype.h>
-#include <signal.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "phoneauth/clock.h"
 #include "phoneauth/json_check.h"
 #include "phoneauth/net.h"
 #include "phoneauth/text.h"
 
 
-static volatile sig_atomic_t body_timed_out;
-
-static void
-on_body_deadline(int sig)
-{
-	(void)sig;
-	body_timed_out = 1;
-}
-
-/*
- * The body deadline: SIGALRM from a timer aimed at this thread (the hasher's
- * thread must not take it), with a handler installed without SA_RESTART so
- * that the read it interrupts fails instead of resuming.
- */
-static bool
-deadline_init(struct request *req)
-{
-	struct sigaction sa;
-	struct sigevent ev;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_body_deadline;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, NULL) != 0)
-		return false;
-	memset(&ev, 0, sizeof ev);
-	ev.sigev_notify = SIGEV_THREAD_ID;
-	ev.sigev_signo = SIGALRM;
-	ev._sigev_un._tid = gettid();	/* sigev_notify_thread_id, unnamed in glibc 2.36 */
-	if (timer_create(CLOCK_MONOTONIC, &ev, &req->deadline) != 0)
-		return false;
-	req->has_deadline = true;
-	return true;
-}
-
-static void
-deadline_arm(struct request *req, long seconds)
-{
-	struct itimerspec when = { .it_value = { .tv_sec = seconds } };
-
-	body_timed_out = 0;
-	(void)timer_settime(req->deadline, 0, &when, NULL);
-}
-
-static void
-deadline_disarm(struct request *req)
-{
-	struct itimerspec never = { { 0, 0 }, { 0, 0 } };
-
-	(void)timer_settime(req->deadline, 0, &never, NULL);
-}
-
 bool
 request_init(struct request *req, const struct config *cfg)
 {
 	memset(req, 0, sizeof *req);
+	req->fd = -1;
 	req->bufsize = (size_t)cfg->max_body_bytes + 1;	/* +1 tells "over the limit" */
 	req->buf = malloc(req->bufsize);
-	return req->buf != NULL && deadline_init(req);
+	return req->buf != NULL;
+}
+
+/* Bounds the next read of connection `fd` by `left_ms`, the rest of the
+ * body's deadline; false when nothing is left. */
+static bool
+wait_at_most(int fd, long long left_ms)
+{
+	struct timeval tv;
+
+	if (left_ms <= 0)
+		return false;
+	tv.tv_sec = left_ms / 1000;
+	tv.tv_usec = (left_ms % 1000) * 1000;
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	return true;
 }
 
 void
@@ -93,9 +59,6 @@ request_free(struct request *req)
 	request_reset(req);
 	free(req->buf);
 	req->buf = NULL;
-	if (req->has_deadline)
-		timer_delete(req->deadline);
-	req->has_deadline = false;
 }
 
 void
@@ -103,22 +66,59 @@ request_reset(struct request *req)
 {
 	json_object_put(req->body);
 	req->body = NULL;
+	memset(req->params, 0, sizeof req->params);
 	req->body_status = BODY_OK;
 	req->bad_field[0] = '\0';
 	req->path[0] = '\0';
 	req->env = NULL;
 }
 
-const char *
-request_param(const struct request *req, const char *name)
+static const char *const param_names[P__MAX] = {
+	[P_REQUEST_METHOD] = "REQUEST_METHOD", [P_FCGI_ROLE] = "FCGI_ROLE",
+	[P_REQUEST_URI] = "REQUEST_URI", [P_SCRIPT_NAME] = "SCRIPT_NAME",
+	[P_REMOTE_ADDR] = "REMOTE_ADDR", [P_X_FORWARDED_FOR] = "HTTP_X_FORWARDED_FOR",
+	[P_X_FORWARDED_PROTO] = "HTTP_X_FORWARDED_PROTO",
+	[P_ACCEPT_LANGUAGE] = "HTTP_ACCEPT_LANGUAGE", [P_HTTPS] = "HTTPS",
+	[P_REQUEST_SCHEME] = "REQUEST_SCHEME", [P_CONTENT_LENGTH] = "CONTENT_LENGTH",
+	[P_CONTENT_TYPE] = "CONTENT_TYPE", [P_AUTHORIZATION] = "HTTP_AUTHORIZATION",
+	[P_COOKIE] = "HTTP_COOKIE", [P_ORIGIN] = "HTTP_ORIGIN", [P_HOST] = "HTTP_HOST",
+	[P_SEC_FETCH_SITE] = "HTTP_SEC_FETCH_SITE", [P_USER_AGENT] = "HTTP_USER_AGENT",
+};
+
+/* Every param the service reads, in one pass (FCGX_GetParam would scan them
+ * all for each one asked for). The first of a name wins, as in libfcgi. */
+void
+request_set_params(struct request *req, char **env)
 {
-	return req->env ? FCGX_GetParam(name, req->env) : NULL;
+	static size_t lens[P__MAX];
+
+	if (lens[0] == 0)
+		for (int p = 0; p < P__MAX; p++)
+			lens[p] = strlen(param_names[p]);
+	req->env = env;
+	memset(req->params, 0, sizeof req->params);
+	for (char **e = req->env; e != NULL && *e != NULL; e++) {
+		const char *eq = strchr(*e, '=');
+		size_t len = eq ? (size_t)(eq - *e) : 0;
+
+		for (int p = 0; eq != NULL && p < P__MAX; p++)
+			if (lens[p] == len && req->params[p] == NULL && memcmp(*e, param_names[p], len) == 0) {
+				req->params[p] = eq + 1;
+				break;
+			}
+	}
+}
+
+const char *
+request_param(const struct request *req, enum param p)
+{
+	return req->params[p];
 }
 
 const char *
 request_bearer(const struct request *req)
 {
-	const char *h = request_param(req, "HTTP_AUTHORIZATION");
+	const char *h = request_param(req, P_AUTHORIZATION);
 
 	if (h == NULL || strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
 		return NULL;
@@ -131,7 +131,7 @@ request_bearer(const struct request *req)
 const char *
 request_cookie(const struct request *req, const char *name, char *out, size_t outlen)
 {
-	const char *h = request_param(req, "HTTP_COOKIE");
+	const char *h = request_param(req, P_COOKIE);
 	size_t nlen = strlen(name);
 
 	while (h != NULL && *h != '\0') {
@@ -331,25 +331,26 @@ request_begin(struct request *req, FCGX_Request *fcgx, const struct config *cfg)
 	unsigned char addr[16];
 
 	request_reset(req);
-	req->env = fcgx->envp;
-	req->method = parse_method(request_param(req, "REQUEST_METHOD"));
-	role = request_param(req, "FCGI_ROLE");
+	request_set_params(req, fcgx->envp);
+	req->fd = fcgx->ipcFd;
+	req->method = parse_method(request_param(req, P_REQUEST_METHOD));
+	role = request_param(req, P_FCGI_ROLE);
 	req->authorizer = role != NULL && strcmp(role, "AUTHORIZER") == 0;
-	uri = request_param(req, "REQUEST_URI");
+	uri = request_param(req, P_REQUEST_URI);
 	if (uri == NULL)
-		uri = request_param(req, "SCRIPT_NAME");
+		uri = request_param(req, P_SCRIPT_NAME);
 	req->in_base = request_route_path(uri, cfg->base_path, req->path, sizeof req->path);
-	request_client_ip(request_param(req, "REMOTE_ADDR"),
-	    request_param(req, "HTTP_X_FORWARDED_FOR"), cfg, req->ip);
+	request_client_ip(request_param(req, P_REMOTE_ADDR),
+	    request_param(req, P_X_FORWARDED_FOR), cfg, req->ip);
 	if (net_parse_ip(req->ip, addr))
 		net_client_key(addr, (unsigned)cfg->ipv6_prefix, req->client, sizeof req->client);
 	else
 		snprintf(req->client, sizeof req->client, "%s", req->ip);
-	req->lang = request_pick_language(request_param(req, "HTTP_ACCEPT_LANGUAGE"),
+	req->lang = request_pick_language(request_param(req, P_ACCEPT_LANGUAGE),
 	    (enum lang)cfg->language);
-	req->https = request_is_https(request_param(req, "HTTPS"),
-	    request_param(req, "REQUEST_SCHEME"), request_param(req, "REMOTE_ADDR"),
-	    request_param(req, "HTTP_X_FORWARDED_PROTO"), cfg);
+	req->https = request_is_https(request_param(req, P_HTTPS),
+	    request_param(req, P_REQUEST_SCHEME), request_param(req, P_REMOTE_ADDR),
+	    request_param(req, P_X_FORWARDED_PROTO), cfg);
 }
 
 /*
@@ -528,8 +529,9 @@ request_parse_body(const char *content_type, const char *data, size_t len,
 enum body_status
 request_read_body(struct request *req, FCGX_Stream *in, const struct config *cfg)
 {
-	const char *cl = request_param(req, "CONTENT_LENGTH");
-	size_t got = 0;
+	const char *cl = request_param(req, P_CONTENT_LENGTH);
+	size_t got = 0, limit = req->bufsize;
+	long long deadline = clock_monotonic_ms() + cfg->body_timeout * 1000;
 	char *end;
 
 	if (cl != NULL && *cl != '\0') {
@@ -538,22 +540,30 @@ request_read_body(struct request *req, FCGX_Stream *in, const struct config *cfg
 		/* Refused before reading a byte of it. */
 		if (*end != '\0' || declared > (unsigned long long)cfg->max_body_bytes)
 			return req->body_status = BODY_TOO_LARGE;
+		limit = (size_t)declared;	/* read that much, and no end marker */
 	}
-	deadline_arm(req, cfg->body_timeout);
-	while (got < req->bufsize) {
-		int n = FCGX_GetStr(req->buf + got, (int)(req->bufsize - got), in);
+	while (got < limit) {
+		/* What libfcgi holds already, or one more record's worth. */
+		size_t held = in->stop > in->rdNext ? (size_t)(in->stop - in->rdNext) : 0;
+		size_t want = held == 0 ? 1 : held < limit - got ? held : limit - got;
+		int n;
 
-		if (n <= 0)
+		/* Only a read that must wait for the client costs a system call:
+		 * it is given what is left of the deadline. Behind a web server
+		 * that buffers bodies, the whole body came with the params. */
+		if (held == 0 && !wait_at_most(req->fd, deadline - clock_monotonic_ms()))
+			return req->body_status = BODY_TIMEOUT;
+		if ((n = FCGX_GetStr(req->buf + got, (int)want, in)) <= 0)
 			break;
 		got += (size_t)n;
 	}
-	deadline_disarm(req);
 	if (FCGX_GetError(in) != 0)
-		return req->body_status = body_timed_out ? BODY_TIMEOUT : BODY_READ_ERROR;
+		return req->body_status = FCGX_GetError(in) == EAGAIN || FCGX_GetError(in) ==
+		    EWOULDBLOCK ? BODY_TIMEOUT : BODY_READ_ERROR;
 	if (got > (size_t)cfg->max_body_bytes)
 		return req->body_status = BODY_TOO_LARGE;
 	req->buf[got] = '\0';
-	req->body_status = request_parse_body(request_param(req, "CONTENT_TYPE"), req->buf, got,
+	req->body_status = request_parse_body(request_param(req, P_CONTENT_TYPE), req->buf, got,
 	    &req->body, req->bad_field, sizeof req->bad_field);
 	return req->body_status;
 }

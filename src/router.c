@@ -136,7 +136,7 @@ body_or_reply(struct ctx *ctx, FCGX_Stream *in)
 static const char *
 allowed_origin(const struct ctx *ctx)
 {
-	const char *origin = request_param(ctx->req, "HTTP_ORIGIN");
+	const char *origin = request_param(ctx->req, P_ORIGIN);
 
 	for (size_t i = 0; origin != NULL && i < ctx->cfg->norigins; i++)
 		if (strcmp(origin, ctx->cfg->origins[i]) == 0)
@@ -149,7 +149,7 @@ allowed_origin(const struct ctx *ctx)
 static bool
 own_origin(const struct ctx *ctx, const char *origin)
 {
-	const char *host = request_param(ctx->req, "HTTP_HOST");
+	const char *host = request_param(ctx->req, P_HOST);
 	const char *scheme = ctx->req->https ? "https://" : "http://";
 	size_t len = strlen(scheme);
 
@@ -165,8 +165,8 @@ own_origin(const struct ctx *ctx, const char *origin)
 static bool
 cross_site(const struct ctx *ctx)
 {
-	const char *origin = request_param(ctx->req, "HTTP_ORIGIN");
-	const char *site = request_param(ctx->req, "HTTP_SEC_FETCH_SITE");
+	const char *origin = request_param(ctx->req, P_ORIGIN);
+	const char *site = request_param(ctx->req, P_SEC_FETCH_SITE);
 
 	if (origin == NULL)
 		return site != NULL && strcmp(site, "cross-site") == 0;

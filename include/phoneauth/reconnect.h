@@ -12,10 +12,20 @@
 
 #include <stdbool.h>
 
+/*
+ * A connection that answered this recently is used without asking whether
+ * the server has ended it since (the poll that asks is a system call of its
+ * own, per command). Safe: a store killed in so short a time cannot have
+ * restarted yet, so the command that finds it gone meets it while it is
+ * down, which is when a 503 is the right answer.
+ */
+#define RECONNECT_TRUST_MS 100
+
 struct reconnect {
 	const char *store;		/* "redis", "postgres": for the log */
 	long long next_ms;		/* no connect before this (monotonic) */
 	long long started_ms;		/* the attempt under way */
+	long long answered_ms;		/* the connection's last answer */
 	bool down_logged;
 };
 
@@ -23,6 +33,10 @@ struct reconnect {
 bool reconnect_may_try(struct reconnect *r);
 
 void reconnect_failed(struct reconnect *r, const char *why);
+
+/* The connection answered; whether it is to be trusted without a look. */
+void reconnect_answered(struct reconnect *r);
+bool reconnect_trusted(const struct reconnect *r);
 void reconnect_succeeded(struct reconnect *r);
 
 #endif

@@ -8,7 +8,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <time.h>
 
 #include <fcgiapp.h>
 #include <json-c/json.h>
@@ -28,6 +27,14 @@ enum body_status {
 	BODY_TIMEOUT,		/* not all there within body_timeout */
 };
 
+/* The FastCGI params the service reads, found in one pass over them. */
+enum param {
+	P_REQUEST_METHOD, P_FCGI_ROLE, P_REQUEST_URI, P_SCRIPT_NAME, P_REMOTE_ADDR,
+	P_X_FORWARDED_FOR, P_X_FORWARDED_PROTO, P_ACCEPT_LANGUAGE, P_HTTPS, P_REQUEST_SCHEME,
+	P_CONTENT_LENGTH, P_CONTENT_TYPE, P_AUTHORIZATION, P_COOKIE, P_ORIGIN, P_HOST,
+	P_SEC_FETCH_SITE, P_USER_AGENT, P__MAX
+};
+
 #define REQUEST_PATH_MAX 256
 #define REQUEST_IP_MAX 46
 
@@ -41,6 +48,8 @@ struct request {
 	enum lang lang;
 	bool authorizer;			/* FastCGI Authorizer role */
 	char **env;				/* FastCGI params, valid until the request ends */
+	int fd;					/* the connection (-1: none) */
+	const char *params[P__MAX];		/* values in env, or NULL */
 
 	json_object *body;			/* an object; owner: the request */
 	enum body_status body_status;
@@ -48,12 +57,12 @@ struct request {
 
 	char *buf;				/* body bytes; owner: the worker, reused */
 	size_t bufsize;
-	timer_t deadline;			/* body_timeout; owner: the worker */
-	bool has_deadline;
 };
 
 /* Allocates the body buffer once per worker. */
 bool request_init(struct request *req, const struct config *cfg);
+
+
 void request_free(struct request *req);
 
 /* Reads the FastCGI params: method, path, client address, language. */
@@ -63,8 +72,11 @@ void request_begin(struct request *req, FCGX_Request *fcgx, const struct config 
 enum body_status request_read_body(struct request *req, FCGX_Stream *in,
     const struct config *cfg);
 
-/* A FastCGI param (header values come as HTTP_*), or NULL. */
-const char *request_param(const struct request *req, const char *name);
+/* Takes the request's FastCGI params (valid until it ends). */
+void request_set_params(struct request *req, char **env);
+
+/* A FastCGI param the service reads, or NULL. */
+const char *request_param(const struct request *req, enum param p);
 
 /* The token of "Authorization: Bearer <token>", or NULL. */
 const char *request_bearer(const struct request *req);

@@ -1,6 +1,8 @@
--- Shared by every phoneauth script (prepended to each, with limits.lua, when
--- it is loaded): the protocol with redis_store.c, the key layout and the
--- clock. Everything named here is named once; a unit test
+-- The top of the phoneauth function library (redis_store.c loads it with
+-- FUNCTION LOAD: this file, limits.lua, then each script of src/lua/ as one
+-- function): the protocol with redis_store.c, the key layout and the clock.
+-- It runs once, when the library is loaded; begin() runs at the start of
+-- every call. Everything named here is named once; a unit test
 -- (tests/unit/test_redis_protocol.c) checks that the C side agrees.
 
 -- What a script answers, as its first element. C: enum rs_verdict.
@@ -26,24 +28,38 @@ local TAKE = { LOOK = '0', TRY = '1', CODE_TRY = '2' }
 local GIVE_BACK = { KEEP = '0', TRIES = '1', CLEAR_NUMBER = '2' }
 
 -- The configuration every call passes first (C: enum common_arg), then the
--- script's own arguments from ARGV[OWN] on.
-local P = ARGV[1]                       -- the key prefix
-local MAX_FAILED = tonumber(ARGV[2])    -- max_failed_attempts
-local WINDOW = tonumber(ARGV[3])        -- block_window (ms)
-local DURATION = tonumber(ARGV[4])      -- block_duration (ms)
-local SESSION_TTL = tonumber(ARGV[5])   -- session_ttl (ms)
-local CODE_TTL = tonumber(ARGV[6])      -- otp_ttl (ms)
-local COOLDOWN = tonumber(ARGV[7])      -- otp_cooldown (ms)
-local MAX_PER_HOUR = tonumber(ARGV[8])  -- otp_max_per_hour
-local MAX_PER_CLIENT_HOUR = tonumber(ARGV[9]) -- otp_max_per_ip_hour
-local MAX_TRIES = tonumber(ARGV[10])    -- otp_max_tries
-local CACHE_TTL = tonumber(ARGV[11])    -- how long register trusts a cached account state (ms)
-local OUTBOX = ARGV[12]                 -- the SMS outbox stream
-local OUTBOX_DEAD = ARGV[13]            -- its dead letters
-local OUTBOX_STATS = ARGV[14]           -- its counts (hash)
-local OUTBOX_MAXLEN = ARGV[15]          -- its approximate length cap
-local OUTBOX_GROUP = ARGV[16]           -- the senders' consumer group
+-- call's own arguments from ARGV[OWN] on. Set by begin().
+local P                    -- the key prefix
+local MAX_FAILED           -- max_failed_attempts
+local WINDOW, DURATION     -- block_window, block_duration (ms)
+local SESSION_TTL          -- session_ttl (ms)
+local CODE_TTL, COOLDOWN   -- otp_ttl, otp_cooldown (ms)
+local MAX_PER_HOUR, MAX_PER_CLIENT_HOUR  -- otp_max_per_hour, otp_max_per_ip_hour
+local MAX_TRIES            -- otp_max_tries
+local CACHE_TTL            -- how long register trusts a cached account state (ms)
+local OUTBOX, OUTBOX_DEAD, OUTBOX_STATS  -- the SMS outbox stream, its dead letters, its counts
+local OUTBOX_MAXLEN        -- their approximate length cap
+local OUTBOX_GROUP         -- the senders' consumer group
 local OWN = 17
+
+-- Time is Redis's own clock, so every worker on every host agrees on it.
+local HOUR = 3600000
+local now
+
+local function begin(ARGV)
+  P = ARGV[1]
+  MAX_FAILED = tonumber(ARGV[2])
+  WINDOW, DURATION = tonumber(ARGV[3]), tonumber(ARGV[4])
+  SESSION_TTL = tonumber(ARGV[5])
+  CODE_TTL, COOLDOWN = tonumber(ARGV[6]), tonumber(ARGV[7])
+  MAX_PER_HOUR, MAX_PER_CLIENT_HOUR = tonumber(ARGV[8]), tonumber(ARGV[9])
+  MAX_TRIES = tonumber(ARGV[10])
+  CACHE_TTL = tonumber(ARGV[11])
+  OUTBOX, OUTBOX_DEAD, OUTBOX_STATS = ARGV[12], ARGV[13], ARGV[14]
+  OUTBOX_MAXLEN, OUTBOX_GROUP = ARGV[15], ARGV[16]
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 
 -- Keys, built here and nowhere else (the outbox's come from C, above).
 -- They are built from the number a session holds, which is why the scripts
@@ -58,7 +74,7 @@ local KEY = {
   failures = function(kind, id) return P .. 'f:' .. kind .. ':' .. id end,
   -- blocked until (ms), expiring with the block
   block = function(kind, id) return P .. 'b:' .. kind .. ':' .. id end,
-  block_prefix = P .. 'b:',
+  block_prefix = function() return P .. 'b:' end,
   cooldown = function(phone) return P .. 'cd:' .. phone end,
   -- codes sent in the last hour (sorted sets)
   sent_to_number = function(phone) return P .. 'oh:' .. phone end,
@@ -66,11 +82,6 @@ local KEY = {
   -- "id|has_password|is_verified|is_banned", cached for register.lua
   account = function(phone) return P .. 'u:' .. phone end,
 }
-
--- Time is Redis's own clock, so every worker on every host agrees on it.
-local HOUR = 3600000
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 -- Puts a code in the outbox for the sender.
 local function outbox_add(phone, code, purpose, lang)

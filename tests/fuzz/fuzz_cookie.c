@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env[1] = param;
 	env[2] = NULL;
 	memset(&req, 0, sizeof req);
-	req.env = env;
+	request_set_params(&req, env);
 
 	got = request_cookie(&req, name, out, outlen);
 	if (got != NULL) {
