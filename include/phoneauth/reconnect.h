@@ -15,11 +15,13 @@
 /*
  * A connection that answered this recently is used without asking whether
  * the server has ended it since (the poll that asks is a system call of its
- * own, per command). Safe: a store killed in so short a time cannot have
- * restarted yet, so the command that finds it gone meets it while it is
- * down, which is when a 503 is the right answer.
+ * own, per command; a busy worker talks to its stores every millisecond or
+ * so). Safe: no store is killed, started again and found answering in so
+ * short a time, so a command that finds its server gone meets it while it is
+ * down, which is when a 503 is the right answer. (100 ms was too long: a
+ * Redis without data to load is back in well under that.)
  */
-#define RECONNECT_TRUST_MS 100
+#define RECONNECT_TRUST_MS 2
 
 struct reconnect {
 	const char *store;		/* "redis", "postgres": for the log */
