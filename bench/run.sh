@@ -85,9 +85,9 @@ psql_app() {
 	PGPASSWORD=$(cat "$STATE_DIR/pg.pass") psql -X -q -At -h 127.0.0.1 -p "$PG_PORT" -U phoneauth phoneauth -c "$1"
 }
 
-# Round trips: EVALSHA calls (every Redis operation of the service is one
-# script) and PostgreSQL transactions (every statement runs in its own).
-redis_calls() { redis INFO commandstats | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\).*/\1/p' | tr -d '\r' | grep . || echo 0; }
+# Round trips: FCALL calls (every Redis operation of the service is one
+# function) and PostgreSQL transactions (every statement runs in its own).
+redis_calls() { redis INFO commandstats | sed -n 's/^cmdstat_fcall:calls=\([0-9]*\).*/\1/p' | tr -d '\r' | grep . || echo 0; }
 pg_xacts() { psql_app "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'phoneauth'"; }
 
 to_ms() { # "1.23ms" / "870.00us" / "1.02s" -> milliseconds
@@ -228,6 +228,6 @@ if [ -e "$work/not-idle" ]; then
 	echo "NOTE: the machine was not idle before some scenarios (see the warnings above):"
 	echo "these figures are lower than an idle machine's."
 fi
-echo "Redis/req counts EVALSHA calls (one per store operation), the SMS sender's"
+echo "Redis/req counts FCALL calls (one per store operation), the SMS sender's"
 echo "acknowledgements included; PG/req counts PostgreSQL transactions, the audit"
 echo "rows written after the answer included."
