@@ -403,11 +403,15 @@ class Pool:
         return sorted(int(p) for p in out.stdout.split())
 
     def _answers(self):
+        """phoneauth itself answers health (whatever its stores say): not
+        lighttpd's own 503 while the workers are not listening yet, after
+        which lighttpd would call the backend down and refuse the next
+        requests too."""
         try:
-            Client(ip="127.0.0.1", base_url=self.url).get("health")
-            return True
+            r = Client(ip="127.0.0.1", base_url=self.url).get("health")
         except OSError:
             return False
+        return r.status in (200, 503) and isinstance(r.json, dict) and "redis" in r.json
 
     def __exit__(self, *exc):
         for p in reversed(self.procs):
