@@ -238,6 +238,13 @@ def config():
     return conf
 
 
+def cooldown():
+    """otp_cooldown (seconds) the stack's workers were told: tests/run.sh
+    gives the main stack none; tests about the cooldown run a Pool with
+    their own (cooldown_pool)."""
+    return int(config().get("otp_cooldown", "120"))
+
+
 def jwt_key():
     with open(config()["jwt_secret_file"], "rb") as f:
         return f.read().rstrip(b"\r\n")
@@ -332,6 +339,16 @@ def wait_for(pred, timeout=10.0, step=0.1):
     return False
 
 
+def cooldown_over(phone, prefix=None, timeout=None):
+    """Waits until the cooldown of the last code sent to `phone` is over (its
+    key in Redis, prelude.lua's KEY.cooldown, is gone): at once when there
+    is none. Fails the test when it is not over in time."""
+    key = (prefix or REDIS_PREFIX) + "cd:" + phone
+    limit = timeout if timeout is not None else max(cooldown(), 25) + 5
+    check(wait_for(lambda: redis_command("PTTL", key) < 0, limit, 0.05),
+          "the cooldown of %s did not end within %s s" % (phone, limit))
+
+
 def stop_process(p, timeout=10):
     """TERM, and KILL if it is still there after `timeout` seconds."""
     if p.poll() is None:
@@ -418,6 +435,11 @@ class Pool:
             stop_process(p)
         self.procs = []
         return False
+
+
+def cooldown_pool(name, seconds, workers=1):
+    """A Pool whose workers have otp_cooldown = seconds (the main stack has none)."""
+    return Pool({"PHONEAUTH_OTP_COOLDOWN": str(seconds)}, name, workers=workers)
 
 
 # ---- the runner ----
