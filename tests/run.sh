@@ -154,6 +154,8 @@ else
 	export PA_REDIS_PASSWORD; PA_REDIS_PASSWORD=$(head -n 1 "$STATE_DIR/redis.pass")
 	export PA_REDIS_PREFIX=phoneauth:
 	export PA_PG_URL; PA_PG_URL=postgresql://phoneauth:$(head -n 1 "$STATE_DIR/pg.pass")@127.0.0.1:$PG_PORT/phoneauth
+	# the test cluster's superuser, for the tests that need a role of their own
+	export PA_PG_SUPER_URL; PA_PG_SUPER_URL=postgresql://postgres:$(head -n 1 "$STATE_DIR/pg.superpass")@127.0.0.1:$PG_PORT/phoneauth
 	export PA_CONF=$STATE_DIR/phoneauth.conf
 	export PA_STATE_DIR=$STATE_DIR
 	export PA_STACK=$stack

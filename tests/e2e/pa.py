@@ -205,7 +205,16 @@ def latest_code(phone, purpose=None):
 
 def psql(sql, **params):
     """Rows of `sql` as lists of str; params are bound as psql variables (:'name')."""
-    cmd = ["psql", os.environ["PA_PG_URL"], "-XAtq", "-v", "ON_ERROR_STOP=1", "-F", "\x1f"]
+    return _psql(os.environ["PA_PG_URL"], sql, params)
+
+
+def psql_super(sql, **params):
+    """psql() as the test cluster's superuser (to create and drop roles)."""
+    return _psql(os.environ["PA_PG_SUPER_URL"], sql, params)
+
+
+def _psql(url, sql, params):
+    cmd = ["psql", url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-F", "\x1f"]
     for k, v in params.items():
         cmd += ["-v", "%s=%s" % (k, v)]
     out = subprocess.run(cmd, input=sql, capture_output=True, text=True, check=True).stdout
