@@ -32,11 +32,12 @@ def code_expiry_ms(sid):
 def an_expired_code_is_otp_invalid():
     with Pool(SHORT, "expiry") as url:
         c, phone = Client(base_url=url), fresh_phone()
-        t = redis_ms()
+        before = redis_ms()
         sid = register(c, phone)["session_id"]
+        after = redis_ms()
         expires = code_expiry_ms(sid)
-        check(0 <= expires - t - OTP_TTL * 1000 <= 1000, "the code expires %d ms after register, otp_ttl is %d s"
-              % (expires - t, OTP_TTL))
+        check(before + OTP_TTL * 1000 <= expires <= after + OTP_TTL * 1000,
+              "the code expires %d ms after register began, otp_ttl is %d s" % (expires - before, OTP_TTL))
         check(wait_for(lambda: redis_ms() > expires, OTP_TTL + 5, 0.05), "Redis's clock stands still")
         expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(phone)}), 400, "otp_invalid")
         # a fresh code works in the same session
@@ -59,7 +60,7 @@ def an_idle_session_expires_and_a_used_one_is_renewed():
                   "the session's lifetime does not run: %d ms" % pttl())
             expect(c.post("user-info", {"session_id": sid, "first_name": "A", "last_name": "B"}),
                    409, "wrong_step")
-            check(pttl() > SESSION_TTL * 1000 * 3 // 4, "not renewed by its use: %d ms left" % pttl())
+            check(pttl() > SESSION_TTL * 1000 // 2, "not renewed by its use: %d ms left" % pttl())
         check(time.time() - t0 > SESSION_TTL, "the session did not outlive session_ttl")
         # left alone, it goes
         check(wait_for(lambda: pttl() == -2, SESSION_TTL + 5, 0.05), "the idle session did not expire")
