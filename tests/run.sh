@@ -7,7 +7,11 @@
 #      var/test on its own ports, and every tests/e2e/test_*.py through it;
 #   3. checks that no worker died and that no sanitizer reported anything.
 # Every test prints "PASS name" or "FAIL name: why"; the last line is the
-# count, "N passed, M failed", and the exit status is 0 only when M is 0.
+# count of tests, "N passed, M failed". The checks of the run itself (the
+# stack started, the workers survived, no sanitizer spoke) are no tests:
+# they print "CHECK ok name" or "CHECK FAILED name: why", are not counted,
+# and a failed one fails the run like a failed test (it is listed under
+# Failures). The exit status is 0 only when no test and no check failed.
 #
 # Ports (environment): TEST_HTTP_PORT (28080), TEST_REDIS_PORT (26379),
 # TEST_PG_PORT (25432); TEST_TIMEOUT (300 s per test program).
@@ -27,7 +31,7 @@ export PATH
 # The contract's defaults, except where waiting would make the suite slow.
 # These reach the workers as configuration overrides (and the tests read
 # them back, so they know what the service was told).
-export PHONEAUTH_OTP_COOLDOWN=2
+export PHONEAUTH_OTP_COOLDOWN=0     # the tests about the cooldown run pools of their own
 export PHONEAUTH_PBKDF2_ITERATIONS=100000
 
 # The stack (scripts/stack.sh reads these).
@@ -63,6 +67,10 @@ trap 'teardown; rm -f "$results" "$out"' EXIT
 trap 'echo "tests/run.sh: interrupted" >&2; exit 130' INT TERM
 
 result() { echo "$*" | tee -a "$results"; }
+
+# check_ok NAME, check_failed NAME WHY: the run's own checks (not counted).
+check_ok() { result "CHECK ok $1"; }
+check_failed() { result "CHECK FAILED $1: $2"; }
 
 # run_test NAME COMMAND...: runs one test program under a time limit, its
 # output shown as it comes; its PASS/FAIL lines count (SKIP lines are shown,
@@ -127,7 +135,7 @@ echo "== stack"
 stack_started=1        # from here on, teardown stops whatever did start
 e2e_tests=$(printf '%s\n' tests/e2e/test_*.py | LC_ALL=C sort)
 if ! "$stack" start; then
-	result "FAIL stack_started: see the lines above and $STATE_DIR/log"
+	check_failed stack_started "see the lines above and $STATE_DIR/log"
 	# Every test program that could not run is a failure of its own, not a
 	# silence: the count says how much went untested.
 	for t in $e2e_tests; do
@@ -135,7 +143,7 @@ if ! "$stack" start; then
 		result "FAIL $(basename "$t"): not run: the stack did not start"
 	done
 else
-	result "PASS stack_started"
+	check_ok stack_started
 	pool=$(head -n 1 "$STATE_DIR/run/pool.pid")
 	workers=$(pgrep -P "$pool" | tr '\n' ' ')
 
@@ -147,6 +155,8 @@ else
 	export PA_REDIS_PASSWORD; PA_REDIS_PASSWORD=$(head -n 1 "$STATE_DIR/redis.pass")
 	export PA_REDIS_PREFIX=phoneauth:
 	export PA_PG_URL; PA_PG_URL=postgresql://phoneauth:$(head -n 1 "$STATE_DIR/pg.pass")@127.0.0.1:$PG_PORT/phoneauth
+	# the test cluster's superuser, for the tests that need a role of their own
+	export PA_PG_SUPER_URL; PA_PG_SUPER_URL=postgresql://postgres:$(head -n 1 "$STATE_DIR/pg.superpass")@127.0.0.1:$PG_PORT/phoneauth
 	export PA_CONF=$STATE_DIR/phoneauth.conf
 	export PA_STATE_DIR=$STATE_DIR
 	export PA_STACK=$stack
@@ -169,11 +179,11 @@ else
 			|| dead="$dead $w"
 	done
 	if [ -z "$workers" ]; then
-		result "FAIL workers_survived: the pool had no workers"
+		check_failed workers_survived "the pool had no workers"
 	elif [ -n "$dead" ]; then
-		result "FAIL workers_survived: worker(s)$dead died during the tests; see $STATE_DIR/log/phoneauth.log"
+		check_failed workers_survived "worker(s)$dead died during the tests; see $STATE_DIR/log/phoneauth.log"
 	else
-		result "PASS workers_survived"
+		check_ok workers_survived
 	fi
 
 	# Stop now: the workers get their stop signal and exit normally, which is
@@ -182,30 +192,32 @@ else
 
 	reports=$(find "$STATE_DIR/asan" -type f -size +0 2>/dev/null | sort)
 	if [ -z "$reports" ]; then
-		result "PASS no_sanitizer_reports"
+		check_ok no_sanitizer_reports
 	else
-		result "FAIL no_sanitizer_reports: $(echo "$reports" | wc -l) report(s) in $STATE_DIR/asan"
+		check_failed no_sanitizer_reports "$(echo "$reports" | wc -l) report(s) in $STATE_DIR/asan"
 		for f in $reports; do
 			echo "--- $f"
 			head -n 80 "$f"
 		done
 	fi
 	if ! grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' "$STATE_DIR/log/phoneauth.log"; then
-		result "PASS worker_log_clean"
+		check_ok worker_log_clean
 	else
-		result "FAIL worker_log_clean: sanitizer output in $STATE_DIR/log/phoneauth.log"
+		check_failed worker_log_clean "sanitizer output in $STATE_DIR/log/phoneauth.log"
 		grep -E -A20 'runtime error|AddressSanitizer|LeakSanitizer' "$STATE_DIR/log/phoneauth.log" | head -n 80
 	fi
 fi
 teardown
 
 # ---- the count ----
+# Tests are counted; a failed check is listed with them and fails the run.
 passed=$(grep -c '^PASS ' "$results")
 failed=$(grep -c '^FAIL ' "$results")
-if [ "$failed" -gt 0 ]; then
+checks_failed=$(grep -c '^CHECK FAILED ' "$results")
+if [ "$failed" -gt 0 ] || [ "$checks_failed" -gt 0 ]; then
 	echo
 	echo "Failures:"
-	grep '^FAIL ' "$results"
+	grep -E '^(FAIL|CHECK FAILED) ' "$results"
 fi
 echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+[ "$failed" -eq 0 ] && [ "$checks_failed" -eq 0 ] && [ "$passed" -gt 0 ]

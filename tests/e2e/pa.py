@@ -205,7 +205,16 @@ def latest_code(phone, purpose=None):
 
 def psql(sql, **params):
     """Rows of `sql` as lists of str; params are bound as psql variables (:'name')."""
-    cmd = ["psql", os.environ["PA_PG_URL"], "-XAtq", "-v", "ON_ERROR_STOP=1", "-F", "\x1f"]
+    return _psql(os.environ["PA_PG_URL"], sql, params)
+
+
+def psql_super(sql, **params):
+    """psql() as the test cluster's superuser (to create and drop roles)."""
+    return _psql(os.environ["PA_PG_SUPER_URL"], sql, params)
+
+
+def _psql(url, sql, params):
+    cmd = ["psql", url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-F", "\x1f"]
     for k, v in params.items():
         cmd += ["-v", "%s=%s" % (k, v)]
     out = subprocess.run(cmd, input=sql, capture_output=True, text=True, check=True).stdout
@@ -236,6 +245,13 @@ def config():
         if k.startswith("PHONEAUTH_") and k != "PHONEAUTH_CONFIG":
             conf[k[len("PHONEAUTH_"):].lower()] = v
     return conf
+
+
+def cooldown():
+    """otp_cooldown (seconds) the stack's workers were told: tests/run.sh
+    gives the main stack none; tests about the cooldown run a Pool with
+    their own (cooldown_pool)."""
+    return int(config().get("otp_cooldown", "120"))
 
 
 def jwt_key():
@@ -332,6 +348,16 @@ def wait_for(pred, timeout=10.0, step=0.1):
     return False
 
 
+def cooldown_over(phone, prefix=None, timeout=None):
+    """Waits until the cooldown of the last code sent to `phone` is over (its
+    key in Redis, prelude.lua's KEY.cooldown, is gone): at once when there
+    is none. Fails the test when it is not over in time."""
+    key = (prefix or REDIS_PREFIX) + "cd:" + phone
+    limit = timeout if timeout is not None else max(cooldown(), 25) + 5
+    check(wait_for(lambda: redis_command("PTTL", key) < 0, limit, 0.05),
+          "the cooldown of %s did not end within %s s" % (phone, limit))
+
+
 def stop_process(p, timeout=10):
     """TERM, and KILL if it is still there after `timeout` seconds."""
     if p.poll() is None:
@@ -403,17 +429,26 @@ class Pool:
         return sorted(int(p) for p in out.stdout.split())
 
     def _answers(self):
+        """phoneauth itself answers health (whatever its stores say): not
+        lighttpd's own 503 while the workers are not listening yet, after
+        which lighttpd would call the backend down and refuse the next
+        requests too."""
         try:
-            Client(ip="127.0.0.1", base_url=self.url).get("health")
-            return True
+            r = Client(ip="127.0.0.1", base_url=self.url).get("health")
         except OSError:
             return False
+        return r.status in (200, 503) and isinstance(r.json, dict) and "redis" in r.json
 
     def __exit__(self, *exc):
         for p in reversed(self.procs):
             stop_process(p)
         self.procs = []
         return False
+
+
+def cooldown_pool(name, seconds, workers=1):
+    """A Pool whose workers have otp_cooldown = seconds (the main stack has none)."""
+    return Pool({"PHONEAUTH_OTP_COOLDOWN": str(seconds)}, name, workers=workers)
 
 
 # ---- the runner ----

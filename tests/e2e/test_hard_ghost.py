@@ -5,15 +5,10 @@ count as failures and block alike; resend-otp answers alike). Otherwise
 five wrong codes tell who has an account. (How to run one file alone: see
 test_hard_json.py.)"""
 
-import time
-
-from pa import Client, check, config, expect, fresh_phone, run, signup, test
+from pa import Client, check, cooldown_over, cooldown_pool, expect, fresh_phone, run, signup, test
 
 PASSWORD = "correct horse battery"
-
-
-def cooldown():
-    return int(config().get("otp_cooldown", "120"))
+COOLDOWN = 2   # seconds, of the pool of the test about resend-otp
 
 
 def shape(r):
@@ -26,7 +21,7 @@ def shape(r):
 def account():
     phone = fresh_phone()
     signup(Client(), phone, PASSWORD)
-    time.sleep(cooldown() + 0.5)   # the signup's code is out of the way
+    cooldown_over(phone)   # the signup's code is out of the way
     return phone
 
 
@@ -62,18 +57,21 @@ def five_wrong_codes_answer_alike_on_a_real_and_a_ghost_reset_session():
 def resend_otp_answers_alike_on_a_real_and_a_ghost_reset_session():
     real, ghost = account(), fresh_phone()
     seqs = {}
-    for name, phone in (("real", real), ("ghost", ghost)):
-        c = Client()
-        r, sid = reset_session(c, phone)
-        seq = [shape(r)]
-        seq.append(shape(c.post("resend-otp", {"session_id": sid})))     # inside the cooldown
-        time.sleep(cooldown() + 0.5)
-        seq.append(shape(c.post("resend-otp", {"session_id": sid})))     # a new code (or none)
-        for _ in range(3):
-            seq.append(shape(c.post("verify-otp", wrong_code(sid))))
-        time.sleep(cooldown() + 0.5)
-        seq.append(shape(c.post("resend-otp", {"session_id": sid})))     # after three failures
-        seqs[name] = seq
+    with cooldown_pool("hard-ghost", COOLDOWN) as url:
+        for name, phone in (("real", real), ("ghost", ghost)):
+            c = Client(base_url=url)
+            r, sid = reset_session(c, phone)
+            seq = [shape(r)]
+            seq.append(shape(c.post("resend-otp", {"session_id": sid})))     # inside the cooldown
+            cooldown_over(phone)
+            seq.append(shape(c.post("resend-otp", {"session_id": sid})))     # a new code (or none)
+            for _ in range(3):
+                seq.append(shape(c.post("verify-otp", wrong_code(sid))))
+            cooldown_over(phone)
+            seq.append(shape(c.post("resend-otp", {"session_id": sid})))     # after three failures
+            seqs[name] = seq
+    # the pool's cooldown was in force: the first resend was refused
+    check(seqs["real"][1][:2] == (429, "otp_rate_limited"), seqs["real"][1])
     check(seqs["real"] == seqs["ghost"],
           "real: %r\nghost: %r" % ([s[:3] for s in seqs["real"]], [s[:3] for s in seqs["ghost"]]))
 

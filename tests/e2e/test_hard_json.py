@@ -8,7 +8,7 @@ How to run this file (or any tests/e2e/test_hard_*.py) alone, against a
 private stack (the same environment tests/run.sh exports; the ports here
 are an example, use your own):
 
-    export PHONEAUTH_OTP_COOLDOWN=2 PHONEAUTH_PBKDF2_ITERATIONS=100000
+    export PHONEAUTH_OTP_COOLDOWN=0 PHONEAUTH_PBKDF2_ITERATIONS=100000
     export STATE_DIR=$PWD/var/test HTTP_PORT=28480 REDIS_PORT=26779 PG_PORT=25832
     export WORKERS=2 APP_BIN=$PWD/build/asan/phoneauth QUIET=1
     make build/asan/phoneauth && mkdir -p $STATE_DIR/asan && scripts/stack.sh start

@@ -76,11 +76,11 @@ def the_sender_with_the_log_driver_warns_at_start():
                          stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
         check(wait_for(lambda: "ready" in open(log).read(), 10), open(log).read())
-        time.sleep(0.3)
-        text = open(log).read()
-        warn = [l for l in text.splitlines()
-                if re.search(r"phoneauth\[\d+\] warn: ", l) and re.search(r"sms|driver", l, re.I)]
-        check(warn, "no warn line about the log driver at start: %r" % text)
+
+        def warned():
+            return [l for l in open(log).read().splitlines()
+                    if re.search(r"phoneauth\[\d+\] warn: ", l) and re.search(r"sms|driver", l, re.I)]
+        check(wait_for(warned, 5), "no warn line about the log driver at start: %r" % open(log).read())
     finally:
         stop_process(p)
 

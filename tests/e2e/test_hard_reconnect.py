@@ -100,15 +100,19 @@ class Downtime:
     def __init__(self, url, make, users=4):
         self.url, self.make = url, make
         self.stop = threading.Event()
+        self.refused = 0          # answers 503: requests that met the store away
+        self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(users)]
 
     def loop(self):
         while not self.stop.is_set():
             try:
-                self.make(self.url)
+                if self.make(self.url).status == 503:
+                    with self.lock:
+                        self.refused += 1
             except OSError:
                 pass
-            time.sleep(0.01)
+            time.sleep(0.01)   # pacing, so that the users do not starve the workers
 
     def __enter__(self):
         for t in self.threads:
@@ -135,8 +139,11 @@ def bring_back(url, start_cmd, is_up, busy, traffic):
             stack(start_cmd)
         except Exception as e:  # reported below, in the test's thread
             errors.append(e)
-    with Downtime(url, traffic):
-        time.sleep(1)
+    with Downtime(url, traffic) as downtime:
+        # the workers have met the store away (and failed to connect) many
+        # times over before it comes back
+        check(wait_for(lambda: downtime.refused >= 10 * WORKERS, 30, 0.02),
+              "%s: only %d requests met the store away" % (start_cmd, downtime.refused))
         t = threading.Thread(target=start)
         t.start()
         check(wait_for(is_up, 60, 0.01), "%s: the store did not come back" % start_cmd)
@@ -169,10 +176,13 @@ def warm_main_stack():
     """Leave the main stack's own workers (whose connections died too)
     reconnected, so that the test files after this one do not pay for it:
     concurrent requests, or only one worker would get them."""
-    for _ in range(3):
-        fire([("warm", lambda: Client().post("register", {"mobile_number": fresh_phone()}))
-              for _ in range(8)] + [("warm", lambda: Client().get("health")) for _ in range(8)])
-        time.sleep(0.6)
+    def wave():
+        answers = fire([("warm", lambda: Client().post("register", {"mobile_number": fresh_phone()}))
+                        for _ in range(8)] + [("warm", lambda: Client().get("health")) for _ in range(8)])
+        return all(status != 503 for _, status, _ in answers)
+    # waves until two in a row meet no 503 (and at least three, as before)
+    waves = []
+    wait_for(lambda: waves.append(wave()) or (len(waves) >= 3 and all(waves[-2:])), 30, 0.2)
 
 
 @test

@@ -5,16 +5,11 @@ password), once, however many sessions of one number verify at once.
 (How to run one file alone: see test_hard_json.py.)"""
 
 import threading
-import time
 
-from pa import (Client, check, config, expect, fresh_phone, latest_code, outbox_entries, psql,
-                register, run, test, user_row)
+from pa import (Client, check, config, cooldown_over, cooldown_pool, expect, fresh_phone, latest_code,
+                outbox_entries, psql, register, run, test, user_row)
 
 PASSWORD = "correct horse battery"
-
-
-def cooldown():
-    return int(config().get("otp_cooldown", "120"))
 
 
 def rows_for(phones):
@@ -61,11 +56,12 @@ def refused_registers_write_nothing():
     before = snapshot()
     phones = []
     # a rate-limited number: the first register is served, the second refused
-    # (inside the cooldown), from another address
+    # (inside the cooldown of a pool that has one), from another address
     p = fresh_phone()
     phones.append(p)
-    expect(Client().post("register", {"mobile_number": p}), 200)
-    expect(Client().post("register", {"mobile_number": p}), 429, "otp_rate_limited")
+    with cooldown_pool("hard-rows", 30) as url:
+        expect(Client(base_url=url).post("register", {"mobile_number": p}), 200)
+        expect(Client(base_url=url).post("register", {"mobile_number": p}), 429, "otp_rate_limited")
     # an address at its hourly cap of codes: the next new number is refused
     cap = int(config().get("otp_max_per_ip_hour", "10"))
     c = Client()
@@ -94,7 +90,7 @@ def resend_otp_writes_nothing():
     c, p = Client(), fresh_phone()
     before = snapshot()
     sid = register(c, p)["session_id"]
-    time.sleep(cooldown() + 0.5)
+    cooldown_over(p)
     body = expect(c.post("resend-otp", {"session_id": sid}), 200)
     check(body["next_step"] == "otp" and len(outbox_entries(p)) == 2, (body, outbox_entries(p)))
     check(rows_for([p]) == 0, "a users row for a number that only registered and resent")
@@ -114,7 +110,7 @@ def verify_otp_with_the_right_code_creates_the_row():
     check(row is not None, "no users row after the right code")
     check(row["is_verified"] and row["password"] == "" and not row["is_active"], row)
     # verified, no password yet: the next register goes through otp again, on the same row
-    time.sleep(cooldown() + 0.5)
+    cooldown_over(p)
     check(expect(Client().post("register", {"mobile_number": p}), 200)["next_step"] == "otp", p)
     check(rows_for([p]) == 1 and user_row(p)["id"] == row["id"], user_row(p))
 
@@ -145,7 +141,7 @@ def two_sessions_of_one_new_number_verified_at_once_make_one_row():
     c1, c2 = Client(), Client()
     s1 = register(c1, p)["session_id"]
     code1 = latest_code(p)
-    time.sleep(cooldown() + 0.5)
+    cooldown_over(p)
     s2 = register(c2, p)["session_id"]
     code2 = latest_code(p)
     check(s1 != s2, "one session for two registers")
@@ -184,7 +180,8 @@ def password_reset_of_an_unknown_number_writes_nothing():
     registered = [fresh_phone() for _ in range(2)]
     for p in registered:
         expect(Client().post("register", {"mobile_number": p}), 200)
-    time.sleep(cooldown() + 0.5)
+    for p in registered:
+        cooldown_over(p)
     for p in registered:
         expect(Client().post("password-reset", {"mobile_number": p}), 200)
     unknown += registered

