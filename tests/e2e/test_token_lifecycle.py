@@ -2,6 +2,7 @@
 password reset and bans."""
 
 import re
+import time
 
 from pa import (Client, Pool, admin, check, cooldown_over, cooldown_pool, expect, fresh_phone, jwt_decode,
                 latest_code, outbox_entries, psql, register, run, signup, test, user_row, wait_for)
@@ -89,7 +90,8 @@ def inside_the_grace_a_spent_token_gets_a_fresh_pair_of_its_family_and_after_it_
         # both pairs go on working
         rotated(refresh(c, first["refresh"]))
         later = rotated(refresh(c, again["refresh"]))
-        # past the grace, the spent token is reuse again: the family is revoked
+        # past the grace (a time, nothing to poll), the spent token is reuse
+        # again: the family is revoked
         time.sleep(2.5)
         expect(refresh(c, t["refresh_token"]), 401, "token_reused")
         expect(refresh(c, later["refresh"]), 401, "token_invalid")
