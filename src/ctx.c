@@ -13,11 +13,13 @@
 
 #include <openssl/crypto.h>
 
+#include "phoneauth/account_index.h"
 #include "phoneauth/clock.h"
 #include "phoneauth/hasher.h"
 #include "phoneauth/log.h"
 
 #define AUDIT_SWEEP_MS (10 * 60 * 1000)
+#define REINDEX_MS (30 * 1000)
 
 void
 ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind)
@@ -94,6 +96,12 @@ ctx_run_after(struct ctx *ctx)
 			log_info("password hash of user %lld upgraded to %ld iterations",
 			    a->rehash_user, ctx->cfg->pbkdf2_iterations);
 		OPENSSL_cleanse(encoded, sizeof encoded);
+	}
+	/* One worker rebuilds the account index (the others find it taken);
+	 * this one tries again at most every REINDEX_MS. */
+	if (a->reindex && clock_monotonic_ms() >= ctx->next_reindex_ms) {
+		ctx->next_reindex_ms = clock_monotonic_ms() + REINDEX_MS;
+		(void)account_index_rebuild(ctx->pg, ctx->rs, NULL);
 	}
 	if (a->sweep && pg_refresh_sweep(ctx->pg) != STORE_OK)
 		log_warn("expired refresh tokens not swept");

@@ -105,6 +105,15 @@ flow_verify_otp(struct ctx *ctx)
 	}
 	/* The phone is proved: a number without an account gets its row now. */
 	st = pg_user_verify(ctx->pg, s.phone, s.user_id, &s.user_id);
+	if (st == STORE_CONFLICT) {
+		/* The account index had no account for the number, yet it has
+		 * one, with a password (made by SQL behind its back): now it
+		 * knows, and the next register asks for the password. */
+		log_warn("verify-otp: an account the account index did not know");
+		(void)rs_forget_account(ctx->rs, s.phone);
+		response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
+		return;
+	}
 	if (st == STORE_NOT_FOUND) {
 		log_warn("verify-otp: the account of a live session is gone");
 		response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);

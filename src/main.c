@@ -25,6 +25,7 @@
 #include <fcgiapp.h>
 #include <openssl/crypto.h>
 
+#include "phoneauth/account_index.h"
 #include "phoneauth/admin.h"
 #include "phoneauth/authorizer.h"
 #include "phoneauth/config.h"
@@ -82,6 +83,7 @@ static const struct command {
 	{ "sender", sender_main, 0, 0, "", "deliver the codes of the SMS outbox (a long-running process)", true },
 	{ "sms-status", sender_status, 0, 0, "", "count the outbox's unread, pending, delivered, expired and dead codes", true },
 	{ "import-django", admin_import_django, 2, 3, "--from URL [--dry-run]", "import PhoneAuthDjango's users with their password hashes", true },
+	{ "reindex", account_index_command, 0, 0, "", "rebuild the index of numbers with an account (after SQL by hand)", true },
 	{ "check", cmd_check, 0, 0, "", "check the configuration and the keys, and say so", true },
 	{ "keygen", admin_keygen, 1, 2, "rs256|es256 [FILE]", "write a new private key (0600) for jwt_private_key_file", false },
 };

@@ -18,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include "phoneauth/account_index.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/pg_cli.h"
 #include "phoneauth/phone.h"
@@ -184,6 +185,9 @@ admin_import_django(const struct config *cfg, int argc, char **argv)
 	if (!pg_cli_exec(dst, CMD, dry_run ? "ROLLBACK" : "COMMIT"))
 		goto out;
 	good = true;
+	if (!dry_run && rep.imported > 0 && !account_index_drop(cfg))
+		fprintf(stderr, "phoneauth: import-django: Redis cannot be reached: run "
+		    "`phoneauth reindex` once it is, or new accounts' registers may be asked for a code\n");
 	printf("%simported %ld (%ld without a password, %ld without their e-mail), skipped %ld "
 	    "(the number already has an account), refused %ld\n", dry_run ? "dry run, nothing written: " : "",
 	    rep.imported, rep.without_password, rep.without_email, rep.skipped, rep.refused);

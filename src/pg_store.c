@@ -48,6 +48,7 @@ enum stmt {
 	ST_SET_BANNED,
 	ST_SWEEP,
 	ST_AUDIT_SWEEP,
+	ST_ACCOUNT_PAGE,
 	ST_AUDIT,
 	ST_PING,
 	ST__MAX
@@ -74,7 +75,8 @@ static const struct {
 	 * verified at once both land on the one row. */
 	[ST_VERIFY_NEW] = { "user_verify_new",
 	    "INSERT INTO users (mobile_number, is_verified) VALUES ($1::text, true)"
-	    " ON CONFLICT (mobile_number) DO UPDATE SET is_verified = true RETURNING id", true },
+	    " ON CONFLICT (mobile_number) DO UPDATE SET is_verified = true"
+	    "  WHERE users.password = '' RETURNING id", true },
 	[ST_VERIFY] = { "user_verify",
 	    "UPDATE users SET is_verified = true WHERE id = $1::bigint RETURNING id", true },
 	[ST_SET_PASSWORD] = { "user_set_password",
@@ -162,6 +164,10 @@ static const struct {
 	[ST_AUDIT_SWEEP] = { "audit_sweep",
 	    "DELETE FROM failed_attempts WHERE id IN (SELECT id FROM failed_attempts"
 	    " WHERE at < now() - make_interval(days => $1::int) LIMIT $2::int)", true },
+	/* The numbers that have an account, a page at a time, for the index. */
+	[ST_ACCOUNT_PAGE] = { "account_page",
+	    "SELECT id, mobile_number FROM users WHERE id > $1::bigint ORDER BY id LIMIT $2::int",
+	    true },
 	/* A batch of rows in one statement: four arrays, one element per row. */
 	[ST_AUDIT] = { "audit_failures",
 	    "INSERT INTO failed_attempts (ip, mobile_number, kind, at)"
@@ -471,6 +477,10 @@ pg_user_verify(struct pg_store *pg, const char *phone, long long id, long long *
 	    : first_value(pg, ST_VERIFY, 1, by_id, got, sizeof got);
 	if (st == STORE_OK)
 		*out_id = strtoll(got, NULL, 10);
+	/* A row with a password where the session expected none: the account
+	 * was made behind the account index's back. */
+	if (st == STORE_NOT_FOUND && id == 0)
+		st = STORE_CONFLICT;
 	return st;
 }
 
@@ -667,4 +677,37 @@ pg_audit_failures(struct pg_store *pg, const struct audit_row *rows, int n)
 	memcpy(kinds + lk, "}", 2);
 	memcpy(ats + la, "}", 2);
 	return command(pg, ST_AUDIT, 4, v, false);
+}
+
+enum store_status
+pg_account_page(struct pg_store *pg, long long after_id, int max, char *out, size_t outlen,
+    long long *last_id, int *n)
+{
+	char after[24], limit[16];
+	const char *v[] = { after, limit };
+	enum store_status st;
+	size_t len = 0;
+	PGresult *r;
+
+	*n = 0;
+	out[0] = '\0';
+	fmt_id(after, after_id);
+	snprintf(limit, sizeof limit, "%d", max);
+	if ((r = exec(pg, ST_ACCOUNT_PAGE, 2, v, &st)) == NULL)
+		return st;
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *phone = PQgetvalue(r, i, 1);
+		size_t plen = strlen(phone);
+
+		if (len + plen + 2 > outlen)
+			break;
+		if (len > 0)
+			out[len++] = ',';
+		memcpy(out + len, phone, plen + 1);
+		len += plen;
+		*last_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		(*n)++;
+	}
+	PQclear(r);
+	return STORE_OK;
 }

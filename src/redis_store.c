@@ -44,7 +44,8 @@ static const char *const script_names[SC__MAX] = {
 	[SC_GATE] = "gate", [SC_OPEN] = "open", [SC_STEP] = "step", [SC_ADVANCE] = "advance",
 	[SC_REGISTER] = "register", [SC_RESEND] = "resend", [SC_RELEASE] = "release",
 	[SC_FORGET] = "forget", [SC_UNBLOCK] = "unblock", [SC_BLOCKS] = "blocks",
-	[SC_OUTBOX_DONE] = "outbox_done",
+	[SC_OUTBOX_DONE] = "outbox_done", [SC_INDEX_REBUILD] = "index_rebuild",
+	[SC_INDEX_DROP] = "index_drop",
 };
 
 /* The arguments every script call starts with, from the configuration, in
@@ -57,7 +58,7 @@ enum common_arg {
 };
 
 /* Prepended to every script, in this order. */
-static const char *const libraries[] = { "prelude", "limits" };
+static const char *const libraries[] = { "prelude", "limits", "accounts" };
 
 /* How long register trusts the cached account state. Every change phoneauth
  * makes drops it at once; this bounds only changes made behind its back
@@ -647,6 +648,9 @@ rs_register(struct redis_store *rs, const char *client, const char *phone, const
 	rs_arg_str(&a, state ? state : "");
 	if ((st = rs_run(rs, SC_REGISTER, &a, &r, res)) != STORE_OK)
 		return st;
+	if (res->verdict == RS_NOT_CACHED)
+		res->index_whole = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER &&
+		    r->element[1]->integer == 1;
 	if (res->verdict == RS_OK) {
 		step[0] = purpose[0] = '\0';
 		if (r->elements >= 3) {
@@ -714,6 +718,39 @@ rs_release(struct redis_store *rs, const char *client, const char *phone, bool c
 	rs_arg_str(&a, phone);
 	rs_arg_str(&a, clear_number ? "1" : "0");
 	return run_plain(rs, SC_RELEASE, &a, NULL);
+}
+
+/* ---- the account index (account_index.c) ---- */
+
+static const char *const index_steps[] = {
+	[RS_INDEX_BEGIN] = "begin", [RS_INDEX_ADD] = "add", [RS_INDEX_END] = "end",
+};
+
+enum store_status
+rs_index_rebuild(struct redis_store *rs, enum rs_index_step step, const char *token,
+    const char *numbers, bool *done)
+{
+	struct rs_args a = { .n = 0 };
+	enum store_status st;
+	redisReply *r;
+
+	rs_arg_str(&a, index_steps[step]);
+	rs_arg_str(&a, token);
+	rs_arg_str(&a, numbers ? numbers : "");
+	if ((st = rs_run(rs, SC_INDEX_REBUILD, &a, &r, NULL)) != STORE_OK)
+		return st;
+	*done = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->integer == 1;
+	freeReplyObject(r);
+	return STORE_OK;
+}
+
+enum store_status
+rs_index_drop(struct redis_store *rs)
+{
+	struct rs_args a = { .n = 0 };
+
+	return run_plain(rs, SC_INDEX_DROP, &a, NULL);
 }
 
 /* ---- administration ---- */

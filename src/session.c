@@ -187,10 +187,12 @@ session_register_or_reply(struct ctx *ctx, const char *phone, char sid[SESSION_I
 	session_new_id(sid);
 	if (!new_code_or_reply(ctx, sid, code, digest))
 		return false;
-	/* Most registers are of numbers whose state Redis has cached: one round
-	 * trip. Otherwise PostgreSQL is read and Redis asked again. */
+	/* Most registers are of numbers whose state Redis has cached, or that
+	 * the account index knows to have no account: one round trip.
+	 * Otherwise PostgreSQL is read and Redis asked again. */
 	st = rs_register(ctx->rs, ctx->req->client, phone, sid, NULL, &c, &res);
 	if (st == STORE_OK && res.verdict == RS_NOT_CACHED) {
+		ctx->after.reindex = !res.index_whole;
 		if (!account_state_or_reply(ctx, phone, state, sizeof state))
 			goto out;
 		st = rs_register(ctx->rs, ctx->req->client, phone, sid, state, &c, &res);

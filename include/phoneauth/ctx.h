@@ -38,6 +38,7 @@ struct after {
 	long long rehash_user;			/* upgrade the hash of this password */
 	char password[PASSWORD_MAX_CHARS * 4 + 1];
 	bool sweep;				/* delete long-expired refresh tokens */
+	bool reindex;				/* the account index is not whole */
 };
 
 struct ctx {
@@ -51,6 +52,7 @@ struct ctx {
 	time_t now;
 	unsigned long tokens_issued;	/* by this worker, for the sweep */
 	struct audit audit;		/* kept across requests */
+	long long next_reindex_ms;	/* no rebuild of the account index before */
 	bool gated;		/* the blocks of this client were checked (limits.c) */
 	struct after after;
 };

@@ -40,7 +40,8 @@ enum store_status pg_user_by_id(struct pg_store *pg, long long id, struct user *
  * The number answered its code: marks account `id` verified, or with id 0
  * (no account when its session began) makes the account's row now, verified,
  * or finds the one a concurrent verification made. *out_id: the account.
- * STORE_NOT_FOUND when account `id` is gone.
+ * STORE_NOT_FOUND when account `id` is gone; STORE_CONFLICT when id 0 found
+ * an account with a password (made where the account index did not see).
  */
 enum store_status pg_user_verify(struct pg_store *pg, const char *phone, long long id,
     long long *out_id);
@@ -122,6 +123,14 @@ struct audit_row {
 
 /* Appends rows (at most AUDIT_MAX_ROWS) to failed_attempts in one statement. */
 enum store_status pg_audit_failures(struct pg_store *pg, const struct audit_row *rows, int n);
+
+/*
+ * Up to `max` numbers that have an account, of ids after `after_id`, in
+ * order, comma-separated into out; *last_id the last one's id, *n how many
+ * (fewer than max: the last page).
+ */
+enum store_status pg_account_page(struct pg_store *pg, long long after_id, int max, char *out,
+    size_t outlen, long long *last_id, int *n);
 
 /* Deletes a batch (at most PG_AUDIT_SWEEP_BATCH rows) of failed_attempts
  * older than `retention_days`; *deleted says how many went. */

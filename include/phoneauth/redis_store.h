@@ -52,6 +52,7 @@ struct rs_result {
 	enum rs_verdict verdict;
 	long retry_ms;			/* RS_BLOCKED, RS_RATE_LIMITED */
 	enum step step;			/* RS_WRONG_STEP; STEP__MAX: the session ended */
+	bool index_whole;		/* RS_NOT_CACHED: the account index could not tell */
 	struct rs_session session;	/* RS_OK from rs_step, rs_resend, rs_register */
 };
 
@@ -107,7 +108,8 @@ enum store_status rs_advance(struct redis_store *rs, const char *client, const c
 enum store_status rs_register(struct redis_store *rs, const char *client, const char *phone,
     const char *sid, const char *state, const struct rs_code *code, struct rs_result *res);
 
-/* Drops the cached account state of `phone` (after a change made elsewhere). */
+/* Drops the cached account state of `phone` (after a change made elsewhere)
+ * and notes in the account index that it has an account. */
 enum store_status rs_forget_account(struct redis_store *rs, const char *phone);
 
 /* A fresh code for a session waiting for one; fills res->session phone,
@@ -118,6 +120,19 @@ enum store_status rs_resend(struct redis_store *rs, const char *client, const ch
 /* Gives back the tries of a judged login by number. */
 enum store_status rs_release(struct redis_store *rs, const char *client, const char *phone,
     bool clear_number);
+
+/* ---- the account index (account_index.c; src/lua/accounts.lua) ---- */
+
+enum rs_index_step { RS_INDEX_BEGIN, RS_INDEX_ADD, RS_INDEX_END };
+
+/* One step of a rebuild by the holder of `token`: take it (*done: taken),
+ * add comma-separated `numbers`, or declare the index whole (*done: false
+ * when the rebuild was lost meanwhile, e.g. Redis restarted). */
+enum store_status rs_index_rebuild(struct redis_store *rs, enum rs_index_step step,
+    const char *token, const char *numbers, bool *done);
+
+/* The index is no longer whole (accounts were added behind its back). */
+enum store_status rs_index_drop(struct redis_store *rs);
 
 /* ---- administration (the `phoneauth unblock` and `blocks` commands) ---- */
 

@@ -81,6 +81,11 @@ local KEY = {
   sent_from_client = function(client) return P .. 'oi:' .. client end,
   -- "id|has_password|is_verified|is_banned", cached for register.lua
   account = function(phone) return P .. 'u:' .. phone end,
+  -- the index of numbers that have an account (accounts.lua): sets of the
+  -- last five digits, one set per the digits before them
+  accounts = function(bucket) return P .. 'a:' .. bucket end,
+  accounts_ready = function() return P .. 'a:ready' end,    -- the index is whole
+  accounts_rebuild = function() return P .. 'a:rebuild' end, -- whoever rebuilds it
 }
 
 -- Puts a code in the outbox for the sender.

@@ -2,16 +2,22 @@
 -- The state "id|has_password|is_verified|is_banned" ("0|0|0|0": no account
 -- yet; it is made when the number proves its phone) is cached under
 -- KEY.account for CACHE_TTL; every change phoneauth makes to those columns
--- deletes it (advance.lua, forget.lua). `state` '' means: use the cache.
+-- deletes it (advance.lua, forget.lua). `state` '' means: use the cache, or
+-- the account index (accounts.lua) for a number without an account.
 -- Returns { R.OK, step, purpose }, { R.BLOCKED, ms }, { R.RATE_LIMITED, ms },
--- { R.NOT_CACHED } (ask PostgreSQL, then call again) or { R.BANNED }.
+-- { R.NOT_CACHED, index whole (1) or not (0) } (ask PostgreSQL, then call
+-- again) or { R.BANNED }.
 local digest, code, lang, client, phone, sid, state = unpack(ARGV, OWN, OWN + 6)
 local ms = gate(client, phone)
 if ms then return { R.BLOCKED, ms } end
 local ck = KEY.account(phone)
 if state == '' then
   state = redis.call('GET', ck)
-  if not state then return { R.NOT_CACHED } end
+  if not state then
+    local known = account_known(phone)
+    if known ~= false then return { R.NOT_CACHED, known == nil and 0 or 1 } end
+    state = '0|0|0|0'
+  end
 else
   redis.call('SET', ck, state, 'PX', CACHE_TTL)
 end

@@ -102,6 +102,9 @@ def django_users_are_imported_with_their_hashes_and_log_in():
         check(not user_row(inactive)["is_active"], user_row(inactive))
         check(user_row(bad_email)["email"] == "", user_row(bad_email))
         check(user_row(existing)["first_name"] == "Sara", "an existing account was changed")
+        # the account index learns of them: an imported number asks for its
+        # password, never for a code that would make a new account of it
+        check(register(Client(), good)["next_step"] == "password", "an imported account taken for new")
         # a second run changes nothing
         r = import_django()
         check("imported 0 " in r.stdout and "skipped 6" in r.stdout, r.stdout)
