@@ -5,6 +5,8 @@
  * Whatever is wrong stops the program at start with one line naming the key:
  * a service that starts half-configured fails later, at a worse moment.
  */
+#define _GNU_SOURCE		/* strptime */
+
 #include "phoneauth/config.h"
 
 #include <ctype.h>
@@ -15,15 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "phoneauth/errmsg.h"
+#include "phoneauth/otp.h"
+#include "phoneauth/phone.h"
 
 extern char **environ;
 
-enum kind { K_STR, K_INT, K_ENUM };
+enum kind { K_STR, K_INT, K_ENUM, K_RATIO };
 
 struct key {
 	const char *name;
@@ -45,6 +50,7 @@ static const char *const hasher_names[] = { "pbkdf2_sha256", NULL };
 #define S(n, d)            { #n, K_STR, offsetof(struct config, n), d, 0, 0, NULL }
 #define I(n, d, lo, hi)    { #n, K_INT, offsetof(struct config, n), #d, lo, hi, NULL }
 #define E(n, d, c)         { #n, K_ENUM, offsetof(struct config, n), d, 0, 0, c }
+#define R(n, d)            { #n, K_RATIO, offsetof(struct config, n), #d, 0, 0, NULL }
 
 static const struct key keys[] = {
 	S(base_path, "/api"),
@@ -85,10 +91,25 @@ static const struct key keys[] = {
 	I(body_timeout, 5, 1, 3600),
 	I(audit_retention_days, 90, 1, 36500),
 	I(refresh_grace, 10, 0, 3600),
+	S(sms_countries, NULL),
+	I(sms_max_per_prefix_hour, 0, 0, 1000000000),
+	I(sms_prefix_digits, 7, 1, 15),
+	I(sms_max_per_hour, 0, 0, 1000000000),
+	I(sms_max_per_day, 0, 0, 1000000000),
+	R(sms_min_conversion, 0),
+	I(sms_conversion_min_sent, 20, 1, 1000000000),
+	I(sms_conversion_window, 3600, 60, 30 * DAY),
+	I(sms_pause, 3600, 1, 30 * DAY),
+	S(test_numbers, NULL),
+	S(test_numbers_until, NULL),
+	S(sms_template_dir, NULL),
+	S(sms_app_name, "phoneauth"),
+	S(sms_origin, NULL),
 };
 #undef S
 #undef I
 #undef E
+#undef R
 
 
 static const struct key *
@@ -128,6 +149,17 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 		if (n < k->min || n > k->max)
 			return errmsg(err, errlen, "%ld is out of range %ld..%ld", n, k->min, k->max);
 		*(long *)field = n;
+		return true;
+	}
+	case K_RATIO: {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(value, &end);
+		if (errno != 0 || end == value || *end != '\0' || !(d >= 0 && d <= 1))
+			return errmsg(err, errlen, "'%s' is not a number from 0 to 1", value);
+		*(double *)field = d;
 		return true;
 	}
 	case K_ENUM:
@@ -399,6 +431,81 @@ add_origin(struct config *cfg, char *item, char *err, size_t errlen)
 	return true;
 }
 
+/* sms_countries: calling codes, 1 to 3 digits ("98, 44, 1"). */
+static bool
+add_country(struct config *cfg, char *item, char *err, size_t errlen)
+{
+	char **grown;
+	size_t len = strlen(item);
+
+	_Static_assert(CONFIG_PHONE_MAX == PHONE_MAX, "one length of a stored number");
+	if (len < 1 || len > 3 || strspn(item, "0123456789") != len || item[0] == '0')
+		return errmsg(err, errlen, "sms_countries: '%s' is not a calling code (1 to 3 digits)",
+		    item);
+	if ((grown = realloc(cfg->countries, (cfg->ncountries + 1) * sizeof *grown)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	cfg->countries = grown;
+	if ((cfg->countries[cfg->ncountries] = strdup(item)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	cfg->ncountries++;
+	return true;
+}
+
+/* test_numbers: NUMBER:CODE, the number in any spelling the API takes. */
+static bool
+add_test_number(struct config *cfg, char *item, char *err, size_t errlen)
+{
+	struct test_number *grown;
+	char *colon = strrchr(item, ':');
+
+	if (colon == NULL || strlen(colon + 1) != OTP_DIGITS ||
+	    strspn(colon + 1, "0123456789") != OTP_DIGITS)
+		return errmsg(err, errlen, "test_numbers: '%s' is not NUMBER:CODE (six digits)", item);
+	*colon = '\0';
+	if ((grown = realloc(cfg->test, (cfg->ntest + 1) * sizeof *grown)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	cfg->test = grown;
+	if (!phone_normalize(item, (enum phone_format)cfg->phone_format, grown[cfg->ntest].phone))
+		return errmsg(err, errlen, "test_numbers: '%s' is not a valid phone number", item);
+	memcpy(grown[cfg->ntest].code, colon + 1, OTP_DIGITS + 1);
+	cfg->ntest++;
+	return true;
+}
+
+/* test_numbers_until: a date, YYYY-MM-DD; the numbers hold through its
+ * last second (UTC). */
+static bool
+parse_until(struct config *cfg, char *err, size_t errlen)
+{
+	struct tm tm;
+	const char *end;
+
+	if (cfg->test_numbers_until == NULL)
+		return cfg->ntest == 0 ? true
+		    : errmsg(err, errlen, "test_numbers_until: must be set with test_numbers");
+	memset(&tm, 0, sizeof tm);
+	end = strptime(cfg->test_numbers_until, "%Y-%m-%d", &tm);
+	if (end == NULL || *end != '\0')
+		return errmsg(err, errlen, "test_numbers_until: '%s' is not a date (YYYY-MM-DD)",
+		    cfg->test_numbers_until);
+	cfg->test_until = timegm(&tm) + DAY - 1;
+	return true;
+}
+
+/* sms_origin: a host name, for the origin-bound last line of an SMS. */
+static bool
+check_origin_host(const char *host, char *err, size_t errlen)
+{
+	size_t len = host ? strlen(host) : 0;
+
+	if (host == NULL)
+		return true;
+	if (len == 0 || len > 253 || strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != len || host[0] == '.' || host[0] == '-')
+		return errmsg(err, errlen, "sms_origin: '%s' is not a host name", host);
+	return true;
+}
+
 /* Reads a whole small file (a key) into memory; owner: cfg->jwt_key. */
 static bool
 read_key_file(struct config *cfg, const char *key, const char *path,
@@ -463,7 +570,10 @@ validate(struct config *cfg, char *err, size_t errlen)
 		return errmsg(err, errlen, "postgres_url: must be set");
 	if (!parse_redis_url(cfg, err, errlen) ||
 	    !each_item(cfg, cfg->trusted_proxies, add_proxy, err, errlen) ||
-	    !each_item(cfg, cfg->cors_origins, add_origin, err, errlen))
+	    !each_item(cfg, cfg->cors_origins, add_origin, err, errlen) ||
+	    !each_item(cfg, cfg->sms_countries, add_country, err, errlen) ||
+	    !each_item(cfg, cfg->test_numbers, add_test_number, err, errlen) ||
+	    !parse_until(cfg, err, errlen) || !check_origin_host(cfg->sms_origin, err, errlen))
 		return false;
 	if (cfg->jwt_alg == TOKEN_HS256) {
 		if (!read_key_file(cfg, "jwt_secret_file", cfg->jwt_secret_file, err, errlen))
@@ -520,6 +630,12 @@ config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->norigins; i++)
 		free(cfg->origins[i]);
 	free(cfg->origins);
+	for (size_t i = 0; i < cfg->ncountries; i++)
+		free(cfg->countries[i]);
+	free(cfg->countries);
+	if (cfg->test != NULL)
+		OPENSSL_cleanse(cfg->test, cfg->ntest * sizeof *cfg->test);
+	free(cfg->test);
 	if (cfg->jwt_key != NULL)
 		OPENSSL_cleanse(cfg->jwt_key, cfg->jwt_key_len);
 	free(cfg->jwt_key);

@@ -145,6 +145,31 @@ valid_phone(struct ctx *ctx, const char *name, const char *s, size_t len, struct
 	return false;
 }
 
+/* Whether an E.164 number's calling code is one of sms_countries (empty:
+ * every country). Calling codes are prefix-free, so a prefix match is exact. */
+static bool
+country_allowed(const struct config *cfg, const char *phone)
+{
+	if (cfg->phone_format != PHONE_FORMAT_E164 || cfg->ncountries == 0)
+		return true;
+	for (size_t i = 0; i < cfg->ncountries; i++)
+		if (strncmp(phone + 1, cfg->countries[i], strlen(cfg->countries[i])) == 0)
+			return true;
+	return false;
+}
+
+/* A number a code will be sent to: valid, and of a country SMS may go to. */
+static bool
+valid_sms_phone(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
+{
+	if (!valid_phone(ctx, name, s, len, in))
+		return false;
+	if (country_allowed(ctx->cfg, in->phone))
+		return true;
+	response_field_error(ctx->resp, name, MSG_PHONE_COUNTRY, ctx->req->lang);
+	return false;
+}
+
 static bool
 valid_session(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
 {
@@ -221,6 +246,7 @@ static const struct {
 	bool optional;		/* absent, null or "" mean none */
 } kinds[F__MAX] = {
 	[F_PHONE] = { valid_phone, false },
+	[F_SMS_PHONE] = { valid_sms_phone, false },
 	[F_SESSION] = { valid_session, false },
 	[F_CODE] = { valid_code, false },
 	[F_PASSWORD] = { valid_password, false },

@@ -33,7 +33,7 @@
 void
 flow_register(struct ctx *ctx)
 {
-	static const struct field fields[] = { { "mobile_number", F_PHONE } };
+	static const struct field fields[] = { { "mobile_number", F_SMS_PHONE } };
 	struct inputs in;
 	char sid[SESSION_ID_LEN + 1];
 	enum step next;
@@ -49,7 +49,7 @@ flow_register(struct ctx *ctx)
 void
 flow_password_reset(struct ctx *ctx)
 {
-	static const struct field fields[] = { { "mobile_number", F_PHONE } };
+	static const struct field fields[] = { { "mobile_number", F_SMS_PHONE } };
 	struct inputs in;
 	struct user u;
 	enum store_status st;
@@ -70,17 +70,21 @@ flow_password_reset(struct ctx *ctx)
 	session_reply_step(ctx, sid, STEP_OTP, MSG_RESET_CODE_SENT);
 }
 
-/* Whether `code` is the code of session `s` (whose try is taken). Only a
+/* Whether `code` is a code of session `s` (whose try is taken): its current
+ * one or, after a resend, the one before, while each is valid. Only a
  * register session may go on without an account (it makes the row); a
  * reset ghost has none, and a digest no code fits. */
 static bool
 code_right(struct ctx *ctx, const char *sid, const struct rs_session *s, char *code)
 {
 	unsigned char digest[OTP_DIGEST_LEN];
-	bool right = s->has_digest && (s->user_id != 0 || s->purpose == PURPOSE_REGISTER) &&
-	    otp_digest(ctx->otp_key, sid, code, digest) && otp_digest_equal(digest, s->digest);
+	bool right = (s->user_id != 0 || s->purpose == PURPOSE_REGISTER) &&
+	    otp_digest(ctx->otp_key, sid, code, digest) &&
+	    ((s->has_digest && otp_digest_equal(digest, s->digest)) |
+	    (s->has_earlier && otp_digest_equal(digest, s->earlier)));
 
 	OPENSSL_cleanse(code, OTP_DIGITS + 1);
+	OPENSSL_cleanse(digest, sizeof digest);
 	return right;
 }
 
@@ -119,9 +123,11 @@ flow_verify_otp(struct ctx *ctx)
 		response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
 		return;
 	}
+	/* The owner proved the phone (a reset): the number's block, if any,
+	 * is lifted and its failures forgotten. */
 	if (!ctx_store_or_reply(ctx, st) ||
 	    !session_advance_or_reply(ctx, in.session_id, &s, STEP_OTP, STEP_SET_PASSWORD,
-	    RS_GIVE_BACK, true))
+	    s.owner ? RS_GIVE_BACK_CLEAR_NUMBER : RS_GIVE_BACK, true))
 		return;
 	session_reply_step(ctx, in.session_id, STEP_SET_PASSWORD, MSG_CODE_VERIFIED);
 }

@@ -7,6 +7,8 @@
  */
 #include "phoneauth/limits.h"
 
+#include "phoneauth/log.h"
+
 static void
 reply_blocked(struct ctx *ctx, long retry_ms)
 {
@@ -24,6 +26,10 @@ limits_verdict_or_reply(struct ctx *ctx, enum store_status st, const struct rs_r
 		reply_blocked(ctx, res->retry_ms);
 		return false;
 	case RS_RATE_LIMITED:
+		/* Which limit is for the log (and the counts); the client learns
+		 * only when to come back. */
+		log_info("sms: a code refused for %s (%s)", ctx->req->client,
+		    res->why[0] ? res->why : "a send limit");
 		response_retry(ctx->resp, ERR_OTP_RATE_LIMITED, ctx->req->lang,
 		    (res->retry_ms + 999) / 1000);
 		return false;

@@ -43,6 +43,9 @@
 #include "phoneauth/router.h"
 #include "phoneauth/sender.h"
 #include "phoneauth/signals.h"
+#include "phoneauth/sms_admin.h"
+#include "phoneauth/sms_text.h"
+#include "phoneauth/step.h"
 
 #ifndef PHONEAUTH_VERSION
 #define PHONEAUTH_VERSION "0.1.0"
@@ -50,9 +53,10 @@
 
 static volatile sig_atomic_t stopping;
 
-/* The signing keys, loaded with the configuration (a bad key stops every
- * command, not only the workers). */
+/* The signing keys and the SMS templates, loaded with the configuration (a
+ * bad key or template stops every command, not only the workers). */
 static struct keys keys;
+static struct sms_texts texts;
 
 static void
 on_stop(int sig)
@@ -81,7 +85,10 @@ static const struct command {
 	{ "ban", admin_ban, 1, 1, "NUMBER", "disable an account and revoke its refresh tokens", true },
 	{ "unban", admin_unban, 1, 1, "NUMBER", "enable an account again", true },
 	{ "sender", sender_main, 0, 0, "", "deliver the codes of the SMS outbox (a long-running process)", true },
-	{ "sms-status", sender_status, 0, 0, "", "count the outbox's unread, pending, delivered, expired and dead codes", true },
+	{ "sms-status", sms_admin_status, 0, 0, "", "count the outbox's unread, pending, delivered, expired and dead codes", true },
+	{ "sms-dead", sms_admin_dead, 0, 1, "[--retry]", "list the dead letters with their last error, or put them back in the outbox", true },
+	{ "sms-pauses", sms_admin_pauses, 0, 0, "", "list the prefixes the conversion breaker paused", true },
+	{ "sms-unpause", sms_admin_unpause, 1, 1, "PREFIX", "lift a prefix's pause and forget its conversion counts", true },
 	{ "import-django", admin_import_django, 2, 3, "--from URL [--dry-run]", "import PhoneAuthDjango's users with their password hashes", true },
 	{ "reindex", account_index_command, 0, 0, "", "rebuild the index of numbers with an account (after SQL by hand)", true },
 	{ "check", cmd_check, 0, 0, "", "check the configuration and the keys, and say so", true },
@@ -173,6 +180,7 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 	ctx.resp = &resp;
 	ctx.otp_key = &otp_key;
 	ctx.keys = &keys;
+	ctx.texts = &texts;
 	ctx.rs = rs_new(cfg);
 	ctx.pg = pg_new(cfg);
 	if (ctx.rs == NULL || ctx.pg == NULL)
@@ -242,6 +250,44 @@ cmd_migrate(const struct config *cfg, int argc, char **argv)
 	return pg_migrate(cfg, migrations, migrations_count) ? 0 : 1;
 }
 
+/* Warns of a template that takes more than one SMS (rendered with a code). */
+static void
+check_texts(const struct config *cfg)
+{
+	static const char *const lang_tags[LANG__MAX] = { "en", "fa" };
+	char text[SMS_TEXT_MAX];
+
+	for (int p = 0; p < PURPOSE__MAX; p++)
+		for (int l = 0; l < LANG__MAX; l++) {
+			int n;
+
+			if (!sms_text_render(&texts, cfg, (enum purpose)p, (enum lang)l, "123456", text,
+			    sizeof text) || (n = sms_text_segments(text)) <= 1)
+				continue;
+			fprintf(stderr, "phoneauth: warning: the %s SMS in %s (%s) takes %d SMS, each "
+			    "paid for: shorten it (%s)\n", purpose_name((enum purpose)p), lang_tags[l],
+			    texts.from_file[p][l] ? "sms_template_dir" : "compiled in", n,
+			    cfg->sms_origin ? "sms_origin adds a line" : "160 GSM-7 or 70 UCS-2 "
+			    "characters a message");
+		}
+}
+
+/* Lists the test numbers, and says when they have ended. */
+static void
+check_test_numbers(const struct config *cfg)
+{
+	bool ended = time(NULL) > cfg->test_until;
+
+	for (size_t i = 0; i < cfg->ntest; i++)
+		printf("phoneauth: test number %s (fixed code, nothing sent)%s\n", cfg->test[i].phone,
+		    ended ? ": ended" : "");
+	if (cfg->ntest > 0 && ended)
+		fprintf(stderr, "phoneauth: warning: test_numbers ended on %s: they are ordinary "
+		    "numbers now; remove them or move test_numbers_until\n", cfg->test_numbers_until);
+	else if (cfg->ntest > 0)
+		printf("phoneauth: test numbers hold until %s (UTC)\n", cfg->test_numbers_until);
+}
+
 /* The configuration and keys are checked before any command runs: reaching
  * here means they are fine (`ExecReload` runs this before signalling). */
 static int
@@ -253,6 +299,8 @@ cmd_check(const struct config *cfg, int argc, char **argv)
 	if (cfg->sms_driver == SMS_DRIVER_LOG)
 		fprintf(stderr, "phoneauth: warning: sms_driver = log: codes are only written to the "
 		    "log and no SMS is sent; set sms_driver = command (README, \"SMS delivery\")\n");
+	check_texts(cfg);
+	check_test_numbers(cfg);
 	return 0;
 }
 
@@ -320,13 +368,15 @@ main(int argc, char **argv)
 		free(args);
 		return status;
 	}
-	if (!config_load(&cfg, path, err, sizeof err) || !keys_load(&cfg, &keys, err, sizeof err)) {
+	if (!config_load(&cfg, path, err, sizeof err) || !keys_load(&cfg, &keys, err, sizeof err) ||
+	    !sms_texts_load(&texts, &cfg, err, sizeof err)) {
 		fprintf(stderr, "phoneauth: %s\n", err);
 		config_free(&cfg);
 		free(args);
 		return 2;
 	}
 	status = cmd->run(&cfg, nargs, args);
+	sms_texts_free(&texts);
 	keys_free(&keys);
 	config_free(&cfg);
 	free(args);

@@ -95,6 +95,8 @@ parse_entry(const redisReply *item, struct outbox_entry *e)
 			(void)take_field(e->purpose, sizeof e->purpose, v, vlen);
 		else if (strcmp(f, "language") == 0)
 			(void)take_field(e->language, sizeof e->language, v, vlen);
+		else if (strcmp(f, "text") == 0)
+			(void)take_field(e->text, sizeof e->text, v, vlen);
 		else if (strcmp(f, "created_at") == 0)
 			e->created_at = strtoll(v, NULL, 10);
 	}
@@ -239,7 +241,7 @@ finish(struct redis_store *rs, const char *const *ids, int n, const char *how,
 	if (dead != NULL) {
 		const char *fields[][2] = {
 			{ "phone", dead->phone }, { "code", dead->code }, { "purpose", dead->purpose },
-			{ "created_at", created }, { "language", dead->language },
+			{ "created_at", created }, { "language", dead->language }, { "text", dead->text },
 		};
 
 		/* the entry as it was, for whoever looks into the dead letters */
@@ -354,4 +356,92 @@ outbox_status(struct redis_store *rs, struct outbox_status *st)
 	}
 	freeReplyObject(r);
 	return STORE_OK;
+}
+
+/* [id, [field, value, ...]] of the dead letters -> d */
+static void
+parse_dead(const redisReply *item, struct outbox_dead_letter *d)
+{
+	const redisReply *fields;
+
+	memset(d, 0, sizeof *d);
+	if (item->type != REDIS_REPLY_ARRAY || item->elements != 2)
+		return;
+	rs_copy_str(d->id, sizeof d->id, item->element[0]);
+	fields = item->element[1];
+	for (size_t i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements; i += 2) {
+		const char *f = fields->element[i]->str;
+		const redisReply *v = fields->element[i + 1];
+		char n[32];
+
+		if (f == NULL)
+			continue;
+		if (strcmp(f, "phone") == 0)
+			rs_copy_str(d->phone, sizeof d->phone, v);
+		else if (strcmp(f, "purpose") == 0)
+			rs_copy_str(d->purpose, sizeof d->purpose, v);
+		else if (strcmp(f, "error") == 0)
+			rs_copy_str(d->error, sizeof d->error, v);
+		else if (strcmp(f, "attempts") == 0 || strcmp(f, "failed_at") == 0) {
+			rs_copy_str(n, sizeof n, v);
+			if (f[0] == 'a')
+				d->attempts = strtol(n, NULL, 10);
+			else
+				d->failed_at = strtoll(n, NULL, 10);
+		}
+	}
+}
+
+enum store_status
+outbox_dead_list(struct redis_store *rs, void (*each)(const struct outbox_dead_letter *d,
+    void *arg), void *arg)
+{
+	char key[256], from[64] = "-";
+
+	outbox_key(rs_config(rs), OUTBOX_DEAD, key, sizeof key);
+	for (;;) {
+		const char *argv[] = { "XRANGE", key, from, "+", "COUNT", "500" };
+		redisReply *r = rs_call(rs, 6, argv, NULL, RS_RETRY);
+		size_t n;
+
+		if (r == NULL)
+			return STORE_UNAVAILABLE;
+		if (r->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(r);
+			return STORE_ERROR;
+		}
+		n = r->elements;
+		for (size_t i = 0; i < n; i++) {
+			struct outbox_dead_letter d;
+
+			parse_dead(r->element[i], &d);
+			each(&d, arg);
+			if (i == n - 1)
+				snprintf(from, sizeof from, "(%s", d.id);	/* after the last one */
+		}
+		freeReplyObject(r);
+		if (n < 500)
+			return STORE_OK;
+	}
+}
+
+enum store_status
+outbox_dead_retry(struct redis_store *rs, long *moved)
+{
+	*moved = 0;
+	for (;;) {
+		struct rs_args a = { .n = 0 };
+		enum store_status st;
+		redisReply *r;
+		long n;
+
+		if ((st = rs_run(rs, SC_DEAD_RETRY, &a, &r, NULL)) != STORE_OK)
+			return st;
+		n = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER
+		    ? (long)r->element[1]->integer : 0;
+		freeReplyObject(r);
+		*moved += n;
+		if (n == 0)
+			return STORE_OK;
+	}
 }

@@ -16,12 +16,12 @@
 /* Every script, in src/lua/NAME.lua. */
 enum rs_script {
 	SC_GATE, SC_OPEN, SC_STEP, SC_ADVANCE, SC_REGISTER, SC_RESEND, SC_RELEASE, SC_FORGET,
-	SC_UNBLOCK, SC_BLOCKS, SC_OUTBOX_DONE, SC_INDEX_REBUILD, SC_INDEX_DROP, SC__MAX
+	SC_UNBLOCK, SC_BLOCKS, SC_OUTBOX_DONE, SC_INDEX_REBUILD, SC_INDEX_DROP, SC_PAUSES, SC_UNPAUSE, SC_COUNTS, SC_DEAD_RETRY, SC__MAX
 };
 
 /* How many arguments from the configuration every script call starts with
  * (redis_store.c: enum common_arg; prelude.lua: the ARGV block, OWN). */
-#define RS_COMMON_ARGS 16
+#define RS_COMMON_ARGS 24
 
 /* A script's own arguments (after the common ones); numbers are formatted
  * into `num`. */

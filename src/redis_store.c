@@ -45,7 +45,8 @@ static const char *const script_names[SC__MAX] = {
 	[SC_REGISTER] = "register", [SC_RESEND] = "resend", [SC_RELEASE] = "release",
 	[SC_FORGET] = "forget", [SC_UNBLOCK] = "unblock", [SC_BLOCKS] = "blocks",
 	[SC_OUTBOX_DONE] = "outbox_done", [SC_INDEX_REBUILD] = "index_rebuild",
-	[SC_INDEX_DROP] = "index_drop",
+	[SC_INDEX_DROP] = "index_drop", [SC_PAUSES] = "pauses", [SC_UNPAUSE] = "unpause",
+	[SC_COUNTS] = "counts", [SC_DEAD_RETRY] = "dead_retry",
 };
 
 /* The arguments every script call starts with, from the configuration, in
@@ -54,11 +55,12 @@ enum common_arg {
 	CA_PREFIX, CA_MAX_FAILED, CA_WINDOW_MS, CA_DURATION_MS, CA_SESSION_TTL_MS,
 	CA_CODE_TTL_MS, CA_COOLDOWN_MS, CA_MAX_PER_HOUR, CA_MAX_PER_CLIENT_HOUR, CA_MAX_TRIES,
 	CA_CACHE_TTL_MS, CA_OUTBOX, CA_OUTBOX_DEAD, CA_OUTBOX_STATS, CA_OUTBOX_MAXLEN,
-	CA_OUTBOX_GROUP, CA__MAX
+	CA_OUTBOX_GROUP, CA_PREFIX_DIGITS, CA_PREFIX_HOUR, CA_BUDGET_HOUR, CA_BUDGET_DAY,
+	CA_MIN_CONVERSION, CA_CONVERSION_MIN_SENT, CA_CONVERSION_WINDOW_MS, CA_PAUSE_MS, CA__MAX
 };
 
 /* Prepended to every script, in this order. */
-static const char *const libraries[] = { "prelude", "limits", "accounts" };
+static const char *const libraries[] = { "prelude", "economics", "limits", "accounts" };
 
 /* How long register trusts the cached account state. Every change phoneauth
  * makes drops it at once; this bounds only changes made behind its back
@@ -210,6 +212,13 @@ set_common(struct redis_store *rs)
 		[CA_MAX_TRIES] = cfg->otp_max_tries,
 		[CA_CACHE_TTL_MS] = ACCOUNT_CACHE_MS,
 		[CA_OUTBOX_MAXLEN] = OUTBOX_MAXLEN,
+		[CA_PREFIX_DIGITS] = cfg->sms_prefix_digits,
+		[CA_PREFIX_HOUR] = cfg->sms_max_per_prefix_hour,
+		[CA_BUDGET_HOUR] = cfg->sms_max_per_hour,
+		[CA_BUDGET_DAY] = cfg->sms_max_per_day,
+		[CA_CONVERSION_MIN_SENT] = cfg->sms_conversion_min_sent,
+		[CA_CONVERSION_WINDOW_MS] = cfg->sms_conversion_window * 1000LL,
+		[CA_PAUSE_MS] = cfg->sms_pause * 1000LL,
 	};
 
 	for (int i = 0; i < CA__MAX; i++)
@@ -219,6 +228,7 @@ set_common(struct redis_store *rs)
 	outbox_key(cfg, OUTBOX_DEAD, rs->common[CA_OUTBOX_DEAD], sizeof rs->common[0]);
 	outbox_key(cfg, OUTBOX_STATS, rs->common[CA_OUTBOX_STATS], sizeof rs->common[0]);
 	snprintf(rs->common[CA_OUTBOX_GROUP], sizeof rs->common[0], "%s", OUTBOX_GROUP);
+	snprintf(rs->common[CA_MIN_CONVERSION], sizeof rs->common[0], "%.6f", cfg->sms_min_conversion);
 	for (int i = 0; i < CA__MAX; i++)
 		rs->common_len += (size_t)snprintf(rs->common_resp + rs->common_len,
 		    sizeof rs->common_resp - rs->common_len, "$%zu\r\n%s\r\n", strlen(rs->common[i]),
@@ -494,6 +504,8 @@ rs_run(struct redis_store *rs, enum rs_script s, const struct rs_args *own, redi
 			res->retry_ms = (long)r->element[1]->integer;
 		else if (verdict == RS_BLOCKED || verdict == RS_RATE_LIMITED)
 			res->retry_ms = 1000;
+		if (verdict == RS_RATE_LIMITED && r->elements > 2)
+			rs_copy_str(res->why, sizeof res->why, r->element[2]);
 		if (verdict == RS_WRONG_STEP) {
 			char name[32] = "";
 
@@ -518,21 +530,31 @@ run_plain(struct redis_store *rs, enum rs_script s, const struct rs_args *a, str
 	return st;
 }
 
-/* The code block the code-sending scripts take first: digest, code, language. */
+/* The code block the code-sending scripts take first (prelude.lua's
+ * code_block): digest, code, language, kind ('' for none), and a text per
+ * purpose. */
 static void
 code_args(struct rs_args *a, const struct rs_code *code)
 {
 	static const char *const lang_tags[LANG__MAX] = { "en", "fa" };
+	static const char *const kinds[] = {
+		[RS_CODE_SEND] = "send", [RS_CODE_GHOST] = "ghost", [RS_CODE_TEST] = "test",
+	};
+	bool sent = code != NULL && code->kind == RS_CODE_SEND;
 
 	if (code == NULL) {
 		rs_arg_str(a, "");
 		rs_arg_str(a, "");
 		rs_arg_str(a, "");
-		return;
+		rs_arg_str(a, "");
+	} else {
+		rs_arg_bin(a, code->digest, OTP_DIGEST_LEN);
+		rs_arg_str(a, sent && code->code ? code->code : "");
+		rs_arg_str(a, lang_tags[code->lang]);
+		rs_arg_str(a, kinds[code->kind]);
 	}
-	rs_arg_bin(a, code->digest, OTP_DIGEST_LEN);
-	rs_arg_str(a, code->code ? code->code : "");	/* "": a ghost */
-	rs_arg_str(a, lang_tags[code->lang]);
+	for (int p = 0; p < PURPOSE__MAX; p++)
+		rs_arg_str(a, sent && code->texts[p] ? code->texts[p] : "");
 }
 
 enum store_status
@@ -549,8 +571,8 @@ rs_gate(struct redis_store *rs, const char *client, const char *phone, bool take
 
 enum store_status
 rs_open(struct redis_store *rs, const char *client, const char *phone, const char *sid,
-    enum step step, enum purpose purpose, long long user_id, const struct rs_code *code,
-    struct rs_result *res)
+    enum step step, enum purpose purpose, long long user_id, bool owner,
+    const struct rs_code *code, struct rs_result *res)
 {
 	struct rs_args a = { .n = 0 };
 
@@ -561,6 +583,7 @@ rs_open(struct redis_store *rs, const char *client, const char *phone, const cha
 	rs_arg_str(&a, step_name(step));
 	rs_arg_str(&a, purpose_name(purpose));
 	rs_arg_num(&a, user_id);
+	rs_arg_str(&a, owner ? "1" : "0");
 	return run_plain(rs, SC_OPEN, &a, res);
 }
 
@@ -583,6 +606,16 @@ session_fields(const redisReply *r, size_t first, struct rs_session *s)
 	return step_from_name(step, &s->step) && purpose_from_name(purpose, &s->purpose);
 }
 
+/* A digest element of a reply ("" when there is none). */
+static bool
+take_digest(const redisReply *e, unsigned char out[OTP_DIGEST_LEN])
+{
+	if (e->type != REDIS_REPLY_STRING || e->len != OTP_DIGEST_LEN)
+		return false;
+	memcpy(out, e->str, OTP_DIGEST_LEN);
+	return true;
+}
+
 enum store_status
 rs_step(struct redis_store *rs, const char *client, const char *sid, enum step expect,
     enum rs_take take, struct rs_result *res)
@@ -599,15 +632,14 @@ rs_step(struct redis_store *rs, const char *client, const char *sid, enum step e
 	if ((st = rs_run(rs, SC_STEP, &a, &r, res)) != STORE_OK)
 		return st;
 	if (res->verdict == RS_OK) {
-		if (r->elements < 6 || !session_fields(r, 1, s)) {
+		if (r->elements < 8 || !session_fields(r, 1, s)) {
 			log_error("redis: script step: a session that is not one of ours");
 			st = STORE_ERROR;
 		} else {
 			s->user_id = r->element[4]->str ? strtoll(r->element[4]->str, NULL, 10) : 0;
-			s->has_digest = r->element[5]->type == REDIS_REPLY_STRING &&
-			    r->element[5]->len == OTP_DIGEST_LEN;
-			if (s->has_digest)
-				memcpy(s->digest, r->element[5]->str, OTP_DIGEST_LEN);
+			s->has_digest = take_digest(r->element[5], s->digest);
+			s->has_earlier = take_digest(r->element[6], s->earlier);
+			s->owner = r->element[7]->type == REDIS_REPLY_INTEGER && r->element[7]->integer == 1;
 		}
 	}
 	freeReplyObject(r);
@@ -718,6 +750,80 @@ rs_release(struct redis_store *rs, const char *client, const char *phone, bool c
 	rs_arg_str(&a, phone);
 	rs_arg_str(&a, clear_number ? "1" : "0");
 	return run_plain(rs, SC_RELEASE, &a, NULL);
+}
+
+/* ---- SMS economics ---- */
+
+enum store_status
+rs_list_pauses(struct redis_store *rs, void (*each)(const struct rs_pause *p, void *arg),
+    void *arg)
+{
+	char cursor[32] = "0";
+
+	do {
+		struct rs_args a = { .n = 0 };
+		enum store_status st;
+		redisReply *r;
+
+		rs_arg_str(&a, cursor);
+		if ((st = rs_run(rs, SC_PAUSES, &a, &r, NULL)) != STORE_OK)
+			return st;
+		if (r->elements < 2) {
+			freeReplyObject(r);
+			return STORE_ERROR;
+		}
+		rs_copy_str(cursor, sizeof cursor, r->element[1]);
+		for (size_t i = 2; i + 2 < r->elements; i += 3) {
+			struct rs_pause p;
+			char since[32];
+
+			rs_copy_str(p.prefix, sizeof p.prefix, r->element[i]);
+			rs_copy_str(since, sizeof since, r->element[i + 1]);
+			p.since_ms = strtoll(since, NULL, 10);
+			p.left_ms = r->element[i + 2]->type == REDIS_REPLY_INTEGER
+			    ? (long)r->element[i + 2]->integer : 0;
+			each(&p, arg);
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0") != 0);
+	return STORE_OK;
+}
+
+enum store_status
+rs_unpause(struct redis_store *rs, const char *prefix, bool *was_paused)
+{
+	struct rs_args a = { .n = 0 };
+	enum store_status st;
+	redisReply *r;
+
+	rs_arg_str(&a, prefix);
+	if ((st = rs_run(rs, SC_UNPAUSE, &a, &r, NULL)) != STORE_OK)
+		return st;
+	*was_paused = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->integer == 1;
+	freeReplyObject(r);
+	return STORE_OK;
+}
+
+enum store_status
+rs_counts(struct redis_store *rs, void (*each)(const char *name, long long n, void *arg),
+    void *arg)
+{
+	struct rs_args a = { .n = 0 };
+	enum store_status st;
+	redisReply *r;
+
+	if ((st = rs_run(rs, SC_COUNTS, &a, &r, NULL)) != STORE_OK)
+		return st;
+	for (size_t i = 1; i + 1 < r->elements; i += 2) {
+		char name[96], n[32];
+
+		rs_copy_str(name, sizeof name, r->element[i]);
+		rs_copy_str(n, sizeof n, r->element[i + 1]);
+		each(name, strtoll(n, NULL, 10), arg);
+	}
+	freeReplyObject(r);
+	return STORE_OK;
 }
 
 /* ---- the account index (account_index.c) ---- */

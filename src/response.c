@@ -107,6 +107,8 @@ static const char *const messages[MSG__MAX][LANG__MAX] = {
 	    "یک شماره موبایل معتبر وارد کنید، مانند ۰۹۱۲۱۲۳۴۵۶۷." },
 	[MSG_PHONE_INVALID_E164] = { "Enter a valid phone number in international form, such as +14155550123.",
 	    "یک شماره تلفن معتبر در قالب بین‌المللی وارد کنید، مانند ‎+14155550123." },
+	[MSG_PHONE_COUNTRY] = { "Codes cannot be sent to numbers of this country.",
+	    "ارسال کد به شماره‌های این کشور ممکن نیست." },
 	[MSG_CODE_FORMAT] = { "Enter the 6-digit code.",
 	    "کد ۶ رقمی را وارد کنید." },
 	[MSG_PASSWORD_TOO_SHORT] = { "The password must be at least 8 characters long.",

@@ -246,25 +246,3 @@ sender_main(const struct config *cfg, int argc, char **argv)
 	free(s);
 	return 0;
 }
-
-int
-sender_status(const struct config *cfg, int argc, char **argv)
-{
-	struct redis_store *rs;
-	struct outbox_status st;
-	enum store_status ok;
-
-	(void)argc;
-	(void)argv;
-	if ((rs = rs_new(cfg)) == NULL)
-		return 1;
-	ok = outbox_status(rs, &st);
-	rs_free(rs);
-	if (ok != STORE_OK) {
-		fprintf(stderr, "phoneauth: sms-status: Redis cannot be reached\n");
-		return 1;
-	}
-	printf("unread     %lld\npending    %lld\ndelivered  %lld\nexpired    %lld\ndead       %lld\n",
-	    st.unread, st.pending, st.delivered, st.expired, st.dead);
-	return 0;
-}

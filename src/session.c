@@ -16,6 +16,7 @@
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
 #include "phoneauth/otp.h"
+#include "phoneauth/sms_text.h"
 
 void
 session_new_id(char out[SESSION_ID_LEN + 1])
@@ -74,17 +75,74 @@ verdict_or_reply(struct ctx *ctx, enum store_status st, const struct rs_result *
 	}
 }
 
-/* Makes a code and its digest for session `sid`. */
-static bool
-new_code_or_reply(struct ctx *ctx, const char *sid, char code[OTP_DIGITS + 1],
-    unsigned char digest[OTP_DIGEST_LEN])
+/* A code in the making, as the scripts take it (redis_store.h's rs_code). */
+struct new_code {
+	char digits[OTP_DIGITS + 1];
+	unsigned char digest[OTP_DIGEST_LEN];
+	char texts[PURPOSE__MAX][SMS_TEXT_MAX];
+	struct rs_code rs;
+};
+
+/* The fixed code of `phone` when it is one of test_numbers still in force. */
+static const char *
+test_code(const struct config *cfg, const char *phone, time_t now)
 {
-	if (otp_generate(code) && otp_digest(ctx->otp_key, sid, code, digest))
-		return true;
+	if (now > cfg->test_until)
+		return NULL;
+	for (size_t i = 0; i < cfg->ntest; i++)
+		if (strcmp(cfg->test[i].phone, phone) == 0)
+			return cfg->test[i].code;
+	return NULL;
+}
+
+/*
+ * The code of session `sid` to `phone`: a fresh one, or a test number's
+ * fixed one, with the SMS text for each purpose of the mask `purposes`; or
+ * for a ghost a digest of no code at all (it takes tries, counts failures
+ * and runs out exactly like a real code, and nothing fits it). False with a
+ * 500 set. The caller wipes it (code_wipe).
+ */
+static bool
+code_or_reply(struct ctx *ctx, const char *sid, const char *phone, bool ghost, unsigned purposes,
+    struct new_code *c)
+{
+	const char *fixed = ghost ? NULL : test_code(ctx->cfg, phone, ctx->now);
+
+	memset(&c->rs, 0, sizeof c->rs);
+	c->rs.lang = ctx->req->lang;
+	c->rs.digest = c->digest;
+	c->rs.code = c->digits;
+	c->rs.kind = ghost ? RS_CODE_GHOST : fixed ? RS_CODE_TEST : RS_CODE_SEND;
+	if (ghost) {
+		c->digits[0] = '\0';
+		if (RAND_bytes(c->digest, sizeof c->digest) == 1)
+			return true;
+	} else if (fixed != NULL ? (memcpy(c->digits, fixed, OTP_DIGITS + 1), true)
+	    : otp_generate(c->digits)) {
+		bool ok = otp_digest(ctx->otp_key, sid, c->digits, c->digest);
+
+		for (int p = 0; ok && p < PURPOSE__MAX; p++)
+			if (purposes & (1u << p)) {
+				ok = sms_text_render(ctx->texts, ctx->cfg, (enum purpose)p,
+				    ctx->req->lang, c->digits, c->texts[p], sizeof c->texts[p]);
+				c->rs.texts[p] = c->texts[p];
+			}
+		if (ok)
+			return true;
+	}
 	log_error("otp: cannot make a code");
 	ctx_reply_internal(ctx);
 	return false;
 }
+
+static void
+code_wipe(struct new_code *c)
+{
+	OPENSSL_cleanse(c, sizeof *c);
+}
+
+#define ONE(p) (1u << (p))
+#define ALL_PURPOSES ((1u << PURPOSE__MAX) - 1)
 
 /* A session id that has not even the form of one: as unknown as a session
  * gets, and a failure of the client like one. */
@@ -100,26 +158,21 @@ bool
 session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose purpose,
     long long user_id, enum code_mode mode, char sid[SESSION_ID_LEN + 1])
 {
-	char code[OTP_DIGITS + 1] = "";
-	unsigned char digest[OTP_DIGEST_LEN];
-	struct rs_code c = { mode == CODE_SEND ? code : NULL, digest, ctx->req->lang };
+	struct new_code c;
 	struct rs_result res;
 	enum store_status st;
 	bool ok;
 
 	session_new_id(sid);
-	if (mode == CODE_SEND && !new_code_or_reply(ctx, sid, code, digest))
+	if (mode != CODE_NONE &&
+	    !code_or_reply(ctx, sid, phone, mode == CODE_GHOST, ONE(purpose), &c))
 		return false;
-	/* A ghost keeps a digest of no code at all: it takes tries, counts
-	 * failures and runs out exactly like a real code, and nothing fits it. */
-	if (mode == CODE_GHOST && RAND_bytes(digest, sizeof digest) != 1) {
-		ctx_reply_internal(ctx);
-		return false;
-	}
+	/* The owner of a number may always prove the phone: a block of the
+	 * number does not stop a reset (the right code lifts it). */
 	st = rs_open(ctx->rs, ctx->req->client, phone, sid, step, purpose, user_id,
-	    mode == CODE_NONE ? NULL : &c, &res);
+	    purpose == PURPOSE_RESET, mode == CODE_NONE ? NULL : &c.rs, &res);
 	ok = verdict_or_reply(ctx, st, &res);
-	OPENSSL_cleanse(code, sizeof code);
+	code_wipe(&c);
 	return ok;
 }
 
@@ -175,27 +228,26 @@ bool
 session_register_or_reply(struct ctx *ctx, const char *phone, char sid[SESSION_ID_LEN + 1],
     enum step *next)
 {
-	char code[OTP_DIGITS + 1], state[80];
-	unsigned char digest[OTP_DIGEST_LEN];
-	struct rs_code c = { code, digest, ctx->req->lang };
+	char state[80];
+	struct new_code c;
 	struct rs_result res;
 	enum store_status st;
 	bool ok = false;
 
-	/* The code is made before we know whether the account needs one: the
-	 * script decides in the same round trip. */
+	/* The code is made before we know whether the account needs one, or
+	 * for which purpose: the script decides in the same round trip. */
 	session_new_id(sid);
-	if (!new_code_or_reply(ctx, sid, code, digest))
+	if (!code_or_reply(ctx, sid, phone, false, ONE(PURPOSE_REGISTER) | ONE(PURPOSE_LOGIN), &c))
 		return false;
 	/* Most registers are of numbers whose state Redis has cached, or that
 	 * the account index knows to have no account: one round trip.
 	 * Otherwise PostgreSQL is read and Redis asked again. */
-	st = rs_register(ctx->rs, ctx->req->client, phone, sid, NULL, &c, &res);
+	st = rs_register(ctx->rs, ctx->req->client, phone, sid, NULL, &c.rs, &res);
 	if (st == STORE_OK && res.verdict == RS_NOT_CACHED) {
 		ctx->after.reindex = !res.index_whole;
 		if (!account_state_or_reply(ctx, phone, state, sizeof state))
 			goto out;
-		st = rs_register(ctx->rs, ctx->req->client, phone, sid, state, &c, &res);
+		st = rs_register(ctx->rs, ctx->req->client, phone, sid, state, &c.rs, &res);
 		if (st == STORE_OK && res.verdict == RS_NOT_CACHED) {
 			log_error("redis: register refused the account state it was given");
 			st = STORE_ERROR;
@@ -204,25 +256,25 @@ session_register_or_reply(struct ctx *ctx, const char *phone, char sid[SESSION_I
 	if ((ok = verdict_or_reply(ctx, st, &res)))
 		*next = res.session.step;
 out:
-	OPENSSL_cleanse(code, sizeof code);
+	code_wipe(&c);
 	return ok;
 }
 
 bool
 session_resend_or_reply(struct ctx *ctx, const char *sid)
 {
-	char code[OTP_DIGITS + 1];
-	unsigned char digest[OTP_DIGEST_LEN];
-	struct rs_code c = { code, digest, ctx->req->lang };
+	struct new_code c;
 	struct rs_result res;
 	bool ok;
 
 	if (!session_id_wellformed(sid))
 		return malformed_id_reply(ctx);
-	if (!new_code_or_reply(ctx, sid, code, digest))
+	/* The number and purpose are the session's: a text for each purpose
+	 * (a test number's session keeps its fixed code: the script knows). */
+	if (!code_or_reply(ctx, sid, "", false, ALL_PURPOSES, &c))
 		return false;
-	ok = verdict_or_reply(ctx, rs_resend(ctx->rs, ctx->req->client, sid, &c, &res), &res);
-	OPENSSL_cleanse(code, sizeof code);
+	ok = verdict_or_reply(ctx, rs_resend(ctx->rs, ctx->req->client, sid, &c.rs, &res), &res);
+	code_wipe(&c);
 	return ok;
 }
 

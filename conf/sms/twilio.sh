@@ -5,7 +5,9 @@
 #   sms_command = /usr/local/share/phoneauth/sms/twilio.sh
 #
 # From phoneauth: PHONE (09XXXXXXXXX, or +E.164 with phone_format = e164),
-# CODE, PURPOSE, LANGUAGE (en or fa). From the sender's environment:
+# CODE, PURPOSE, LANGUAGE (en or fa), TEXT (the whole SMS phoneauth
+# rendered from its templates; the message's body). From the sender's
+# environment:
 #   TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN   required
 #   TWILIO_FROM                             the sending number (+1...), or
 #   TWILIO_MESSAGING_SERVICE_SID            a messaging service instead
@@ -25,10 +27,13 @@ case $PHONE in
 0*) to="+98${PHONE#0}" ;;
 *) to="+$PHONE" ;;
 esac
-case ${LANGUAGE:-en} in
-fa) body="کد تأیید شما: $CODE" ;;
-*) body="Your verification code is $CODE" ;;
-esac
+body=${TEXT:-}
+if [ -z "$body" ]; then	# a phoneauth older than its templates
+	case ${LANGUAGE:-en} in
+	fa) body="کد تأیید شما: $CODE" ;;
+	*) body="Your verification code is $CODE" ;;
+	esac
+fi
 if [ -n "${TWILIO_MESSAGING_SERVICE_SID:-}" ]; then
 	sender="MessagingServiceSid=$TWILIO_MESSAGING_SERVICE_SID"
 else

@@ -8,8 +8,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "phoneauth/net.h"
+
+#define CONFIG_PHONE_MAX 17	/* = PHONE_MAX (phone.h includes this header) */
+
+/* A number of test_numbers and its fixed code. */
+struct test_number {
+	char phone[CONFIG_PHONE_MAX];	/* stored form */
+	char code[7];
+};
 
 enum lang { LANG_EN, LANG_FA, LANG__MAX };
 enum phone_format { PHONE_FORMAT_IR, PHONE_FORMAT_E164 };
@@ -55,6 +64,13 @@ struct config {
 	long body_timeout;		/* seconds a worker waits for a request body */
 	long audit_retention_days;
 	long refresh_grace;		/* seconds a just-rotated refresh token may come again */
+	char *sms_countries;
+	long sms_max_per_prefix_hour, sms_prefix_digits;
+	long sms_max_per_hour, sms_max_per_day;
+	double sms_min_conversion;
+	long sms_conversion_min_sent, sms_conversion_window, sms_pause;
+	char *test_numbers, *test_numbers_until;
+	char *sms_template_dir, *sms_app_name, *sms_origin;
 
 	/* Derived at load time. */
 	struct redis_addr redis;
@@ -62,6 +78,11 @@ struct config {
 	size_t nproxies;
 	char **origins;			/* cors_origins, split */
 	size_t norigins;
+	char **countries;		/* sms_countries, split */
+	size_t ncountries;
+	struct test_number *test;	/* test_numbers, normalised; owner: this */
+	size_t ntest;
+	time_t test_until;		/* the last second they hold */
 	unsigned char *jwt_key;		/* HS256 secret or PEM private key */
 	size_t jwt_key_len;
 };

@@ -17,6 +17,7 @@
 #include "phoneauth/redis_store.h"
 #include "phoneauth/request.h"
 #include "phoneauth/response.h"
+#include "phoneauth/sms_text.h"
 
 /*
  * Failed attempts waiting to be written to failed_attempts. Under attack
@@ -49,6 +50,7 @@ struct ctx {
 	struct pg_store *pg;
 	const struct otp_key *otp_key;
 	const struct keys *keys;
+	const struct sms_texts *texts;	/* the SMS templates */
 	time_t now;
 	unsigned long tokens_issued;	/* by this worker, for the sweep */
 	struct audit audit;		/* kept across requests */

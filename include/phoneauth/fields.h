@@ -17,6 +17,7 @@
 
 enum field_kind {
 	F_PHONE,	/* normalised into inputs.phone */
+	F_SMS_PHONE,	/* the same, for a route that sends it a code: sms_countries apply */
 	F_SESSION,	/* a string; its form is checked with the session */
 	F_CODE,		/* six digits */
 	F_PASSWORD,	/* a string; the policy needs the number, see password.h */

@@ -15,6 +15,7 @@
 #include "phoneauth/otp.h"
 #include "phoneauth/phone.h"
 #include "phoneauth/redis_store.h"
+#include "phoneauth/sms_text.h"
 #include "phoneauth/store.h"
 
 #define OUTBOX_GROUP "senders"	/* the senders' consumer group */
@@ -30,6 +31,7 @@ struct outbox_entry {
 	char code[OTP_DIGITS + 1];
 	char purpose[16];
 	char language[8];
+	char text[SMS_TEXT_MAX];	/* the whole SMS, rendered by the worker */
 	long long created_at;		/* Unix seconds */
 	long deliveries;		/* times handed to a sender, this one included */
 	bool malformed;			/* a field missing or wrong: dead-letter it */
@@ -70,5 +72,22 @@ enum store_status outbox_dead(struct redis_store *rs, const struct outbox_entry 
     const char *error);
 
 enum store_status outbox_status(struct redis_store *rs, struct outbox_status *st);
+
+/* A dead letter: the entry as it was, and why it died. */
+struct outbox_dead_letter {
+	char id[48];
+	char phone[PHONE_MAX];
+	char purpose[16];
+	char error[420];
+	long attempts;
+	long long failed_at;		/* Unix seconds */
+};
+
+/* Calls `each` for every dead letter, oldest first. */
+enum store_status outbox_dead_list(struct redis_store *rs,
+    void (*each)(const struct outbox_dead_letter *d, void *arg), void *arg);
+
+/* Puts every dead letter back in the outbox (as new entries); *moved. */
+enum store_status outbox_dead_retry(struct redis_store *rs, long *moved);
 
 #endif

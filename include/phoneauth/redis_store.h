@@ -43,27 +43,40 @@ struct rs_session {
 	enum step step;
 	enum purpose purpose;
 	long long user_id;		/* 0: no account yet */
-	unsigned char digest[OTP_DIGEST_LEN];
+	unsigned char digest[OTP_DIGEST_LEN];	/* the current code's, if it has not expired */
 	bool has_digest;
+	unsigned char earlier[OTP_DIGEST_LEN];	/* the code before it, if that has not */
+	bool has_earlier;
+	bool owner;			/* reset or login by code: not stopped by a block of the number */
 	bool ghost;			/* rs_resend: nothing was sent */
 };
 
 struct rs_result {
 	enum rs_verdict verdict;
 	long retry_ms;			/* RS_BLOCKED, RS_RATE_LIMITED */
+	char why[24];			/* RS_RATE_LIMITED: which limit (for the log only) */
 	enum step step;			/* RS_WRONG_STEP; STEP__MAX: the session ended */
 	bool index_whole;		/* RS_NOT_CACHED: the account index could not tell */
 	struct rs_session session;	/* RS_OK from rs_step, rs_resend, rs_register */
 };
 
-/* A code to send along with a session. A ghost (code NULL, the digest of no
- * code) is counted against the limits and judged like a code but nothing is
- * sent: the answer to a reset for a number without an account must look the
- * same. */
+/*
+ * A code to send along with a session. A ghost (the digest of no code) is
+ * counted against the limits and judged like a code but nothing is sent:
+ * the answer to a reset for a number without an account must look the same.
+ * A test number's code (test_numbers) is the fixed one, and is neither
+ * limited nor sent.
+ */
+enum rs_code_kind { RS_CODE_SEND, RS_CODE_GHOST, RS_CODE_TEST };
+
 struct rs_code {
+	enum rs_code_kind kind;
 	const char *code;		/* plain digits, for the outbox only */
 	const unsigned char *digest;	/* what the session keeps */
 	enum lang lang;
+	/* The whole SMS (sms_text.c) for each purpose the script may choose
+	 * (NULL for the others), for the outbox. */
+	const char *texts[PURPOSE__MAX];
 };
 
 /* What rs_step takes before a judgement; what rs_advance gives back after
@@ -83,9 +96,10 @@ enum store_status rs_gate(struct redis_store *rs, const char *client, const char
     struct rs_result *res);
 
 /* Opens session `sid` at `step`; with `code`, first applies the send limits and
- * queues the code in the outbox. */
+ * queues the code in the outbox. An `owner` session (password-reset, login by
+ * code) is not stopped by a block of its number. */
 enum store_status rs_open(struct redis_store *rs, const char *client, const char *phone,
-    const char *sid, enum step step, enum purpose purpose, long long user_id,
+    const char *sid, enum step step, enum purpose purpose, long long user_id, bool owner,
     const struct rs_code *code, struct rs_result *res);
 
 /* Loads session `sid` for step `expect`; see enum rs_take. */
@@ -133,6 +147,26 @@ enum store_status rs_index_rebuild(struct redis_store *rs, enum rs_index_step st
 
 /* The index is no longer whole (accounts were added behind its back). */
 enum store_status rs_index_drop(struct redis_store *rs);
+
+/* ---- SMS economics (the `phoneauth sms-pauses` and `sms-unpause` commands) ---- */
+
+struct rs_pause {
+	char prefix[24];
+	long long since_ms;	/* Unix time in ms */
+	long left_ms;
+};
+
+/* Calls `each` for every paused prefix. */
+enum store_status rs_list_pauses(struct redis_store *rs,
+    void (*each)(const struct rs_pause *p, void *arg), void *arg);
+
+/* Lifts the pause of `prefix` and forgets its conversion counts; *was_paused. */
+enum store_status rs_unpause(struct redis_store *rs, const char *prefix, bool *was_paused);
+
+/* The counts the scripts keep for the metrics ("sms_refused:budget_day" ->
+ * n), each given to `each`. */
+enum store_status rs_counts(struct redis_store *rs,
+    void (*each)(const char *name, long long n, void *arg), void *arg);
 
 /* ---- administration (the `phoneauth unblock` and `blocks` commands) ---- */
 

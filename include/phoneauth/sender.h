@@ -13,7 +13,4 @@
 /* phoneauth sender: runs until TERM or INT. */
 int sender_main(const struct config *cfg, int argc, char **argv);
 
-/* phoneauth sms-status: pending, dead, delivered and expired counts. */
-int sender_status(const struct config *cfg, int argc, char **argv);
-
 #endif

@@ -1,7 +1,8 @@
 /*
  * SMS drivers: how one code reaches one phone. `log` writes it to the log
  * (for local runs: the only log line that ever shows a code); `command` runs
- * sms_command with PHONE, CODE, PURPOSE and LANGUAGE in its environment.
+ * sms_command with PHONE, CODE, PURPOSE, LANGUAGE and TEXT (the whole SMS)
+ * in its environment.
  */
 #ifndef PHONEAUTH_SMS_H
 #define PHONEAUTH_SMS_H

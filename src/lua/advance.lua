@@ -1,6 +1,7 @@
 -- Moves a session from one step to the next, or ends it (`to` ''), records
 -- its account id, and gives back the tries its step took (`back`: one of
--- GIVE_BACK). With changed '1' the step changed the account (or made it): the
+-- GIVE_BACK; a code verified counts for its prefix's conversion). With
+-- changed '1' the step changed the account (or made it): the
 -- state register.lua cached for the number is dropped, and the number is in
 -- the account index.
 -- Returns { R.OK } or { R.WRONG_STEP, step } when it no longer waits for `from`.
@@ -16,11 +17,12 @@ end
 local k = KEY.session(sid)
 local st = redis.call('HGET', k, 'st')
 if st ~= from then return { R.WRONG_STEP, st or '' } end
+if from == STEP.OTP and back ~= GIVE_BACK.KEEP then economics_verified(phone) end
 if to == '' then
   redis.call('DEL', k)
 else
   redis.call('HSET', k, 'st', to, 'uid', uid)
-  redis.call('HDEL', k, 'cd', 'ce', 'ct')
+  redis.call('HDEL', k, 'cd', 'ce', 'ct', 'pd', 'pe')
   redis.call('PEXPIRE', k, SESSION_TTL)
 end
 return { R.OK }

@@ -61,47 +61,65 @@ local function give_back(kind, id, clear)
   end
 end
 
--- ms to wait before a code may be sent to phone for client, or nil
-local function sms_wait(client, phone)
+-- ms to wait and why, before a code may be sent to `phone` for `client`;
+-- nil when it may go. The per-number cooldown and hourly cap and the
+-- per-client hourly cap first, then the SMS economics (economics.lua).
+local function sms_refusal(client, phone)
   local wait = redis.call('PTTL', KEY.cooldown(phone))
-  if wait <= 0 then wait = nil end
-  for _, cap in ipairs({ { KEY.sent_to_number(phone), MAX_PER_HOUR },
-                         { KEY.sent_from_client(client), MAX_PER_CLIENT_HOUR } }) do
+  if wait > 0 then return wait, 'cooldown' end
+  for _, cap in ipairs({ { KEY.sent_to_number(phone), MAX_PER_HOUR, 'number_hour' },
+                         { KEY.sent_from_client(client), MAX_PER_CLIENT_HOUR, 'client_hour' } }) do
     redis.call('ZREMRANGEBYSCORE', cap[1], '-inf', now - HOUR)
     if redis.call('ZCARD', cap[1]) >= cap[2] then
       local oldest = redis.call('ZRANGE', cap[1], 0, 0, 'WITHSCORES')
       local w = tonumber(oldest[2]) + HOUR - now
-      if w < 1 then w = 1 end
-      if not wait or w > wait then wait = w end
+      return w < 1 and 1 or w, cap[3]
     end
   end
-  return wait
+  return economics_refusal(phone)
 end
 
--- Counts a code against the cooldown and the hourly caps.
+-- Counts a code against the cooldown, the hourly caps and the economics.
 local function sms_count(client, phone, sid)
   if COOLDOWN > 0 then
     redis.call('SET', KEY.cooldown(phone), 1, 'PX', COOLDOWN)
   end
   for _, key in ipairs({ KEY.sent_to_number(phone), KEY.sent_from_client(client) }) do
-    -- members must differ even for two codes of one session in one ms
-    redis.call('ZADD', key, now, sid .. ':' .. now .. ':' .. redis.call('ZCARD', key))
+    -- members must differ even for two codes of one session at once
+    redis.call('ZADD', key, now, sid .. ':' .. now_us)
     redis.call('PEXPIRE', key, HOUR)
   end
+  economics_count(phone)
 end
 
--- A code for session k, subject to the send limits: queued in the outbox,
--- or for a ghost (code '') only counted. Returns nil, or the script's answer
--- when a limit refuses it.
-local function send_code(k, client, phone, sid, purpose, digest, code, lang)
-  local ms = sms_wait(client, phone)
-  if ms then return { R.RATE_LIMITED, ms } end
-  sms_count(client, phone, sid)
-  if code == '' then
+-- The code `c` (a code block, prelude.lua) for session k. Its kind: 'send'
+-- queues it with its text for `purpose`; 'ghost' counts it like one and
+-- sends nothing; 'test', a test number's fixed code, is neither limited nor
+-- sent. The earlier code of the session stays good next to it until its own
+-- expiry (an SMS may arrive late). Returns nil, or the script's answer when
+-- a limit refuses it.
+local function send_code(k, client, phone, sid, purpose, c)
+  if c.kind ~= 'test' then
+    local ms, why = sms_refusal(client, phone)
+    if ms then
+      count('sms_refused:' .. why)
+      return { R.RATE_LIMITED, ms, why }
+    end
+    sms_count(client, phone, sid)
+  end
+  if c.kind == 'send' then
+    outbox_add(phone, c.code, purpose, c.lang, c.texts[purpose])
+    count('sms_sent:' .. purpose)
+  elseif c.kind == 'ghost' then
     redis.call('HSET', k, 'gh', 1)
   else
-    outbox_add(phone, code, purpose, lang)
+    redis.call('HSET', k, 'tn', 1)  -- a test number's: so are its resends
   end
-  redis.call('HSET', k, 'cd', digest, 'ce', now + CODE_TTL, 'ct', 0)
+  local earlier = redis.call('HMGET', k, 'cd', 'ce')
+  if earlier[1] and tonumber(earlier[2]) > now then
+    redis.call('HSET', k, 'pd', earlier[1], 'pe', earlier[2])
+  end
+  redis.call('HSET', k, 'cd', c.digest, 'ce', now + CODE_TTL)
+  redis.call('HSETNX', k, 'ct', 0)
   return nil
 end

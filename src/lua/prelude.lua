@@ -20,7 +20,10 @@ local R = {
 -- Steps and purposes, as stored in a session and named by the API. C: step.c.
 local STEP = { OTP = 'otp', SET_PASSWORD = 'set_password', USER_INFO = 'user_info',
   PASSWORD = 'password' }
-local PURPOSE = { REGISTER = 'register', LOGIN = 'login', RESET = 'reset' }
+local PURPOSE = { REGISTER = 'register', LOGIN = 'login', RESET = 'reset', CHANGE = 'change' }
+-- The purposes in the order of C's enum purpose: the order of the texts in
+-- a code block (below).
+local PURPOSES = { PURPOSE.REGISTER, PURPOSE.LOGIN, PURPOSE.RESET, PURPOSE.CHANGE }
 
 -- What step.lua takes before a judgement, and what advance.lua gives back
 -- after one. C: enum rs_take, enum rs_give_back.
@@ -40,11 +43,31 @@ local CACHE_TTL            -- how long register trusts a cached account state (m
 local OUTBOX, OUTBOX_DEAD, OUTBOX_STATS  -- the SMS outbox stream, its dead letters, its counts
 local OUTBOX_MAXLEN        -- their approximate length cap
 local OUTBOX_GROUP         -- the senders' consumer group
-local OWN = 17
+local PREFIX_DIGITS        -- sms_prefix_digits
+local PREFIX_HOUR          -- sms_max_per_prefix_hour (0: off)
+local BUDGET_HOUR, BUDGET_DAY           -- sms_max_per_hour, sms_max_per_day (0: off)
+local MIN_CONVERSION       -- sms_min_conversion (0: off)
+local CONVERSION_MIN_SENT  -- sms_conversion_min_sent
+local CONVERSION_WINDOW    -- sms_conversion_window (ms)
+local PAUSE                -- sms_pause (ms)
+local OWN = 25
 
 -- Time is Redis's own clock, so every worker on every host agrees on it.
 local HOUR = 3600000
-local now
+local now, now_us
+
+-- The code block the code-sending scripts take first, at ARGV[OWN]: digest,
+-- code, language, kind ('' for no code; limits.lua's send_code says the
+-- rest), then the SMS text for each purpose that may be needed ('' for the
+-- others), in PURPOSES order. A script's own arguments follow it.
+local CODE_ARGS = 4 + #PURPOSES
+
+local function code_block(ARGV)
+  local c = { digest = ARGV[OWN], code = ARGV[OWN + 1], lang = ARGV[OWN + 2],
+    kind = ARGV[OWN + 3], texts = {} }
+  for i, purpose in ipairs(PURPOSES) do c.texts[purpose] = ARGV[OWN + 3 + i] end
+  return c
+end
 
 local function begin(ARGV)
   P = ARGV[1]
@@ -57,8 +80,13 @@ local function begin(ARGV)
   CACHE_TTL = tonumber(ARGV[11])
   OUTBOX, OUTBOX_DEAD, OUTBOX_STATS = ARGV[12], ARGV[13], ARGV[14]
   OUTBOX_MAXLEN, OUTBOX_GROUP = ARGV[15], ARGV[16]
+  PREFIX_DIGITS, PREFIX_HOUR = tonumber(ARGV[17]), tonumber(ARGV[18])
+  BUDGET_HOUR, BUDGET_DAY = tonumber(ARGV[19]), tonumber(ARGV[20])
+  MIN_CONVERSION, CONVERSION_MIN_SENT = tonumber(ARGV[21]), tonumber(ARGV[22])
+  CONVERSION_WINDOW, PAUSE = tonumber(ARGV[23]), tonumber(ARGV[24])
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  now_us = t[1] .. string.format('%06d', tonumber(t[2]))
 end
 
 -- Keys, built here and nowhere else (the outbox's come from C, above).
@@ -81,6 +109,15 @@ local KEY = {
   sent_from_client = function(client) return P .. 'oi:' .. client end,
   -- "id|has_password|is_verified|is_banned", cached for register.lua
   account = function(phone) return P .. 'u:' .. phone end,
+  -- SMS economics (economics.lua): counters of windows, "<base>:<window>"
+  prefix_sent = function(prefix) return P .. 'sp:' .. prefix end,
+  budget = function(span) return P .. 'sb:' .. span end,
+  conversion_sent = function(prefix) return P .. 'cs:' .. prefix end,
+  conversion_verified = function(prefix) return P .. 'cv:' .. prefix end,
+  pause = function(prefix) return P .. 'pause:' .. prefix end,
+  pause_prefix = function() return P .. 'pause:' end,
+  -- counts the metrics read: a hash, "<name>:<label>" -> count
+  counts = function() return P .. 'm' end,
   -- the index of numbers that have an account (accounts.lua): sets of the
   -- last five digits, one set per the digits before them
   accounts = function(bucket) return P .. 'a:' .. bucket end,
@@ -88,9 +125,14 @@ local KEY = {
   accounts_rebuild = function() return P .. 'a:rebuild' end, -- whoever rebuilds it
 }
 
--- Puts a code in the outbox for the sender.
-local function outbox_add(phone, code, purpose, lang)
+-- Puts a code in the outbox for the sender, with its rendered text.
+local function outbox_add(phone, code, purpose, lang, text)
   redis.call('XADD', OUTBOX, 'MAXLEN', '~', OUTBOX_MAXLEN, '*',
     'phone', phone, 'code', code, 'purpose', purpose,
-    'created_at', math.floor(now / 1000), 'language', lang)
+    'created_at', math.floor(now / 1000), 'language', lang, 'text', text)
+end
+
+-- One more of something the metrics count ("sms_refused:budget_day").
+local function count(what)
+  redis.call('HINCRBY', KEY.counts(), what, 1)
 end

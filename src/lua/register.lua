@@ -4,10 +4,11 @@
 -- KEY.account for CACHE_TTL; every change phoneauth makes to those columns
 -- deletes it (advance.lua, forget.lua). `state` '' means: use the cache, or
 -- the account index (accounts.lua) for a number without an account.
--- Returns { R.OK, step, purpose }, { R.BLOCKED, ms }, { R.RATE_LIMITED, ms },
+-- Returns { R.OK, step, purpose }, { R.BLOCKED, ms }, { R.RATE_LIMITED, ms, why },
 -- { R.NOT_CACHED, index whole (1) or not (0) } (ask PostgreSQL, then call
 -- again) or { R.BANNED }.
-local digest, code, lang, client, phone, sid, state = unpack(ARGV, OWN, OWN + 6)
+local c = code_block(ARGV)
+local client, phone, sid, state = unpack(ARGV, OWN + CODE_ARGS, OWN + CODE_ARGS + 3)
 local ms = gate(client, phone)
 if ms then return { R.BLOCKED, ms } end
 local ck = KEY.account(phone)
@@ -35,7 +36,7 @@ if pw == '1' then
 end
 -- Only a number with a password skips the code.
 local purpose = verified == '1' and PURPOSE.LOGIN or PURPOSE.REGISTER
-local refused = send_code(k, client, phone, sid, purpose, digest, code, lang)
+local refused = send_code(k, client, phone, sid, purpose, c)
 if refused then return refused end
 redis.call('HSET', k, 'ph', phone, 'st', STEP.OTP, 'pu', purpose, 'uid', id)
 redis.call('PEXPIRE', k, SESSION_TTL)

@@ -100,19 +100,46 @@ def verify_otp_alias_and_trailing_slash_are_the_same_routes():
 
 
 @test
-def resend_otp_sends_a_new_code_and_voids_the_old_one():
-    c, phone = Client(), fresh_phone()
-    sid = register(c, phone)["session_id"]
-    old = latest_code(phone)
-    cooldown_over(phone)
-    r = expect(c.post("resend-otp", {"session_id": sid}), 200)
-    check(r["session_id"] == sid and r["next_step"] == "otp", r)
-    entries = outbox_entries(phone)
-    check(len(entries) == 2, entries)
-    new = entries[0]["code"]
-    if new != old:  # one chance in a million that they are equal
-        expect(c.post("verify-otp", {"session_id": sid, "code": old}), 400, "otp_invalid")
-    expect(c.post("verify-otp", {"session_id": sid, "code": new}), 200)
+def resend_otp_sends_a_new_code_and_the_earlier_one_stays_good():
+    # SMS arrive late and out of order: whichever of the two the user types
+    # works while it is valid
+    for which in ("earlier", "new"):
+        c, phone = Client(), fresh_phone()
+        sid = register(c, phone)["session_id"]
+        old = latest_code(phone)
+        cooldown_over(phone)
+        r = expect(c.post("resend-otp", {"session_id": sid}), 200)
+        check(r["session_id"] == sid and r["next_step"] == "otp", r)
+        entries = outbox_entries(phone)
+        check(len(entries) == 2, entries)
+        new = entries[0]["code"]
+        expect(c.post("verify-otp", {"session_id": sid, "code": old if which == "earlier" else new}),
+               200)
+
+
+@test
+def the_earlier_code_dies_at_its_own_expiry_and_tries_are_the_sessions():
+    from pa import Pool
+    with Pool({"PHONEAUTH_OTP_TTL": "2", "PHONEAUTH_SESSION_TTL": "60",
+               "PHONEAUTH_MAX_FAILED_ATTEMPTS": "10"}, "earlier") as url:
+        c, phone = Client(base_url=url), fresh_phone()
+        sid = register(c, phone)["session_id"]
+        old = latest_code(phone)
+        check(wait_for(lambda: c.post("resend-otp", {"session_id": sid}).status == 200, 5),
+              "no resend")
+        new = outbox_entries(phone)[0]["code"]
+        # one wrong try before the resend would count: tries are the session's
+        # (otp_max_tries 3): two wrong ones now, then the third is the last
+        for i in (1, 2):
+            wrong = "%06d" % ((int(new) + i) % 1000000)
+            if wrong == old:
+                wrong = "%06d" % ((int(new) + 5) % 1000000)
+            expect(c.post("verify-otp", {"session_id": sid, "code": wrong}), 400, "otp_invalid")
+        time.sleep(2.2)   # the earlier code's own lifetime (a time, nothing to poll)
+        if old != new:
+            expect(c.post("verify-otp", {"session_id": sid, "code": old}), 400, "otp_invalid")
+        # that was the third try of the session: even the new code is void now
+        expect(c.post("verify-otp", {"session_id": sid, "code": new}), 400, "otp_invalid")
 
 
 COOLDOWN = 30   # seconds, for the pools of the tests about it: never over during the test

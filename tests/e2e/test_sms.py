@@ -24,6 +24,7 @@ REPO = os.environ.get("PA_REPO", ".")
 STATE = os.environ.get("PA_STATE_DIR", "/tmp")
 KAVENEGAR = os.path.join(REPO, "conf", "sms", "kavenegar.sh")
 TWILIO = os.path.join(REPO, "conf", "sms", "twilio.sh")
+WHATSAPP = os.path.join(REPO, "conf", "sms", "whatsapp.sh")
 
 
 class Fake:
@@ -183,6 +184,69 @@ def twilio_script_posts_a_message():
 
 
 @test
+def twilio_sends_the_text_phoneauth_rendered():
+    fake = Fake(twilio_ok)
+    try:
+        text = "731905 is your shop login code.\n@shop.example #731905"
+        r = run_script(TWILIO, {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t",
+                                "TWILIO_FROM": "+15005550006", "TWILIO_URL": fake.url,
+                                "PHONE": "+14155550123", "CODE": "731905", "PURPOSE": "login",
+                                "LANGUAGE": "en", "TEXT": text})
+        check(r.returncode == 0, r.stderr)
+        check(urllib.parse.parse_qs(fake.requests[-1]["body"])["Body"] == [text], fake.requests[-1])
+    finally:
+        fake.close()
+
+
+def whatsapp_ok(req):
+    return 200, {"messaging_product": "whatsapp", "contacts": [{"wa_id": "989121234567"}],
+                 "messages": [{"id": "wamid.HBgM"}]}
+
+
+@test
+def whatsapp_script_sends_an_authentication_template():
+    fake = Fake(whatsapp_ok)
+    try:
+        env = {"WHATSAPP_TOKEN": "EAAG-secret", "WHATSAPP_PHONE_NUMBER_ID": "1059",
+               "WHATSAPP_TEMPLATE": "phoneauth_code", "WHATSAPP_URL": fake.url,
+               "PHONE": "09121234567", "CODE": "042517", "PURPOSE": "register", "LANGUAGE": "fa"}
+        r = run_script(WHATSAPP, env)
+        check(r.returncode == 0, r.stderr)
+        req = fake.requests[-1]
+        check(req["method"] == "POST" and req["path"] == "/v19.0/1059/messages", req)
+        check(req["headers"].get("Authorization") == "Bearer EAAG-secret", req["headers"])
+        body = json.loads(req["body"])
+        check(body["messaging_product"] == "whatsapp" and body["to"] == "989121234567"
+              and body["type"] == "template", body)
+        t = body["template"]
+        check(t["name"] == "phoneauth_code" and t["language"] == {"code": "fa"}, t)
+        texts = [p["text"] for c in t["components"] for p in c["parameters"]]
+        check(texts == ["042517", "042517"], t["components"])   # the body and the copy-code button
+        # a template per purpose, the English language code, an E.164 number
+        r = run_script(WHATSAPP, dict(env, PHONE="+14155550123", LANGUAGE="en", PURPOSE="reset",
+                                      WHATSAPP_TEMPLATE_RESET="reset_code"))
+        body = json.loads(fake.requests[-1]["body"])
+        check(r.returncode == 0 and body["to"] == "14155550123" and
+              body["template"]["name"] == "reset_code" and
+              body["template"]["language"] == {"code": "en_US"}, (r.stderr, body))
+        # the token is never on a command line: curl reads it from its standard input
+        check("EAAG-secret" not in open(WHATSAPP).read(), "a token in the script")
+        # Meta's refusal is a failure, with its message for the dead letter
+        fake.answer = lambda req: (400, {"error": {"message": "(#132001) Template name does not exist",
+                                                   "code": 132001}})
+        r = run_script(WHATSAPP, env)
+        check(r.returncode != 0 and "132001" in r.stderr and "042517" not in r.stderr, r.stderr)
+        # a 200 without a message id is not a delivery
+        fake.answer = lambda req: (200, {"error": "odd"})
+        check(run_script(WHATSAPP, env).returncode != 0, "a 200 without messages passed")
+        check(run_script(WHATSAPP, dict(env, WHATSAPP_TOKEN="")).returncode != 0, "no token passed")
+        check(run_script(WHATSAPP, dict(env, WHATSAPP_TEMPLATE='x","y')).returncode != 0,
+              "a template name that would break the JSON passed")
+    finally:
+        fake.close()
+
+
+@test
 def codes_are_delivered_through_the_command_driver():
     fake = Fake(kavenegar_ok)
     s = Senders("deliver", PHONEAUTH_SMS_DRIVER="command", PHONEAUTH_SMS_COMMAND=KAVENEGAR)
@@ -238,6 +302,22 @@ def a_failing_command_is_retried_then_dead_lettered():
             st = s.status()
             check(st["dead"] == 1 and st["pending"] == 0 and st["delivered"] == 0, st)
             check("gave up on %s after 3 attempts" % phone in s.all_log_text(), s.all_log_text())
+            # sms-dead lists it with its last error ...
+            r = subprocess.run([os.environ["PA_APP_BIN"], "-c", os.environ["PA_CONF"], "sms-dead"],
+                               env=dict(os.environ, **s.env), capture_output=True, text=True)
+            check(r.returncode == 0 and phone in r.stdout and "after 3 attempts" in r.stdout and
+                  "provider says no" in r.stdout, r.stdout + r.stderr)
+            # ... and --retry puts it back in the outbox, where the sender
+            # tries it again (and, the command failing still, dead-letters it)
+            r = subprocess.run([os.environ["PA_APP_BIN"], "-c", os.environ["PA_CONF"], "sms-dead",
+                                "--retry"], env=dict(os.environ, **s.env), capture_output=True,
+                               text=True)
+            check(r.returncode == 0 and "1 dead letters put back" in r.stdout, r.stdout + r.stderr)
+            check(wait_for(lambda: open(calls).read().split().count(phone) >= 4, 20),
+                  "the retried letter was not tried again: %r" % open(calls).read())
+            check(wait_for(lambda: len(s.dead()) == 1 and s.dead()[0]["id"] != dead["id"], 20),
+                  "not dead-lettered again: %r" % s.dead())
+            check(s.dead()[0]["text"] and dead["code"] in s.dead()[0]["text"], s.dead()[0])
     finally:
         s.stop()
 

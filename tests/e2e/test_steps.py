@@ -78,9 +78,14 @@ def code_is_void_after_otp_max_tries_wrong_tries():
             wrong = "%06d" % ((int(code) + i) % 1000000)
             expect(c.post("verify-otp", {"session_id": sid, "code": wrong}), 400, "otp_invalid")
         expect(c.post("verify-otp", {"session_id": sid, "code": code}), 400, "otp_invalid")
-        # a new code (after the cooldown, if the pool has one) makes the session usable again
+        # tries are the session's, not the code's: a new code does not bring
+        # them back (a new session does)
         cooldown_over(phone)
         expect(c.post("resend-otp", {"session_id": sid}), 200)
+        expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(phone)}), 400,
+               "otp_invalid")
+        cooldown_over(phone)
+        sid = register(c, phone)["session_id"]
         expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(phone)}), 200)
 
 

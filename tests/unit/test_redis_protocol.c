@@ -69,6 +69,22 @@ steps_and_purposes_match(void)
 	}
 }
 
+/* The texts of a code block come in C's enum purpose order (redis_store.c's
+ * code_args); prelude.lua reads them in its PURPOSES order. */
+static void
+purposes_in_c_order(void)
+{
+	char want[256] = "local PURPOSES = {", name[32];
+
+	for (int p = 0; p < PURPOSE__MAX; p++) {
+		upper(purpose_name((enum purpose)p), name, sizeof name);
+		snprintf(want + strlen(want), sizeof want - strlen(want), "%s PURPOSE.%s",
+		    p ? "," : "", name);
+	}
+	strncat(want, " }", sizeof want - strlen(want) - 1);
+	CHECK(has(want), "prelude.lua lacks \"%s\"", want);
+}
+
 static void
 modes_match(void)
 {
@@ -105,6 +121,7 @@ main(void)
 {
 	RUN(verdicts_match);
 	RUN(steps_and_purposes_match);
+	RUN(purposes_in_c_order);
 	RUN(modes_match);
 	RUN(common_block_has_one_length);
 	HARNESS_EXIT();

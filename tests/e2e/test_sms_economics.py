@@ -1,0 +1,207 @@
+"""SMS economics: what nobody can make the service spend, and what nobody can
+take from the owner of a number. Each test runs a pool with its own Redis
+prefix, so its counters, budgets and outbox are its own."""
+
+import os
+import random
+
+from pa import (Client, Pool, admin, check, expect, fresh_phone, latest_code, psql, run, signup,
+                stream_entries, test, wait_for)
+
+
+def pool(name, **settings):
+    prefix = "econ-%s-%d:" % (name, os.getpid())
+    env = {"PHONEAUTH_REDIS_PREFIX": prefix, "PHONEAUTH_OTP_COOLDOWN": "0"}
+    env.update({"PHONEAUTH_" + k.upper(): str(v) for k, v in settings.items()})
+    return Pool(env, "econ-" + name), prefix, env
+
+
+def sent_to(prefix, phone):
+    return [e for e in stream_entries(prefix + "sms") if e.get("phone") == phone]
+
+
+def refused(r):
+    """429 otp_rate_limited, telling nothing but when to come back."""
+    body = expect(r, 429, "otp_rate_limited")
+    check(set(body) == {"error", "message", "retry_after"} and body["retry_after"] >= 1, body)
+    check(r.header("Retry-After") == str(body["retry_after"]), r.headers)
+    return body
+
+
+def numbers_of(prefix7, n):
+    """n fresh Iranian numbers sharing their first seven digits."""
+    return ["%s%04d" % (prefix7, i) for i in random.sample(range(10000), n)]
+
+
+def once_the_cooldown_is_over(c, route, body):
+    """The answer of `route` once the number's cooldown is over (a 429
+    otp_rate_limited before)."""
+    r = None
+
+    def sent():
+        nonlocal r
+        r = c.post(route, body)
+        return r.status != 429 or (r.json or {}).get("error") != "otp_rate_limited"
+    check(wait_for(sent, 10), "the cooldown never ended: %r" % r)
+    return r
+
+
+def code_for(prefix, phone):
+    return sent_to(prefix, phone)[0]["code"]    # the newest
+
+
+@test
+def only_the_calling_codes_of_sms_countries_receive_a_code_and_others_count_as_failures():
+    p, prefix, env = pool("countries", phone_format="e164", sms_countries="98,44")
+    with p as url:
+        c = Client(base_url=url)
+        expect(c.post("register", {"mobile_number": "+989121234567"}), 200)
+        expect(Client(base_url=url).post("register", {"mobile_number": "+447700900123"}), 200)
+        for i in range(3):
+            r = expect(c.post("register", {"mobile_number": "+1415555%04d" % i}), 400,
+                       "validation_failed")
+            check("mobile_number" in r["fields"], r)
+        check(all(not e["phone"].startswith("+1") for e in stream_entries(prefix + "sms")),
+              "a code went to a refused country")
+        # three refused numbers were three failures: the client is blocked
+        expect(c.post("register", {"mobile_number": "+989121234568"}), 429, "too_many_attempts")
+        # so is a reset (it sends codes too)
+        expect(Client(base_url=url).post("password-reset", {"mobile_number": "+15005550006"}), 400,
+               "validation_failed")
+
+
+@test
+def a_prefix_gets_at_most_its_hourly_cap_and_other_prefixes_are_untouched():
+    p, prefix, env = pool("prefix", sms_max_per_prefix_hour=3, sms_prefix_digits=7)
+    with p as url:
+        same = numbers_of("0912555", 5)
+        for phone in same[:3]:
+            expect(Client(base_url=url).post("register", {"mobile_number": phone}), 200)
+        for phone in same[3:]:
+            refused(Client(base_url=url).post("register", {"mobile_number": phone}))
+            check(sent_to(prefix, phone) == [], "a refused code was queued")
+        other = numbers_of("0912666", 1)[0]
+        expect(Client(base_url=url).post("register", {"mobile_number": other}), 200)
+        # a refusal is no failure of the client: many of them block nothing
+        c = Client(base_url=url)
+        for phone in numbers_of("0912555", 4):
+            refused(c.post("register", {"mobile_number": phone}))
+        expect(c.post("register", {"mobile_number": numbers_of("0912777", 1)[0]}), 200)
+
+
+@test
+def the_hourly_and_daily_budgets_hold_for_the_whole_service():
+    for key in ("sms_max_per_hour", "sms_max_per_day"):
+        p, prefix, env = pool("budget-" + key[-4:], **{key: 4})
+        with p as url:
+            for _ in range(4):
+                expect(Client(base_url=url).post("register", {"mobile_number": fresh_phone()}), 200)
+            phone = fresh_phone()
+            refused(Client(base_url=url).post("register", {"mobile_number": phone}))
+            check(sent_to(prefix, phone) == [], "a code past the budget was queued")
+            check(len(stream_entries(prefix + "sms")) == 4, "more codes than the budget")
+
+
+@test
+def an_unverified_prefix_is_paused_and_sms_unpause_lifts_it():
+    p, prefix, env = pool("breaker", sms_min_conversion="0.5", sms_conversion_min_sent=4)
+    with p as url:
+        bots = numbers_of("0912444", 6)
+        for phone in bots[:4]:       # codes nobody verifies
+            expect(Client(base_url=url).post("register", {"mobile_number": phone}), 200)
+        body = refused(Client(base_url=url).post("register", {"mobile_number": bots[4]}))
+        check(body["retry_after"] > 3000, "a pause of sms_pause expected: %r" % body)
+        check(sent_to(prefix, bots[4]) == [], "a code went to a paused prefix")
+        refused(Client(base_url=url).post("register", {"mobile_number": bots[5]}))
+        out = admin("sms-pauses", env=env)
+        check(out.returncode == 0 and "0912444" in out.stdout, out.stdout + out.stderr)
+        out = admin("sms-unpause", "0912444", env=env)
+        check(out.returncode == 0 and "unpaused" in out.stdout, out.stdout + out.stderr)
+        check("0912444" not in admin("sms-pauses", env=env).stdout, "still listed")
+        expect(Client(base_url=url).post("register", {"mobile_number": bots[5]}), 200)
+
+
+@test
+def a_prefix_whose_codes_are_verified_is_left_alone():
+    p, prefix, env = pool("converting", sms_min_conversion="0.5", sms_conversion_min_sent=4)
+    with p as url:
+        for phone in numbers_of("0912333", 8):
+            c = Client(base_url=url)
+            sid = expect(c.post("register", {"mobile_number": phone}), 200)["session_id"]
+            code = [e for e in stream_entries(prefix + "sms") if e["phone"] == phone][0]["code"]
+            expect(c.post("verify-otp", {"session_id": sid, "code": code}), 200)
+        check("0912333" not in admin("sms-pauses", env=env).stdout, "a converting prefix paused")
+
+
+@test
+def test_numbers_get_their_fixed_code_nothing_is_sent_and_failures_still_count():
+    phone, other = fresh_phone(), fresh_phone()
+    p, prefix, env = pool("testnum", test_numbers="%s:424242,%s:135790" % (phone, other),
+                          test_numbers_until="2099-12-31", otp_max_per_ip_hour=2,
+                          otp_cooldown=120)
+    with p as url:
+        c = Client(base_url=url)
+        # no cooldown, no hourly cap for it: many registers from one client
+        sids = [expect(c.post("register", {"mobile_number": phone}), 200)["session_id"]
+                for _ in range(4)]
+        check(sent_to(prefix, phone) == [], "a test number's code was queued")
+        expect(c.post("resend-otp", {"session_id": sids[0]}), 200)
+        check(sent_to(prefix, phone) == [], "a test number's resend was queued")
+        expect(c.post("verify-otp", {"session_id": sids[0], "code": "424242"}), 200)
+        # wrong codes count and block as usual
+        for sid in sids[1:]:
+            expect(c.post("verify-otp", {"session_id": sid, "code": "000001"}), 400, "otp_invalid")
+        expect(c.post("register", {"mobile_number": other}), 429, "too_many_attempts")
+        out = admin("check", env=env)
+        check(phone in out.stdout and other in out.stdout and "2099-12-31" in out.stdout,
+              out.stdout + out.stderr)
+    # after their date they are ordinary numbers: a code is sent
+    p, prefix, env = pool("testnum-old", test_numbers="%s:424242" % other,
+                          test_numbers_until="2000-01-01")
+    with p as url:
+        expect(Client(base_url=url).post("register", {"mobile_number": other}), 200)
+        check(len(sent_to(prefix, other)) == 1, "an ended test number got no code")
+        out = admin("check", env=env)
+        check(out.returncode == 0 and "warning" in out.stderr and "test_numbers" in out.stderr,
+              out.stdout + out.stderr)
+
+
+@test
+def the_owner_of_a_blocked_number_unlocks_it_with_a_reset_and_attackers_gain_nothing():
+    p, prefix, env = pool("owner", pbkdf2_iterations=1000, otp_cooldown=1)
+    with p as url:
+        owner, phone = Client(base_url=url), fresh_phone()
+        sid = expect(owner.post("register", {"mobile_number": phone}), 200)["session_id"]
+        expect(owner.post("verify-otp", {"session_id": sid, "code": code_for(prefix, phone)}), 200)
+        expect(owner.post("set-password", {"session_id": sid, "password": "owner password 1"}), 200)
+        expect(owner.post("user-info", {"session_id": sid, "first_name": "O", "last_name": "W"}), 201)
+        # three wrong passwords from three attackers block the number
+        for _ in range(3):
+            Client(base_url=url).post("login", {"mobile_number": phone, "password": "guess guess 1"})
+        expect(owner.post("login", {"mobile_number": phone, "password": "owner password 1"}), 429,
+               "too_many_attempts")
+        # a blocked number may still ask a reset; an attacker's wrong codes
+        # on it count and block the attacker, and the cooldown holds
+        attacker = Client(base_url=url)
+        asid = expect(once_the_cooldown_is_over(attacker, "password-reset", {"mobile_number": phone}),
+                      200)["session_id"]
+        refused(Client(base_url=url).post("password-reset", {"mobile_number": phone}))
+        for i in range(3):
+            wrong = "%06d" % ((int(code_for(prefix, phone)) + 1 + i) % 1000000)
+            expect(attacker.post("verify-otp", {"session_id": asid, "code": wrong}), 400,
+                   "otp_invalid")
+        expect(attacker.post("password-reset", {"mobile_number": phone}), 429, "too_many_attempts")
+        # the owner proves the phone: the right code lifts the number's block
+        r = expect(once_the_cooldown_is_over(owner, "password-reset", {"mobile_number": phone}), 200)
+        expect(owner.post("verify-otp", {"session_id": r["session_id"],
+                                         "code": code_for(prefix, phone)}), 200)
+        expect(Client(base_url=url).post("login", {"mobile_number": phone,
+                                                   "password": "owner password 1"}), 200)
+        # and the session goes on to a new password, as a reset does
+        r = expect(owner.post("set-password", {"session_id": r["session_id"],
+                                               "password": "owner password 2"}), 200)
+        check("tokens" in r, r)
+
+
+if __name__ == "__main__":
+    run()
