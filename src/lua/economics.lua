@@ -35,8 +35,10 @@ end
 -- been one too many of an unverified prefix.
 local function economics_refusal(phone)
   local prefix = prefix_of(phone)
-  local paused = redis.call('PTTL', KEY.pause(prefix))
-  if paused > 0 then return paused, 'prefix_paused' end
+  if MIN_CONVERSION > 0 then     -- only the breaker pauses a prefix
+    local paused = redis.call('PTTL', KEY.pause(prefix))
+    if paused > 0 then return paused, 'prefix_paused' end
+  end
   if PREFIX_HOUR > 0 then
     local n, left = window_count(KEY.prefix_sent(prefix), HOUR)
     if n >= PREFIX_HOUR then return left, 'prefix_hour' end

@@ -95,10 +95,11 @@ end
 -- The code `c` (a code block, prelude.lua) for session k. Its kind: 'send'
 -- queues it with its text for `purpose`; 'ghost' counts it like one and
 -- sends nothing; 'test', a test number's fixed code, is neither limited nor
--- sent. The earlier code of the session stays good next to it until its own
--- expiry (an SMS may arrive late). Returns nil, or the script's answer when
--- a limit refuses it.
-local function send_code(k, client, phone, sid, purpose, c)
+-- sent. With `again` (a resend) the earlier code of the session stays good
+-- next to it until its own expiry (an SMS may arrive late). The caller sets
+-- the session's tries (ct) when it makes the session. Returns nil, or the
+-- script's answer when a limit refuses it.
+local function send_code(k, client, phone, sid, purpose, c, again)
   if c.kind ~= 'test' then
     local ms, why = sms_refusal(client, phone)
     if ms then
@@ -115,11 +116,12 @@ local function send_code(k, client, phone, sid, purpose, c)
   else
     redis.call('HSET', k, 'tn', 1)  -- a test number's: so are its resends
   end
-  local earlier = redis.call('HMGET', k, 'cd', 'ce')
-  if earlier[1] and tonumber(earlier[2]) > now then
-    redis.call('HSET', k, 'pd', earlier[1], 'pe', earlier[2])
+  if again then
+    local earlier = redis.call('HMGET', k, 'cd', 'ce')
+    if earlier[1] and tonumber(earlier[2]) > now then
+      redis.call('HSET', k, 'pd', earlier[1], 'pe', earlier[2])
+    end
   end
   redis.call('HSET', k, 'cd', c.digest, 'ce', now + CODE_TTL)
-  redis.call('HSETNX', k, 'ct', 0)
   return nil
 end

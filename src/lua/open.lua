@@ -14,7 +14,7 @@ if c.kind ~= '' then
   local refused = send_code(k, client, phone, sid, purpose, c)
   if refused then return refused end
 end
-redis.call('HSET', k, 'ph', phone, 'st', step, 'pu', purpose, 'uid', uid)
+redis.call('HSET', k, 'ph', phone, 'st', step, 'pu', purpose, 'uid', uid, 'ct', 0)
 if owner == '1' then redis.call('HSET', k, 'ow', 1) end
 redis.call('PEXPIRE', k, SESSION_TTL)
 return { R.OK }

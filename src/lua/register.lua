@@ -38,6 +38,6 @@ end
 local purpose = verified == '1' and PURPOSE.LOGIN or PURPOSE.REGISTER
 local refused = send_code(k, client, phone, sid, purpose, c)
 if refused then return refused end
-redis.call('HSET', k, 'ph', phone, 'st', STEP.OTP, 'pu', purpose, 'uid', id)
+redis.call('HSET', k, 'ph', phone, 'st', STEP.OTP, 'pu', purpose, 'uid', id, 'ct', 0)
 redis.call('PEXPIRE', k, SESSION_TTL)
 return { R.OK, STEP.OTP, purpose }

@@ -17,6 +17,6 @@ if s[2] ~= STEP.OTP then return { R.WRONG_STEP, s[2] } end
 -- a ghost, and a test number's session, keep the code they have
 if s[4] then c.digest, c.code, c.kind = s[5] or c.digest, '', 'ghost' end
 if s[7] then c.digest, c.code, c.kind = s[5] or c.digest, '', 'test' end
-local refused = send_code(k, client, s[1], sid, s[3], c)
+local refused = send_code(k, client, s[1], sid, s[3], c, true)
 if refused then return refused end
 return { R.OK, s[1], s[3], s[4] and 1 or 0 }
