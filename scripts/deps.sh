@@ -17,7 +17,7 @@ pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql pos
 # python3-djangorestframework-simplejwt: the test that Django accepts our
 # tokens; it imports pkg_resources without depending on
 # python3-pkg-resources, so that is listed too.
-pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources postgresql-client curl ca-certificates procps"
+pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources postgresql-client curl ca-certificates procps prometheus"
 pkgs_bench="wrk"
 # make fuzz: clang with libFuzzer and its sanitizer runtimes.
 pkgs_fuzz="clang libclang-rt-14-dev"

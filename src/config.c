@@ -105,6 +105,7 @@ static const struct key keys[] = {
 	S(sms_template_dir, NULL),
 	S(sms_app_name, "phoneauth"),
 	S(sms_origin, NULL),
+	S(metrics_allow, "127.0.0.1,::1"),
 };
 #undef S
 #undef I
@@ -391,19 +392,33 @@ each_item(struct config *cfg, const char *list,
 }
 
 
-/* trusted_proxies: addresses or CIDRs, IPv4 and IPv6. */
+/* One address or CIDR (IPv4 or IPv6) more in the list of `key`. */
 static bool
-add_proxy(struct config *cfg, char *item, char *err, size_t errlen)
+add_cidr(struct cidr **list, size_t *n, const char *key, const char *item, char *err,
+    size_t errlen)
 {
-	struct cidr *grown = realloc(cfg->proxies, (cfg->nproxies + 1) * sizeof *grown);
+	struct cidr *grown = realloc(*list, (*n + 1) * sizeof *grown);
 
 	if (grown == NULL)
 		return errmsg(err, errlen, "out of memory");
-	cfg->proxies = grown;
-	if (!net_parse_cidr(item, &cfg->proxies[cfg->nproxies]))
-		return errmsg(err, errlen, "trusted_proxies: '%s' is not an address or CIDR", item);
-	cfg->nproxies++;
+	*list = grown;
+	if (!net_parse_cidr(item, &grown[*n]))
+		return errmsg(err, errlen, "%s: '%s' is not an address or CIDR", key, item);
+	(*n)++;
 	return true;
+}
+
+static bool
+add_proxy(struct config *cfg, char *item, char *err, size_t errlen)
+{
+	return add_cidr(&cfg->proxies, &cfg->nproxies, "trusted_proxies", item, err, errlen);
+}
+
+static bool
+add_metrics_reader(struct config *cfg, char *item, char *err, size_t errlen)
+{
+	return add_cidr(&cfg->metrics_readers, &cfg->nmetrics_readers, "metrics_allow", item, err,
+	    errlen);
 }
 
 /* cors_origins: "https://app.example.ir, http://localhost:3000". An origin
@@ -571,6 +586,7 @@ validate(struct config *cfg, char *err, size_t errlen)
 	if (!parse_redis_url(cfg, err, errlen) ||
 	    !each_item(cfg, cfg->trusted_proxies, add_proxy, err, errlen) ||
 	    !each_item(cfg, cfg->cors_origins, add_origin, err, errlen) ||
+	    !each_item(cfg, cfg->metrics_allow, add_metrics_reader, err, errlen) ||
 	    !each_item(cfg, cfg->sms_countries, add_country, err, errlen) ||
 	    !each_item(cfg, cfg->test_numbers, add_test_number, err, errlen) ||
 	    !parse_until(cfg, err, errlen) || !check_origin_host(cfg->sms_origin, err, errlen))
@@ -627,6 +643,7 @@ config_free(struct config *cfg)
 		OPENSSL_cleanse(cfg->redis.password, strlen(cfg->redis.password));
 	free(cfg->redis.password);
 	free(cfg->proxies);
+	free(cfg->metrics_readers);
 	for (size_t i = 0; i < cfg->norigins; i++)
 		free(cfg->origins[i]);
 	free(cfg->origins);

@@ -13,6 +13,7 @@
 #include "phoneauth/fields.h"
 #include "phoneauth/hasher.h"
 #include "phoneauth/limits.h"
+#include "phoneauth/metrics.h"
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
 
@@ -178,9 +179,21 @@ void
 login_route(struct ctx *ctx)
 {
 	json_object *sid;
+	int status;
 
 	if (json_object_object_get_ex(ctx->req->body, "session_id", &sid) && sid != NULL)
 		with_session(ctx);
 	else
 		with_number(ctx);
+	status = ctx->resp->status;
+	if (status == 200)
+		metrics_login(LOGIN_OK);
+	else if (status == 401)
+		metrics_login(LOGIN_WRONG_PASSWORD);
+	else if (status == 403)
+		metrics_login(LOGIN_BANNED);
+	else if (status == 429)
+		metrics_login(LOGIN_BLOCKED);
+	else if (status >= 500)
+		metrics_login(LOGIN_ERROR);
 }

@@ -33,7 +33,9 @@
 #include "phoneauth/embedded.h"
 #include "phoneauth/hasher.h"
 #include "phoneauth/keys.h"
+#include "phoneauth/clock.h"
 #include "phoneauth/log.h"
+#include "phoneauth/metrics.h"
 #include "phoneauth/otp.h"
 #include "phoneauth/pg_migrate.h"
 #include "phoneauth/pg_store.h"
@@ -192,10 +194,12 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 		goto out;
 	}
 	signals_setup(&waiting_mask);
+	(void)metrics_open(cfg, router_route_count());
 	hasher_start();
 	log_info("worker ready");
 
 	while (!stopping) {
+		long long started;
 		int rc;
 
 		/* With audit rows waiting, wake within a second to write them. */
@@ -211,6 +215,8 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 			break;
 		}
 		ctx.now = time(NULL);
+		started = clock_monotonic_us();
+		ctx.route = -1;
 		request_begin(&req, &fcgx, cfg);
 		if (req.authorizer)
 			authorizer_authorize(&ctx);
@@ -218,6 +224,7 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 			router_dispatch(&ctx, fcgx.in);
 		response_write(&resp, fcgx.out, req.method == METHOD_HEAD);
 		FCGX_Finish_r(&fcgx);
+		metrics_request(ctx.route, resp.status, (clock_monotonic_us() - started) / 1e6);
 		ctx_run_after(&ctx);
 		ctx_reset(&ctx);
 		response_reset(&resp);
@@ -234,6 +241,7 @@ out:
 	if (epfd >= 0)
 		close(epfd);
 	hasher_stop();
+	metrics_close();
 	FCGX_Free(&fcgx, 1);
 	rs_free(ctx.rs);
 	pg_free(ctx.pg);

@@ -8,6 +8,7 @@
 #include "phoneauth/response.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct error_def {
@@ -171,6 +172,9 @@ err_code(enum err e)
 static void
 replace_body(struct response *r, int status, json_object *body)
 {
+	free(r->raw);
+	r->raw = NULL;
+	r->raw_len = 0;
 	json_object_put(r->body);
 	json_object_put(r->fields);	/* unanswered field errors are superseded */
 	r->fields = NULL;
@@ -178,6 +182,15 @@ replace_body(struct response *r, int status, json_object *body)
 	r->status = status;
 	r->is_error = false;
 	r->bare = false;
+}
+
+void
+response_raw(struct response *r, int status, const char *content_type, char *text, size_t len)
+{
+	replace_body(r, status, NULL);
+	r->raw = text;
+	r->raw_len = len;
+	r->content_type = content_type;
 }
 
 void
@@ -284,23 +297,27 @@ response_write(struct response *r, FCGX_Stream *out, bool head_only)
 	if (r->body != NULL) {
 		body = json_object_to_json_string_length(r->body,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	} else if (r->raw != NULL) {
+		body = r->raw;
+		len = r->raw_len;
 	}
 	/* Formatted here: libfcgi's own printf knows no %zu. An answer without a
 	 * body (204, an authorizer's 200) carries no content headers; an
 	 * authorizer's carries only its Variable-* lines. */
-	if (r->bare || r->body == NULL)
+	if (r->bare || (r->body == NULL && r->raw == NULL))
 		n = snprintf(head, sizeof head, "Status: %d %s\r\n%s%s\r\n", r->status,
 		    status_text(r->status), r->bare ? "" : "Cache-Control: no-store\r\n"
 		    "X-Content-Type-Options: nosniff\r\n", r->headers);
 	else
 		n = snprintf(head, sizeof head,
 		    "Status: %d %s\r\n"
-		    "Content-Type: application/json; charset=utf-8\r\n"
+		    "Content-Type: %s\r\n"
 		    "Content-Length: %zu\r\n"
 		    "Cache-Control: no-store\r\n"
 		    "X-Content-Type-Options: nosniff\r\n"
 		    "%s\r\n",
-		    r->status, status_text(r->status), len, r->headers);
+		    r->status, status_text(r->status), r->raw != NULL ? r->content_type
+		    : "application/json; charset=utf-8", len, r->headers);
 	if (n < 0 || (size_t)n >= sizeof head)
 		return;		/* cannot happen: headers[] is bounded */
 	FCGX_PutStr(head, n, out);
@@ -311,6 +328,7 @@ response_write(struct response *r, FCGX_Stream *out, bool head_only)
 void
 response_reset(struct response *r)
 {
+	free(r->raw);
 	json_object_put(r->body);
 	json_object_put(r->fields);
 	memset(r, 0, sizeof *r);

@@ -17,6 +17,7 @@
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
 #include "phoneauth/login.h"
+#include "phoneauth/metrics.h"
 #include "phoneauth/token_routes.h"
 
 enum route_id {
@@ -36,6 +37,7 @@ enum route_id {
 	R_JWKS,
 	R_AUTH_CHECK,
 	R_HEALTH,
+	R_METRICS,
 	R__MAX
 };
 
@@ -56,6 +58,7 @@ static const struct route routes[R__MAX] = {
 	[R_JWKS]             = { ".well-known/jwks.json", METHOD_GET, token_routes_jwks, ROUTE_GATE_FIRST },
 	[R_AUTH_CHECK]       = { "auth-check",   METHOD_GET,  authorizer_auth_check, ROUTE_GATE_FIRST },
 	[R_HEALTH]           = { "health",       METHOD_GET,  health_route,      ROUTE_GATE_FIRST },
+	[R_METRICS]          = { "metrics",      METHOD_GET,  metrics_route,     0 },
 };
 
 _Static_assert(sizeof routes / sizeof routes[0] == R__MAX, "one entry per route");
@@ -64,6 +67,18 @@ static const char *
 allow_list(enum method m)
 {
 	return m == METHOD_GET ? "GET, HEAD, OPTIONS" : "POST, OPTIONS";
+}
+
+int
+router_route_count(void)
+{
+	return R__MAX;
+}
+
+const char *
+router_route_label(int route)
+{
+	return route >= 0 && route < R__MAX ? routes[route].path : "none";
 }
 
 const struct route *
@@ -205,6 +220,7 @@ router_dispatch(struct ctx *ctx, FCGX_Stream *in)
 
 	if (req->in_base)
 		route = router_match(req->method, req->path, &match, allow, sizeof allow);
+	ctx->route = route != NULL ? (int)(route - routes) : -1;
 	if (match == ROUTE_OPTIONS) {
 		/* Asks what the route allows; for a listed origin, a CORS preflight. */
 		response_empty(ctx->resp, 204, false);

@@ -71,11 +71,14 @@ struct config {
 	long sms_conversion_min_sent, sms_conversion_window, sms_pause;
 	char *test_numbers, *test_numbers_until;
 	char *sms_template_dir, *sms_app_name, *sms_origin;
+	char *metrics_allow;
 
 	/* Derived at load time. */
 	struct redis_addr redis;
 	struct cidr *proxies;
 	size_t nproxies;
+	struct cidr *metrics_readers;	/* metrics_allow, parsed */
+	size_t nmetrics_readers;
 	char **origins;			/* cors_origins, split */
 	size_t norigins;
 	char **countries;		/* sms_countries, split */

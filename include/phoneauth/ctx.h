@@ -52,6 +52,7 @@ struct ctx {
 	const struct keys *keys;
 	const struct sms_texts *texts;	/* the SMS templates */
 	time_t now;
+	int route;			/* the request's (router.c's index), -1 for none */
 	unsigned long tokens_issued;	/* by this worker, for the sweep */
 	struct audit audit;		/* kept across requests */
 	long long next_reindex_ms;	/* no rebuild of the account index before */

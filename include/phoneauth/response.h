@@ -77,6 +77,9 @@ struct response {
 	enum err error;			/* meaningful when is_error */
 	bool is_error;
 	bool bare;			/* only Status and the extra headers (an authorizer's 200) */
+	char *raw;			/* a body that is not JSON built here; owner: the response */
+	size_t raw_len;
+	const char *content_type;	/* of raw; a string constant */
 };
 
 const char *msg_text(enum msg m, enum lang lang);
@@ -98,6 +101,11 @@ void response_wrong_step(struct response *r, enum lang lang, const char *next_st
 void response_field_error(struct response *r, const char *field, enum msg m, enum lang lang);
 bool response_has_field_errors(const struct response *r);
 void response_validation_failed(struct response *r, enum lang lang);
+
+/* A body given as it is (`text`, len bytes, malloc'd: the response owns it
+ * from now on), of `content_type` (a string constant). */
+void response_raw(struct response *r, int status, const char *content_type, char *text,
+    size_t len);
 
 /* An answer without a body: 204, or an authorizer's bare 200. */
 void response_empty(struct response *r, int status, bool bare);

@@ -37,7 +37,11 @@ struct route {
 const struct route *router_match(enum method method, const char *path,
     enum route_match *match, char *allow, size_t allowlen);
 
-/* Answers one request into ctx->resp. */
+/* The routes, for the metrics: how many, and each one's path (its label). */
+int router_route_count(void);
+const char *router_route_label(int route);
+
+/* Answers one request into ctx->resp (and sets ctx->route). */
 void router_dispatch(struct ctx *ctx, FCGX_Stream *in);
 
 #endif

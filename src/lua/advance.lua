@@ -15,9 +15,13 @@ if changed == '1' then
   account_add(phone)
 end
 local k = KEY.session(sid)
-local st = redis.call('HGET', k, 'st')
+local s = redis.call('HMGET', k, 'st', 'pu')
+local st = s[1]
 if st ~= from then return { R.WRONG_STEP, st or '' } end
-if from == STEP.OTP and back ~= GIVE_BACK.KEEP then economics_verified(phone) end
+if from == STEP.OTP and back ~= GIVE_BACK.KEEP then   -- a code was verified
+  economics_verified(phone)
+  count('codes_verified:' .. s[2])
+end
 if to == '' then
   redis.call('DEL', k)
 else

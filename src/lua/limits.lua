@@ -27,6 +27,7 @@ local function take(kind, id)
   if n == 1 then redis.call('PEXPIRE', f, WINDOW) end
   if n >= MAX_FAILED then
     redis.call('SET', KEY.block(kind, id), now + DURATION, 'PX', DURATION)
+    count(kind == 'ip' and 'blocks:ip' or 'blocks:phone')
   end
 end
 

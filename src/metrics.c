@@ -1,0 +1,339 @@
+/*
+ * Metrics (see metrics.h). The shared counts are a POSIX shared memory
+ * object named after the deployment (its Redis and base path: two stacks on
+ * one host keep two), holding plain 64-bit counters added to atomically;
+ * a histogram keeps one counter per bucket, made cumulative when it is
+ * written out. The layout's version is in the name, so a new one never
+ * reads an old one's numbers.
+ */
+#define _GNU_SOURCE		/* open_memstream */
+
+#include "phoneauth/metrics.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "phoneauth/log.h"
+#include "phoneauth/net.h"
+#include "phoneauth/outbox.h"
+#include "phoneauth/router.h"
+
+#define LAYOUT 1
+#define MAX_ROUTES 63			/* and one for "no route" */
+
+static const int statuses[] = { 200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 413, 415, 429,
+	500, 503 };
+#define NSTATUS (sizeof statuses / sizeof statuses[0] + 1)	/* and "other" */
+
+/* Upper bounds of the latency buckets, in seconds (and +Inf). */
+static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+	2.5, 5, 10 };
+#define NBOUNDS (sizeof bounds / sizeof bounds[0])
+
+static const char *const login_results[LOGIN__MAX] = {
+	[LOGIN_OK] = "ok", [LOGIN_WRONG_PASSWORD] = "wrong_password", [LOGIN_BANNED] = "banned",
+	[LOGIN_BLOCKED] = "blocked", [LOGIN_ERROR] = "error",
+};
+
+struct counts {
+	uint64_t requests[MAX_ROUTES + 1][NSTATUS];
+	uint64_t buckets[MAX_ROUTES + 1][NBOUNDS + 1];
+	uint64_t sum_us[MAX_ROUTES + 1];
+	uint64_t logins[LOGIN__MAX];
+};
+
+static struct counts *shared;	/* mapped; NULL: not counting */
+static int nroutes;
+
+static void
+add(uint64_t *c, uint64_t n)
+{
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
+static uint64_t
+get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* /phoneauth-<12 hex of the deployment>-v<LAYOUT> */
+static bool
+shm_name(const struct config *cfg, char *out, size_t outlen)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	char id[1024];
+
+	snprintf(id, sizeof id, "%s|%s|%s", cfg->redis_url, cfg->redis_prefix, cfg->base_path);
+	if (EVP_Digest(id, strlen(id), d, &dlen, EVP_sha1(), NULL) != 1)
+		return false;
+	snprintf(out, outlen, "/phoneauth-%02x%02x%02x%02x%02x%02x-v%d", d[0], d[1], d[2], d[3],
+	    d[4], d[5], LAYOUT);
+	return true;
+}
+
+bool
+metrics_open(const struct config *cfg, int routes)
+{
+	char name[64];
+	struct stat st;
+	void *p;
+	int fd;
+
+	nroutes = routes < MAX_ROUTES ? routes : MAX_ROUTES;
+	if (!shm_name(cfg, name, sizeof name) ||
+	    (fd = shm_open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		log_warn("metrics: cannot open the shared counts: %m");
+		return false;
+	}
+	/* The first worker sizes it (zero-filled); the others find it sized. */
+	if (fstat(fd, &st) != 0 || (st.st_size < (off_t)sizeof *shared &&
+	    ftruncate(fd, sizeof *shared) != 0)) {
+		log_warn("metrics: cannot size the shared counts: %m");
+		close(fd);
+		return false;
+	}
+	p = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		log_warn("metrics: cannot map the shared counts: %m");
+		return false;
+	}
+	shared = p;
+	return true;
+}
+
+void
+metrics_close(void)
+{
+	if (shared != NULL)
+		munmap(shared, sizeof *shared);
+	shared = NULL;
+}
+
+void
+metrics_request(int route, int status, double seconds)
+{
+	size_t s = NSTATUS - 1, b = NBOUNDS;
+	int r = route >= 0 && route < nroutes ? route : MAX_ROUTES;
+
+	if (shared == NULL)
+		return;
+	for (size_t i = 0; i + 1 < NSTATUS; i++)
+		if (statuses[i] == status)
+			s = i;
+	for (size_t i = 0; i < NBOUNDS; i++)
+		if (seconds <= bounds[i]) {
+			b = i;
+			break;
+		}
+	add(&shared->requests[r][s], 1);
+	add(&shared->buckets[r][b], 1);
+	add(&shared->sum_us[r], (uint64_t)(seconds * 1e6));
+}
+
+void
+metrics_login(enum login_result result)
+{
+	if (shared != NULL)
+		add(&shared->logins[result], 1);
+}
+
+/* ---- the exposition ---- */
+
+static bool
+reader_allowed(const struct ctx *ctx)
+{
+	unsigned char addr[16];
+
+	if (!net_parse_ip(ctx->req->ip, addr))
+		return false;
+	for (size_t i = 0; i < ctx->cfg->nmetrics_readers; i++)
+		if (net_cidr_contains(&ctx->cfg->metrics_readers[i], addr))
+			return true;
+	return false;
+}
+
+static const char *
+route_label(int r)
+{
+	return r == MAX_ROUTES ? "none" : router_route_label(r);
+}
+
+static void
+write_requests(FILE *f)
+{
+	fprintf(f, "# HELP phoneauth_requests_total Requests answered, by route and status.\n"
+	    "# TYPE phoneauth_requests_total counter\n");
+	for (int r = 0; r <= MAX_ROUTES; r++) {
+		if (r >= nroutes && r != MAX_ROUTES)
+			continue;
+		for (size_t s = 0; s < NSTATUS; s++) {
+			uint64_t n = get(&shared->requests[r][s]);
+			char status[8];
+
+			if (n == 0)
+				continue;
+			if (s + 1 < NSTATUS)
+				snprintf(status, sizeof status, "%d", statuses[s]);
+			else
+				snprintf(status, sizeof status, "other");
+			fprintf(f, "phoneauth_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
+			    route_label(r), status, (unsigned long long)n);
+		}
+	}
+}
+
+static void
+write_durations(FILE *f)
+{
+	fprintf(f, "# HELP phoneauth_request_duration_seconds Time from a request's arrival to its "
+	    "answer, by route.\n# TYPE phoneauth_request_duration_seconds histogram\n");
+	for (int r = 0; r <= MAX_ROUTES; r++) {
+		uint64_t total = 0;
+
+		if (r >= nroutes && r != MAX_ROUTES)
+			continue;
+		for (size_t b = 0; b <= NBOUNDS; b++)
+			total += get(&shared->buckets[r][b]);
+		if (total == 0)
+			continue;
+		total = 0;
+		for (size_t b = 0; b <= NBOUNDS; b++) {
+			total += get(&shared->buckets[r][b]);
+			if (b < NBOUNDS)
+				fprintf(f, "phoneauth_request_duration_seconds_bucket{route=\"%s\","
+				    "le=\"%g\"} %llu\n", route_label(r), bounds[b],
+				    (unsigned long long)total);
+			else
+				fprintf(f, "phoneauth_request_duration_seconds_bucket{route=\"%s\","
+				    "le=\"+Inf\"} %llu\n", route_label(r), (unsigned long long)total);
+		}
+		fprintf(f, "phoneauth_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+		    "phoneauth_request_duration_seconds_count{route=\"%s\"} %llu\n", route_label(r),
+		    get(&shared->sum_us[r]) / 1e6, route_label(r), (unsigned long long)total);
+	}
+}
+
+static void
+write_logins(FILE *f)
+{
+	fprintf(f, "# HELP phoneauth_logins_total Logins by password, by result.\n"
+	    "# TYPE phoneauth_logins_total counter\n");
+	for (int i = 0; i < LOGIN__MAX; i++)
+		fprintf(f, "phoneauth_logins_total{result=\"%s\"} %llu\n", login_results[i],
+		    (unsigned long long)get(&shared->logins[i]));
+}
+
+/* The counts the scripts keep in Redis, by family ("sms_refused:budget_day"). */
+static const struct family {
+	const char *key;	/* before the colon */
+	const char *name, *label, *help;
+	const char *const *labels;	/* every value, written even at 0 */
+} families[] = {
+	{ "sms_sent", "phoneauth_sms_sent_total", "purpose", "Codes put in the outbox, by purpose.",
+	  (const char *const[]){ "register", "login", "reset", "change", NULL } },
+	{ "sms_refused", "phoneauth_sms_refused_total", "reason",
+	  "Codes a send limit refused, by the limit.",
+	  (const char *const[]){ "cooldown", "number_hour", "client_hour", "prefix_paused",
+	  "prefix_hour", "budget_hour", "budget_day", "conversion", NULL } },
+	{ "sms_paused", "phoneauth_sms_paused_total", "by", "Prefixes the breaker paused.",
+	  (const char *const[]){ "conversion", NULL } },
+	{ "codes_verified", "phoneauth_codes_verified_total", "purpose",
+	  "Codes verified, by purpose.",
+	  (const char *const[]){ "register", "login", "reset", "change", NULL } },
+	{ "blocks", "phoneauth_blocks_total", "kind", "Blocks begun, of a client or a number.",
+	  (const char *const[]){ "ip", "phone", NULL } },
+};
+#define NFAMILIES (sizeof families / sizeof families[0])
+#define MAX_LABELS 8
+
+struct redis_counts {
+	long long n[NFAMILIES][MAX_LABELS];
+};
+
+static void
+take_count(const char *name, long long n, void *arg)
+{
+	struct redis_counts *rc = arg;
+	const char *colon = strchr(name, ':');
+
+	for (size_t f = 0; colon != NULL && f < NFAMILIES; f++) {
+		if (strncmp(name, families[f].key, (size_t)(colon - name)) != 0 ||
+		    families[f].key[colon - name] != '\0')
+			continue;
+		for (int l = 0; families[f].labels[l] != NULL && l < MAX_LABELS; l++)
+			if (strcmp(colon + 1, families[f].labels[l]) == 0)
+				rc->n[f][l] = n;
+	}
+}
+
+static void
+write_redis_counts(FILE *f, const struct redis_counts *rc)
+{
+	for (size_t i = 0; i < NFAMILIES; i++) {
+		fprintf(f, "# HELP %s %s (All hosts: kept in Redis.)\n# TYPE %s counter\n",
+		    families[i].name, families[i].help, families[i].name);
+		for (int l = 0; families[i].labels[l] != NULL; l++)
+			fprintf(f, "%s{%s=\"%s\"} %lld\n", families[i].name, families[i].label,
+			    families[i].labels[l], rc->n[i][l]);
+	}
+}
+
+void
+metrics_route(struct ctx *ctx)
+{
+	struct redis_counts rc;
+	struct outbox_status outbox;
+	bool redis_up = rs_ping(ctx->rs), pg_up = pg_ping(ctx->pg), have_outbox = false;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	/* Only for the addresses of metrics_allow: to anyone else there is no
+	 * such route. */
+	if (!reader_allowed(ctx)) {
+		response_error(ctx->resp, ERR_NOT_FOUND, ctx->req->lang);
+		return;
+	}
+	memset(&rc, 0, sizeof rc);
+	if (redis_up) {
+		(void)rs_counts(ctx->rs, take_count, &rc);
+		have_outbox = outbox_status(ctx->rs, &outbox) == STORE_OK;
+	}
+	if ((f = open_memstream(&text, &len)) == NULL) {
+		ctx_reply_internal(ctx);
+		return;
+	}
+	if (shared != NULL) {
+		write_requests(f);
+		write_durations(f);
+		write_logins(f);
+	}
+	if (redis_up)
+		write_redis_counts(f, &rc);
+	if (have_outbox)
+		fprintf(f, "# HELP phoneauth_outbox_pending Codes in the outbox not yet delivered.\n"
+		    "# TYPE phoneauth_outbox_pending gauge\nphoneauth_outbox_pending %lld\n"
+		    "# HELP phoneauth_outbox_dead Codes given up on (phoneauth sms-dead).\n"
+		    "# TYPE phoneauth_outbox_dead gauge\nphoneauth_outbox_dead %lld\n",
+		    outbox.unread + outbox.pending, outbox.dead);
+	fprintf(f, "# HELP phoneauth_store_up Whether a store answers (1) or not (0).\n"
+	    "# TYPE phoneauth_store_up gauge\nphoneauth_store_up{store=\"redis\"} %d\n"
+	    "phoneauth_store_up{store=\"postgres\"} %d\n", redis_up, pg_up);
+	if (fclose(f) != 0) {
+		free(text);
+		ctx_reply_internal(ctx);
+		return;
+	}
+	response_raw(ctx->resp, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
