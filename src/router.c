@@ -17,6 +17,7 @@
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
 #include "phoneauth/login.h"
+#include "phoneauth/openapi.h"
 #include "phoneauth/token_routes.h"
 
 enum route_id {
@@ -36,6 +37,7 @@ enum route_id {
 	R_JWKS,
 	R_AUTH_CHECK,
 	R_HEALTH,
+	R_OPENAPI,
 	R__MAX
 };
 
@@ -56,6 +58,7 @@ static const struct route routes[R__MAX] = {
 	[R_JWKS]             = { ".well-known/jwks.json", METHOD_GET, token_routes_jwks, ROUTE_GATE_FIRST },
 	[R_AUTH_CHECK]       = { "auth-check",   METHOD_GET,  authorizer_auth_check, ROUTE_GATE_FIRST },
 	[R_HEALTH]           = { "health",       METHOD_GET,  health_route,      ROUTE_GATE_FIRST },
+	[R_OPENAPI]          = { "openapi.json", METHOD_GET,  openapi_route,     ROUTE_GATE_FIRST },
 };
 
 _Static_assert(sizeof routes / sizeof routes[0] == R__MAX, "one entry per route");
