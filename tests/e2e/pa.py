@@ -1,4 +1,6 @@
-"""Shared helpers of the end-to-end tests (Python standard library only).
+"""Shared helpers of the end-to-end tests (the Python standard library, and
+Debian's python3-jsonschema for the check of every answer against the
+OpenAPI description).
 
 The tests talk HTTP to lighttpd in front of the real workers, read codes from
 the Redis outbox as a real sender would, and look into PostgreSQL with psql.
