@@ -101,10 +101,13 @@ build/obj/embedded.o: build/embedded.c | build/obj pkgs
 	$(Q)$(COMPILE) -c -o $@ $<
 
 # The migrations (sql/) and the Redis scripts (src/lua/) are compiled into the
-# program, so it always runs the schema and scripts its own code expects.
-build/embedded.c: $(SQL) $(LUA) scripts/embed.sh | build
+# program, so it always runs the schema and scripts its own code expects; so
+# is the OpenAPI description (openapi/), which GET openapi.json answers.
+OPENAPI   := openapi/openapi.json
+build/embedded.c: $(SQL) $(LUA) $(OPENAPI) scripts/embed.sh | build
 	@echo "  EMBED   $@"
-	$(Q){ scripts/embed.sh migrations $(SQL); scripts/embed.sh lua_scripts $(LUA); } > $@.tmp
+	$(Q){ scripts/embed.sh migrations $(SQL); scripts/embed.sh lua_scripts $(LUA); \
+	    scripts/embed.sh openapi_json $(OPENAPI); } > $@.tmp
 	$(Q)mv $@.tmp $@
 
 asan: build/asan/phoneauth $(UNIT_BIN) $(REPLAY_BIN)

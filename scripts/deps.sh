@@ -16,8 +16,11 @@ pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev l
 pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql postgresql-client curl openssl procps"
 # python3-djangorestframework-simplejwt: the test that Django accepts our
 # tokens; it imports pkg_resources without depending on
-# python3-pkg-resources, so that is listed too.
-pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources postgresql-client curl ca-certificates procps prometheus"
+# python3-pkg-resources, so that is listed too. python3-jsonschema (4.10 in
+# Debian 12, which has draft 2020-12, OpenAPI 3.1's dialect): every answer
+# the end-to-end tests receive is checked against openapi/openapi.json. prometheus:
+# its promtool checks GET metrics.
+pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus"
 pkgs_bench="wrk"
 # make fuzz: clang with libFuzzer and its sanitizer runtimes.
 pkgs_fuzz="clang libclang-rt-14-dev"

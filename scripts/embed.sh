@@ -2,7 +2,9 @@
 # embed.sh SYMBOL FILE... — writes C source defining `SYMBOL[]`, a table of
 # struct embedded { name, text } holding each FILE (name without directory
 # and extension), in the order given, and `SYMBOL_count`. Used to compile the
-# SQL migrations and the Redis scripts into the program.
+# SQL migrations, the Redis scripts and the OpenAPI description into the
+# program. Each line becomes a literal ending in \n, so the text is the
+# file's bytes exactly when the file ends with a newline (all of them do).
 set -eu
 sym=$1
 shift
@@ -13,8 +15,9 @@ for f in "$@"; do
 	name=$(basename "$f")
 	name=${name%.*}
 	printf '\t{ "%s",\n' "$name"
-	# Escape backslashes and quotes, then wrap every line in a string literal.
-	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t  "/' -e 's/$/\\n"/' "$f"
+	# Escape backslashes, quotes and question marks (no "??" can become a
+	# trigraph), then wrap every line in a string literal.
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/\t  "/' -e 's/$/\\n"/' "$f"
 	printf '\t},\n'
 done
 echo '};'

@@ -18,6 +18,7 @@
 #include "phoneauth/log.h"
 #include "phoneauth/login.h"
 #include "phoneauth/metrics.h"
+#include "phoneauth/openapi.h"
 #include "phoneauth/token_routes.h"
 
 enum route_id {
@@ -38,6 +39,7 @@ enum route_id {
 	R_AUTH_CHECK,
 	R_HEALTH,
 	R_METRICS,
+	R_OPENAPI,
 	R__MAX
 };
 
@@ -59,6 +61,7 @@ static const struct route routes[R__MAX] = {
 	[R_AUTH_CHECK]       = { "auth-check",   METHOD_GET,  authorizer_auth_check, ROUTE_GATE_FIRST },
 	[R_HEALTH]           = { "health",       METHOD_GET,  health_route,      ROUTE_GATE_FIRST },
 	[R_METRICS]          = { "metrics",      METHOD_GET,  metrics_route,     0 },
+	[R_OPENAPI]          = { "openapi.json", METHOD_GET,  openapi_route,     ROUTE_GATE_FIRST },
 };
 
 _Static_assert(sizeof routes / sizeof routes[0] == R__MAX, "one entry per route");

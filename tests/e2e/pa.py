@@ -1,4 +1,6 @@
-"""Shared helpers of the end-to-end tests (Python standard library only).
+"""Shared helpers of the end-to-end tests (the Python standard library, and
+Debian's python3-jsonschema for the check of every answer against the
+OpenAPI description).
 
 The tests talk HTTP to lighttpd in front of the real workers, read codes from
 the Redis outbox as a real sender would, and look into PostgreSQL with psql.
@@ -16,13 +18,20 @@ import http.client
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import threading
 import traceback
 import urllib.parse
+
+# Debian's python3-jsonschema (scripts/deps.sh test): 4.10 in Debian 12,
+# which knows draft 2020-12, the dialect of OpenAPI 3.1's schemas.
+from jsonschema import Draft202012Validator, RefResolver
+from jsonschema.exceptions import best_match
 
 BASE_URL = os.environ.get("PA_BASE_URL", "http://127.0.0.1:28080/api")
 REDIS_PREFIX = os.environ.get("PA_REDIS_PREFIX", "phoneauth:")
@@ -47,6 +56,233 @@ def fresh_phone():
         if phone not in _used_phones:
             _used_phones.add(phone)
             return phone
+
+
+# ---- the contract: openapi/openapi.json ----
+#
+# Every answer a Client receives is checked against the OpenAPI description
+# the program serves (the repository's openapi/openapi.json; test_openapi
+# proves the served one is the same file): its operation is found by method
+# and path below the client's base path (a trailing slash dropped, the
+# query ignored, sessions/<id> matching sessions/{id}), and its status, the
+# headers the description requires, its Content-Type and its body must be
+# ones the description gives that operation. HEAD is checked as GET without
+# a body; a method a path does not list must be 405 method_not_allowed (with
+# Allow), a path that is no route 404 not_found, either of them 429 for a
+# blocked client (components/responses MethodNotAllowed, NotFound, Blocked).
+#
+# Which answers are checked: those to a path under the client's base path
+# (the API; "/" and a front end's own pages elsewhere are not its), except
+# an answer with Content-Type text/html: a front end speaking for itself
+# (lighttpd's 503 while no worker listens, nginx's or Apache's error pages).
+# Every other answer there is phoneauth's, or a front end's answer in its
+# name (lighttpd's JSON 413), and must match.
+#
+# An answer that does not match raises ContractViolation in the test that
+# received it, and is also recorded, so that run() fails the test even when
+# the exception was swallowed (a thread, an except clause).
+
+OPENAPI_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "openapi",
+                            "openapi.json")
+
+
+class ContractViolation(AssertionError):
+    pass
+
+
+def _media(content_type):
+    """The media type of a Content-Type, without parameters, in lower case."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+class Contract:
+    """The OpenAPI description, and the check of one answer against it."""
+
+    def __init__(self, path=OPENAPI_FILE):
+        with open(path, "rb") as f:
+            self.doc = json.loads(f.read().decode("utf-8"))
+        self.routes = []  # (compiled pattern, path template, path item)
+        for template, item in self.doc["paths"].items():
+            rx = re.escape(template.lstrip("/"))
+            rx = re.sub(r"\\\{[A-Za-z0-9_]+\\\}", "[^/]+", rx)
+            self.routes.append((re.compile(rx + r"\Z"), template, self.deref(item)))
+        responses = self.doc["components"]["responses"]
+        check("NotFound" in responses and "MethodNotAllowed" in responses and "Blocked" in responses,
+              "the description lacks components/responses NotFound, MethodNotAllowed or Blocked")
+        self.unknown_route = {"404": {"$ref": "#/components/responses/NotFound"},
+                              "429": {"$ref": "#/components/responses/Blocked"}}
+        self.wrong_method = {"405": {"$ref": "#/components/responses/MethodNotAllowed"},
+                             "429": {"$ref": "#/components/responses/Blocked"}}
+        self._validators = {}
+        self._lock = threading.Lock()
+
+    def at(self, ref):
+        """The object a local $ref ("#/a/b") points at."""
+        check(ref.startswith("#/"), "not a local $ref: %r" % ref)
+        node = self.doc
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def deref(self, obj):
+        """obj, with Reference Objects followed."""
+        while isinstance(obj, dict) and "$ref" in obj:
+            obj = self.at(obj["$ref"])
+        return obj
+
+    def operation(self, method, route):
+        """(path template or None, operation's responses) for method and route."""
+        for rx, template, item in self.routes:
+            if rx.match(route):
+                op = item.get("get" if method == "HEAD" else method.lower())
+                if op is None:
+                    return template, self.wrong_method
+                return template, op["responses"]
+        return None, self.unknown_route
+
+    def _error_schemas(self, schema):
+        """{code: schema} of the error schemas (properties.error.const) a
+        schema allows, through $ref and anyOf: empty for one that is no error."""
+        found = {}
+        todo = [schema]
+        while todo:
+            node = todo.pop()
+            if not isinstance(node, dict):
+                continue
+            const = node.get("properties", {}).get("error", {}).get("const")
+            if const is not None:
+                found[const] = node
+                continue
+            if "$ref" in node:
+                todo.append(self.at(node["$ref"]))
+            todo.extend(node.get("anyOf", []))
+        return found
+
+    def error_codes(self, schema):
+        return set(self._error_schemas(schema))
+
+    def error_schema(self, schema, code):
+        return self._error_schemas(schema)[code]
+
+    def _validator(self, schema):
+        # The schema's own $refs ("#/components/schemas/...") resolve in the
+        # document.
+        with self._lock:
+            v = self._validators.get(id(schema))
+            if v is None:
+                v = Draft202012Validator(schema, resolver=RefResolver("", self.doc),
+                                         format_checker=Draft202012Validator.FORMAT_CHECKER)
+                self._validators[id(schema)] = v
+            return v
+
+    def problems(self, method, route, status, headers, body):
+        """What is wrong with an answer ([] when the description allows it).
+        headers: a dict with names in lower case; body: bytes."""
+        template, responses = self.operation(method, route)
+        what = "%s %s" % (method, template or ("%s (no such route)" % route))
+        if str(status) not in responses:
+            return ["%s: status %d is not one the description gives (%s)"
+                    % (what, status, ", ".join(sorted(responses)))]
+        resp = self.deref(responses[str(status)])
+        found = []
+        for name, h in (resp.get("headers") or {}).items():
+            h = self.deref(h)
+            value = headers.get(name.lower())
+            if value is None:
+                if h.get("required"):
+                    found.append("%s -> %d: no %s header" % (what, status, name))
+                continue
+            schema = h.get("schema") or {}
+            if schema.get("type") == "integer":
+                try:
+                    number = int(value)
+                except ValueError:
+                    found.append("%s -> %d: %s: %r is not an integer" % (what, status, name, value))
+                    continue
+                if "minimum" in schema and number < schema["minimum"]:
+                    found.append("%s -> %d: %s: %d is below %s" % (what, status, name, number,
+                                                                   schema["minimum"]))
+            elif "pattern" in schema and not re.search(schema["pattern"], value):
+                found.append("%s -> %d: %s: %r does not match %s" % (what, status, name, value,
+                                                                     schema["pattern"]))
+        content = resp.get("content")
+        if method == "HEAD":
+            return found
+        if not content:
+            if body:
+                found.append("%s -> %d: a body, where the description gives none: %r"
+                             % (what, status, body[:200]))
+            return found
+        media = _media(headers.get("content-type"))
+        keys = [k for k in content if _media(k) == media]
+        if not keys:
+            return found + ["%s -> %d: Content-Type %r, where the description gives %s"
+                            % (what, status, headers.get("content-type"), ", ".join(content))]
+        schema = content[keys[0]].get("schema")
+        if schema is None:
+            return found + ["%s -> %d: the description has no schema for %s" % (what, status, keys[0])]
+        if media == "application/json":
+            try:
+                value = json.loads(body.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                return found + ["%s -> %d: the body is not JSON: %r" % (what, status, body[:200])]
+        else:
+            try:
+                value = body.decode("utf-8")
+            except UnicodeDecodeError:
+                return found + ["%s -> %d: the body is not UTF-8 text" % (what, status)]
+        codes = self.error_codes(schema)
+        if isinstance(value, dict) and value.get("error") not in codes and codes:
+            return found + ["%s -> %d: error %r, where the description gives %s (body: %s)"
+                            % (what, status, value.get("error"), ", ".join(sorted(codes)),
+                               body[:300].decode("utf-8", "replace"))]
+        if isinstance(value, dict) and codes:
+            schema = self.error_schema(schema, value["error"])  # its own schema: a clear message
+        error = best_match(self._validator(schema).iter_errors(value))
+        if error is not None:
+            where = "".join("[%r]" % p for p in error.absolute_path) or "the body"
+            found.append("%s -> %d: %s: %s (body: %s)" % (what, status, where, error.message[:300],
+                                                           body[:300].decode("utf-8", "replace")))
+        return found
+
+
+_contract = None
+_violations = []  # every answer that did not match, as messages, in order
+
+
+def contract():
+    global _contract
+    if _contract is None:
+        _contract = Contract()
+    return _contract
+
+
+def api_route(base_path, path):
+    """The route below base_path that a request path names, as the service
+    routes it (request.c), or None when the path is not under base_path."""
+    path = urllib.parse.urlsplit(path).path
+    base = base_path.rstrip("/")
+    if path != base and not path.startswith(base + "/"):
+        return None
+    route = path[len(base):]
+    if route.startswith("/"):
+        route = route[1:]
+    if route.endswith("/"):
+        route = route[:-1]
+    return route
+
+
+def check_answer(method, base_path, path, r):
+    """Raises ContractViolation (and records it) when the answer `r` to
+    `method path` is phoneauth's and the description does not allow it."""
+    route = api_route(base_path, path)
+    if route is None or _media(r.header("Content-Type")) == "text/html":
+        return
+    found = contract().problems(method, route, r.status, r.headers, r.body)
+    if found:
+        msg = "answer not allowed by openapi/openapi.json: " + "; ".join(found)
+        _violations.append(msg)
+        raise ContractViolation(msg)
 
 
 # ---- HTTP ----
@@ -87,9 +323,11 @@ class Client:
         try:
             conn.request(method, path, body=body, headers=hdrs)
             r = conn.getresponse()
-            return Response(r.status, r.getheaders(), r.read())
+            answer = Response(r.status, r.getheaders(), r.read())
         finally:
             conn.close()
+        check_answer(method, self.base.path, path, answer)
+        return answer
 
     def post(self, route, json_body=None, form=None, raw=None, headers=None):
         hdrs = dict(headers or {})
@@ -463,9 +701,17 @@ def test(fn):
 
 def run():
     failed = 0
+    seen = len(_violations)  # answers before the first test (module level) count too
+    if seen:
+        failed += 1
+        print("FAIL answers_before_the_tests_match_openapi: %s" % _violations[0][:500], flush=True)
     for fn in _tests:
         try:
             fn()
+            if len(_violations) > seen:
+                # an answer that did not match, whose exception the test
+                # swallowed (or a thread of its own never raised)
+                raise ContractViolation(_violations[seen])
             print("PASS %s" % fn.__name__, flush=True)
         except Exception as e:  # one test's crash is that test's failure
             failed += 1
@@ -474,4 +720,5 @@ def run():
             print("FAIL %s: %s (%s:%d): %s" % (fn.__name__, type(e).__name__,
                                                os.path.basename(mine[-1].filename), mine[-1].lineno,
                                                str(e)[:500]), flush=True)
+        seen = len(_violations)
     sys.exit(1 if failed else 0)

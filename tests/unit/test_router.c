@@ -25,6 +25,8 @@ every_route_is_found(void)
 		{ __LINE__, METHOD_GET, "me" },
 		{ __LINE__, METHOD_GET, ".well-known/jwks.json" },
 		{ __LINE__, METHOD_GET, "auth-check" },
+		{ __LINE__, METHOD_GET, "openapi.json" },
+		{ __LINE__, METHOD_HEAD, "openapi.json" },
 	};
 	enum route_match m;
 	char allow[32];
