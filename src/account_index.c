@@ -61,6 +61,7 @@ account_index_rebuild(struct pg_store *pg, struct redis_store *rs, long *count)
 		*count = total;
 	return true;
 lost:
+	(void)rs_index_rebuild(rs, RS_INDEX_ABANDON, token, NULL, &mine);
 	log_warn("account index: rebuild given up after %ld numbers; it is tried again later", total);
 	return false;
 }

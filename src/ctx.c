@@ -19,7 +19,12 @@
 #include "phoneauth/log.h"
 
 #define AUDIT_SWEEP_MS (10 * 60 * 1000)
-#define REINDEX_MS (30 * 1000)
+/* A worker that finds the account index not whole tries to rebuild it at
+ * most every second (a rebuild another worker holds costs one Redis call to
+ * find out), and 5 s after a try that failed (a store away: three calls that
+ * fail fast), so that the index is whole again seconds after its stores are. */
+#define REINDEX_WAIT_MS 1000
+#define REINDEX_FAILED_WAIT_MS 5000
 
 void
 ctx_note_failure(struct ctx *ctx, const char *phone, const char *kind)
@@ -97,11 +102,12 @@ ctx_run_after(struct ctx *ctx)
 			    a->rehash_user, ctx->cfg->pbkdf2_iterations);
 		OPENSSL_cleanse(encoded, sizeof encoded);
 	}
-	/* One worker rebuilds the account index (the others find it taken);
-	 * this one tries again at most every REINDEX_MS. */
+	/* One worker rebuilds the account index (the others find it taken). */
 	if (a->reindex && clock_monotonic_ms() >= ctx->next_reindex_ms) {
-		ctx->next_reindex_ms = clock_monotonic_ms() + REINDEX_MS;
-		(void)account_index_rebuild(ctx->pg, ctx->rs, NULL);
+		bool done = account_index_rebuild(ctx->pg, ctx->rs, NULL);
+
+		ctx->next_reindex_ms = clock_monotonic_ms() +
+		    (done ? REINDEX_WAIT_MS : REINDEX_FAILED_WAIT_MS);
 	}
 	if (a->sweep && pg_refresh_sweep(ctx->pg) != STORE_OK)
 		log_warn("expired refresh tokens not swept");

@@ -830,6 +830,7 @@ rs_counts(struct redis_store *rs, void (*each)(const char *name, long long n, vo
 
 static const char *const index_steps[] = {
 	[RS_INDEX_BEGIN] = "begin", [RS_INDEX_ADD] = "add", [RS_INDEX_END] = "end",
+	[RS_INDEX_ABANDON] = "abandon",
 };
 
 enum store_status

@@ -137,7 +137,7 @@ enum store_status rs_release(struct redis_store *rs, const char *client, const c
 
 /* ---- the account index (account_index.c; src/lua/accounts.lua) ---- */
 
-enum rs_index_step { RS_INDEX_BEGIN, RS_INDEX_ADD, RS_INDEX_END };
+enum rs_index_step { RS_INDEX_BEGIN, RS_INDEX_ADD, RS_INDEX_END, RS_INDEX_ABANDON };
 
 /* One step of a rebuild by the holder of `token`: take it (*done: taken),
  * add comma-separated `numbers`, or declare the index whole (*done: false

@@ -1,7 +1,8 @@
 -- One step of rebuilding the account index (src/account_index.c), by the
 -- holder of `token`: 'begin' takes the rebuild (nobody else may hold it),
 -- 'add' puts the comma-separated numbers in, 'end' declares the index
--- whole. 'add' and 'end' do nothing unless `token` still holds the rebuild:
+-- whole, 'abandon' gives the rebuild up (PostgreSQL went away) so that the
+-- next worker may take it at once. 'add', 'end' and 'abandon' do nothing unless `token` still holds the rebuild:
 -- a Redis that restarted meanwhile lost it, and with it the numbers added
 -- before, so that rebuild must not end.
 -- Returns { R.OK, 1 } done, or { R.OK, 0 } not this rebuild's to do.
@@ -13,6 +14,10 @@ if step == 'begin' then
   return { R.OK, redis.call('SET', lock, token, 'NX', 'PX', LEASE) and 1 or 0 }
 end
 if redis.call('GET', lock) ~= token then return { R.OK, 0 } end
+if step == 'abandon' then
+  redis.call('DEL', lock)
+  return { R.OK, 1 }
+end
 if step == 'add' then
   for phone in string.gmatch(numbers, '[^,]+') do account_add(phone) end
   redis.call('PEXPIRE', lock, LEASE)

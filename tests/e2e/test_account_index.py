@@ -17,10 +17,10 @@ def recovers(c):
     return wait_for(lambda: c.get("health").status == 200, timeout=15, step=0.2)
 
 
-def rebuilt(c):
+def rebuilt(c, timeout=20):
     """Registers (which ask the workers to rebuild) until the index is whole."""
     return wait_for(lambda: (c.post("register", {"mobile_number": fresh_phone()}).status == 200
-                             and index_whole()), timeout=20, step=0.3)
+                             and index_whole()), timeout=timeout, step=0.3)
 
 
 @test
@@ -60,6 +60,26 @@ def after_a_redis_restart_the_index_is_rebuilt_and_accounts_still_ask_for_their_
     redis_command("DEL", REDIS_PREFIX + "u:" + account)
     r = expect(Client().post("register", {"mobile_number": account}), 200)
     check(r["next_step"] == "password", "the rebuilt index missed an account: %r" % r)
+
+
+@test
+def a_rebuild_postgres_interrupted_is_done_seconds_after_postgres_is_back():
+    c = Client()
+    stack("stop-redis")
+    stack("start-redis")
+    check(recovers(c), "health did not come back")
+    stack("stop-postgres")
+    try:
+        # every worker is asked to rebuild, takes the rebuild and fails
+        for _ in range(6):
+            expect(c.post("register", {"mobile_number": fresh_phone()}), 503,
+                   "service_unavailable")
+        check(not index_whole(), "an index rebuilt without PostgreSQL")
+    finally:
+        stack("start-postgres")
+    check(recovers(c), "health did not come back")
+    # not after a minute's lease nor a long pause: within seconds
+    check(rebuilt(c, timeout=10), "the index was not rebuilt within 10 s of PostgreSQL's return")
 
 
 @test
