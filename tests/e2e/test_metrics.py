@@ -1,12 +1,19 @@
 """GET metrics: Prometheus text for the whole pool, kept across worker
 restarts, only for metrics_allow, and valid by promtool's own check."""
 
+import json
+import os
 import re
 import shutil
+import socket
 import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
 
-from pa import (Client, Pool, check, expect, fresh_phone, latest_code, run, signup, stack, test,
-                wait_for)
+from pa import (Client, Pool, check, expect, fresh_phone, latest_code, run, signup, stack,
+                stop_process, test, wait_for)
 
 READER = "127.0.0.1"      # metrics_allow's default: 127.0.0.1 and ::1
 
@@ -95,6 +102,76 @@ def refusals_and_blocks_are_counted_by_reason():
           value(text0, 'phoneauth_blocks_total{kind="ip"}'), "a block uncounted")
     check(value(text1, 'phoneauth_sms_refused_total{reason="cooldown"}') >
           value(text0, 'phoneauth_sms_refused_total{reason="cooldown"}'), "a refusal uncounted")
+
+
+DASHBOARD = os.path.join(os.environ["PA_REPO"], "conf", "grafana", "phoneauth.json")
+CONTRACT_SERIES = ("phoneauth_requests_total", "phoneauth_request_duration_seconds",
+                   "phoneauth_sms_sent_total", "phoneauth_sms_refused_total",
+                   "phoneauth_codes_verified_total", "phoneauth_logins_total",
+                   "phoneauth_blocks_total", "phoneauth_outbox_pending", "phoneauth_outbox_dead",
+                   "phoneauth_store_up")
+
+
+def dashboard_queries():
+    with open(DASHBOARD) as f:
+        dash = json.load(f)
+    check(dash["__inputs"][0]["pluginId"] == "prometheus", "no Prometheus input to import with")
+    return [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@test
+def the_dashboard_covers_the_series_and_its_queries_answer_on_a_real_prometheus():
+    queries = dashboard_queries()
+    text = " ".join(queries)
+    for name in CONTRACT_SERIES:
+        check(name in text, "the dashboard shows no %s" % name)
+    prometheus = shutil.which("prometheus")
+    check(prometheus is not None, "prometheus (Debian's package) is not installed")
+    port, api = free_port(), urllib.parse.urlsplit(os.environ["PA_BASE_URL"])
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = os.path.join(tmp, "prometheus.yml")
+        with open(conf, "w") as f:
+            f.write("global: {scrape_interval: 1s}\n"
+                    "scrape_configs:\n"
+                    "  - job_name: phoneauth\n"
+                    "    metrics_path: %s/metrics\n"
+                    "    static_configs: [{targets: ['%s']}]\n" % (api.path, api.netloc))
+        p = subprocess.Popen([prometheus, "--config.file=" + conf, "--storage.tsdb.path=" + tmp,
+                              "--web.listen-address=127.0.0.1:%d" % port],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            def query(expr):
+                url = "http://127.0.0.1:%d/api/v1/query?%s" % (
+                    port, urllib.parse.urlencode({"query": expr}))
+                try:
+                    with urllib.request.urlopen(url, timeout=5) as r:
+                        return json.load(r)
+                except (OSError, ValueError) as e:
+                    return {"status": "error", "error": str(e)}
+            up = 'up{job="phoneauth"}'
+            check(wait_for(lambda: [s["value"][1] for s in query(up).get("data", {})
+                                    .get("result", [])] == ["1"], timeout=20, step=0.5),
+                  "Prometheus did not scrape GET metrics: %r" % query(up))
+            # traffic of every kind the panels show, while it scrapes
+            c, phone = Client(), fresh_phone()
+            signup(c, phone)
+            expect(c.post("login", {"mobile_number": phone, "password": "wrong password 9"}), 401)
+            time.sleep(4)
+            for expr in queries:
+                e = expr.replace("$__rate_interval", "1m").replace("$instance", ".*")
+                r = query(e)
+                check(r.get("status") == "success", "%s: %s" % (expr, r.get("error")))
+                # only 5xx by route may well be nothing yet
+                check(r["data"]["result"] or ('status=~"5.."' in expr and "vector(0)" not in expr),
+                      "%s answers nothing on a live service" % expr)
+        finally:
+            stop_process(p)
 
 
 if __name__ == "__main__":
