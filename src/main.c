@@ -193,6 +193,7 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "phoneauth: cannot wait on the listening socket: %s\n", strerror(errno));
 		goto out;
 	}
+	(void)request_listen(0, cfg);
 	signals_setup(&waiting_mask);
 	(void)metrics_open(cfg, router_route_count());
 	hasher_start();
@@ -223,7 +224,7 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 		else
 			router_dispatch(&ctx, fcgx.in);
 		response_write(&resp, fcgx.out, req.method == METHOD_HEAD);
-		FCGX_Finish_r(&fcgx);
+		request_finish(&fcgx);
 		metrics_request(ctx.route, resp.status, (clock_monotonic_us() - started) / 1e6);
 		ctx_run_after(&ctx);
 		ctx_reset(&ctx);

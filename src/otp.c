@@ -11,48 +11,62 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/hmac.h>
-#include <openssl/params.h>
-#include <openssl/rand.h>
+
+#include "phoneauth/random.h"
 
 /* The largest multiple of 10^6 that fits in 32 bits: draws at or above it
  * are drawn again, so every code is exactly as likely as every other. */
 #define UNIFORM_LIMIT 4294000000u
 
+#define SHA256_BLOCK 64
+
 bool
 otp_key_derive(const unsigned char *secret, size_t secretlen, struct otp_key *key)
 {
 	static const char label[] = "phoneauth otp digest key v1";
+	unsigned char ipad[SHA256_BLOCK], opad[SHA256_BLOCK];
 	unsigned int len = 0;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	EVP_MAC *mac;
+	EVP_MD_CTX *in, *out;
+	bool ok;
 
-	key->mac = NULL;
+	memset(key, 0, sizeof *key);
 	if (HMAC(EVP_sha256(), secret, (int)secretlen, (const unsigned char *)label,
 	    sizeof label - 1, key->bytes, &len) == NULL || len != sizeof key->bytes)
 		return false;
-	/* OpenSSL 3's one-shot HMAC() looks the algorithm up on every call,
-	 * which costs more than the hash itself: key a context once and copy it
-	 * for each digest instead. */
-	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
-		return false;
-	if ((key->mac = EVP_MAC_CTX_new(mac)) != NULL &&
-	    EVP_MAC_init(key->mac, key->bytes, sizeof key->bytes, params) != 1) {
-		EVP_MAC_CTX_free(key->mac);
-		key->mac = NULL;
+	/* HMAC(k, m) = H(k^opad || H(k^ipad || m)) (RFC 2104): both pads are
+	 * hashed once here, and each digest copies the two states. OpenSSL 3
+	 * spends more on setting up an HMAC (even copying a keyed one) than on
+	 * hashing a session id and a code. */
+	for (size_t i = 0; i < SHA256_BLOCK; i++) {
+		unsigned char k = i < sizeof key->bytes ? key->bytes[i] : 0;
+
+		ipad[i] = k ^ 0x36;
+		opad[i] = k ^ 0x5c;
 	}
-	EVP_MAC_free(mac);
-	return key->mac != NULL;
+	in = EVP_MD_CTX_new();
+	out = EVP_MD_CTX_new();
+	key->scratch = EVP_MD_CTX_new();
+	ok = in != NULL && out != NULL && key->scratch != NULL &&
+	    EVP_DigestInit_ex(in, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(in, ipad, sizeof ipad) == 1 &&
+	    EVP_DigestInit_ex(out, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(out, opad, sizeof opad) == 1;
+	OPENSSL_cleanse(ipad, sizeof ipad);
+	OPENSSL_cleanse(opad, sizeof opad);
+	key->inner = in;
+	key->outer = out;
+	if (!ok)
+		otp_key_free(key);
+	return ok;
 }
 
 void
 otp_key_free(struct otp_key *key)
 {
-	EVP_MAC_CTX_free(key->mac);
+	EVP_MD_CTX_free(key->inner);
+	EVP_MD_CTX_free(key->outer);
+	EVP_MD_CTX_free(key->scratch);
 	OPENSSL_cleanse(key, sizeof *key);
 }
 
@@ -63,7 +77,7 @@ otp_generate(char code[OTP_DIGITS + 1])
 	uint32_t v;
 
 	do {
-		if (RAND_bytes(b, sizeof b) != 1)
+		if (!random_bytes(b, sizeof b))
 			return false;
 		v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	} while (v >= UNIFORM_LIMIT);
@@ -77,25 +91,23 @@ otp_digest(const struct otp_key *key, const char *session_id, const char *code,
     unsigned char out[OTP_DIGEST_LEN])
 {
 	char msg[64 + OTP_DIGITS + 2];
+	unsigned char inner[OTP_DIGEST_LEN];
+	EVP_MD_CTX *t = key->scratch;
 	unsigned int len = 0;
 	int n;
 	bool ok;
 
-	EVP_MAC_CTX *ctx;
-	size_t outlen = 0;
-
 	n = snprintf(msg, sizeof msg, "%s:%s", session_id, code);
-	if (n < 0 || (size_t)n >= sizeof msg)
+	if (n < 0 || (size_t)n >= sizeof msg || key->inner == NULL)
 		return false;
-	if (key->mac != NULL && (ctx = EVP_MAC_CTX_dup(key->mac)) != NULL) {
-		ok = EVP_MAC_update(ctx, (unsigned char *)msg, (size_t)n) == 1 &&
-		    EVP_MAC_final(ctx, out, &outlen, OTP_DIGEST_LEN) == 1 && outlen == OTP_DIGEST_LEN;
-		EVP_MAC_CTX_free(ctx);
-	} else {
-		ok = HMAC(EVP_sha256(), key->bytes, sizeof key->bytes, (unsigned char *)msg,
-		    (size_t)n, out, &len) != NULL && len == OTP_DIGEST_LEN;
-	}
+	ok = EVP_MD_CTX_copy_ex(t, key->inner) == 1 &&
+	    EVP_DigestUpdate(t, msg, (size_t)n) == 1 &&
+	    EVP_DigestFinal_ex(t, inner, &len) == 1 && len == sizeof inner &&
+	    EVP_MD_CTX_copy_ex(t, key->outer) == 1 &&
+	    EVP_DigestUpdate(t, inner, sizeof inner) == 1 &&
+	    EVP_DigestFinal_ex(t, out, &len) == 1 && len == OTP_DIGEST_LEN;
 	OPENSSL_cleanse(msg, sizeof msg);
+	OPENSSL_cleanse(inner, sizeof inner);
 	return ok;
 }
 

@@ -411,14 +411,22 @@ rs_call(struct redis_store *rs, int argc, const char **argv, const size_t *lens,
 static bool
 put_bulk(struct redis_store *rs, size_t *at, const void *v, size_t len)
 {
-	int n;
+	char digits[24], *d = digits + sizeof digits;
+	size_t n, l = len;
 
-	if (*at + len + 24 > sizeof rs->cmd)
+	/* The length by hand: snprintf's cost showed in every profile. */
+	do
+		*--d = (char)('0' + l % 10);
+	while ((l /= 10) != 0);
+	n = (size_t)(digits + sizeof digits - d);
+	if (*at + 1 + n + 2 + len + 2 > sizeof rs->cmd)
 		return false;
-	n = snprintf(rs->cmd + *at, 24, "$%zu\r\n", len);
-	memcpy(rs->cmd + *at + n, v, len);
-	memcpy(rs->cmd + *at + n + len, "\r\n", 2);
-	*at += (size_t)n + len + 2;
+	rs->cmd[(*at)++] = '$';
+	memcpy(rs->cmd + *at, d, n);
+	memcpy(rs->cmd + *at + n, "\r\n", 2);
+	memcpy(rs->cmd + *at + n + 2, v, len);
+	memcpy(rs->cmd + *at + n + 2 + len, "\r\n", 2);
+	*at += n + 2 + len + 2;
 	return true;
 }
 

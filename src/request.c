@@ -5,10 +5,10 @@
  * Routing uses REQUEST_URI so the service behaves the same behind lighttpd,
  * Apache and nginx, whatever they put in SCRIPT_NAME and PATH_INFO.
  * A body that has not arrived within body_timeout is given up on, so no slow
- * client holds a worker longer than that whatever its web server does: the
- * first read that has to wait for the client gets the rest of the deadline
- * as its timeout (SO_RCVTIMEO), and the deadline is looked at before every
- * read after it.
+ * client holds a worker longer than that whatever its web server does:
+ * every connection inherits body_timeout as its read timeout (SO_RCVTIMEO)
+ * from the listening socket, a read after the first that has to wait gets
+ * the rest of the deadline, and the deadline is looked at before every read.
  */
 #include "phoneauth/request.h"
 
@@ -26,6 +26,38 @@
 #include "phoneauth/net.h"
 #include "phoneauth/text.h"
 
+
+/* The listening socket's connections inherit body_timeout as their read
+ * timeout (request_listen), so the first read of a body needs no setsockopt. */
+static bool timeout_inherited;
+
+bool
+request_listen(int fd, const struct config *cfg)
+{
+	struct timeval tv = { .tv_sec = cfg->body_timeout };
+
+	timeout_inherited = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0;
+	return timeout_inherited;
+}
+
+void
+request_finish(FCGX_Request *fcgx)
+{
+	char trash[1024];
+
+	/* libfcgi would shut its side down and wait for the web server to close
+	 * the other (a sleep and a wakeup more for every request). What the web
+	 * server sent and was not read (the empty record that ends a body) is
+	 * read here without waiting, so that closing with it unread does not
+	 * reset a TCP connection under the answer, and the connection is then
+	 * closed at once. */
+	if (fcgx->ipcFd >= 0) {
+		while (recv(fcgx->ipcFd, trash, sizeof trash, MSG_DONTWAIT) > 0)
+			;
+		(void)FCGX_Detach(fcgx);
+	}
+	FCGX_Finish_r(fcgx);
+}
 
 bool
 request_init(struct request *req, const struct config *cfg)
@@ -548,10 +580,12 @@ request_read_body(struct request *req, FCGX_Stream *in, const struct config *cfg
 		size_t want = held == 0 ? 1 : held < limit - got ? held : limit - got;
 		int n;
 
-		/* Only a read that must wait for the client costs a system call:
-		 * it is given what is left of the deadline. Behind a web server
-		 * that buffers bodies, the whole body came with the params. */
-		if (held == 0 && !wait_at_most(req->fd, deadline - clock_monotonic_ms()))
+		/* Only a read that may wait for the client costs a system call:
+		 * it is given what is left of the deadline (the first has
+		 * body_timeout already, from the listening socket). Behind a web
+		 * server that buffers bodies, the whole body came with the params. */
+		if (held == 0 && (got > 0 || !timeout_inherited) &&
+		    !wait_at_most(req->fd, deadline - clock_monotonic_ms()))
 			return req->body_status = BODY_TIMEOUT;
 		if ((n = FCGX_GetStr(req->buf + got, (int)want, in)) <= 0)
 			break;

@@ -10,28 +10,37 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <uuid/uuid.h>
 
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
 #include "phoneauth/otp.h"
+#include "phoneauth/random.h"
 #include "phoneauth/sms_text.h"
 
 void
 session_new_id(char out[SESSION_ID_LEN + 1])
 {
+	static const char hex[] = "0123456789abcdef";
 	uuid_t u;
+	char *o = out;
 
 	/* A version 4 UUID from OpenSSL's CSPRNG (the session id is a bearer
-	 * secret), formatted by libuuid. */
-	if (RAND_bytes(u, sizeof u) != 1) {
+	 * secret), in libuuid's lower-case form (written here: its printf
+	 * showed in the profile of register). */
+	if (!random_bytes(u, sizeof u)) {
 		uuid_generate_random(u);	/* getrandom(2) underneath */
 	} else {
 		u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
 		u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
 	}
-	uuid_unparse_lower(u, out);
+	for (size_t i = 0; i < sizeof u; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hex[u[i] >> 4];
+		*o++ = hex[u[i] & 15];
+	}
+	*o = '\0';
 }
 
 bool
@@ -115,7 +124,7 @@ code_or_reply(struct ctx *ctx, const char *sid, const char *phone, bool ghost, u
 	c->rs.kind = ghost ? RS_CODE_GHOST : fixed ? RS_CODE_TEST : RS_CODE_SEND;
 	if (ghost) {
 		c->digits[0] = '\0';
-		if (RAND_bytes(c->digest, sizeof c->digest) == 1)
+		if (random_bytes(c->digest, sizeof c->digest))
 			return true;
 	} else if (fixed != NULL ? (memcpy(c->digits, fixed, OTP_DIGITS + 1), true)
 	    : otp_generate(c->digits)) {

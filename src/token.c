@@ -18,9 +18,9 @@
 #include <json-c/json.h>
 #include <jwt.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "phoneauth/log.h"
+#include "phoneauth/random.h"
 
 static const char *const type_names[] = { "access", "refresh" };
 static const char *const alg_names[] = { "HS256", "RS256", "ES256" };
@@ -44,7 +44,7 @@ new_jti(char out[TOKEN_JTI_LEN + 1])
 	static const char hex[] = "0123456789abcdef";
 	unsigned char b[TOKEN_JTI_LEN / 2];
 
-	if (RAND_bytes(b, sizeof b) != 1)
+	if (!random_bytes(b, sizeof b))
 		return false;
 	for (size_t i = 0; i < sizeof b; i++) {
 		out[2 * i] = hex[b[i] >> 4];

@@ -13,14 +13,17 @@
 
 struct otp_key {
 	unsigned char bytes[32];
-	void *mac;		/* a keyed HMAC context to copy for each digest */
+	/* SHA-256 states after the HMAC pads (EVP_MD_CTX), copied for each
+	 * digest */
+	void *inner, *outer;
+	void *scratch;		/* the copy: one digest at a time */
 };
 
 /* Derives the code-hashing key from the service's secret key material. */
 bool otp_key_derive(const unsigned char *secret, size_t secretlen, struct otp_key *key);
 void otp_key_free(struct otp_key *key);
 
-/* Six decimal digits, uniform over 000000..999999. False if RAND_bytes fails. */
+/* Six decimal digits, uniform over 000000..999999. False if the CSPRNG fails. */
 bool otp_generate(char code[OTP_DIGITS + 1]);
 
 /* HMAC-SHA256(key, session_id ":" code): what Redis stores instead of the code. */

@@ -59,6 +59,14 @@ struct request {
 	size_t bufsize;
 };
 
+/* Gives the connections of listening socket fd body_timeout as their read
+ * timeout; false if the socket would not take it (each body's first read
+ * then sets it). */
+bool request_listen(int fd, const struct config *cfg);
+
+/* Ends the request (FCGX_Finish_r) and closes its connection at once. */
+void request_finish(FCGX_Request *fcgx);
+
 /* Allocates the body buffer once per worker. */
 bool request_init(struct request *req, const struct config *cfg);
 
