@@ -19,8 +19,9 @@ enum rs_script {
 	SC_UNBLOCK, SC_BLOCKS, SC_OUTBOX_DONE, SC_INDEX_REBUILD, SC_INDEX_DROP, SC_PAUSES, SC_UNPAUSE, SC_COUNTS, SC_DEAD_RETRY, SC__MAX
 };
 
-/* How many arguments from the configuration every script call starts with
- * (redis_store.c: enum common_arg; prelude.lua: the ARGV block, OWN). */
+/* How many values of the configuration every script call starts with, as
+ * one argument, joined by newlines (redis_store.c: enum common_arg;
+ * prelude.lua: CONFIG_FIELDS and configure()). */
 #define RS_COMMON_ARGS 24
 
 /* A script's own arguments (after the common ones); numbers are formatted

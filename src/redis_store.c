@@ -13,7 +13,7 @@
  * register's time in Redis.) The library and its functions are named after
  * the hash of their text, so two versions of phoneauth sharing a Redis during
  * an upgrade each find their own. The protocol is named on both sides: the common
- * arguments (enum common_arg here, the ARGV block at the top of prelude.lua),
+ * values (enum common_arg here, configure() at the top of prelude.lua),
  * the verdicts (enum rs_verdict, prelude's R), the steps and purposes
  * (step.c, prelude's STEP and PURPOSE), take and give-back modes; a unit
  * test checks they agree.
@@ -49,8 +49,10 @@ static const char *const script_names[SC__MAX] = {
 	[SC_COUNTS] = "counts", [SC_DEAD_RETRY] = "dead_retry",
 };
 
-/* The arguments every script call starts with, from the configuration, in
- * the order of the ARGV block at the top of prelude.lua. */
+/* The values every script call starts with, from the configuration, in the
+ * order of configure() at the top of prelude.lua; they travel as one
+ * argument, joined by newlines, which the library parses again only when it
+ * differs from the last call's. */
 enum common_arg {
 	CA_PREFIX, CA_MAX_FAILED, CA_WINDOW_MS, CA_DURATION_MS, CA_SESSION_TTL_MS,
 	CA_CODE_TTL_MS, CA_COOLDOWN_MS, CA_MAX_PER_HOUR, CA_MAX_PER_CLIENT_HOUR, CA_MAX_TRIES,
@@ -77,7 +79,7 @@ struct redis_store {
 	char function[SC__MAX][64];	/* pa_<hash>_<script> */
 	struct reconnect again;
 	char common[CA__MAX][256];
-	char common_resp[CA__MAX * 280];	/* the common arguments, formatted once */
+	char common_resp[CA__MAX * 260 + 32];	/* the common argument, formatted once */
 	size_t common_len;
 	char cmd[16384];			/* the script call being sent */
 };
@@ -200,6 +202,7 @@ static void
 set_common(struct redis_store *rs)
 {
 	const struct config *cfg = rs->cfg;
+	size_t len = 0;
 	const long long numbers[CA__MAX] = {
 		[CA_MAX_FAILED] = cfg->max_failed_attempts,
 		[CA_WINDOW_MS] = cfg->block_window * 1000LL,
@@ -230,9 +233,13 @@ set_common(struct redis_store *rs)
 	snprintf(rs->common[CA_OUTBOX_GROUP], sizeof rs->common[0], "%s", OUTBOX_GROUP);
 	snprintf(rs->common[CA_MIN_CONVERSION], sizeof rs->common[0], "%.6f", cfg->sms_min_conversion);
 	for (int i = 0; i < CA__MAX; i++)
+		len += strlen(rs->common[i]) + (i > 0);
+	rs->common_len = (size_t)snprintf(rs->common_resp, sizeof rs->common_resp, "$%zu\r\n", len);
+	for (int i = 0; i < CA__MAX; i++)
 		rs->common_len += (size_t)snprintf(rs->common_resp + rs->common_len,
-		    sizeof rs->common_resp - rs->common_len, "$%zu\r\n%s\r\n", strlen(rs->common[i]),
-		    rs->common[i]);
+		    sizeof rs->common_resp - rs->common_len, "%s%s", i > 0 ? "\n" : "", rs->common[i]);
+	memcpy(rs->common_resp + rs->common_len, "\r\n", 2);
+	rs->common_len += 2;
 }
 
 struct redis_store *
@@ -440,7 +447,7 @@ static size_t
 format_call(struct redis_store *rs, enum rs_script s, const struct rs_args *own)
 {
 	size_t at;
-	int n = snprintf(rs->cmd, sizeof rs->cmd, "*%d\r\n$5\r\nFCALL\r\n", 3 + CA__MAX + own->n);
+	int n = snprintf(rs->cmd, sizeof rs->cmd, "*%d\r\n$5\r\nFCALL\r\n", 4 + own->n);
 	bool ok;
 
 	at = (size_t)n;

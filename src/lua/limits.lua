@@ -87,7 +87,7 @@ local function sms_count(client, phone, sid)
   end
   for _, key in ipairs({ KEY.sent_to_number(phone), KEY.sent_from_client(client) }) do
     -- members must differ even for two codes of one session at once
-    redis.call('ZADD', key, now, sid .. ':' .. now_us)
+    redis.call('ZADD', key, now, sid .. ':' .. now_us())
     redis.call('PEXPIRE', key, HOUR)
   end
   economics_count(phone)

@@ -30,8 +30,9 @@ local PURPOSES = { PURPOSE.REGISTER, PURPOSE.LOGIN, PURPOSE.RESET, PURPOSE.CHANG
 local TAKE = { LOOK = '0', TRY = '1', CODE_TRY = '2' }
 local GIVE_BACK = { KEEP = '0', TRIES = '1', CLEAR_NUMBER = '2' }
 
--- The configuration every call passes first (C: enum common_arg), then the
--- call's own arguments from ARGV[OWN] on. Set by begin().
+-- The configuration every call passes first, as one argument: its values
+-- joined by newlines (C: enum common_arg), parsed by configure(); then the
+-- call's own arguments, from ARGV[OWN] on.
 local P                    -- the key prefix
 local MAX_FAILED           -- max_failed_attempts
 local WINDOW, DURATION     -- block_window, block_duration (ms)
@@ -50,11 +51,18 @@ local MIN_CONVERSION       -- sms_min_conversion (0: off)
 local CONVERSION_MIN_SENT  -- sms_conversion_min_sent
 local CONVERSION_WINDOW    -- sms_conversion_window (ms)
 local PAUSE                -- sms_pause (ms)
-local OWN = 25
+local OWN = 2
+local CONFIG_FIELDS = 24
 
 -- Time is Redis's own clock, so every worker on every host agrees on it.
 local HOUR = 3600000
-local now, now_us
+local now, time_reply
+
+-- The time of the call in microseconds, as a string (only for members of
+-- sorted sets that must be unique).
+local function now_us()
+  return time_reply[1] .. string.format('%06d', tonumber(time_reply[2]))
+end
 
 -- The code block the code-sending scripts take first, at ARGV[OWN]: digest,
 -- code, language, kind ('' for no code; limits.lua's send_code says the
@@ -69,24 +77,39 @@ local function code_block(ARGV)
   return c
 end
 
+local function configure(config)
+  local f = {}
+  for v in string.gmatch(config .. '\n', '([^\n]*)\n') do f[#f + 1] = v end
+  if #f ~= CONFIG_FIELDS then error('phoneauth: a configuration of ' .. #f .. ' values') end
+  P = f[1]
+  MAX_FAILED = tonumber(f[2])
+  WINDOW, DURATION = tonumber(f[3]), tonumber(f[4])
+  SESSION_TTL = tonumber(f[5])
+  CODE_TTL, COOLDOWN = tonumber(f[6]), tonumber(f[7])
+  MAX_PER_HOUR, MAX_PER_CLIENT_HOUR = tonumber(f[8]), tonumber(f[9])
+  MAX_TRIES = tonumber(f[10])
+  CACHE_TTL = tonumber(f[11])
+  OUTBOX, OUTBOX_DEAD, OUTBOX_STATS = f[12], f[13], f[14]
+  OUTBOX_MAXLEN, OUTBOX_GROUP = f[15], f[16]
+  PREFIX_DIGITS, PREFIX_HOUR = tonumber(f[17]), tonumber(f[18])
+  BUDGET_HOUR, BUDGET_DAY = tonumber(f[19]), tonumber(f[20])
+  MIN_CONVERSION, CONVERSION_MIN_SENT = tonumber(f[21]), tonumber(f[22])
+  CONVERSION_WINDOW, PAUSE = tonumber(f[23]), tonumber(f[24])
+end
+
+-- The configuration of the last call: Lua keeps one copy of equal strings,
+-- so telling whether this call's is the same costs a pointer comparison,
+-- and a pool's calls find theirs parsed (a call with another one, another
+-- pool's, parses that).
+local configured
+
 local function begin(ARGV)
-  P = ARGV[1]
-  MAX_FAILED = tonumber(ARGV[2])
-  WINDOW, DURATION = tonumber(ARGV[3]), tonumber(ARGV[4])
-  SESSION_TTL = tonumber(ARGV[5])
-  CODE_TTL, COOLDOWN = tonumber(ARGV[6]), tonumber(ARGV[7])
-  MAX_PER_HOUR, MAX_PER_CLIENT_HOUR = tonumber(ARGV[8]), tonumber(ARGV[9])
-  MAX_TRIES = tonumber(ARGV[10])
-  CACHE_TTL = tonumber(ARGV[11])
-  OUTBOX, OUTBOX_DEAD, OUTBOX_STATS = ARGV[12], ARGV[13], ARGV[14]
-  OUTBOX_MAXLEN, OUTBOX_GROUP = ARGV[15], ARGV[16]
-  PREFIX_DIGITS, PREFIX_HOUR = tonumber(ARGV[17]), tonumber(ARGV[18])
-  BUDGET_HOUR, BUDGET_DAY = tonumber(ARGV[19]), tonumber(ARGV[20])
-  MIN_CONVERSION, CONVERSION_MIN_SENT = tonumber(ARGV[21]), tonumber(ARGV[22])
-  CONVERSION_WINDOW, PAUSE = tonumber(ARGV[23]), tonumber(ARGV[24])
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  now_us = t[1] .. string.format('%06d', tonumber(t[2]))
+  if ARGV[1] ~= configured then
+    configure(ARGV[1])
+    configured = ARGV[1]
+  end
+  time_reply = redis.call('TIME')
+  now = tonumber(time_reply[1]) * 1000 + math.floor(tonumber(time_reply[2]) / 1000)
 end
 
 -- Keys, built here and nowhere else (the outbox's come from C, above).

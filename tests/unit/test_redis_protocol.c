@@ -109,11 +109,11 @@ common_block_has_one_length(void)
 {
 	char want[32];
 
-	snprintf(want, sizeof want, "local OWN = %d\n", RS_COMMON_ARGS + 1);
-	CHECK(has(want), "prelude.lua's own arguments do not start after %d common ones",
-	    RS_COMMON_ARGS);
-	snprintf(want, sizeof want, "ARGV[%d]", RS_COMMON_ARGS);
-	CHECK(has(want), "prelude.lua does not read the last common argument");
+	CHECK(has("local OWN = 2\n"), "prelude.lua's own arguments do not follow the configuration");
+	snprintf(want, sizeof want, "local CONFIG_FIELDS = %d\n", RS_COMMON_ARGS);
+	CHECK(has(want), "prelude.lua does not expect %d configuration values", RS_COMMON_ARGS);
+	snprintf(want, sizeof want, "tonumber(f[%d])", RS_COMMON_ARGS);
+	CHECK(has(want), "prelude.lua does not read the last configuration value");
 }
 
 int
