@@ -760,7 +760,10 @@
   function renderSessions() {
     var list = $("sessions");
     list.textContent = "";
-    (state.sessions || []).forEach(function (s) {
+    // this device first, then the others as the service lists them (newest first)
+    var rows = (state.sessions || []).filter(function (s) { return s.current; })
+      .concat((state.sessions || []).filter(function (s) { return !s.current; }));
+    rows.forEach(function (s) {
       var li = document.createElement("li");
       li.setAttribute("data-session-id", String(s.id));
       if (s.current) li.setAttribute("data-current", "true");
