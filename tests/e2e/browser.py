@@ -184,7 +184,9 @@ class Browser:
         self.driver.refresh()
         self.wait(lambda: self.js("return document.readyState") == "complete", what="the page to reload")
 
-    def wait(self, pred, timeout=10, what="a condition"):
+    def wait(self, pred, timeout=10, what="a condition", unless_alert=None):
+        """Polls `pred` until it is true; fails after `timeout`, or at once
+        when the form `unless_alert` shows an error instead."""
         deadline = time.time() + timeout
         last = None
         while time.time() < deadline:
@@ -194,6 +196,8 @@ class Browser:
                     return last
             except Exception as e:  # noqa: BLE001 -- an element in flux; try again
                 last = e
+            if unless_alert and self.alerts(unless_alert):
+                raise AssertionError("waiting for %s, %s says %r" % (what, unless_alert, self.alerts(unless_alert)))
             time.sleep(0.05)
         raise AssertionError("timed out after %s s waiting for %s (last: %r; step %s; alerts %r)"
                              % (timeout, what, last, self.step(), self.alerts()))
@@ -205,10 +209,11 @@ class Browser:
         except Exception:  # noqa: BLE001
             return None
 
-    def wait_step(self, step, timeout=10):
+    def wait_step(self, step, timeout=10, unless_alert=None):
         self.wait(lambda: self.step() == step and self.js(
             "var p = document.querySelector('section[data-panel=\"' + arguments[0] + '\"]');"
-            "return !!p && !p.hidden && p.offsetParent !== null;", step), timeout, "step " + step)
+            "return !!p && !p.hidden && p.offsetParent !== null;", step), timeout, "step " + step,
+            unless_alert)
 
     def panel(self, step=None):
         return self.driver.find_element("css selector", 'section[data-panel="%s"]' % (step or self.step()))
@@ -235,11 +240,14 @@ class Browser:
         return self.form(form_id).find_element("css selector", 'button[type="submit"]')
 
     def alerts(self, within=None):
-        """Texts of the visible role=alert elements (of one form, or of the page)."""
+        """Texts of the visible role=alert elements (of the page, or within
+        the element of that id or CSS selector, itself included)."""
         try:
             return self.js(
-                "var root = arguments[0] ? document.getElementById(arguments[0]) : document;"
-                "return Array.prototype.filter.call(root.querySelectorAll('[role=alert]'),"
+                "var w = arguments[0], root = !w ? document : (document.getElementById(w) || document.querySelector(w));"
+                "var all = Array.prototype.slice.call(root.querySelectorAll('[role=alert]'));"
+                "if (root.matches && root.matches('[role=alert]')) all.unshift(root);"
+                "return all.filter("
                 "  function (e) { return !e.hidden && e.offsetParent !== null && e.textContent.trim(); })"
                 " .map(function (e) { return e.textContent.trim(); });", within)
         except Exception:  # noqa: BLE001

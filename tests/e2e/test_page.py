@@ -553,7 +553,9 @@ def the_logins_of_the_account_and_ending_one():
     phone, first = account()
     other = expect(Client().post("login", {"mobile_number": phone, "password": PASSWORD},
                                  headers={"User-Agent": "Mozilla/5.0 (Linux; Android 14) Firefox/130.0"}), 200)
-    other_sid = str(jwt_decode(other["tokens"]["access_token"])[1]["sid"])
+    claims = jwt_decode(other["tokens"]["access_token"])[1]
+    check("sid" in claims, "the access token has no sid claim (API.md, \"Accounts and their logins\")")
+    other_sid = str(claims["sid"])
     with site() as s:
         login_in_browser(b, s.url, phone)
         # the sign-up's login, the other device's, this one
@@ -581,7 +583,7 @@ def logout_all_flow(lang):
         login_in_browser(b, s.url, phone)
         mine = b.refresh_token()
         b.submit("logout_all-form")
-        b.wait_step("register")
+        b.wait_step("register", unless_alert="logout_all-form")
         check(b.status(), "no word of it")
         check(has_persian(b.status()) == (lang == "fa"), b.status())
         check(b.refresh_token() is None, "the refresh token is still kept")
@@ -608,7 +610,8 @@ def delete_flow(lang):
         b.driver.find_element("css selector", "#delete-details summary").click()
         b.fill("delete-form", "password", "not the password")
         b.submit("delete-form")
-        err = b.wait(lambda: b.field_error("delete-form", "password"), what="the wrong password's error")
+        err = b.wait(lambda: b.field_error("delete-form", "password"), what="the wrong password's error",
+                     unless_alert="#delete-form .form-error")
         check(has_persian(err) == (lang == "fa"), err)
         check(user_row(phone), "deleted with a wrong password")
         b.screenshot("%s-delete" % lang)
@@ -645,7 +648,8 @@ def phone_change():
         b.fill("change-form", "mobile_number", taken)
         b.fill("change-form", "password", PASSWORD)
         b.submit("change-form")
-        b.wait(lambda: b.field_error("change-form", "mobile_number"), what="phone_taken by its field")
+        b.wait(lambda: b.field_error("change-form", "mobile_number"), what="phone_taken by its field",
+               unless_alert="#change-form .form-error")
         b.fill("change-form", "mobile_number", new)
         b.fill("change-form", "password", PASSWORD)
         b.submit("change-form")
