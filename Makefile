@@ -4,7 +4,8 @@
 #   make check    unit tests against that build (no packages installed, no
 #                 daemons started)
 #   make run      install missing Debian packages, build, start the whole stack
-#                 under ./var on http://127.0.0.1:8080/api/
+#                 under ./var on http://127.0.0.1:8080/api/ (the sign-in page
+#                 on http://127.0.0.1:8080/)
 #   make stop     stop exactly what `make run` started
 #   make test     unit tests, the fuzz targets' seeds and crashers, and
 #                 end-to-end tests through lighttpd, Redis and PostgreSQL, with
