@@ -4,7 +4,8 @@
 #   make check    unit tests against that build (no packages installed, no
 #                 daemons started)
 #   make run      install missing Debian packages, build, start the whole stack
-#                 under ./var on http://127.0.0.1:8080/api/
+#                 under ./var on http://127.0.0.1:8080/api/ (the sign-in page
+#                 on http://127.0.0.1:8080/)
 #   make stop     stop exactly what `make run` started
 #   make test     unit tests, the fuzz targets' seeds and crashers, and
 #                 end-to-end tests through lighttpd, Redis and PostgreSQL, with
@@ -170,7 +171,10 @@ run: deps
 stop:
 	@scripts/stack.sh stop
 
+# (the browser group, Chromium and Selenium for tests/e2e/test_page.py, only
+# here: make run needs no browser)
 test: deps
+	@scripts/deps.sh browser
 	@$(MAKE) --no-print-directory all asan
 	@tests/run.sh
 
@@ -226,13 +230,15 @@ build/bench:
 	mkdir -p $@
 
 # make install PREFIX=/usr/local DESTDIR=/tmp/stage: the program, the systemd
-# units and user, an example configuration, the web-server snippets and the
-# SMS provider scripts; paths inside them follow PREFIX.
+# units and user, an example configuration, the web-server snippets, the
+# reference sign-in page (share/phoneauth/www) and the SMS provider scripts;
+# paths inside them follow PREFIX.
 SHARE := $(PREFIX)/share/phoneauth
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/phoneauth $(DESTDIR)$(PREFIX)/share/doc/phoneauth \
-	    $(DESTDIR)$(SHARE)/lighttpd $(DESTDIR)$(SHARE)/apache $(DESTDIR)$(SHARE)/nginx
+	    $(DESTDIR)$(SHARE)/lighttpd $(DESTDIR)$(SHARE)/apache $(DESTDIR)$(SHARE)/nginx \
+	    $(DESTDIR)$(SHARE)/www
 	install -m 0755 build/phoneauth $(DESTDIR)$(PREFIX)/bin/phoneauth
 	for f in conf/systemd/*.service; do \
 	    sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/phoneauth|$(SYSCONFDIR)/phoneauth|g' $$f \
@@ -243,6 +249,7 @@ install: all
 	for d in lighttpd apache nginx; do for f in conf/$$d/*; do \
 	    sed -e 's|/usr/local|$(PREFIX)|g' $$f > $(DESTDIR)$(SHARE)/$$d/$$(basename $$f); \
 	done; done
+	install -m 0644 www/index.html www/phoneauth.css www/phoneauth.js $(DESTDIR)$(SHARE)/www/
 	if [ -d conf/sms ]; then install -d $(DESTDIR)$(SHARE)/sms && \
 	    install -m 0755 conf/sms/* $(DESTDIR)$(SHARE)/sms/; fi
 	install -m 0644 README.md LICENSE $(DESTDIR)$(PREFIX)/share/doc/phoneauth/

@@ -1,6 +1,7 @@
 #!/bin/sh
 # deps.sh [GROUP...] — makes sure the Debian packages phoneauth needs are
-# installed. Groups: build, run, test, bench, fuzz (default: the first four).
+# installed. Groups: build, run, test, browser, bench, fuzz (default: all
+# but fuzz).
 # Prints nothing when everything is there. Otherwise, as root, installs what
 # is missing with apt-get; as anyone else, prints the one command to run and
 # exits 1.
@@ -21,20 +22,25 @@ pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql pos
 # the end-to-end tests receive is checked against openapi/openapi.json. prometheus:
 # its promtool checks GET metrics.
 pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus"
+# make test: the reference page (www/) in a real browser, Chromium headless
+# driven through chromedriver by Selenium (tests/e2e/test_page.py); a font
+# with Persian letters for its screenshots.
+pkgs_browser="chromium chromium-driver python3-selenium fonts-dejavu-core"
 pkgs_bench="wrk"
 # make fuzz: clang with libFuzzer and its sanitizer runtimes.
 pkgs_fuzz="clang libclang-rt-14-dev"
 
-[ $# -gt 0 ] || set -- build run test bench
+[ $# -gt 0 ] || set -- build run test browser bench
 wanted=""
 for group in "$@"; do
 	case $group in
 	build) wanted="$wanted $pkgs_build" ;;
 	run) wanted="$wanted $pkgs_run" ;;
 	test) wanted="$wanted $pkgs_test" ;;
+	browser) wanted="$wanted $pkgs_browser" ;;
 	bench) wanted="$wanted $pkgs_bench" ;;
 	fuzz) wanted="$wanted $pkgs_fuzz" ;;
-	*) echo "deps.sh: unknown group '$group' (build, run, test, bench, fuzz)" >&2; exit 2 ;;
+	*) echo "deps.sh: unknown group '$group' (build, run, test, browser, bench, fuzz)" >&2; exit 2 ;;
 	esac
 done
 

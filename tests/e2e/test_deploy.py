@@ -133,6 +133,12 @@ def make_install_places_everything_under_the_prefix():
                     "opt/pa/share/phoneauth/apache/authnz_fcgi.conf",
                     "opt/pa/share/phoneauth/nginx/phoneauth.conf",
                     "opt/pa/share/phoneauth/nginx/guard.conf",
+                    "opt/pa/share/phoneauth/lighttpd/page.conf",
+                    "opt/pa/share/phoneauth/apache/page.conf",
+                    "opt/pa/share/phoneauth/nginx/page.conf",
+                    "opt/pa/share/phoneauth/www/index.html",
+                    "opt/pa/share/phoneauth/www/phoneauth.css",
+                    "opt/pa/share/phoneauth/www/phoneauth.js",
                     "opt/pa/lib/systemd/system/phoneauth-sender.service",
                     "opt/pa/share/phoneauth/sms/kavenegar.sh",
                     "opt/pa/share/phoneauth/sms/twilio.sh",
@@ -143,6 +149,15 @@ def make_install_places_everything_under_the_prefix():
             service = f.read()
         check("/opt/pa/bin/phoneauth -c /etc/phoneauth/phoneauth.conf" in service and
               "/usr/local" not in service, "paths in the unit do not follow PREFIX")
+        # the reference page as it is in www/, where the snippets look for it
+        for name in ("index.html", "phoneauth.css", "phoneauth.js"):
+            with open(os.path.join(dest, "opt/pa/share/phoneauth/www", name), "rb") as f, \
+                    open(os.path.join(REPO, "www", name), "rb") as g:
+                check(f.read() == g.read(), "share/phoneauth/www/%s differs from www/" % name)
+        with open(os.path.join(dest, "opt/pa/share/phoneauth/nginx/page.conf")) as f:
+            check("root /opt/pa/share/phoneauth/www;" in f.read(), "nginx/page.conf does not follow PREFIX")
+        with open(os.path.join(dest, "opt/pa/share/phoneauth/apache/page.conf")) as f:
+            check("Define PHONEAUTH_SHARE /opt/pa/share/phoneauth" in f.read(), "apache/page.conf")
         r = subprocess.run([os.path.join(dest, "opt/pa/bin/phoneauth"), "version"], capture_output=True,
                            text=True)
         check(r.returncode == 0 and r.stdout.startswith("phoneauth "), r.stdout + r.stderr)

@@ -3,13 +3,17 @@
 lighttpd, Apache with mod_proxy_fcgi, Apache with mod_fcgid (Apache starts
 the workers itself) and nginx each serve the whole register -> tokens flow;
 lighttpd ("mode" => "authorizer"), Apache mod_authnz_fcgi and nginx
-auth_request guard a page and hand it the user. Every server configuration
-here is a few lines of set-up around the very files of conf/ that users
-include. The servers are this test's own processes, on their own ports,
-stopped by pid.
+auth_request guard a page and hand it the user. Each also serves the
+reference sign-in page (conf/*/page.conf, the files of www/ laid out as
+make install does) at "/", and a sign-up done in a browser on that page
+works unchanged behind it; where a page is guarded, the page's auth_cookie
+mode takes the user there. Every server configuration here is a few lines of
+set-up around the very files of conf/ that users include. The servers are
+this test's own processes, on their own ports, stopped by pid.
 """
 
 import glob
+import json
 import os
 import shutil
 import signal
@@ -18,9 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
-from pa import (Client, check, expect, fresh_phone, jwt_decode, jwt_forge, jwt_key, run, signup,
-                stop_process, test, user_row, wait_for)
+from pa import (Client, check, expect, fresh_phone, jwt_decode, jwt_forge, jwt_key, latest_code, run,
+                signup, stop_process, test, user_row, wait_for)
 
 REPO = os.environ.get("PA_REPO", ".")
 CONF = os.path.join(REPO, "conf")
@@ -88,6 +93,21 @@ class Frontends:
         os.chmod(os.path.join(self.tmp, "asan"), 0o1777)
         for d in ("www", "www/members"):
             os.chmod(os.path.join(self.tmp, d), 0o755)
+        # The page where make install puts it (PREFIX/share/phoneauth/www),
+        # readable by the servers' users; conf/nginx/page.conf names the
+        # installed path, so it is used as make install writes it (PREFIX
+        # for /usr/local).
+        self.prefix = self.path("prefix")
+        self.www = self.path("prefix", "share", "phoneauth", "www")
+        shutil.copytree(os.path.join(REPO, "www"), self.www)
+        for root, dirs, files in os.walk(self.prefix):
+            os.chmod(root, 0o755)
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o644)
+        with open(os.path.join(CONF, "nginx", "page.conf")) as f:
+            page_conf = f.read().replace("/usr/local", self.prefix)
+        with open(self.path("nginx-page.conf"), "w") as f:
+            f.write(page_conf)
         cgi = os.path.join(self.tmp, "www/members/whoami.cgi")
         with open(cgi, "w") as f:
             f.write(GUARDED_CGI)
@@ -141,10 +161,12 @@ server.modules = ( "mod_cgi" )
 cgi.assign = ( ".cgi" => "" )
 var.phoneauth_socket = "%(sock)s"
 var.phoneauth_guarded = "/members/"
+var.phoneauth_www = "%(page)s"
 include "%(conf)s/lighttpd/phoneauth.conf"
 include "%(conf)s/lighttpd/authorizer.conf"
+include "%(conf)s/lighttpd/page.conf"
 """ % dict(port=port, www=self.path("www"), log=self.path("log"), sock=self.path("run", "phoneauth.sock"),
-           conf=CONF))
+           conf=CONF, page=self.www))
         self.spawn(["lighttpd", "-D", "-f", conf], "lighttpd.log")
         self.urls["lighttpd"] = "http://127.0.0.1:%d/api" % port
 
@@ -171,10 +193,12 @@ LoadModule env_module %(m)s/mod_env.so
 LoadModule buffer_module %(m)s/mod_buffer.so
 TypesConfig /etc/mime.types
 Define PHONEAUTH_SHARE "%(share)s"
+Define PHONEAUTH_WWW "%(page)s"
 DocumentRoot "%(www)s"
 %(body)s
+Include "%(conf)s/apache/page.conf"
 """ % dict(root=self.path(name), port=port, run=self.path("run"), log=self.path("log"), name=name,
-           m=MODULES, www=self.path("www"), body=body, share=REPO_SHARE,
+           m=MODULES, www=self.path("www"), body=body, share=REPO_SHARE, page=self.www, conf=CONF,
            user="User www-data\nGroup www-data" if ROOT else ""))
         r = subprocess.run(["apache2", "-f", conf, "-k", "start"], capture_output=True, text=True)
         if r.returncode != 0:
@@ -185,6 +209,7 @@ DocumentRoot "%(www)s"
     # -- Apache: conf/apache/proxy_fcgi.conf and authnz_fcgi.conf --
     def start_apache_proxy(self):
         self.apache_conf("apache-proxy", free_port(), """
+LoadModule headers_module %(m)s/mod_headers.so
 LoadModule proxy_module %(m)s/mod_proxy.so
 LoadModule proxy_fcgi_module %(m)s/mod_proxy_fcgi.so
 LoadModule authnz_fcgi_module %(m)s/mod_authnz_fcgi.so
@@ -257,6 +282,7 @@ http {
         listen 127.0.0.1:%(port)d;
         include "%(conf)s/nginx/phoneauth.conf";
         include "%(conf)s/nginx/guard.conf";
+        include "%(page)s";
         location /members/ {
             include "%(conf)s/nginx/require-token.conf";
             proxy_set_header X-Phoneauth-User-Id $phoneauth_user_id;
@@ -266,7 +292,8 @@ http {
     }
 }
 """ % dict(user="user nobody nogroup;" if ROOT else "", run=self.path("run"), log=self.path("log"),
-           tmp=self.tmp, tcp=self.tcp_port, echo=self.echo_port, port=port, conf=CONF))
+           tmp=self.tmp, tcp=self.tcp_port, echo=self.echo_port, port=port, conf=CONF,
+           page=self.path("nginx-page.conf")))
         r = subprocess.run(["nginx", "-c", conf], capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("nginx: " + r.stderr)
@@ -415,6 +442,107 @@ def auth_check_answers_204_with_the_user_or_401():
     check(r.status == 401, r)
 
 
+# ---- the reference page (www/) behind each front end ----
+
+PAGE_BROWSER = []
+PAGE_TYPES = {"/": "text/html", "/index.html": "text/html", "/phoneauth.css": "text/css",
+              "/phoneauth.js": "text/javascript"}
+
+
+def page_browser():
+    if not PAGE_BROWSER:
+        from browser import Browser
+        PAGE_BROWSER.append(Browser("en"))
+    return PAGE_BROWSER[0]
+
+
+def page_served_by(front):
+    c = Client(base_url=FE.urls[front])
+    for path, ctype in PAGE_TYPES.items():
+        r = c.request("GET", path)
+        check(r.status == 200, "%s: GET %s: %r" % (front, path, r))
+        got = (r.header("Content-Type") or "").lower().replace(" ", "")
+        check(got == ctype + ";charset=utf-8", "%s: %s served as %r" % (front, path, got))
+        check(r.header("X-Content-Type-Options") == "nosniff" or front == "apache-fcgid",
+              "%s: %s without nosniff" % (front, path))
+        name = "index.html" if path == "/" else path.lstrip("/")
+        with open(os.path.join(REPO, "www", name), "rb") as f:
+            check(r.body == f.read(), "%s: %s is not www/%s" % (front, path, name))
+    # the API and the site's own files are still where they were
+    check(c.get("health").status == 200, front)
+    if front != "apache-fcgid":     # (the one with no guarded page)
+        check(c.request("GET", "/members/whoami.cgi").status == 401, "%s: the guard is gone" % front)
+
+
+def signup_on_the_page(front, guarded):
+    """A sign-up in a browser on the page this front end serves. With
+    `guarded`, the site's auth_cookie set on the page (its phoneauth-auth-cookie
+    setting) and ?next=: once signed in, the browser is on the guarded page,
+    let through by the authorizer that read the cookie."""
+    from browser import Forwarder
+    b = page_browser()
+    phone = fresh_phone()
+    with Forwarder(urllib.parse.urlsplit(FE.urls[front]).port) as s:
+        b.open(s.url + ("?next=/members/whoami.cgi" if guarded else ""))
+        if guarded:
+            b.set_meta("phoneauth-auth-cookie", COOKIE)
+        b.wait_step("register")
+        b.fill("register-form", "mobile_number", phone)
+        b.submit("register-form")
+        b.wait_step("otp")
+        b.fill("otp-form", "code", latest_code(phone))
+        b.submit("otp-form")
+        b.wait_step("set_password")
+        b.fill("set_password-form", "password", "correct horse battery")
+        b.submit("set_password-form")
+        b.wait_step("user_info")
+        b.fill("user_info-form", "first_name", "Sara")
+        b.fill("user_info-form", "last_name", "Ahmadi")
+        b.submit("user_info-form")
+        if guarded:
+            b.wait(lambda: b.driver.current_url == s.url + "members/whoami.cgi", 10, "the guarded page")
+            body = b.driver.find_element("tag name", "body").text
+            check(json.loads(body) == {"user": str(user_row(phone)["id"]), "mobile": phone},
+                  "%s: the guarded page says %r" % (front, body))
+        else:
+            b.wait_step("signed_in")
+            b.wait(lambda: b.js("return document.getElementById('me-mobile').textContent") == phone, 10,
+                   "the profile")
+        errors = b.console_errors()
+        check(not errors, "%s: console errors %r" % (front, errors[:3]))
+    check(user_row(phone)["first_name"] == "Sara", "%s: no account" % front)
+
+
+@test
+def the_page_is_served_by_every_front_end():
+    for front in ("lighttpd", "apache-proxy", "apache-fcgid", "nginx"):
+        page_served_by(front)
+    # mod_headers (loaded in the mod_proxy_fcgi Apache, as in lighttpd and nginx): no framing
+    for front in ("lighttpd", "apache-proxy", "nginx"):
+        r = Client(base_url=FE.urls[front]).request("GET", "/")
+        check(r.header("Content-Security-Policy") == "frame-ancestors 'none'", (front, r.headers))
+
+
+@test
+def sign_up_on_the_page_through_lighttpd_and_its_authorizer():
+    signup_on_the_page("lighttpd", guarded=True)
+
+
+@test
+def sign_up_on_the_page_through_apache_mod_proxy_fcgi_and_mod_authnz_fcgi():
+    signup_on_the_page("apache-proxy", guarded=True)
+
+
+@test
+def sign_up_on_the_page_through_apache_mod_fcgid():
+    signup_on_the_page("apache-fcgid", guarded=False)
+
+
+@test
+def sign_up_on_the_page_through_nginx_and_auth_request():
+    signup_on_the_page("nginx", guarded=True)
+
+
 @test
 def no_sanitizer_report_from_apaches_workers():
     FE.stop()
@@ -434,3 +562,5 @@ if __name__ == "__main__":
         run()
     finally:
         FE.stop()
+        for b in PAGE_BROWSER:
+            b.quit()
