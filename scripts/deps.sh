@@ -1,6 +1,7 @@
 #!/bin/sh
 # deps.sh [GROUP...] — makes sure the Debian packages phoneauth needs are
-# installed. Groups: build, run, test, bench, fuzz (default: the first four).
+# installed. Groups: build, run, test, bench, fuzz, deb (default: the first
+# four).
 # Prints nothing when everything is there. Otherwise, as root, installs what
 # is missing with apt-get; as anyone else, prints the one command to run and
 # exits 1.
@@ -19,6 +20,9 @@ pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql pos
 # python3-pkg-resources, so that is listed too.
 pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources postgresql-client curl ca-certificates procps"
 pkgs_bench="wrk"
+# make deb, make test-deb: Debian's packaging tools; debootstrap makes the
+# clean Debian root the package is installed in.
+pkgs_deb="dpkg-dev debhelper lintian debootstrap"
 # make fuzz: clang with libFuzzer and its sanitizer runtimes.
 pkgs_fuzz="clang libclang-rt-14-dev"
 
@@ -31,7 +35,8 @@ for group in "$@"; do
 	test) wanted="$wanted $pkgs_test" ;;
 	bench) wanted="$wanted $pkgs_bench" ;;
 	fuzz) wanted="$wanted $pkgs_fuzz" ;;
-	*) echo "deps.sh: unknown group '$group' (build, run, test, bench, fuzz)" >&2; exit 2 ;;
+	deb) wanted="$wanted $pkgs_deb" ;;
+	*) echo "deps.sh: unknown group '$group' (build, run, test, bench, fuzz, deb)" >&2; exit 2 ;;
 	esac
 done
 

@@ -125,7 +125,8 @@ def make_install_places_everything_under_the_prefix():
                            capture_output=True, text=True, timeout=600)
         check(r.returncode == 0, r.stderr[-2000:])
         expected = ["opt/pa/bin/phoneauth", "opt/pa/lib/systemd/system/phoneauth.service",
-                    "opt/pa/lib/sysusers.d/phoneauth.conf", "etc/phoneauth/phoneauth.conf.example",
+                    "opt/pa/lib/sysusers.d/phoneauth.conf", "etc/phoneauth/phoneauth.conf",
+                    "opt/pa/share/phoneauth/phoneauth.conf.example",
                     "opt/pa/share/phoneauth/lighttpd/phoneauth.conf",
                     "opt/pa/share/phoneauth/lighttpd/authorizer.conf",
                     "opt/pa/share/phoneauth/apache/proxy_fcgi.conf",
@@ -145,7 +146,30 @@ def make_install_places_everything_under_the_prefix():
               "/usr/local" not in service, "paths in the unit do not follow PREFIX")
         r = subprocess.run([os.path.join(dest, "opt/pa/bin/phoneauth"), "version"], capture_output=True,
                            text=True)
-        check(r.returncode == 0 and r.stdout.startswith("phoneauth "), r.stdout + r.stderr)
+        # the version is debian/changelog's, the package's
+        with open(os.path.join(REPO, "debian", "changelog")) as f:
+            version = f.readline().split("(", 1)[1].split(")", 1)[0]
+        check(r.returncode == 0 and r.stdout == "phoneauth %s\n" % version, r.stdout + r.stderr)
+        for name in ("share/phoneauth/sms/kavenegar.sh", "share/phoneauth/lighttpd/phoneauth.conf",
+                     "share/phoneauth/phoneauth.conf.example"):
+            with open(os.path.join(dest, "opt/pa", name)) as f:
+                check("/usr/local" not in f.read(), "%s names /usr/local" % name)
+        check(os.access(os.path.join(dest, "opt/pa/share/phoneauth/sms/kavenegar.sh"), os.X_OK),
+              "the SMS scripts are not executable")
+
+
+@test
+def make_install_keeps_an_existing_configuration():
+    with tempfile.TemporaryDirectory() as dest:
+        conf = os.path.join(dest, "etc/phoneauth/phoneauth.conf")
+        os.makedirs(os.path.dirname(conf))
+        with open(conf, "w") as f:
+            f.write("language = fa\n")
+        r = subprocess.run(["make", "-s", "-C", REPO, "install", "PREFIX=/opt/pa", "DESTDIR=" + dest],
+                           capture_output=True, text=True, timeout=600)
+        check(r.returncode == 0, r.stderr[-2000:])
+        with open(conf) as f:
+            check(f.read() == "language = fa\n", "make install replaced the configuration")
 
 
 if __name__ == "__main__":
