@@ -263,7 +263,7 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/phoneauth $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SHARE)/sms \
 	    $(DESTDIR)$(SHARE)/lighttpd $(DESTDIR)$(SHARE)/apache $(DESTDIR)$(SHARE)/nginx
 	install -m 0755 build/phoneauth $(DESTDIR)$(PREFIX)/bin/phoneauth
-	for f in conf/systemd/*.service; do \
+	for f in conf/systemd/*.service conf/systemd/*.socket; do \
 	    $(FIXPATHS) $$f > $(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f) && \
 	    chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f) || exit 1; \
 	done

@@ -22,7 +22,7 @@ pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python
 pkgs_bench="wrk"
 # make deb, make test-deb: Debian's packaging tools; debootstrap makes the
 # clean Debian root the package is installed in.
-pkgs_deb="dpkg-dev debhelper lintian debootstrap"
+pkgs_deb="dpkg-dev debhelper lintian debootstrap python3"
 # make fuzz: clang with libFuzzer and its sanitizer runtimes.
 pkgs_fuzz="clang libclang-rt-14-dev"
 
