@@ -21,7 +21,10 @@
 #      web server's user (www-data), and the sender unit's ExecStart
 #      delivering the code;
 #   4. a reinstall keeps the secret and the configuration's mode; remove keeps
-#      the configuration; purge takes it, the secret and the statoverride.
+#      the configuration; purge takes it, the secret and the statoverride;
+#   5. in a fresh copy, scripts/deps.sh run (what `make run` installs): no
+#      service starts during the install, those Debian enabled at boot are
+#      disabled again and named, the test-only servers are not installed.
 #
 # Nothing listens on TCP: Redis and PostgreSQL in the root use Unix sockets
 # inside it. Everything started here is stopped by pid. Needs root
@@ -117,7 +120,7 @@ cleanup() {
 trap 'cleanup' EXIT
 trap 'exit 130' INT TERM
 
-rm -rf "$root" "$log"
+rm -rf "$root" "$root.package" "$log"
 mkdir -p "$log"
 cp -a "$base" "$root"
 cp -l "$archives"/*.deb "$root/var/cache/apt/archives/" 2>/dev/null ||
@@ -365,9 +368,43 @@ t deb_purge "purge: $(tail -n 3 "$log/purge.log"); left: $(ls -A "$root/etc/phon
 t deb_purge_statoverride "the statoverride outlived the purge" \
 	sh -c "! chroot '$root' dpkg-statoverride --list /etc/phoneauth/phoneauth.conf >/dev/null"
 
+# ---- 5. scripts/deps.sh in a clean root ----
+echo "== scripts/deps.sh run in a clean $suite"
+if [ "$failed" -eq 0 ]; then rm -rf "$root"; else mv "$root" "$root.package"; fi
+cp -a "$base" "$root"
+cp -l "$archives"/*.deb "$root/var/cache/apt/archives/" 2>/dev/null ||
+	cp "$archives"/*.deb "$root/var/cache/apt/archives/" 2>/dev/null || true
+cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# deps.sh brings its own policy-rc.d (the root's is the test's); and its
+# `apt-get update` uses the lists of the root, so no run needs the network.
+rm -f "$root/usr/sbin/policy-rc.d"
+printf '#!/bin/sh\ncase $1 in update) exit 0 ;; esac\nexec /usr/bin/apt-get "$@"\n' > "$root/usr/local/sbin/apt-get"
+chmod 755 "$root/usr/local/sbin/apt-get"
+cp "$repo/scripts/deps.sh" "$root/tmp/deps.sh"
+in_root env PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin sh /tmp/deps.sh run > "$log/deps.log" 2>&1
+rc=$?
+keep_archives
+t deps_run_installs "deps.sh run (exit $rc): $(tail -n 5 "$log/deps.log")" test $rc -eq 0
+in_root_procs=
+for p in /proc/[0-9]*; do
+	[ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && in_root_procs="$in_root_procs ${p#/proc/}($(cat "$p/comm" 2>/dev/null))"
+done
+t deps_starts_no_service "running in the root after deps.sh:$in_root_procs" test -z "$in_root_procs"
+for p in $in_root_procs; do kill -TERM "${p%%(*}" 2>/dev/null; done
+states=$(in_root systemctl is-enabled redis-server.service postgresql.service lighttpd.service 2>&1 | tr '\n' ' ')
+t deps_leaves_services_disabled "systemctl is-enabled redis-server postgresql lighttpd: $states" \
+	test "$states" = "disabled disabled disabled "
+t deps_says_so "deps.sh did not name what it disabled: $(tail -n 2 "$log/deps.log")" \
+	sh -c "grep 'left disabled' '$log/deps.log' | grep redis-server | grep postgresql | grep -q lighttpd"
+t deps_removes_its_policy "deps.sh left its policy-rc.d" test ! -e "$root/usr/sbin/policy-rc.d"
+t deps_run_is_not_test "deps.sh run installed the test group's servers (apache2 or nginx)" \
+	sh -c "! chroot '$root' dpkg-query -W -f '\${db:Status-Status}' apache2 nginx 2>/dev/null | grep -q installed"
+t deps_second_run_is_quiet "a second deps.sh run printed: $(in_root sh /tmp/deps.sh run 2>&1 | head -c 300)" \
+	test -z "$(in_root sh /tmp/deps.sh run 2>&1)"
+
 if [ "$failed" -eq 0 ]; then
-	rm -rf "$root"
+	rm -rf "$root" "$root.package"
 else
-	echo "the root is kept for a look: $root (logs: $log)"
+	echo "the roots are kept for a look: $root, $root.package (logs: $log)"
 fi
 finish
