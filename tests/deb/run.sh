@@ -216,7 +216,8 @@ fi
 out=$(in_root phoneauth -c /etc/phoneauth/phoneauth.conf check 2>&1)
 rc=$?
 t deb_check_as_root "phoneauth check (exit $rc): $out" test $rc -eq 0
-out=$(as_service /usr/bin/phoneauth -c /etc/phoneauth/phoneauth.conf check 2>&1)
+# the README's line
+out=$(in_root runuser -u phoneauth -- phoneauth -c /etc/phoneauth/phoneauth.conf check 2>&1)
 rc=$?
 t deb_check_as_service_user "phoneauth check as phoneauth (exit $rc): $out" test $rc -eq 0
 
@@ -251,10 +252,10 @@ for _ in $(seq 1 50); do [ -S "$root/run/redis/redis-server.sock" ] && break; sl
 t deb_redis_starts "$(cat "$log/redis-start.log")" test -S "$root/run/redis/redis-server.sock"
 
 # The README: the role and the database for peer authentication.
-in_root runuser -u postgres -- createuser phoneauth > "$log/createuser.log" 2>&1 &&
-	in_root runuser -u postgres -- createdb -O phoneauth phoneauth >> "$log/createuser.log" 2>&1
+in_root su - postgres -c 'createuser phoneauth' > "$log/createuser.log" 2>&1 &&
+	in_root su - postgres -c 'createdb -O phoneauth phoneauth' >> "$log/createuser.log" 2>&1
 rc=$?
-t deb_role_and_database "$(cat "$log/createuser.log")" test $rc -eq 0
+t deb_role_and_database "(exit $rc) $(cat "$log/createuser.log")" test $rc -eq 0 -a ! -s "$log/createuser.log"
 # The one adjustment: Redis's socket.
 sed -i 's|^#redis_url = .*|redis_url = unix:/run/redis/redis-server.sock|' "$root/etc/phoneauth/phoneauth.conf"
 
@@ -348,6 +349,13 @@ t deb_sender_delivers "the sender unit ($sender) sent no code for $phone: $(tail
 	grep -q "code [0-9]* for $phone" "$log/sender.log"
 cleanup
 
+# The README's `systemctl enable --now phoneauth phoneauth-sender`: here
+# only the enabling (no systemd runs in the root); the socket comes along.
+in_root systemctl enable phoneauth phoneauth-sender > "$log/enable.log" 2>&1
+states=$(in_root systemctl is-enabled phoneauth.socket phoneauth.service phoneauth-sender.service 2>&1 | tr '\n' ' ')
+t deb_enable_takes_the_socket "after systemctl enable phoneauth phoneauth-sender: $states" \
+	test "$states" = "enabled enabled enabled "
+
 # ---- 4. reinstall, remove, purge ----
 echo "== reinstall, remove, purge"
 apt_in_root install --reinstall "/tmp/$debname" > "$log/reinstall.log" 2>&1
@@ -365,6 +373,8 @@ t deb_remove "remove: $(tail -n 3 "$log/remove.log"); /usr/bin/phoneauth is stil
 in_root dpkg --purge phoneauth > "$log/purge.log" 2>&1
 t deb_purge "purge: $(tail -n 3 "$log/purge.log"); left: $(ls -A "$root/etc/phoneauth" 2>/dev/null | tr '\n' ' ')" \
 	test ! -e "$root/etc/phoneauth"
+links=$(find "$root/etc/systemd/system" -name 'phoneauth*' 2>/dev/null | tr '\n' ' ')
+t deb_purge_unit_links "links left after the purge: $links" test -z "$links"
 t deb_purge_statoverride "the statoverride outlived the purge" \
 	sh -c "! chroot '$root' dpkg-statoverride --list /etc/phoneauth/phoneauth.conf >/dev/null"
 
