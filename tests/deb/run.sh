@@ -20,8 +20,10 @@
 #      ExecStartPre), health and a registration through that socket as the
 #      web server's user (www-data), and the sender unit's ExecStart
 #      delivering the code;
-#   4. a reinstall keeps the secret and the configuration's mode; remove keeps
-#      the configuration; purge takes it, the secret and the statoverride;
+#   4. a reinstall, an upgrade (the same package as version V+upgrade1) and
+#      the README's rollback (--allow-downgrades) keep the secret, the edited
+#      configuration and its mode; remove keeps the configuration; purge takes
+#      it, the secret, the statoverride and the units' links;
 #   5. in a fresh copy, scripts/deps.sh run (what `make run` installs): no
 #      service starts during the install, those Debian enabled at boot are
 #      disabled again and named, the test-only servers are not installed.
@@ -366,6 +368,30 @@ t deb_reinstall_keeps_secret "the reinstall changed jwt.secret" \
 conf_meta=$(in_root stat -c '%a %U %G' /etc/phoneauth/phoneauth.conf 2>&1)
 t deb_reinstall_keeps_conf "phoneauth.conf after the reinstall: '$conf_meta'; or lost its edit" \
 	sh -c "test '$conf_meta' = '640 root phoneauth' && grep -q '^redis_url = unix:' '$root/etc/phoneauth/phoneauth.conf'"
+
+# An upgrade: this package again as a newer version.
+newer=$pkg_version+upgrade1
+rm -rf "$cache/repack"
+mkdir -p "$cache/repack"
+dpkg-deb -R "$deb" "$cache/repack/pkg" &&
+	sed -i "s/^Version: .*/Version: $newer/" "$cache/repack/pkg/DEBIAN/control" &&
+	dpkg-deb -b "$cache/repack/pkg" "$root/tmp/phoneauth_${newer}.deb" > /dev/null
+rm -rf "$cache/repack"
+apt_in_root install "/tmp/phoneauth_${newer}.deb" > "$log/upgrade.log" 2>&1
+rc=$?
+now=$(in_root dpkg-query -W -f '${Version}' phoneauth 2>&1)
+t deb_upgrades "(exit $rc, installed: $now) $(tail -n 5 "$log/upgrade.log")" test $rc -eq 0 -a "$now" = "$newer"
+conf_meta=$(in_root stat -c '%a %U %G' /etc/phoneauth/phoneauth.conf 2>&1)
+t deb_upgrade_keeps_secret_and_conf "after the upgrade: conf '$conf_meta', or the secret or the edit changed" \
+	sh -c "test '$conf_meta' = '640 root phoneauth' &&
+		test \"\$(cat '$root/etc/phoneauth/jwt.secret')\" = '$secret_before' &&
+		grep -q '^redis_url = unix:' '$root/etc/phoneauth/phoneauth.conf'"
+apt_in_root install --allow-downgrades "/tmp/$debname" > "$log/downgrade.log" 2>&1
+rc=$?
+now=$(in_root dpkg-query -W -f '${Version}' phoneauth 2>&1)
+t deb_rollback "(exit $rc, installed: $now) $(tail -n 5 "$log/downgrade.log")" \
+	sh -c "test $rc -eq 0 -a '$now' = '$pkg_version' &&
+		test \"\$(cat '$root/etc/phoneauth/jwt.secret')\" = '$secret_before'"
 
 apt_in_root remove phoneauth > "$log/remove.log" 2>&1
 t deb_remove "remove: $(tail -n 3 "$log/remove.log"); /usr/bin/phoneauth is still there or the configuration went" \
