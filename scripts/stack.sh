@@ -218,6 +218,12 @@ pg_home() {
 		return
 	fi
 	elsewhere=$(pg_elsewhere)
+	if [ -e "$elsewhere" ] && [ -s "$state/pg.superpass" ] && [ -e "$elsewhere/data/PG_VERSION" ]; then
+		# Only the link went; the passwords are still here: link it again.
+		ln -s "$elsewhere" "$state/pg"
+		pg_dir
+		return
+	fi
 	if [ -e "$elsewhere" ]; then
 		# The cluster of an earlier $state, removed with its passwords
 		# (rm -rf var): nothing can log in to it any more. Its server, if
