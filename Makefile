@@ -8,7 +8,8 @@
 #   make stop     stop exactly what `make run` started (found by pid files, and
 #                 by command line when var/ was removed under a running stack)
 #   make status   one line per component of the `make run` stack
-#   make logs     follow the stack's logs (LOGS_N lines of each first, 20)
+#   make logs     follow the stack's logs (LOGS_N lines of each first, 20;
+#                 FOLLOW=0 only prints them)
 #   make test     unit tests, the fuzz targets' seeds and crashers, and
 #                 end-to-end tests through lighttpd, Redis and PostgreSQL, with
 #                 ASan+UBSan builds; ends with "N passed, N failed"
@@ -17,6 +18,7 @@
 #   make test-deb that package installed in a clean Debian 12 root (made once
 #                 with debootstrap under var/deb/), `phoneauth check` run there
 #   make clean    build/, and the PostgreSQL clusters the stacks made outside var/
+#                 under /var/tmp (their stacks stopped first)
 #   make fuzz     every fuzz target under libFuzzer (clang) for FUZZ_S seconds
 #                 each (60); FUZZ_TARGETS="body token" runs only those
 #   make bench    throughput and latency through lighttpd, one table
@@ -285,8 +287,8 @@ install: all
 # build flags, `make check` as the test) in a copy of the tree under
 # build/deb/src, so the tree itself is not touched; the package lands in
 # build/deb/, and lintian reports on it (an error fails the target).
-DEB_ARCH := $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
-DEB      := build/deb/phoneauth_$(VERSION)_$(DEB_ARCH).deb
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
+DEB      = build/deb/phoneauth_$(VERSION)_$(DEB_ARCH).deb
 deb:
 	@scripts/deps.sh build deb
 	@scripts/build-deb.sh

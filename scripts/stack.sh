@@ -672,10 +672,10 @@ status() {
 	fi
 	pid=$(sender_pid); alive "$pid" phoneauth || pid=; line sender "$pid"
 	pid=$(lighttpd_pid); alive "$pid" lighttpd || pid=; line lighttpd "$pid"
-	pid=$(strays | tr '\n' ' ' | sed 's/ $//')
+	pid=$(strays | awk '{ printf "%s%s(%s)", sep, $2, $1; sep = " " }')
 	if [ -n "$pid" ]; then
-		printf '%-10s %s (no pid file names them: %s was removed under them; make stop stops them)\n' \
-			strays "$pid" "$state"
+		printf '%-10s running, no pid file names them (%s was removed under them; make stop stops them): %s\n' \
+			strays "$state" "$pid"
 	fi
 	[ -d "$state" ] || echo "(no $state: the stack was never started here, or was removed)"
 }
