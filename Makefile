@@ -6,11 +6,20 @@
 #   make run      install missing Debian packages, build, start the whole stack
 #                 under ./var on http://127.0.0.1:8080/api/ (the sign-in page
 #                 on http://127.0.0.1:8080/)
-#   make stop     stop exactly what `make run` started
+#   make stop     stop exactly what `make run` started (found by pid files, and
+#                 by command line when var/ was removed under a running stack)
+#   make status   one line per component of the `make run` stack
+#   make logs     follow the stack's logs (LOGS_N lines of each first, 20;
+#                 FOLLOW=0 only prints them)
 #   make test     unit tests, the fuzz targets' seeds and crashers, and
 #                 end-to-end tests through lighttpd, Redis and PostgreSQL, with
 #                 ASan+UBSan builds; ends with "N passed, N failed"
-#   make check    the unit tests against the normal build (no daemons, no installs)
+#   make deb      the Debian package, built by dpkg-buildpackage from a clean
+#                 copy of the tree, in build/deb/, checked by lintian
+#   make test-deb that package installed in a clean Debian 12 root (made once
+#                 with debootstrap under var/deb/), `phoneauth check` run there
+#   make clean    build/, and the PostgreSQL clusters the stacks made outside var/
+#                 under /var/tmp (their stacks stopped first)
 #   make fuzz     every fuzz target under libFuzzer (clang) for FUZZ_S seconds
 #                 each (60); FUZZ_TARGETS="body token" runs only those
 #   make bench    throughput and latency through lighttpd, one table
@@ -23,6 +32,10 @@
 # the commands.
 
 PKGS      := fcgi libpq hiredis json-c libjwt libcrypto uuid
+# The version: the top entry of debian/changelog is the one source of truth,
+# for the package and for `phoneauth --version` alike.
+VERSION   := $(shell head -n 1 debian/changelog 2>/dev/null | cut -d'(' -f2 | cut -d')' -f1)
+VERSION   := $(or $(VERSION),unknown)
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 SYSCONFDIR ?= /etc
@@ -86,7 +99,7 @@ FUZZ_DEFS := -DFUZZ_KEYS_DIR='"$(CURDIR)/tests/fuzz/keys"'
 # `make V=1` shows the full compiler command lines.
 Q := $(if $(filter-out 0,$(V)),,@)
 
-.PHONY: all asan unit check pkgs run stop test fuzz bench soak install clean deps
+.PHONY: all asan unit check pkgs run stop status logs test test-deb deb fuzz bench soak install clean deps version
 all: build/phoneauth
 
 build/phoneauth: $(OBJ)
@@ -96,6 +109,13 @@ build/phoneauth: $(OBJ)
 build/obj/%.o: src/%.c | build/obj pkgs
 	@echo "  CC      $@"
 	$(Q)$(COMPILE) -c -o $@ $<
+
+# main.c prints the version (PHONEAUTH_VERSION): rebuilt when it changes.
+build/obj/main.o build/asan/obj/main.o: debian/changelog
+build/obj/main.o build/asan/obj/main.o: BASEFLAGS += -DPHONEAUTH_VERSION='"$(VERSION)"'
+
+version:
+	@echo $(VERSION)
 
 build/obj/embedded.o: build/embedded.c | build/obj pkgs
 	@echo "  CC      $@"
@@ -164,12 +184,22 @@ build build/obj build/asan/obj build/asan/tests/unit build/tests/unit build/asan
 deps:
 	@scripts/deps.sh build run test
 
-run: deps
+# make run needs what builds and runs the stack, not the test tools (Apache,
+# nginx, Django come with `make test`).
+run:
+	@scripts/deps.sh build run
 	@$(MAKE) --no-print-directory all
 	@scripts/stack.sh start
 
 stop:
 	@scripts/stack.sh stop
+
+status:
+	@scripts/stack.sh status
+
+LOGS_N ?= 20
+logs:
+	@scripts/stack.sh logs $(LOGS_N)
 
 # (the browser group, Chromium and Selenium for tests/e2e/test_page.py, only
 # here: make run needs no browser)
@@ -230,29 +260,59 @@ build/bench:
 	mkdir -p $@
 
 # make install PREFIX=/usr/local DESTDIR=/tmp/stage: the program, the systemd
-# units and user, an example configuration, the web-server snippets, the
-# reference sign-in page (share/phoneauth/www) and the SMS provider scripts;
-# paths inside them follow PREFIX.
+# units and user, the configuration (SYSCONFDIR/phoneauth/phoneauth.conf, only
+# when there is none: an upgrade never overwrites it), the example
+# configuration, the web-server snippets, the reference sign-in page
+# (share/phoneauth/www) and the SMS provider scripts; paths inside them follow
+# PREFIX and SYSCONFDIR.
 SHARE := $(PREFIX)/share/phoneauth
+DOCDIR ?= $(PREFIX)/share/doc/phoneauth
+FIXPATHS = sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/phoneauth|$(SYSCONFDIR)/phoneauth|g'
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR) \
-	    $(DESTDIR)$(SYSCONFDIR)/phoneauth $(DESTDIR)$(PREFIX)/share/doc/phoneauth \
+	    $(DESTDIR)$(SYSCONFDIR)/phoneauth $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SHARE)/sms \
 	    $(DESTDIR)$(SHARE)/lighttpd $(DESTDIR)$(SHARE)/apache $(DESTDIR)$(SHARE)/nginx \
-	    $(DESTDIR)$(SHARE)/www
+	    $(DESTDIR)$(SHARE)/grafana $(DESTDIR)$(SHARE)/www
 	install -m 0755 build/phoneauth $(DESTDIR)$(PREFIX)/bin/phoneauth
-	for f in conf/systemd/*.service; do \
-	    sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/phoneauth|$(SYSCONFDIR)/phoneauth|g' $$f \
-	        > $(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f) && chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f); \
+	for f in conf/systemd/*.service conf/systemd/*.socket; do \
+	    $(FIXPATHS) $$f > $(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f) && \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$(basename $$f) || exit 1; \
 	done
 	install -m 0644 conf/systemd/phoneauth.sysusers $(DESTDIR)$(SYSUSERSDIR)/phoneauth.conf
-	install -m 0644 conf/phoneauth.conf.example $(DESTDIR)$(SYSCONFDIR)/phoneauth/phoneauth.conf.example
-	for d in lighttpd apache nginx; do for f in conf/$$d/*; do \
-	    sed -e 's|/usr/local|$(PREFIX)|g' $$f > $(DESTDIR)$(SHARE)/$$d/$$(basename $$f); \
+	$(FIXPATHS) conf/phoneauth.conf.example > $(DESTDIR)$(SHARE)/phoneauth.conf.example
+	chmod 0644 $(DESTDIR)$(SHARE)/phoneauth.conf.example
+	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/phoneauth/phoneauth.conf ]; then \
+	    install -m 0644 $(DESTDIR)$(SHARE)/phoneauth.conf.example \
+	        $(DESTDIR)$(SYSCONFDIR)/phoneauth/phoneauth.conf; \
+	else echo "install: $(DESTDIR)$(SYSCONFDIR)/phoneauth/phoneauth.conf exists, left as it is"; fi
+	for d in lighttpd apache nginx sms grafana; do for f in conf/$$d/*; do \
+	    $(FIXPATHS) $$f > $(DESTDIR)$(SHARE)/$$d/$$(basename $$f) || exit 1; \
+	    if [ -x $$f ]; then chmod 0755 $(DESTDIR)$(SHARE)/$$d/$$(basename $$f); \
+	    else chmod 0644 $(DESTDIR)$(SHARE)/$$d/$$(basename $$f); fi; \
 	done; done
 	install -m 0644 www/index.html www/phoneauth.css www/phoneauth.js $(DESTDIR)$(SHARE)/www/
-	if [ -d conf/sms ]; then install -d $(DESTDIR)$(SHARE)/sms && \
-	    install -m 0755 conf/sms/* $(DESTDIR)$(SHARE)/sms/; fi
-	install -m 0644 README.md LICENSE $(DESTDIR)$(PREFIX)/share/doc/phoneauth/
+	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 
+# make deb: dpkg-buildpackage -us -uc -b (debian/rules: the distribution's
+# build flags, `make check` as the test) in a copy of the tree under
+# build/deb/src, so the tree itself is not touched; the package lands in
+# build/deb/, and lintian reports on it (an error fails the target).
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
+DEB      = build/deb/phoneauth_$(VERSION)_$(DEB_ARCH).deb
+deb:
+	@scripts/deps.sh build deb
+	@scripts/build-deb.sh
+
+# make test-deb: installs build/deb/*.deb in a clean Debian 12 root with its
+# dependencies and checks it there (tests/deb/run.sh); the root is made once.
+test-deb:
+	@scripts/deps.sh build deb
+	@scripts/build-deb.sh
+	@tests/deb/run.sh $(DEB)
+
+# make clean: build/, and the PostgreSQL clusters that the stacks of this
+# tree (make run, make test, bench, soak) put under /var/tmp when postgres
+# could not reach var/ (see scripts/stack.sh). It stops those stacks first.
 clean:
+	@scripts/stack.sh clean-all
 	rm -rf build

@@ -7,8 +7,14 @@
 #   stack.sh start           start what is not running; restart the workers and
 #                            lighttpd (a rebuilt binary is picked up); Redis and
 #                            PostgreSQL keep running with their data
-#   stack.sh stop            stop everything started here
+#   stack.sh stop            stop everything started here (also when the state
+#                            directory was removed under a running stack: its
+#                            processes are then found by their command lines)
 #   stack.sh status          one line per component
+#   stack.sh logs [N]        the last N lines (20) of every log, then follows
+#                            them (FOLLOW=0: no following)
+#   stack.sh clean-all       stop the stacks of this checkout whose PostgreSQL
+#                            cluster lives under /var/tmp, and remove those clusters
 #   stack.sh restart-pool    restart only the workers (new binary, new PHONEAUTH_*)
 #   stack.sh stop-redis | start-redis | stop-postgres | start-postgres
 #   stack.sh stop-sender | start-sender
@@ -75,11 +81,12 @@ alive() {
 
 pid_of() { [ -f "$1" ] && head -n 1 "$1" 2>/dev/null || true; }
 
-# stop_pid PID COMM NAME: TERM, wait up to 15 s, then KILL and wait again.
+# stop_pid PID COMM NAME [SIGNAL]: SIGNAL (TERM), wait up to 15 s, then KILL
+# and wait again.
 stop_pid() {
-	local pid=$1 comm=$2 name=$3
+	local pid=$1 comm=$2 name=$3 sig=${4:-TERM}
 	alive "$pid" "$comm" || return 0
-	kill -TERM "$pid" 2>/dev/null || true
+	kill -"$sig" "$pid" 2>/dev/null || true
 	for _ in $(seq 1 150); do
 		alive "$pid" || return 0
 		sleep 0.1
@@ -93,10 +100,12 @@ stop_pid() {
 	say "$name ($pid) is still there"
 }
 
-# PostgreSQL refuses to run as root: as root, its commands run as `postgres`.
+# PostgreSQL refuses to run as root: as root, its commands run as `postgres`,
+# from / (the caller's directory may be one postgres cannot enter, and
+# initdb, pg_ctl and psql would each say "could not change directory").
 as_postgres() {
 	if is_root; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
@@ -192,21 +201,39 @@ stop_redis() {
 # Its server log is pg/postgresql.log (log/postgresql.log points to it).
 # Whatever runs as postgres is given the real path, never the symlink.
 
+# The cluster outside: one directory per state directory, named by a hash of
+# its path, with an `owner` file naming that path (make clean finds them so).
 pg_dir() { realpath -m "$state/pg"; }
+pg_elsewhere() { echo "/var/tmp/phoneauth-pg-$(echo "$state" | md5sum | cut -c1-12)"; }
 
 # pg_home: pg_dir, made on first use.
 pg_home() {
-	if [ -e "$state/pg" ] || [ -L "$state/pg" ]; then
+	local elsewhere
+	if [ -L "$state/pg" ] && [ ! -e "$state/pg" ]; then
+		# the cluster it pointed to was removed (make clean): a new one
+		mkdir -p "$(pg_dir)"
+	fi
+	if [ -e "$state/pg" ]; then
 		pg_dir
 		return
 	fi
-	if is_root && ! runuser -u postgres -- test -x "$state" 2>/dev/null; then
-		local elsewhere
-		elsewhere=/var/tmp/phoneauth-pg-$(echo "$state" | md5sum | cut -c1-12)
-		if [ -e "$elsewhere/data/PG_VERSION" ]; then
-			die "$elsewhere holds a cluster of an earlier $state; remove it (rm -rf $elsewhere)"
-		fi
+	elsewhere=$(pg_elsewhere)
+	if [ -e "$elsewhere" ] && [ -s "$state/pg.superpass" ] && [ -e "$elsewhere/data/PG_VERSION" ]; then
+		# Only the link went; the passwords are still here: link it again.
+		ln -s "$elsewhere" "$state/pg"
+		pg_dir
+		return
+	fi
+	if [ -e "$elsewhere" ]; then
+		# The cluster of an earlier $state, removed with its passwords
+		# (rm -rf var): nothing can log in to it any more. Its server, if
+		# it still ran, was stopped before (stop_strays).
+		say "removing $elsewhere, the PostgreSQL cluster of a removed $state" >&2
+		rm -rf "$elsewhere"
+	fi
+	if is_root && ! (cd / && runuser -u postgres -- test -x "$state") 2>/dev/null; then
 		mkdir -p "$elsewhere"
+		echo "$state" > "$elsewhere/owner"
 		ln -s "$elsewhere" "$state/pg"
 	else
 		mkdir -p "$state/pg"
@@ -271,7 +298,7 @@ start_postgres() {
 stop_postgres() {
 	alive "$(pg_pid)" postgres || return 0
 	as_postgres "$pg_bin/pg_ctl" -D "$(pg_dir)/data" -m fast -w -t 30 stop >/dev/null \
-		|| stop_pid "$(pg_pid)" postgres PostgreSQL
+		|| stop_pid "$(pg_pid)" postgres PostgreSQL INT
 }
 
 # ---- the configuration the workers read ----
@@ -455,6 +482,91 @@ stop_lighttpd() {
 	rm -f "$run/lighttpd.pid"
 }
 
+# ---- the stack's processes, by their command lines ----
+# When the state directory goes (rm -rf var) while the stack runs, its pid
+# files go with it, but the processes keep their ports. They are found by
+# what they were started with, exact paths of this state directory only (so
+# another stack, such as var/test inside var/ or another checkout, never
+# matches): the pool, its workers and the sender by `-c $conf`, lighttpd by
+# `-f` its configuration, PostgreSQL's postmaster by `-D` its data
+# directory, Redis by its working directory ($state/redis).
+
+# owned: "pid comm" lines, one per process of this stack, recorded or not.
+owned() {
+	local p pid comm cwd i
+	local -a args
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		{ read -r comm < "$p/comm"; } 2>/dev/null || continue
+		case $comm in
+		phoneauth | multiwatch | spawn-fcgi | lighttpd | postgres | redis-server) ;;
+		*) continue ;;
+		esac
+		if [ "$comm" = redis-server ]; then
+			cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+			case $cwd in
+			"$state/redis" | "$state/redis (deleted)") echo "$pid $comm" ;;
+			esac
+			continue
+		fi
+		{ mapfile -d '' -t args < "$p/cmdline"; } 2>/dev/null || continue
+		for ((i = 0; i + 1 < ${#args[@]}; i++)); do
+			case $comm:${args[i]} in
+			phoneauth:-c | multiwatch:-c | spawn-fcgi:-c)
+				[ "${args[i+1]}" = "$conf" ] || continue ;;
+			lighttpd:-f)
+				[ "${args[i+1]}" = "$state/lighttpd.conf" ] ||
+					{ [ "$state" = "$repo/var" ] && [ "${args[i+1]}" = "$repo/lighttpd.conf" ]; } ||
+					continue ;;
+			postgres:-D)
+				[ "${args[i+1]}" = "$state/pg/data" ] ||
+					[ "${args[i+1]}" = "$(pg_elsewhere)/data" ] || continue ;;
+			*) continue ;;
+			esac
+			echo "$pid $comm"
+			break
+		done
+	done
+}
+
+# recorded: the pids the pid files name (and the pool's workers).
+recorded() {
+	local pid
+	for pid in "$(redis_pid)" "$(lighttpd_pid)" "$(pool_pid)" "$(sender_pid)" $(worker_pids); do
+		[ -n "$pid" ] && echo "$pid"
+	done
+	if [ -d "$state/pg" ]; then pg_pid; fi
+}
+
+# strays: "pid comm" of this stack's processes no pid file names.
+strays() {
+	local rec
+	rec=" $(recorded | tr '\n' ' ') "
+	owned | while read -r pid comm; do
+		case $rec in *" $pid "*) ;; *) echo "$pid $comm" ;; esac
+	done
+}
+
+# stop_strays: stops them, the front first and the stores last (PostgreSQL
+# with a fast shutdown), and says what it stopped.
+stop_strays() {
+	local list pid comm names=
+	list=$(strays)
+	[ -n "$list" ] || return 0
+	for comm in lighttpd multiwatch spawn-fcgi phoneauth postgres redis-server; do
+		while read -r pid c; do
+			[ "$c" = "$comm" ] || continue
+			if [ "$comm" = postgres ]; then
+				stop_pid "$pid" postgres PostgreSQL INT
+			else
+				stop_pid "$pid" "$comm" "$comm"
+			fi
+			names="$names $comm($pid)"
+		done <<< "$list"
+	done
+	say "stopped what a removed $state left running:$names"
+}
+
 # ---- start, stop, status ----
 
 wait_answering() {
@@ -524,6 +636,7 @@ preflight() {
 
 start() {
 	preflight
+	stop_strays
 	make_dirs
 	start_redis
 	start_postgres
@@ -537,12 +650,14 @@ start() {
 }
 
 stop() {
-	[ -d "$state" ] || return 0
-	stop_lighttpd
-	stop_sender
-	stop_pool
-	stop_postgres
-	stop_redis
+	if [ -d "$state" ]; then
+		stop_lighttpd
+		stop_sender
+		stop_pool
+		stop_postgres
+		stop_redis
+	fi
+	stop_strays
 }
 
 status() {
@@ -558,12 +673,64 @@ status() {
 	fi
 	pid=$(sender_pid); alive "$pid" phoneauth || pid=; line sender "$pid"
 	pid=$(lighttpd_pid); alive "$pid" lighttpd || pid=; line lighttpd "$pid"
+	pid=$(strays | awk '{ printf "%s%s(%s)", sep, $2, $1; sep = " " }')
+	if [ -n "$pid" ]; then
+		printf '%-10s running, no pid file names them (%s was removed under them; make stop stops them): %s\n' \
+			strays "$state" "$pid"
+	fi
+	[ -d "$state" ] || echo "(no $state: the stack was never started here, or was removed)"
+}
+
+# logs [N]: the last N lines of each log, then what they add (FOLLOW=0:
+# only the lines).
+logs() {
+	local n=${1:-20} f
+	local -a files=()
+	for f in phoneauth.log redis.log postgresql.log lighttpd-error.log lighttpd-access.log; do
+		[ -e "$log/$f" ] && files+=("$log/$f")
+	done
+	[ ${#files[@]} -gt 0 ] || die "no logs in $log (the stack was not started: make run)"
+	if [ "${FOLLOW:-1}" = 0 ]; then
+		tail -n "$n" "${files[@]}"
+	else
+		exec tail -n "$n" -F "${files[@]}"
+	fi
+}
+
+# clean-all: the PostgreSQL clusters that this checkout's stacks (make run,
+# make test, bench, soak, any STATE_DIR under it) keep in /var/tmp: each
+# stack is stopped first, then its cluster and the link to it go.
+clean_all() {
+	local d owner s known=
+	for s in var var/test var/bench var/soak; do
+		known="$known $(STATE_DIR=$repo/$s "$0" pg-elsewhere)"
+	done
+	for d in /var/tmp/phoneauth-pg-*; do
+		[ -d "$d" ] || continue
+		owner=$(head -n 1 "$d/owner" 2>/dev/null || true)
+		case $owner in
+		"$repo"/*) ;;
+		*)
+			case " $known " in *" $d "*) ;; *) continue ;; esac
+			owner=$repo/var
+			for s in var var/test var/bench var/soak; do
+				[ "$(STATE_DIR=$repo/$s "$0" pg-elsewhere)" = "$d" ] && owner=$repo/$s
+			done ;;
+		esac
+		STATE_DIR=$owner "$0" stop
+		rm -rf "$d"
+		if [ -L "$owner/pg" ]; then rm -f "$owner/pg"; fi
+		say "removed $d (the PostgreSQL cluster of $owner)"
+	done
 }
 
 case ${1:-} in
 start) start ;;
 stop) stop ;;
 status) status ;;
+logs) logs "${2:-20}" ;;
+clean-all) clean_all ;;
+pg-elsewhere) pg_elsewhere ;;
 restart-pool) start_pool ;;
 stop-sender) stop_sender ;;
 start-sender) start_sender ;;
@@ -571,5 +738,5 @@ stop-redis) stop_redis ;;
 start-redis) start_redis ;;
 stop-postgres) stop_postgres ;;
 start-postgres) start_postgres ;;
-*) echo "usage: $0 start|stop|status|restart-pool|stop-redis|start-redis|stop-postgres|start-postgres|stop-sender|start-sender" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|status|logs [N]|clean-all|restart-pool|stop-redis|start-redis|stop-postgres|start-postgres|stop-sender|start-sender" >&2; exit 2 ;;
 esac

@@ -49,8 +49,9 @@
 #include "phoneauth/sms_text.h"
 #include "phoneauth/step.h"
 
+/* The version is debian/changelog's, passed by the Makefile (-D). */
 #ifndef PHONEAUTH_VERSION
-#define PHONEAUTH_VERSION "0.1.0"
+#error "PHONEAUTH_VERSION is not defined: build with make (it takes the version from debian/changelog)"
 #endif
 
 static volatile sig_atomic_t stopping;

@@ -10,6 +10,8 @@ import glob
 import os
 import shlex
 import signal
+import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -18,7 +20,8 @@ from pa import check, run, test, wait_for
 
 REPO = os.environ.get("PA_REPO", ".")
 BIN = os.environ.get("PA_APP_BIN", "")
-UNITS = sorted(glob.glob(os.path.join(REPO, "conf", "systemd", "*.service")))
+UNITS = sorted(glob.glob(os.path.join(REPO, "conf", "systemd", "*.service")) +
+               glob.glob(os.path.join(REPO, "conf", "systemd", "*.socket")))
 
 
 def unit_lines(path, key):
@@ -33,9 +36,20 @@ def localise(command, rundir):
     command = (command.replace("/usr/local/bin/phoneauth", BIN)
                .replace("/etc/phoneauth/phoneauth.conf", os.environ["PA_CONF"])
                .replace("/run/phoneauth", rundir))
-    if os.geteuid() != 0:
-        command = command.replace("-G www-data", "")
     return shlex.split(command)
+
+
+def listen_like(socket_unit, rundir):
+    """What systemd does for phoneauth.socket: binds its ListenStream (moved
+    into rundir) with its SocketMode, and returns the listening socket."""
+    (path,) = unit_lines(socket_unit, "ListenStream")
+    (mode,) = unit_lines(socket_unit, "SocketMode")
+    path = path.replace("/run/phoneauth", rundir)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    os.chmod(path, int(mode, 8))
+    s.listen(int((unit_lines(socket_unit, "Backlog") or ["128"])[0]))
+    return s, path
 
 
 def fcgi_get(sock, uri):
@@ -55,27 +69,53 @@ def units_pass_systemd_analyze_verify():
             copy = os.path.join(tmp, os.path.basename(unit))
             with open(unit) as f, open(copy, "w") as out:
                 out.write(f.read().replace("/usr/local/bin/phoneauth", BIN))
+        for unit in UNITS:
+            copy = os.path.join(tmp, os.path.basename(unit))
             r = subprocess.run(["systemd-analyze", "verify", copy], capture_output=True, text=True)
             problems = [l for l in (r.stdout + r.stderr).splitlines() if os.path.basename(unit) in l]
             check(r.returncode == 0 and not problems, "%s: %s" % (unit, r.stdout + r.stderr))
 
 
 @test
+def the_socket_is_the_web_servers_and_the_service_takes_it_on_stdin():
+    """The web server (group www-data) must be able to connect: the socket
+    unit sets the group, as spawn-fcgi -G cannot for a service that does not
+    run as root; the directory it is in is open to it."""
+    sock_unit = os.path.join(REPO, "conf", "systemd", "phoneauth.socket")
+    unit = os.path.join(REPO, "conf", "systemd", "phoneauth.service")
+    check(unit_lines(sock_unit, "ListenStream") == ["/run/phoneauth/phoneauth.sock"],
+          unit_lines(sock_unit, "ListenStream"))
+    check(unit_lines(sock_unit, "SocketGroup") == ["www-data"], "SocketGroup is not www-data")
+    check(unit_lines(sock_unit, "SocketMode") == ["0660"], "SocketMode is not 0660")
+    check(unit_lines(sock_unit, "DirectoryMode") == ["0755"], "/run/phoneauth is not open to the web server")
+    check(unit_lines(unit, "StandardInput") == ["socket"], "the service does not take the socket on fd 0")
+    check(unit_lines(unit, "StandardOutput") == ["journal"], "the workers' output would go to the socket")
+    check(not unit_lines(unit, "RuntimeDirectory"),
+          "RuntimeDirectory= would remove /run/phoneauth, and the socket in it, at every stop")
+    check("phoneauth.socket" in " ".join(unit_lines(unit, "Requires")), "no Requires=phoneauth.socket")
+    check("phoneauth.socket" in " ".join(unit_lines(unit, "Also")), "enabling the service leaves the socket off")
+
+
+@test
 def the_units_exec_lines_start_migrate_serve_reload_and_stop():
     unit = os.path.join(REPO, "conf", "systemd", "phoneauth.service")
+    sock_unit = os.path.join(REPO, "conf", "systemd", "phoneauth.socket")
     with tempfile.TemporaryDirectory() as rundir:
         for pre in unit_lines(unit, "ExecStartPre"):
             r = subprocess.run(localise(pre, rundir), capture_output=True, text=True, timeout=60)
             check(r.returncode == 0, "ExecStartPre %s: %s" % (pre, r.stderr))
         (start,) = unit_lines(unit, "ExecStart")
         log = open(os.path.join(rundir, "service.log"), "w")
-        main = subprocess.Popen(localise(start, rundir), stdout=log, stderr=log, start_new_session=True)
+        listener, sock = listen_like(sock_unit, rundir)
+        # StandardInput=socket: the listening socket is the service's fd 0
+        main = subprocess.Popen(localise(start, rundir), stdin=listener.fileno(), stdout=log,
+                                stderr=log, start_new_session=True)
+        listener.close()
         try:
-            sock = os.path.join(rundir, "phoneauth.sock")
             check(wait_for(lambda: "Status: 200" in fcgi_get(sock, "/api/health"), 15),
                   "health did not answer through the service's socket")
             mode = os.stat(sock).st_mode & 0o777
-            check(mode == 0o660, "socket mode %o" % mode)
+            check(mode == 0o660 and stat.S_ISSOCK(os.stat(sock).st_mode), "socket mode %o" % mode)
             workers = subprocess.run(["pgrep", "-P", str(main.pid)], capture_output=True,
                                      text=True).stdout.split()
             check(len(workers) == 4, workers)
@@ -125,7 +165,9 @@ def make_install_places_everything_under_the_prefix():
                            capture_output=True, text=True, timeout=600)
         check(r.returncode == 0, r.stderr[-2000:])
         expected = ["opt/pa/bin/phoneauth", "opt/pa/lib/systemd/system/phoneauth.service",
-                    "opt/pa/lib/sysusers.d/phoneauth.conf", "etc/phoneauth/phoneauth.conf.example",
+                    "opt/pa/lib/systemd/system/phoneauth.socket",
+                    "opt/pa/lib/sysusers.d/phoneauth.conf", "etc/phoneauth/phoneauth.conf",
+                    "opt/pa/share/phoneauth/phoneauth.conf.example",
                     "opt/pa/share/phoneauth/lighttpd/phoneauth.conf",
                     "opt/pa/share/phoneauth/lighttpd/authorizer.conf",
                     "opt/pa/share/phoneauth/apache/proxy_fcgi.conf",
@@ -160,7 +202,30 @@ def make_install_places_everything_under_the_prefix():
             check("Define PHONEAUTH_SHARE /opt/pa/share/phoneauth" in f.read(), "apache/page.conf")
         r = subprocess.run([os.path.join(dest, "opt/pa/bin/phoneauth"), "version"], capture_output=True,
                            text=True)
-        check(r.returncode == 0 and r.stdout.startswith("phoneauth "), r.stdout + r.stderr)
+        # the version is debian/changelog's, the package's
+        with open(os.path.join(REPO, "debian", "changelog")) as f:
+            version = f.readline().split("(", 1)[1].split(")", 1)[0]
+        check(r.returncode == 0 and r.stdout == "phoneauth %s\n" % version, r.stdout + r.stderr)
+        for name in ("share/phoneauth/sms/kavenegar.sh", "share/phoneauth/lighttpd/phoneauth.conf",
+                     "share/phoneauth/phoneauth.conf.example"):
+            with open(os.path.join(dest, "opt/pa", name)) as f:
+                check("/usr/local" not in f.read(), "%s names /usr/local" % name)
+        check(os.access(os.path.join(dest, "opt/pa/share/phoneauth/sms/kavenegar.sh"), os.X_OK),
+              "the SMS scripts are not executable")
+
+
+@test
+def make_install_keeps_an_existing_configuration():
+    with tempfile.TemporaryDirectory() as dest:
+        conf = os.path.join(dest, "etc/phoneauth/phoneauth.conf")
+        os.makedirs(os.path.dirname(conf))
+        with open(conf, "w") as f:
+            f.write("language = fa\n")
+        r = subprocess.run(["make", "-s", "-C", REPO, "install", "PREFIX=/opt/pa", "DESTDIR=" + dest],
+                           capture_output=True, text=True, timeout=600)
+        check(r.returncode == 0, r.stderr[-2000:])
+        with open(conf) as f:
+            check(f.read() == "language = fa\n", "make install replaced the configuration")
 
 
 if __name__ == "__main__":
