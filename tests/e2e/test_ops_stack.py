@@ -76,8 +76,14 @@ def stray_lines(status):
 
 
 def remove_state():
-    # what `rm -rf var` does: the directory goes, the processes stay
-    shutil.rmtree(STATE)
+    # what `rm -rf var` does: the directory goes, the processes stay. A
+    # running PostgreSQL may add a file to a directory being removed (rm -rf
+    # then fails the same way): removed again until it is gone.
+    for _ in range(20):
+        shutil.rmtree(STATE, ignore_errors=True)
+        if not os.path.lexists(STATE):
+            return
+    check(False, "%s could not be removed" % STATE)
 
 
 def start_fresh():
@@ -97,11 +103,16 @@ def a_removed_state_directory_strands_nothing_and_blocks_no_start():
         old = recorded_pids()
         main = main_stack_pids()
         remove_state()
-        check(all(running(p) for p in old.values()), "the stack's processes should outlive its directory")
+        # (PostgreSQL may shut itself down when its data directory goes: the
+        # rest stays, which is what must not be stranded)
+        check(all(running(p) for k, p in old.items() if k != "postgres"),
+              "the stack's processes should outlive its directory: %r"
+              % {k: running(p) for k, p in old.items()})
         r = stack("status")
         strays = stray_lines(r.stdout)
         check(strays, "status does not show what is left: %s" % r.stdout)
-        for name in ("redis-server", "postgres", "multiwatch", "lighttpd"):
+        for name in ("redis-server", "multiwatch", "lighttpd") + (
+                ("postgres",) if running(old["postgres"]) else ()):
             check(name in strays[0], "status does not name %s: %s" % (name, strays[0]))
         # the next start: the old processes go first, the ports are free again
         r = stack("start")
