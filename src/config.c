@@ -40,6 +40,7 @@ static const char *const lang_names[] = { "en", "fa", NULL };
 static const char *const driver_names[] = { "log", "command", NULL };
 /* One hasher today; an enum so that a typo is refused, not ignored. */
 static const char *const hasher_names[] = { "pbkdf2_sha256", NULL };
+static const char *const switch_names[] = { "off", "on", NULL };
 
 #define DAY 86400L
 #define S(n, d)            { #n, K_STR, offsetof(struct config, n), d, 0, 0, NULL }
@@ -85,6 +86,7 @@ static const struct key keys[] = {
 	I(body_timeout, 5, 1, 3600),
 	I(audit_retention_days, 90, 1, 36500),
 	I(refresh_grace, 10, 0, 3600),
+	E(login_by_code, "off", switch_names),
 };
 #undef S
 #undef I

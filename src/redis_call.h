@@ -16,7 +16,8 @@
 /* Every script, in src/lua/NAME.lua. */
 enum rs_script {
 	SC_GATE, SC_OPEN, SC_STEP, SC_ADVANCE, SC_REGISTER, SC_RESEND, SC_RELEASE, SC_FORGET,
-	SC_UNBLOCK, SC_BLOCKS, SC_OUTBOX_DONE, SC_INDEX_REBUILD, SC_INDEX_DROP, SC__MAX
+	SC_UNBLOCK, SC_BLOCKS, SC_OUTBOX_DONE, SC_INDEX_REBUILD, SC_INDEX_DROP, SC_GONE, SC_MOVE,
+	SC__MAX
 };
 
 /* How many arguments from the configuration every script call starts with

@@ -45,7 +45,7 @@ static const char *const script_names[SC__MAX] = {
 	[SC_REGISTER] = "register", [SC_RESEND] = "resend", [SC_RELEASE] = "release",
 	[SC_FORGET] = "forget", [SC_UNBLOCK] = "unblock", [SC_BLOCKS] = "blocks",
 	[SC_OUTBOX_DONE] = "outbox_done", [SC_INDEX_REBUILD] = "index_rebuild",
-	[SC_INDEX_DROP] = "index_drop",
+	[SC_INDEX_DROP] = "index_drop", [SC_GONE] = "gone", [SC_MOVE] = "move",
 };
 
 /* The arguments every script call starts with, from the configuration, in
@@ -549,8 +549,8 @@ rs_gate(struct redis_store *rs, const char *client, const char *phone, bool take
 
 enum store_status
 rs_open(struct redis_store *rs, const char *client, const char *phone, const char *sid,
-    enum step step, enum purpose purpose, long long user_id, const struct rs_code *code,
-    struct rs_result *res)
+    enum step step, enum purpose purpose, long long user_id, bool by_code,
+    const struct rs_code *code, struct rs_result *res)
 {
 	struct rs_args a = { .n = 0 };
 
@@ -561,6 +561,7 @@ rs_open(struct redis_store *rs, const char *client, const char *phone, const cha
 	rs_arg_str(&a, step_name(step));
 	rs_arg_str(&a, purpose_name(purpose));
 	rs_arg_num(&a, user_id);
+	rs_arg_str(&a, by_code ? "1" : "0");
 	return run_plain(rs, SC_OPEN, &a, res);
 }
 
@@ -599,7 +600,7 @@ rs_step(struct redis_store *rs, const char *client, const char *sid, enum step e
 	if ((st = rs_run(rs, SC_STEP, &a, &r, res)) != STORE_OK)
 		return st;
 	if (res->verdict == RS_OK) {
-		if (r->elements < 6 || !session_fields(r, 1, s)) {
+		if (r->elements < 7 || !session_fields(r, 1, s)) {
 			log_error("redis: script step: a session that is not one of ours");
 			st = STORE_ERROR;
 		} else {
@@ -608,6 +609,8 @@ rs_step(struct redis_store *rs, const char *client, const char *sid, enum step e
 			    r->element[5]->len == OTP_DIGEST_LEN;
 			if (s->has_digest)
 				memcpy(s->digest, r->element[5]->str, OTP_DIGEST_LEN);
+			s->by_code = r->element[6]->type == REDIS_REPLY_INTEGER &&
+			    r->element[6]->integer == 1;
 		}
 	}
 	freeReplyObject(r);
@@ -674,6 +677,28 @@ rs_forget_account(struct redis_store *rs, const char *phone)
 
 	rs_arg_str(&a, phone);
 	return run_plain(rs, SC_FORGET, &a, NULL);
+}
+
+enum store_status
+rs_account_gone(struct redis_store *rs, const char *phone)
+{
+	struct rs_args a = { .n = 0 };
+
+	rs_arg_str(&a, phone);
+	return run_plain(rs, SC_GONE, &a, NULL);
+}
+
+enum store_status
+rs_account_moved(struct redis_store *rs, const char *client, const char *sid, const char *old,
+    const char *phone, struct rs_result *res)
+{
+	struct rs_args a = { .n = 0 };
+
+	rs_arg_str(&a, client);
+	rs_arg_str(&a, sid);
+	rs_arg_str(&a, old);
+	rs_arg_str(&a, phone);
+	return run_plain(rs, SC_MOVE, &a, res);
 }
 
 enum store_status

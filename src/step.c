@@ -14,6 +14,7 @@ static const char *const purpose_names[PURPOSE__MAX] = {
 	[PURPOSE_REGISTER] = "register",
 	[PURPOSE_LOGIN] = "login",
 	[PURPOSE_RESET] = "reset",
+	[PURPOSE_CHANGE] = "change",
 };
 
 const char *

@@ -55,6 +55,7 @@ struct config {
 	long body_timeout;		/* seconds a worker waits for a request body */
 	long audit_retention_days;
 	long refresh_grace;		/* seconds a just-rotated refresh token may come again */
+	int login_by_code;		/* POST login/code is served (0: off, 1: on) */
 
 	/* Derived at load time. */
 	struct redis_addr redis;

@@ -46,6 +46,7 @@ struct rs_session {
 	unsigned char digest[OTP_DIGEST_LEN];
 	bool has_digest;
 	bool ghost;			/* rs_resend: nothing was sent */
+	bool by_code;			/* rs_step: a login by code (a right code answers tokens) */
 };
 
 struct rs_result {
@@ -82,10 +83,10 @@ bool rs_ping(struct redis_store *rs);
 enum store_status rs_gate(struct redis_store *rs, const char *client, const char *phone, bool take,
     struct rs_result *res);
 
-/* Opens session `sid` at `step`; with `code`, first applies the send limits and
- * queues the code in the outbox. */
+/* Opens session `sid` at `step` (by_code: a login by code); with `code`,
+ * first applies the send limits and queues the code in the outbox. */
 enum store_status rs_open(struct redis_store *rs, const char *client, const char *phone,
-    const char *sid, enum step step, enum purpose purpose, long long user_id,
+    const char *sid, enum step step, enum purpose purpose, long long user_id, bool by_code,
     const struct rs_code *code, struct rs_result *res);
 
 /* Loads session `sid` for step `expect`; see enum rs_take. */
@@ -111,6 +112,19 @@ enum store_status rs_register(struct redis_store *rs, const char *client, const 
 /* Drops the cached account state of `phone` (after a change made elsewhere)
  * and notes in the account index that it has an account. */
 enum store_status rs_forget_account(struct redis_store *rs, const char *phone);
+
+/* An account was deleted: drops the state cached for its number `phone`
+ * and takes the number out of the account index. */
+enum store_status rs_account_gone(struct redis_store *rs, const char *phone);
+
+/*
+ * The account of phone-change session `sid` moved from `old` ("": not
+ * known, it had moved before) to `phone`: the cached state of both numbers
+ * goes, the account index follows, the code's tries are given back and the
+ * session ends (RS_WRONG_STEP when it no longer waited for its code).
+ */
+enum store_status rs_account_moved(struct redis_store *rs, const char *client, const char *sid,
+    const char *old, const char *phone, struct rs_result *res);
 
 /* A fresh code for a session waiting for one; fills res->session phone,
  * purpose and ghost. */

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 
 enum step { STEP_OTP, STEP_SET_PASSWORD, STEP_USER_INFO, STEP_PASSWORD, STEP__MAX };
-enum purpose { PURPOSE_REGISTER, PURPOSE_LOGIN, PURPOSE_RESET, PURPOSE__MAX };
+enum purpose { PURPOSE_REGISTER, PURPOSE_LOGIN, PURPOSE_RESET, PURPOSE_CHANGE, PURPOSE__MAX };
 
 const char *step_name(enum step s);
 const char *purpose_name(enum purpose p);
