@@ -11,7 +11,7 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from pa import (REDIS_PREFIX, Client, check, expect, fresh_phone, jwt_decode, latest_code,
+from pa import (REDIS_PREFIX, Client, Pool, check, expect, fresh_phone, jwt_decode, latest_code,
                 outbox_entries, psql, redis_command, register, run, signup, test, user_row, wait_for)
 
 PASSWORD = "correct horse battery"
@@ -126,6 +126,23 @@ def rotations_inside_the_grace_stay_in_the_login_and_move_its_last_use():
     again = expect(refresh(c, t["refresh_token"]), 200)
     [later] = sessions(c, again["access"])
     check(later["last_used_at"] > after["last_used_at"], (after, later))
+
+
+@test
+def parallel_reuse_after_the_grace_ends_the_login():
+    """With no grace, parallel refreshes of one token let one through at
+    most, the reuse revokes the family, and the login leaves the list."""
+    with Pool({"PHONEAUTH_REFRESH_GRACE": "0"}, "nograce_logins", workers=2) as url:
+        c, phone = Client(base_url=url), fresh_phone()
+        t = signup(c, phone)
+        keep = login(Client(base_url=url), phone)
+        with ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(lambda _: refresh(Client(base_url=url), t["refresh_token"]), range(6)))
+        statuses = sorted(r.status for r in results)
+        check(statuses.count(200) <= 1 and all(s in (200, 401) for s in statuses), statuses)
+        check("token_reused" in [(r.json or {}).get("error") for r in results], "no reuse was seen")
+        listed = sessions(c, keep["access_token"])
+        check([s["id"] for s in listed] == [family_of(keep["refresh_token"])], listed)
 
 
 @test
@@ -486,6 +503,96 @@ def a_change_session_of_a_deleted_account_moves_nothing():
     expect(c.post("verify-otp", {"session_id": sid, "code": code}), 400, "session_invalid")
     check(user_row(new) is None and user_row(phone) is None, "an account came back")
     check(not indexed(new), "the new number was indexed")
+
+
+# ---- the sweep ----
+
+@test
+def logins_revoked_or_expired_a_day_ago_are_swept_with_their_tokens():
+    c, phone = Client(), fresh_phone()
+    live = signup(c, phone)
+    revoked, expired = login(Client(), phone), login(Client(), phone)
+    expect(c.post("logout", {"refresh": revoked["refresh_token"]}), 200)
+    f_live, f_revoked, f_expired = (family_of(t["refresh_token"]) for t in (live, revoked, expired))
+    psql("UPDATE refresh_tokens SET revoked_at = now() - interval '2 days' WHERE family = :'f'", f=f_revoked)
+    psql("UPDATE refresh_tokens SET expires_at = now() - interval '2 days' WHERE family = :'f'", f=f_expired)
+
+    def logins_left():
+        return {r[0] for r in psql("SELECT family FROM logins WHERE family IN (:'a', :'b', :'c')",
+                                   a=f_live, b=f_revoked, c=f_expired)}
+
+    # A worker sweeps after every 1000 token pairs it issued: refreshes
+    # chained by a few clients get every worker there.
+    driver = fresh_phone()
+    signup(Client(), driver)
+    chains = [login(Client(), driver)["refresh_token"] for _ in range(4)]
+
+    def drive(i):
+        for _ in range(100):
+            chains[i] = expect(refresh(Client(), chains[i]), 200)["refresh"]
+
+    for _ in range(30):
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(drive, range(4)))
+        if logins_left() == {f_live}:
+            break
+    check(logins_left() == {f_live}, logins_left())
+    check(psql("SELECT count(*) FROM refresh_tokens WHERE family IN (:'b', :'c')", b=f_revoked, c=f_expired)
+          == [["0"]], "their tokens are left")
+    # the live login keeps its tokens (the spent and the live one) and works
+    expect(refresh(c, live["refresh_token"]), 200)
+
+
+# ---- the administration commands ----
+
+@test
+def admin_lists_the_logins_of_an_account_and_revokes_one_or_all():
+    from pa import admin
+    phone = fresh_phone()
+    first = signup(Client(), phone)
+    agent = Client()
+    second = login(agent, phone, agent="AdminTest/2.0")
+    out = admin("sessions", phone)
+    check(out.returncode == 0, out.stderr)
+    lines = out.stdout.splitlines()
+    check(len(lines) == 2, out.stdout)
+    f1, f2 = family_of(first["refresh_token"]), family_of(second["refresh_token"])
+    check(lines[0].startswith(f2 + "  began ") and "ip " + agent.ip in lines[0] and
+          lines[0].endswith("AdminTest/2.0"), lines[0])
+    check(lines[1].startswith(f1 + "  began ") and " last used " in lines[1] and lines[1].endswith("  -"),
+          lines[1])
+    out = admin("revoke", phone, "--session", f2)
+    check(out.returncode == 0 and f2 in out.stdout, (out.stdout, out.stderr))
+    expect(refresh(Client(), second["refresh_token"]), 401, "token_invalid")
+    out = admin("revoke", phone, "--session", f2)    # not live any more
+    check(out.returncode == 1 and "no live login" in out.stderr, (out.stdout, out.stderr))
+    login(Client(), phone)
+    out = admin("revoke", phone)
+    check(out.returncode == 0 and "2 live logins revoked" in out.stdout, (out.stdout, out.stderr))
+    expect(refresh(Client(), first["refresh_token"]), 401, "token_invalid")
+    out = admin("sessions", phone)
+    check(out.returncode == 0 and "no live login" in out.stdout, out.stdout)
+    # a number without an account, and wrong arguments
+    out = admin("sessions", fresh_phone())
+    check(out.returncode == 1 and "has no account" in out.stderr, out.stderr)
+    check(admin("revoke", phone, "--sessions", f1).returncode == 2, "a wrong option was taken")
+    check(admin("revoke").returncode == 2 and admin("sessions", "12").returncode == 2, "bad arguments taken")
+
+
+@test
+def admin_delete_deletes_an_account_as_account_delete_does():
+    from pa import admin
+    c, phone = Client(), fresh_phone()
+    t = signup(c, phone)
+    expect(c.post("register", {"mobile_number": phone}), 200)      # cached
+    check(admin("ban", phone).returncode == 0, "ban")   # an administrator deletes banned accounts too
+    out = admin("delete", "+98" + phone[1:])            # any spelling of the number
+    check(out.returncode == 0 and phone in out.stdout, (out.stdout, out.stderr))
+    check(user_row(phone) is None and cached(phone) is None and not indexed(phone), "not deleted everywhere")
+    expect(refresh(c, t["refresh_token"]), 401, "token_invalid")
+    check(register(Client(), phone)["next_step"] == "otp", "the number cannot sign up afresh")
+    out = admin("delete", phone)
+    check(out.returncode == 1 and "has no account" in out.stderr, out.stderr)
 
 
 if __name__ == "__main__":
