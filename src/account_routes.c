@@ -72,6 +72,8 @@ account_delete_route(struct ctx *ctx)
 	if (st == STORE_NOT_FOUND) {
 		/* banned, or deleted by a request that came first */
 		session_account_lost_reply(ctx, u.id, NULL, ERR_TOKEN_INVALID);
+		if (ctx->resp->is_error && ctx->resp->error == ERR_TOKEN_INVALID)
+			response_header(ctx->resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
 		return;
 	}
 	if (!ctx_store_or_reply(ctx, st))

@@ -102,14 +102,13 @@ logins_list_route(struct ctx *ctx)
 	struct token t;
 	struct user u;
 	struct listing out;
-	enum store_status st;
 	json_object *o;
 
 	if (!logins_account_or_reply(ctx, &t, &u))
 		return;
 	out.list = json_object_new_array();
 	out.current = t.sid;
-	if (!ctx_store_or_reply(ctx, st = pg_logins(ctx->pg, u.id, LOGINS_SHOWN, add_login, &out))) {
+	if (!ctx_store_or_reply(ctx, pg_logins(ctx->pg, u.id, LOGINS_SHOWN, add_login, &out))) {
 		json_object_put(out.list);
 		return;
 	}
@@ -142,7 +141,7 @@ logins_end_route(struct ctx *ctx)
 	}
 	if (!ctx_store_or_reply(ctx, st))
 		return;
-	log_info("login %.8s… of user %lld ended by its user", id, u.id);
+	log_info("login %.8s... of user %lld ended by its user", id, u.id);
 	reply_message(ctx, MSG_LOGIN_ENDED);
 }
 
