@@ -133,23 +133,23 @@ static const struct {
 	 * of one token serialise on its row. A token spent less than
 	 * refresh_grace ($4 s) ago is spent again, into a fresh pair of the same
 	 * family: two tabs refreshing at once, or a client whose answer was
-	 * lost, keep their login. A second run of one rotation finds its own
-	 * successor already recorded and answers as the first did. Every
-	 * rotation, in the grace too, is its login's last use (logins); the
-	 * login row is locked only after the token's, as everywhere. The
-	 * answer names the family, which the new access token carries. */
+	 * lost, keep their login. Without a grace, never: now() is when this
+	 * statement began, and one that waited for the row's lock may have
+	 * begun before the rotation that spent it. A second run of one
+	 * rotation finds its own successor already recorded and answers as the
+	 * first did. The answer names the family, which the new access token
+	 * carries. (The token it adds is its login's last use: logins reads it
+	 * from there, so that a rotation writes nothing more.) */
 	[ST_ROTATE] = { "refresh_rotate",
 	    "WITH s AS (UPDATE refresh_tokens SET spent_at = coalesce(spent_at, now())"
 	    "  WHERE jti = $1::text AND revoked_at IS NULL AND expires_at > now()"
-	    "  AND (spent_at IS NULL OR spent_at > now() - make_interval(secs => $4::int)"
+	    "  AND (spent_at IS NULL OR ($4::int > 0 AND spent_at > now() - make_interval(secs => $4::int))"
 	    "   OR EXISTS (SELECT 1 FROM refresh_tokens n WHERE n.jti = $2::text))"
 	    "  RETURNING user_id, family),"
 	    " u AS (SELECT s.user_id, s.family, users.is_banned FROM s JOIN users ON users.id = s.user_id),"
 	    " i AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
 	    "  SELECT $2::text, user_id, family, to_timestamp($3::bigint) FROM u WHERE NOT is_banned"
-	    "  ON CONFLICT (jti) DO NOTHING),"
-	    " l AS (UPDATE logins SET last_used_at = now()"
-	    "  WHERE family IN (SELECT family FROM u WHERE NOT is_banned))"
+	    "  ON CONFLICT (jti) DO NOTHING)"
 	    " SELECT is_banned, family FROM u", true },
 	/* A token that could not be spent: if it had been spent before, this is
 	 * reuse, and its whole family is revoked. */
@@ -200,14 +200,16 @@ static const struct {
 	    "SELECT id, mobile_number FROM users WHERE id > $1::bigint ORDER BY id LIMIT $2::int",
 	    true },
 	/* The live logins of an account, newest first: those of a family with
-	 * a token that can still be rotated. */
+	 * a token that can still be rotated. A login was last used when its
+	 * newest token was made (by its last rotation, or by the login). */
 	[ST_LOGINS] = { "logins",
 	    "SELECT l.family,"
 	    " to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-	    " to_char(l.last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-	    " host(l.ip), l.user_agent FROM logins l WHERE l.user_id = $1::bigint AND EXISTS"
-	    "  (SELECT 1 FROM refresh_tokens t WHERE t.family = l.family AND t.revoked_at IS NULL"
-	    "   AND t.spent_at IS NULL AND t.expires_at > now())"
+	    " to_char(max(t.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+	    " host(l.ip), l.user_agent"
+	    " FROM logins l JOIN refresh_tokens t ON t.family = l.family WHERE l.user_id = $1::bigint"
+	    " GROUP BY l.family, l.created_at, l.ip, l.user_agent"
+	    " HAVING bool_or(t.revoked_at IS NULL AND t.spent_at IS NULL AND t.expires_at > now())"
 	    " ORDER BY l.created_at DESC, l.family LIMIT $2::int", true },
 	/* Ends one live login of an account. Not `retry`: a second run would
 	 * find it ended and answer that there is no such login. */
