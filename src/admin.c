@@ -150,6 +150,125 @@ admin_unban(const struct config *cfg, int argc, char **argv)
 	return set_banned(cfg, argc, argv, false);
 }
 
+/* The account of the number `arg`, for the commands below: its id in *id
+ * (and the number, normalised, in phone); an exit status when there is none. */
+static int
+account_of(const struct config *cfg, struct pg_store *pg, const char *command, const char *arg,
+    char phone[PHONE_MAX], long long *id)
+{
+	struct user u;
+	enum store_status st;
+
+	if (!phone_normalize(arg, (enum phone_format)cfg->phone_format, phone))
+		return usage_error("not a valid phone number");
+	st = pg_user_by_phone(pg, phone, &u);
+	if (st == STORE_NOT_FOUND) {
+		fprintf(stderr, "phoneauth: %s has no account\n", phone);
+		return 1;
+	}
+	if (st != STORE_OK)
+		return store_failed(command, "PostgreSQL", st);
+	*id = u.id;
+	return 0;
+}
+
+static void
+print_login(const struct pg_login *l, void *arg)
+{
+	(*(int *)arg)++;
+	printf("%s  began %s  last used %s  ip %s  %s\n", l->family, l->created_at, l->last_used_at,
+	    l->has_ip ? l->ip : "-", l->has_user_agent && l->user_agent[0] ? l->user_agent : "-");
+}
+
+int
+admin_sessions(const struct config *cfg, int argc, char **argv)
+{
+	char phone[PHONE_MAX];
+	struct pg_store *pg = pg_new(cfg);
+	enum store_status st;
+	long long id = 0;
+	int status, count = 0;
+
+	(void)argc;
+	if (pg == NULL)
+		return 1;
+	if ((status = account_of(cfg, pg, "sessions", argv[0], phone, &id)) == 0 &&
+	    (st = pg_logins(pg, id, 100000, print_login, &count)) != STORE_OK)
+		status = store_failed("sessions", "PostgreSQL", st);
+	pg_free(pg);
+	if (status == 0 && count == 0)
+		printf("%s: no live login\n", phone);
+	return status;
+}
+
+int
+admin_revoke(const struct config *cfg, int argc, char **argv)
+{
+	char phone[PHONE_MAX];
+	struct pg_store *pg;
+	enum store_status st;
+	long long id = 0;
+	long ended = 0;
+	int status;
+
+	if (argc != 1 && (argc != 3 || strcmp(argv[1], "--session") != 0))
+		return usage_error("usage: phoneauth revoke NUMBER [--session ID]");
+	if ((pg = pg_new(cfg)) == NULL)
+		return 1;
+	if ((status = account_of(cfg, pg, "revoke", argv[0], phone, &id)) != 0) {
+		pg_free(pg);
+		return status;
+	}
+	st = argc == 3 ? pg_login_end(pg, id, argv[2]) : pg_logins_end_all(pg, id, &ended);
+	pg_free(pg);
+	if (st == STORE_NOT_FOUND) {
+		fprintf(stderr, "phoneauth: %s has no live login %s\n", phone, argv[2]);
+		return 1;
+	}
+	if (st != STORE_OK)
+		return store_failed("revoke", "PostgreSQL", st);
+	if (argc == 3)
+		printf("%s: login %s revoked\n", phone, argv[2]);
+	else
+		printf("%s: %ld live login%s revoked\n", phone, ended, ended == 1 ? "" : "s");
+	return 0;
+}
+
+int
+admin_delete(const struct config *cfg, int argc, char **argv)
+{
+	char phone[PHONE_MAX], had[PHONE_MAX];
+	struct pg_store *pg;
+	struct redis_store *rs;
+	enum store_status st;
+	long long id = 0;
+	int status;
+
+	(void)argc;
+	if ((pg = pg_new(cfg)) == NULL)
+		return 1;
+	if ((status = account_of(cfg, pg, "delete", argv[0], phone, &id)) != 0) {
+		pg_free(pg);
+		return status;
+	}
+	st = pg_user_delete(pg, id, true, had);
+	pg_free(pg);
+	if (st == STORE_NOT_FOUND) {
+		fprintf(stderr, "phoneauth: %s has no account\n", phone);
+		return 1;
+	}
+	if (st != STORE_OK)
+		return store_failed("delete", "PostgreSQL", st);
+	/* register reads the account's state from a cache in Redis, and the
+	 * account index says which numbers have an account */
+	if ((rs = rs_new(cfg)) == NULL || rs_account_gone(rs, had) != STORE_OK)
+		fprintf(stderr, "phoneauth: Redis cannot be reached: register may show the "
+		    "old state for up to 5 minutes\n");
+	rs_free(rs);
+	printf("%s: account deleted with its tokens and logins; the number may sign up again\n", had);
+	return 0;
+}
+
 int
 admin_keygen(const struct config *cfg, int argc, char **argv)
 {

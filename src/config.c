@@ -45,6 +45,7 @@ static const char *const lang_names[] = { "en", "fa", NULL };
 static const char *const driver_names[] = { "log", "command", NULL };
 /* One hasher today; an enum so that a typo is refused, not ignored. */
 static const char *const hasher_names[] = { "pbkdf2_sha256", NULL };
+static const char *const switch_names[] = { "off", "on", NULL };
 
 #define DAY 86400L
 #define S(n, d)            { #n, K_STR, offsetof(struct config, n), d, 0, 0, NULL }
@@ -106,6 +107,7 @@ static const struct key keys[] = {
 	S(sms_app_name, "phoneauth"),
 	S(sms_origin, NULL),
 	S(metrics_allow, "127.0.0.1,::1"),
+	E(login_by_code, "off", switch_names),
 };
 #undef S
 #undef I

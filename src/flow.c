@@ -21,10 +21,12 @@
 
 #include <openssl/crypto.h>
 
+#include "phoneauth/account_routes.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/hasher.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
+#include "phoneauth/logins.h"
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
 
@@ -107,6 +109,11 @@ flow_verify_otp(struct ctx *ctx)
 		response_error(ctx->resp, ERR_OTP_INVALID, ctx->req->lang);
 		return;
 	}
+	/* A phone change or a login by code ends here (account_routes.c). */
+	if (s.purpose == PURPOSE_CHANGE || s.by_code) {
+		account_code_verified(ctx, in.session_id, &s);
+		return;
+	}
 	/* The phone is proved: a number without an account gets its row now. */
 	st = pg_user_verify(ctx->pg, s.phone, s.user_id, &s.user_id);
 	if (st == STORE_CONFLICT) {
@@ -156,13 +163,15 @@ static void
 finish_reset(struct ctx *ctx, const char *sid, const struct rs_session *s, const char *encoded)
 {
 	struct token_pair pair;
+	struct login_origin from;
 	enum store_status st;
 
 	if (!token_pair_issue_or_reply(ctx, s->user_id, &pair))
 		return;
-	st = pg_user_reset_password(ctx->pg, s->user_id, encoded, &pair.refresh);
+	logins_origin(ctx, &from);
+	st = pg_user_reset_password(ctx->pg, s->user_id, s->phone, encoded, &pair.refresh, &from);
 	if (st == STORE_NOT_FOUND)
-		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		session_account_lost_reply(ctx, s->user_id, s->phone, ERR_SESSION_INVALID);
 	else if (ctx_store_or_reply(ctx, st) &&
 	    session_advance_or_reply(ctx, sid, s, STEP_SET_PASSWORD, STEP__MAX, RS_KEEP, true))
 		token_pair_reply(ctx, 200, &pair, MSG_PASSWORD_CHANGED);
@@ -174,7 +183,7 @@ static void
 first_password(struct ctx *ctx, const char *sid, const struct rs_session *s, const char *encoded)
 {
 	struct user u;
-	enum store_status st = pg_user_set_password(ctx->pg, s->user_id, encoded, &u);
+	enum store_status st = pg_user_set_password(ctx->pg, s->user_id, s->phone, encoded, &u);
 
 	if (st == STORE_NOT_FOUND) {
 		log_warn("set-password: user %lld of a live session is gone", s->user_id);
@@ -232,14 +241,16 @@ flow_user_info(struct ctx *ctx)
 	struct inputs in;
 	struct rs_session s;
 	struct token_pair pair;
+	struct login_origin from;
 	enum store_status st;
 
 	if (!session_request_or_reply(ctx, fields, NFIELDS(fields), &in, STEP_USER_INFO,
 	    RS_LOOK, &s) ||
 	    !token_pair_issue_or_reply(ctx, s.user_id, &pair))
 		return;
-	st = pg_user_complete(ctx->pg, s.user_id, in.first_name, in.last_name,
-	    in.email[0] ? in.email : NULL, &pair.refresh);
+	logins_origin(ctx, &from);
+	st = pg_user_complete(ctx->pg, s.user_id, s.phone, in.first_name, in.last_name,
+	    in.email[0] ? in.email : NULL, &pair.refresh, &from);
 	if (st == STORE_CONFLICT) {
 		/* Whether an address is taken is worth knowing to an attacker:
 		 * asking counts as a failure, like a wrong password. */
@@ -248,7 +259,7 @@ flow_user_info(struct ctx *ctx)
 			response_validation_failed(ctx->resp, ctx->req->lang);
 		}
 	} else if (st == STORE_NOT_FOUND) {
-		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		session_account_lost_reply(ctx, s.user_id, s.phone, ERR_SESSION_INVALID);
 	} else if (ctx_store_or_reply(ctx, st) &&
 	    session_advance_or_reply(ctx, in.session_id, &s, STEP_USER_INFO, STEP__MAX, RS_KEEP,
 	    false)) {

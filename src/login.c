@@ -14,6 +14,7 @@
 #include "phoneauth/hasher.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/metrics.h"
+#include "phoneauth/logins.h"
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
 
@@ -46,6 +47,22 @@ rehash_later(struct ctx *ctx, long long user_id, const char *password, long iter
 	}
 }
 
+bool
+login_password_right(struct ctx *ctx, const struct user *u, const char *password)
+{
+	long iterations = 0;
+
+	if (u == NULL || !u->has_password) {
+		/* No account, or none with a password: spend the same time. */
+		hasher_burn(password, ctx->cfg->pbkdf2_iterations);
+		return false;
+	}
+	if (!password_matches(ctx, password, u->password, &iterations))
+		return false;
+	rehash_later(ctx, u->id, password, iterations);
+	return true;
+}
+
 /* The session (session form) or the tries (number form) of a login that
  * succeeded: moved on, given back, and the number's failures forgotten. */
 static bool
@@ -70,6 +87,7 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
 {
 	char new_sid[SESSION_ID_LEN + 1];
 	struct token_pair pair;
+	struct login_origin from;
 	enum store_status st;
 
 	if (!u->is_active) {
@@ -82,9 +100,11 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
 	}
 	if (!token_pair_issue_or_reply(ctx, u->id, &pair))
 		return;
-	st = pg_user_login(ctx->pg, u->id, &pair.refresh);
+	logins_origin(ctx, &from);
+	st = pg_user_login(ctx->pg, u->id, u->phone, &pair.refresh, &from);
 	if (st == STORE_NOT_FOUND)
-		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		session_account_lost_reply(ctx, u->id, u->phone,
+		    sid ? ERR_SESSION_INVALID : ERR_PASSWORD_INCORRECT);
 	else if (ctx_store_or_reply(ctx, st) && settle_or_reply(ctx, u, sid, s))
 		token_pair_reply(ctx, 200, &pair, MSG_LOGGED_IN);
 	token_pair_clear(&pair);
@@ -98,27 +118,16 @@ static void
 judge(struct ctx *ctx, const struct user *u, const char *phone, const char *password,
     const char *sid, const struct rs_session *s)
 {
-	long iterations = 0;
-	bool right;
-
 	if (u != NULL && u->is_banned) {
 		if (limits_give_back_or_reply(ctx, phone, false))
 			response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
 		return;
 	}
-	if (u != NULL && u->has_password) {
-		right = password_matches(ctx, password, u->password, &iterations);
-	} else {
-		/* No account, or none with a password: spend the same time. */
-		hasher_burn(password, ctx->cfg->pbkdf2_iterations);
-		right = false;
-	}
-	if (!right) {
+	if (!login_password_right(ctx, u, password)) {
 		limits_note_failure(ctx, phone, FAILURE_PASSWORD);
 		response_error(ctx->resp, ERR_PASSWORD_INCORRECT, ctx->req->lang);
 		return;
 	}
-	rehash_later(ctx, u->id, password, iterations);
 	succeeded(ctx, u, sid, s);
 }
 
@@ -148,7 +157,14 @@ with_session(struct ctx *ctx)
 	if (!session_request_or_reply(ctx, fields, NFIELDS(fields), &in, STEP_PASSWORD,
 	    RS_TAKE_TRY, &s))
 		return;
-	if ((st = pg_user_by_id(ctx->pg, s.user_id, &u)) != STORE_OK)
+	/* An account deleted since the session began, or moved to another
+	 * number, is not this session's: its number's cached state, which
+	 * said otherwise, goes. */
+	if ((st = pg_user_by_id(ctx->pg, s.user_id, &u)) == STORE_OK && strcmp(u.phone, s.phone) != 0)
+		st = STORE_NOT_FOUND;
+	if (st == STORE_NOT_FOUND)
+		(void)rs_forget_account(ctx->rs, s.phone);
+	if (st != STORE_OK)
 		unjudged(ctx, s.phone, st, ERR_SESSION_INVALID);
 	else
 		judge(ctx, &u, s.phone, in.password, in.session_id, &s);

@@ -4,7 +4,7 @@
  *   phoneauth [-c FILE] [serve]   serve FastCGI on the socket inherited on fd 0
  *                                 (spawn-fcgi -s SOCK -F N -- phoneauth -c FILE)
  *   phoneauth [-c FILE] migrate   apply the SQL migrations compiled in
- *   phoneauth [-c FILE] unblock | blocks | ban | unban | keygen ...
+ *   phoneauth [-c FILE] unblock | blocks | ban | unban | sessions | revoke | delete | keygen ...
  *                                 administration (admin.c)
  *
  * A worker handles one request at a time: read it, answer it, flush the
@@ -87,6 +87,9 @@ static const struct command {
 	{ "blocks", admin_blocks, 0, 0, "", "list what is blocked, and until when", true },
 	{ "ban", admin_ban, 1, 1, "NUMBER", "disable an account and revoke its refresh tokens", true },
 	{ "unban", admin_unban, 1, 1, "NUMBER", "enable an account again", true },
+	{ "sessions", admin_sessions, 1, 1, "NUMBER", "list an account's live logins: id, began, last used, ip, user agent", true },
+	{ "revoke", admin_revoke, 1, 3, "NUMBER [--session ID]", "end one login of an account, or every one", true },
+	{ "delete", admin_delete, 1, 1, "NUMBER", "delete an account with its tokens and logins", true },
 	{ "sender", sender_main, 0, 0, "", "deliver the codes of the SMS outbox (a long-running process)", true },
 	{ "sms-status", sms_admin_status, 0, 0, "", "count the outbox's unread, pending, delivered, expired and dead codes", true },
 	{ "sms-dead", sms_admin_dead, 0, 1, "[--retry]", "list the dead letters with their last error, or put them back in the outbox", true },

@@ -49,6 +49,11 @@ enum stmt {
 	ST_SWEEP,
 	ST_AUDIT_SWEEP,
 	ST_ACCOUNT_PAGE,
+	ST_LOGINS,
+	ST_LOGIN_END,
+	ST_LOGINS_END_ALL,
+	ST_DELETE,
+	ST_MOVE,
 	ST_AUDIT,
 	ST_PING,
 	ST__MAX
@@ -77,36 +82,49 @@ static const struct {
 	    "INSERT INTO users (mobile_number, is_verified) VALUES ($1::text, true)"
 	    " ON CONFLICT (mobile_number) DO UPDATE SET is_verified = true"
 	    "  WHERE users.password = '' RETURNING id", true },
+	/* A session's account is the row of its id that still has the
+	 * session's number: one deleted meanwhile (its number maybe signed up
+	 * afresh, under another id) or moved to another number is not acted
+	 * on. The statements below that a session step runs say so. */
 	[ST_VERIFY] = { "user_verify",
-	    "UPDATE users SET is_verified = true WHERE id = $1::bigint RETURNING id", true },
+	    "UPDATE users SET is_verified = true WHERE id = $1::bigint AND mobile_number = $2::text"
+	    " RETURNING id", true },
 	[ST_SET_PASSWORD] = { "user_set_password",
 	    "UPDATE users SET password = $2::text, is_verified = true WHERE id = $1::bigint"
-	    " RETURNING " USER_COLUMNS, true },
-	/* The profile, and the first refresh token of the login it starts. The
-	 * answer is the account's row (none: gone or banned). */
+	    " AND mobile_number = $3::text RETURNING " USER_COLUMNS, true },
+	/* The profile, and the first refresh token of the login it starts
+	 * (with where it began, in logins). The answer is the account's row
+	 * (none: gone, moved or banned). */
 	[ST_COMPLETE] = { "user_complete",
 	    "WITH u AS (UPDATE users SET first_name = $2::text, last_name = $3::text, email = $4::text,"
-	    "  is_active = true, last_login = now() WHERE id = $1::bigint AND NOT is_banned RETURNING id),"
+	    "  is_active = true, last_login = now() WHERE id = $1::bigint AND mobile_number = $7::text"
+	    "  AND NOT is_banned RETURNING id),"
 	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
 	    "  SELECT $5::text, id, $5::text, to_timestamp($6::bigint) FROM u"
-	    "  ON CONFLICT (jti) DO NOTHING)"
+	    "  ON CONFLICT (jti) DO NOTHING),"
+	    " l AS (INSERT INTO logins (family, user_id, ip, user_agent)"
+	    "  SELECT $5::text, id, $8::inet, $9::text FROM u ON CONFLICT (family) DO NOTHING)"
 	    " SELECT id FROM u", true },
 	[ST_LOGIN] = { "user_login",
-	    "WITH u AS (UPDATE users SET last_login = now() WHERE id = $1::bigint AND NOT is_banned"
-	    "  RETURNING id),"
+	    "WITH u AS (UPDATE users SET last_login = now() WHERE id = $1::bigint"
+	    "  AND mobile_number = $4::text AND NOT is_banned RETURNING id),"
 	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
 	    "  SELECT $2::text, id, $2::text, to_timestamp($3::bigint) FROM u"
-	    "  ON CONFLICT (jti) DO NOTHING)"
+	    "  ON CONFLICT (jti) DO NOTHING),"
+	    " l AS (INSERT INTO logins (family, user_id, ip, user_agent)"
+	    "  SELECT $2::text, id, $5::inet, $6::text FROM u ON CONFLICT (family) DO NOTHING)"
 	    " SELECT id FROM u", true },
 	/* A new password ends every login the account had, and starts this one. */
 	[ST_RESET_PASSWORD] = { "user_reset_password",
 	    "WITH u AS (UPDATE users SET password = $2::text, is_verified = true, last_login = now()"
-	    "  WHERE id = $1::bigint AND NOT is_banned RETURNING id),"
+	    "  WHERE id = $1::bigint AND mobile_number = $5::text AND NOT is_banned RETURNING id),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
 	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL AND jti <> $3::text),"
 	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
 	    "  SELECT $3::text, id, $3::text, to_timestamp($4::bigint) FROM u"
-	    "  ON CONFLICT (jti) DO NOTHING)"
+	    "  ON CONFLICT (jti) DO NOTHING),"
+	    " l AS (INSERT INTO logins (family, user_id, ip, user_agent)"
+	    "  SELECT $3::text, id, $6::inet, $7::text FROM u ON CONFLICT (family) DO NOTHING)"
 	    " SELECT id FROM u", true },
 	[ST_REHASH] = { "user_rehash",
 	    "UPDATE users SET password = $2::text WHERE id = $1::bigint", true },
@@ -115,19 +133,24 @@ static const struct {
 	 * of one token serialise on its row. A token spent less than
 	 * refresh_grace ($4 s) ago is spent again, into a fresh pair of the same
 	 * family: two tabs refreshing at once, or a client whose answer was
-	 * lost, keep their login. A second run of one rotation finds its own
-	 * successor already recorded and answers as the first did. */
+	 * lost, keep their login. Without a grace, never: now() is when this
+	 * statement began, and one that waited for the row's lock may have
+	 * begun before the rotation that spent it. A second run of one
+	 * rotation finds its own successor already recorded and answers as the
+	 * first did. The answer names the family, which the new access token
+	 * carries. (The token it adds is its login's last use: logins reads it
+	 * from there, so that a rotation writes nothing more.) */
 	[ST_ROTATE] = { "refresh_rotate",
 	    "WITH s AS (UPDATE refresh_tokens SET spent_at = coalesce(spent_at, now())"
 	    "  WHERE jti = $1::text AND revoked_at IS NULL AND expires_at > now()"
-	    "  AND (spent_at IS NULL OR spent_at > now() - make_interval(secs => $4::int)"
+	    "  AND (spent_at IS NULL OR ($4::int > 0 AND spent_at > now() - make_interval(secs => $4::int))"
 	    "   OR EXISTS (SELECT 1 FROM refresh_tokens n WHERE n.jti = $2::text))"
 	    "  RETURNING user_id, family),"
 	    " u AS (SELECT s.user_id, s.family, users.is_banned FROM s JOIN users ON users.id = s.user_id),"
 	    " i AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
 	    "  SELECT $2::text, user_id, family, to_timestamp($3::bigint) FROM u WHERE NOT is_banned"
 	    "  ON CONFLICT (jti) DO NOTHING)"
-	    " SELECT is_banned FROM u", true },
+	    " SELECT is_banned, family FROM u", true },
 	/* A token that could not be spent: if it had been spent before, this is
 	 * reuse, and its whole family is revoked. */
 	[ST_REUSED] = { "refresh_reused",
@@ -156,10 +179,18 @@ static const struct {
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
 	    "  WHERE $2::boolean AND user_id IN (SELECT id FROM u) AND revoked_at IS NULL)"
 	    " SELECT id FROM u", true },
-	/* Expired refresh tokens, a batch at a time (they are useless a day on). */
+	/* Refresh tokens expired or revoked a day ago, a batch at a time (they
+	 * are useless by then: a revoked family never comes back), and the
+	 * logins whose last tokens they were. (The statement sees the tokens
+	 * as they were before it: a family is gone when every token it had is
+	 * among those deleted.) */
 	[ST_SWEEP] = { "refresh_sweep",
-	    "DELETE FROM refresh_tokens WHERE jti IN (SELECT jti FROM refresh_tokens"
-	    " WHERE expires_at < now() - interval '1 day' LIMIT 1000)", true },
+	    "WITH t AS (DELETE FROM refresh_tokens WHERE jti IN (SELECT jti FROM refresh_tokens"
+	    "  WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day'"
+	    "  LIMIT 1000) RETURNING jti, family)"
+	    " DELETE FROM logins WHERE family IN (SELECT family FROM t) AND NOT EXISTS"
+	    "  (SELECT 1 FROM refresh_tokens r WHERE r.family = logins.family"
+	    "   AND r.jti NOT IN (SELECT jti FROM t))", true },
 	/* Audit rows past audit_retention_days, a batch at a time. */
 	[ST_AUDIT_SWEEP] = { "audit_sweep",
 	    "DELETE FROM failed_attempts WHERE id IN (SELECT id FROM failed_attempts"
@@ -168,6 +199,49 @@ static const struct {
 	[ST_ACCOUNT_PAGE] = { "account_page",
 	    "SELECT id, mobile_number FROM users WHERE id > $1::bigint ORDER BY id LIMIT $2::int",
 	    true },
+	/* The live logins of an account, newest first: those of a family with
+	 * a token that can still be rotated. A login was last used when its
+	 * newest token was made (by its last rotation, or by the login). */
+	[ST_LOGINS] = { "logins",
+	    "SELECT l.family,"
+	    " to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+	    " to_char(max(t.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+	    " host(l.ip), l.user_agent"
+	    " FROM logins l JOIN refresh_tokens t ON t.family = l.family WHERE l.user_id = $1::bigint"
+	    " GROUP BY l.family, l.created_at, l.ip, l.user_agent"
+	    " HAVING bool_or(t.revoked_at IS NULL AND t.spent_at IS NULL AND t.expires_at > now())"
+	    " ORDER BY l.created_at DESC, l.family LIMIT $2::int", true },
+	/* Ends one live login of an account. Not `retry`: a second run would
+	 * find it ended and answer that there is no such login. */
+	[ST_LOGIN_END] = { "login_end",
+	    "WITH f AS (SELECT DISTINCT family FROM refresh_tokens WHERE family = $2::text"
+	    "  AND user_id = $1::bigint AND revoked_at IS NULL AND spent_at IS NULL"
+	    "  AND expires_at > now()),"
+	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
+	    "  WHERE family IN (SELECT family FROM f) AND revoked_at IS NULL)"
+	    " SELECT 1 FROM f", false },
+	/* Ends every login of an account; the answer counts the live ones. */
+	[ST_LOGINS_END_ALL] = { "logins_end_all",
+	    "WITH r AS (UPDATE refresh_tokens SET revoked_at = now()"
+	    "  WHERE user_id = $1::bigint AND revoked_at IS NULL"
+	    "  RETURNING family, spent_at IS NULL AND expires_at > now() AS live)"
+	    " SELECT count(DISTINCT family) FILTER (WHERE live) FROM r", true },
+	/* An account goes, with its tokens and logins (cascade); a banned one
+	 * only when $2 says so (an administrator). The answer is the number it
+	 * had. Not `retry`: a second run would find no account. */
+	[ST_DELETE] = { "user_delete",
+	    "DELETE FROM users WHERE id = $1::bigint AND (NOT is_banned OR $2::boolean)"
+	    " RETURNING mobile_number", false },
+	/* An account takes a new number; the unique constraint refuses one
+	 * that has an account (two accounts racing for a number: one wins).
+	 * The answer is the number it had, or '' when it had this one already
+	 * (a second run). */
+	[ST_MOVE] = { "user_move",
+	    "WITH o AS (SELECT id, mobile_number FROM users WHERE id = $1::bigint AND NOT is_banned"
+	    "  FOR UPDATE),"
+	    " m AS (UPDATE users SET mobile_number = $2::text FROM o WHERE users.id = o.id"
+	    "  RETURNING o.mobile_number AS old)"
+	    " SELECT CASE WHEN old = $2::text THEN '' ELSE old END FROM m", true },
 	/* A batch of rows in one statement: four arrays, one element per row. */
 	[ST_AUDIT] = { "audit_failures",
 	    "INSERT INTO failed_attempts (ip, mobile_number, kind, at)"
@@ -401,13 +475,14 @@ pg_user_by_id(struct pg_store *pg, long long id, struct user *out)
 }
 
 enum store_status
-pg_user_set_password(struct pg_store *pg, long long id, const char *encoded, struct user *out)
+pg_user_set_password(struct pg_store *pg, long long id, const char *phone, const char *encoded,
+    struct user *out)
 {
 	char idbuf[24];
-	const char *v[] = { idbuf, encoded };
+	const char *v[] = { idbuf, encoded, phone };
 
 	snprintf(idbuf, sizeof idbuf, "%lld", id);
-	return one_user(pg, ST_SET_PASSWORD, 2, v, out);
+	return one_user(pg, ST_SET_PASSWORD, 3, v, out);
 }
 
 static enum store_status
@@ -469,12 +544,12 @@ enum store_status
 pg_user_verify(struct pg_store *pg, const char *phone, long long id, long long *out_id)
 {
 	char idbuf[24], got[24];
-	const char *by_phone[] = { phone }, *by_id[] = { idbuf };
+	const char *by_phone[] = { phone }, *by_id[] = { idbuf, phone };
 	enum store_status st;
 
 	fmt_id(idbuf, id);
 	st = id == 0 ? first_value(pg, ST_VERIFY_NEW, 1, by_phone, got, sizeof got)
-	    : first_value(pg, ST_VERIFY, 1, by_id, got, sizeof got);
+	    : first_value(pg, ST_VERIFY, 2, by_id, got, sizeof got);
 	if (st == STORE_OK)
 		*out_id = strtoll(got, NULL, 10);
 	/* A row with a password where the session expected none: the account
@@ -484,39 +559,56 @@ pg_user_verify(struct pg_store *pg, const char *phone, long long id, long long *
 	return st;
 }
 
-enum store_status
-pg_user_complete(struct pg_store *pg, long long id, const char *first_name,
-    const char *last_name, const char *email, const struct token *refresh)
+/* The client address and user agent of a login, as parameters (NULL: unknown). */
+static const char *
+origin_ip(const struct login_origin *from)
 {
-	char idbuf[24], exp[24];
-	const char *v[] = { idbuf, first_name, last_name, email, refresh->jti, exp };
+	return from != NULL && from->ip[0] != '\0' ? from->ip : NULL;
+}
 
-	fmt_id(idbuf, id);
-	fmt_exp(exp, refresh);
-	return command(pg, ST_COMPLETE, 6, v, true);
+static const char *
+origin_agent(const struct login_origin *from)
+{
+	return from != NULL && from->has_user_agent ? from->user_agent : NULL;
 }
 
 enum store_status
-pg_user_login(struct pg_store *pg, long long id, const struct token *refresh)
+pg_user_complete(struct pg_store *pg, long long id, const char *phone, const char *first_name,
+    const char *last_name, const char *email, const struct token *refresh,
+    const struct login_origin *from)
 {
 	char idbuf[24], exp[24];
-	const char *v[] = { idbuf, refresh->jti, exp };
+	const char *v[] = { idbuf, first_name, last_name, email, refresh->jti, exp, phone,
+		origin_ip(from), origin_agent(from) };
 
 	fmt_id(idbuf, id);
 	fmt_exp(exp, refresh);
-	return command(pg, ST_LOGIN, 3, v, true);
+	return command(pg, ST_COMPLETE, 9, v, true);
 }
 
 enum store_status
-pg_user_reset_password(struct pg_store *pg, long long id, const char *encoded,
-    const struct token *refresh)
+pg_user_login(struct pg_store *pg, long long id, const char *phone, const struct token *refresh,
+    const struct login_origin *from)
 {
 	char idbuf[24], exp[24];
-	const char *v[] = { idbuf, encoded, refresh->jti, exp };
+	const char *v[] = { idbuf, refresh->jti, exp, phone, origin_ip(from), origin_agent(from) };
 
 	fmt_id(idbuf, id);
 	fmt_exp(exp, refresh);
-	return command(pg, ST_RESET_PASSWORD, 4, v, true);
+	return command(pg, ST_LOGIN, 6, v, true);
+}
+
+enum store_status
+pg_user_reset_password(struct pg_store *pg, long long id, const char *phone, const char *encoded,
+    const struct token *refresh, const struct login_origin *from)
+{
+	char idbuf[24], exp[24];
+	const char *v[] = { idbuf, encoded, refresh->jti, exp, phone, origin_ip(from),
+		origin_agent(from) };
+
+	fmt_id(idbuf, id);
+	fmt_exp(exp, refresh);
+	return command(pg, ST_RESET_PASSWORD, 7, v, true);
 }
 
 enum store_status
@@ -531,22 +623,26 @@ pg_user_rehash(struct pg_store *pg, long long id, const char *encoded)
 
 enum store_status
 pg_refresh_rotate(struct pg_store *pg, const char *old_jti, const struct token *next,
-    enum pg_rotation *outcome)
+    enum pg_rotation *outcome, char family[PG_FAMILY_MAX])
 {
 	char exp[24], grace[24];
 	const char *v[] = { old_jti, next->jti, exp, grace };
 	enum store_status st;
 	bool flag = false;
+	PGresult *r;
 
+	family[0] = '\0';
 	fmt_exp(exp, next);
 	snprintf(grace, sizeof grace, "%ld", pg->cfg->refresh_grace);
-	st = one_bool(pg, ST_ROTATE, 4, v, &flag);
-	if (st == STORE_OK) {
-		*outcome = flag ? ROTATION_BANNED : ROTATION_DONE;
+	if ((r = exec(pg, ST_ROTATE, 4, v, &st)) == NULL)
+		return st;
+	if (PQntuples(r) > 0) {
+		*outcome = PQgetvalue(r, 0, 0)[0] == 't' ? ROTATION_BANNED : ROTATION_DONE;
+		snprintf(family, PG_FAMILY_MAX, "%s", PQgetvalue(r, 0, 1));
+		PQclear(r);
 		return STORE_OK;
 	}
-	if (st != STORE_NOT_FOUND)
-		return st;
+	PQclear(r);
 	st = one_bool(pg, ST_REUSED, 1, v, &flag);
 	if (st == STORE_NOT_FOUND) {
 		*outcome = ROTATION_UNKNOWN;
@@ -555,6 +651,80 @@ pg_refresh_rotate(struct pg_store *pg, const char *old_jti, const struct token *
 	if (st == STORE_OK)
 		*outcome = flag ? ROTATION_REUSED : ROTATION_UNKNOWN;
 	return st;
+}
+
+enum store_status
+pg_logins(struct pg_store *pg, long long user_id, int max,
+    void (*each)(const struct pg_login *l, void *arg), void *arg)
+{
+	char idbuf[24], limit[16];
+	const char *v[] = { idbuf, limit };
+	enum store_status st;
+	PGresult *r;
+
+	fmt_id(idbuf, user_id);
+	snprintf(limit, sizeof limit, "%d", max);
+	if ((r = exec(pg, ST_LOGINS, 2, v, &st)) == NULL)
+		return st;
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct pg_login l;
+
+		memset(&l, 0, sizeof l);
+		snprintf(l.family, sizeof l.family, "%s", PQgetvalue(r, i, 0));
+		snprintf(l.created_at, sizeof l.created_at, "%s", PQgetvalue(r, i, 1));
+		snprintf(l.last_used_at, sizeof l.last_used_at, "%s", PQgetvalue(r, i, 2));
+		l.has_ip = !PQgetisnull(r, i, 3);
+		snprintf(l.ip, sizeof l.ip, "%s", PQgetvalue(r, i, 3));
+		l.has_user_agent = !PQgetisnull(r, i, 4);
+		snprintf(l.user_agent, sizeof l.user_agent, "%s", PQgetvalue(r, i, 4));
+		each(&l, arg);
+	}
+	PQclear(r);
+	return STORE_OK;
+}
+
+enum store_status
+pg_login_end(struct pg_store *pg, long long user_id, const char *family)
+{
+	char idbuf[24];
+	const char *v[] = { idbuf, family };
+
+	fmt_id(idbuf, user_id);
+	return first_value(pg, ST_LOGIN_END, 2, v, NULL, 0);
+}
+
+enum store_status
+pg_logins_end_all(struct pg_store *pg, long long user_id, long *ended)
+{
+	char idbuf[24], n[24] = "0";
+	const char *v[] = { idbuf };
+	enum store_status st;
+
+	fmt_id(idbuf, user_id);
+	st = first_value(pg, ST_LOGINS_END_ALL, 1, v, n, sizeof n);
+	if (ended != NULL)
+		*ended = strtol(n, NULL, 10);
+	return st == STORE_NOT_FOUND ? STORE_OK : st;
+}
+
+enum store_status
+pg_user_delete(struct pg_store *pg, long long user_id, bool even_banned, char phone[PHONE_MAX])
+{
+	char idbuf[24];
+	const char *v[] = { idbuf, even_banned ? "true" : "false" };
+
+	fmt_id(idbuf, user_id);
+	return first_value(pg, ST_DELETE, 2, v, phone, PHONE_MAX);
+}
+
+enum store_status
+pg_user_move(struct pg_store *pg, long long user_id, const char *phone, char old[PHONE_MAX])
+{
+	char idbuf[24];
+	const char *v[] = { idbuf, phone };
+
+	fmt_id(idbuf, user_id);
+	return first_value(pg, ST_MOVE, 2, v, old, PHONE_MAX);
 }
 
 enum store_status

@@ -46,7 +46,7 @@ static const char *const script_names[SC__MAX] = {
 	[SC_FORGET] = "forget", [SC_UNBLOCK] = "unblock", [SC_BLOCKS] = "blocks",
 	[SC_OUTBOX_DONE] = "outbox_done", [SC_INDEX_REBUILD] = "index_rebuild",
 	[SC_INDEX_DROP] = "index_drop", [SC_PAUSES] = "pauses", [SC_UNPAUSE] = "unpause",
-	[SC_COUNTS] = "counts", [SC_DEAD_RETRY] = "dead_retry",
+	[SC_COUNTS] = "counts", [SC_DEAD_RETRY] = "dead_retry", [SC_GONE] = "gone", [SC_MOVE] = "move",
 };
 
 /* The values every script call starts with, from the configuration, in the
@@ -586,7 +586,7 @@ rs_gate(struct redis_store *rs, const char *client, const char *phone, bool take
 
 enum store_status
 rs_open(struct redis_store *rs, const char *client, const char *phone, const char *sid,
-    enum step step, enum purpose purpose, long long user_id, bool owner,
+    enum step step, enum purpose purpose, long long user_id, bool owner, bool by_code,
     const struct rs_code *code, struct rs_result *res)
 {
 	struct rs_args a = { .n = 0 };
@@ -599,6 +599,7 @@ rs_open(struct redis_store *rs, const char *client, const char *phone, const cha
 	rs_arg_str(&a, purpose_name(purpose));
 	rs_arg_num(&a, user_id);
 	rs_arg_str(&a, owner ? "1" : "0");
+	rs_arg_str(&a, by_code ? "1" : "0");
 	return run_plain(rs, SC_OPEN, &a, res);
 }
 
@@ -647,7 +648,7 @@ rs_step(struct redis_store *rs, const char *client, const char *sid, enum step e
 	if ((st = rs_run(rs, SC_STEP, &a, &r, res)) != STORE_OK)
 		return st;
 	if (res->verdict == RS_OK) {
-		if (r->elements < 8 || !session_fields(r, 1, s)) {
+		if (r->elements < 9 || !session_fields(r, 1, s)) {
 			log_error("redis: script step: a session that is not one of ours");
 			st = STORE_ERROR;
 		} else {
@@ -655,6 +656,8 @@ rs_step(struct redis_store *rs, const char *client, const char *sid, enum step e
 			s->has_digest = take_digest(r->element[5], s->digest);
 			s->has_earlier = take_digest(r->element[6], s->earlier);
 			s->owner = r->element[7]->type == REDIS_REPLY_INTEGER && r->element[7]->integer == 1;
+			s->by_code = r->element[8]->type == REDIS_REPLY_INTEGER &&
+			    r->element[8]->integer == 1;
 		}
 	}
 	freeReplyObject(r);
@@ -721,6 +724,28 @@ rs_forget_account(struct redis_store *rs, const char *phone)
 
 	rs_arg_str(&a, phone);
 	return run_plain(rs, SC_FORGET, &a, NULL);
+}
+
+enum store_status
+rs_account_gone(struct redis_store *rs, const char *phone)
+{
+	struct rs_args a = { .n = 0 };
+
+	rs_arg_str(&a, phone);
+	return run_plain(rs, SC_GONE, &a, NULL);
+}
+
+enum store_status
+rs_account_moved(struct redis_store *rs, const char *client, const char *sid, const char *old,
+    const char *phone, struct rs_result *res)
+{
+	struct rs_args a = { .n = 0 };
+
+	rs_arg_str(&a, client);
+	rs_arg_str(&a, sid);
+	rs_arg_str(&a, old);
+	rs_arg_str(&a, phone);
+	return run_plain(rs, SC_MOVE, &a, res);
 }
 
 enum store_status

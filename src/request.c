@@ -200,6 +200,8 @@ parse_method(const char *m)
 		return METHOD_POST;
 	if (strcmp(m, "HEAD") == 0)
 		return METHOD_HEAD;
+	if (strcmp(m, "DELETE") == 0)
+		return METHOD_DELETE;
 	if (strcmp(m, "OPTIONS") == 0)
 		return METHOD_OPTIONS;
 	return METHOD_OTHER;

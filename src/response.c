@@ -43,14 +43,17 @@ static const struct error_def errors[ERR__MAX] = {
 	    "This account has been disabled.",
 	    "این حساب کاربری غیرفعال شده است." } },
 	[ERR_NOT_FOUND] = { 404, "not_found", {
-	    "There is no such route.",
-	    "چنین مسیری وجود ندارد." } },
+	    "There is nothing here.",
+	    "چیزی اینجا یافت نشد." } },
 	[ERR_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed", {
 	    "This method is not allowed on this route.",
 	    "این متد برای این مسیر مجاز نیست." } },
 	[ERR_WRONG_STEP] = { 409, "wrong_step", {
 	    "The session is waiting for another step.",
 	    "این نشست منتظر مرحلهٔ دیگری است." } },
+	[ERR_PHONE_TAKEN] = { 409, "phone_taken", {
+	    "This phone number already has an account.",
+	    "این شماره موبایل پیش‌تر حساب کاربری دارد." } },
 	[ERR_ORIGIN_NOT_ALLOWED] = { 403, "origin_not_allowed", {
 	    "Requests from this site are not allowed.",
 	    "درخواست از این وب‌سایت مجاز نیست." } },
@@ -98,6 +101,18 @@ static const char *const messages[MSG__MAX][LANG__MAX] = {
 	    "اگر این شماره حساب کاربری داشته باشد، کد تأیید به آن ارسال شد." },
 	[MSG_LOGGED_OUT] = { "You are logged out.",
 	    "از حساب کاربری خود خارج شدید." },
+	[MSG_LOGIN_ENDED] = { "That login has been ended.",
+	    "آن ورود پایان یافت." },
+	[MSG_LOGGED_OUT_ALL] = { "Every login of your account has been ended.",
+	    "همهٔ ورودهای حساب کاربری شما پایان یافت." },
+	[MSG_ACCOUNT_DELETED] = { "Your account has been deleted.",
+	    "حساب کاربری شما حذف شد." },
+	[MSG_CHANGE_CODE_SENT] = { "A verification code has been sent to the new number.",
+	    "کد تأیید به شمارهٔ تازه ارسال شد." },
+	[MSG_PHONE_CHANGED] = { "Your phone number has been changed.",
+	    "شماره موبایل شما تغییر کرد." },
+	[MSG_LOGIN_CODE_SENT] = { "If this number has an account, a login code has been sent to it.",
+	    "اگر این شماره حساب کاربری داشته باشد، کد ورود به آن ارسال شد." },
 	[MSG_REQUIRED] = { "This field is required.",
 	    "این فیلد الزامی است." },
 	[MSG_NOT_STRING] = { "This field must be a string.",

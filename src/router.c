@@ -4,6 +4,8 @@
  * block inside the store call they make anyway (no extra round trip); routes
  * flagged ROUTE_GATE_FIRST are checked before their handler; and an error
  * answered before any check (a bad body, a missing field) is checked last.
+ * Paths are exact, except a ROUTE_PREFIX route's, which takes every path
+ * that goes on after it (DELETE sessions/<id>: its handler reads the rest).
  */
 #include "phoneauth/router.h"
 
@@ -11,12 +13,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "phoneauth/account_routes.h"
 #include "phoneauth/authorizer.h"
 #include "phoneauth/flow.h"
 #include "phoneauth/health.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
 #include "phoneauth/login.h"
+#include "phoneauth/logins.h"
 #include "phoneauth/metrics.h"
 #include "phoneauth/openapi.h"
 #include "phoneauth/token_routes.h"
@@ -40,6 +44,12 @@ enum route_id {
 	R_HEALTH,
 	R_METRICS,
 	R_OPENAPI,
+	R_SESSIONS,
+	R_SESSION_END,
+	R_LOGOUT_ALL,
+	R_ACCOUNT_DELETE,
+	R_PHONE_CHANGE,
+	R_LOGIN_CODE,
 	R__MAX
 };
 
@@ -62,6 +72,12 @@ static const struct route routes[R__MAX] = {
 	[R_HEALTH]           = { "health",       METHOD_GET,  health_route,      ROUTE_GATE_FIRST },
 	[R_METRICS]          = { "metrics",      METHOD_GET,  metrics_route,     0 },
 	[R_OPENAPI]          = { "openapi.json", METHOD_GET,  openapi_route,     ROUTE_GATE_FIRST },
+	[R_SESSIONS]         = { "sessions",     METHOD_GET,  logins_list_route, ROUTE_GATE_FIRST },
+	[R_SESSION_END]      = { LOGINS_PATH_PREFIX, METHOD_DELETE, logins_end_route, ROUTE_GATE_FIRST | ROUTE_PREFIX },
+	[R_LOGOUT_ALL]       = { "logout-all",   METHOD_POST, logins_end_all_route, ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_ACCOUNT_DELETE]   = { "account/delete", METHOD_POST, account_delete_route, ROUTE_READS_BODY },
+	[R_PHONE_CHANGE]     = { "phone/change", METHOD_POST, account_phone_change_route, ROUTE_READS_BODY },
+	[R_LOGIN_CODE]       = { "login/code",   METHOD_POST, account_login_code_route, ROUTE_READS_BODY | ROUTE_LOGIN_BY_CODE },
 };
 
 _Static_assert(sizeof routes / sizeof routes[0] == R__MAX, "one entry per route");
@@ -69,7 +85,26 @@ _Static_assert(sizeof routes / sizeof routes[0] == R__MAX, "one entry per route"
 static const char *
 allow_list(enum method m)
 {
-	return m == METHOD_GET ? "GET, HEAD, OPTIONS" : "POST, OPTIONS";
+	switch (m) {
+	case METHOD_GET:
+		return "GET, HEAD, OPTIONS";
+	case METHOD_DELETE:
+		return "DELETE, OPTIONS";
+	default:
+		return "POST, OPTIONS";
+	}
+}
+
+/* Whether route `r` has path `path`: exactly, or for a ROUTE_PREFIX route,
+ * as the start of a longer one. */
+static bool
+path_matches(const struct route *r, const char *path)
+{
+	size_t len = strlen(r->path);
+
+	if (r->flags & ROUTE_PREFIX)
+		return strncmp(r->path, path, len) == 0 && path[len] != '\0';
+	return strcmp(r->path, path) == 0;
 }
 
 int
@@ -85,7 +120,7 @@ router_route_label(int route)
 }
 
 const struct route *
-router_match(enum method method, const char *path, enum route_match *match,
+router_match(enum method method, const char *path, unsigned skip, enum route_match *match,
     char *allow, size_t allowlen)
 {
 	bool path_known = false;
@@ -95,7 +130,7 @@ router_match(enum method method, const char *path, enum route_match *match,
 	for (int i = 0; i < R__MAX; i++) {
 		const struct route *r = &routes[i];
 
-		if (strcmp(r->path, path) != 0)
+		if ((r->flags & skip) || !path_matches(r, path))
 			continue;
 		if (r->method == method || (r->method == METHOD_GET && method == METHOD_HEAD)) {
 			*match = ROUTE_FOUND;
@@ -220,9 +255,11 @@ router_dispatch(struct ctx *ctx, FCGX_Stream *in)
 	const struct route *route = NULL;
 	enum route_match match = ROUTE_NOT_FOUND;
 	char allow[32];
+	/* A route the configuration switches off does not exist. */
+	unsigned off = ctx->cfg->login_by_code ? 0 : ROUTE_LOGIN_BY_CODE;
 
 	if (req->in_base)
-		route = router_match(req->method, req->path, &match, allow, sizeof allow);
+		route = router_match(req->method, req->path, off, &match, allow, sizeof allow);
 	ctx->route = route != NULL ? (int)(route - routes) : -1;
 	if (match == ROUTE_OPTIONS) {
 		/* Asks what the route allows; for a listed origin, a CORS preflight. */
@@ -236,7 +273,7 @@ router_dispatch(struct ctx *ctx, FCGX_Stream *in)
 	} else if (match == ROUTE_WRONG_METHOD) {
 		response_error(ctx->resp, ERR_METHOD_NOT_ALLOWED, req->lang);
 		response_header(ctx->resp, "Allow", allow);
-	} else if (req->method == METHOD_POST && cross_site(ctx)) {
+	} else if ((req->method == METHOD_POST || req->method == METHOD_DELETE) && cross_site(ctx)) {
 		/* No web page may make its visitors' browsers act here: refused
 		 * before anything is read or done. */
 		response_error(ctx->resp, ERR_ORIGIN_NOT_ALLOWED, req->lang);

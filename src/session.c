@@ -163,9 +163,9 @@ malformed_id_reply(struct ctx *ctx)
 	return false;
 }
 
-bool
-session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose purpose,
-    long long user_id, enum code_mode mode, char sid[SESSION_ID_LEN + 1])
+static bool
+open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose purpose,
+    long long user_id, bool by_code, enum code_mode mode, char sid[SESSION_ID_LEN + 1])
 {
 	struct new_code c;
 	struct rs_result res;
@@ -177,12 +177,41 @@ session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum p
 	    !code_or_reply(ctx, sid, phone, mode == CODE_GHOST, ONE(purpose), &c))
 		return false;
 	/* The owner of a number may always prove the phone: a block of the
-	 * number does not stop a reset (the right code lifts it). */
+	 * number does not stop a reset or a login by code (the right code
+	 * lifts it). */
 	st = rs_open(ctx->rs, ctx->req->client, phone, sid, step, purpose, user_id,
-	    purpose == PURPOSE_RESET, mode == CODE_NONE ? NULL : &c.rs, &res);
+	    purpose == PURPOSE_RESET || by_code, by_code, mode == CODE_NONE ? NULL : &c.rs, &res);
 	ok = verdict_or_reply(ctx, st, &res);
 	code_wipe(&c);
 	return ok;
+}
+
+bool
+session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose purpose,
+    long long user_id, enum code_mode mode, char sid[SESSION_ID_LEN + 1])
+{
+	return open_or_reply(ctx, phone, step, purpose, user_id, false, mode, sid);
+}
+
+bool
+session_open_login_code_or_reply(struct ctx *ctx, const char *phone, long long user_id,
+    enum code_mode mode, char sid[SESSION_ID_LEN + 1])
+{
+	return open_or_reply(ctx, phone, STEP_OTP, PURPOSE_LOGIN, user_id, true, mode, sid);
+}
+
+void
+session_account_lost_reply(struct ctx *ctx, long long user_id, const char *phone, enum err gone)
+{
+	struct user u;
+	enum store_status st = pg_user_by_id(ctx->pg, user_id, &u);
+
+	if (st == STORE_OK && (phone == NULL || strcmp(u.phone, phone) == 0) && u.is_banned)
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+	else if (st == STORE_OK || st == STORE_NOT_FOUND)
+		response_error(ctx->resp, gone, ctx->req->lang);
+	else
+		(void)ctx_store_or_reply(ctx, st);
 }
 
 bool

@@ -56,7 +56,7 @@ new_jti(char out[TOKEN_JTI_LEN + 1])
 
 bool
 token_issue(const struct config *cfg, const struct keys *keys, enum token_type type,
-    long long user_id, time_t now, struct token *out)
+    long long user_id, const char *sid, time_t now, struct token *out)
 {
 	long ttl = type == TOKEN_ACCESS ? cfg->access_ttl : cfg->refresh_ttl;
 	jwt_t *jwt = NULL;
@@ -67,6 +67,8 @@ token_issue(const struct config *cfg, const struct keys *keys, enum token_type t
 	out->user_id = user_id;
 	out->iat = now;
 	out->exp = now + ttl;
+	if (sid != NULL && type == TOKEN_ACCESS)
+		snprintf(out->sid, sizeof out->sid, "%s", sid);
 	if (type == TOKEN_ANY || !new_jti(out->jti) || jwt_new(&jwt) != 0)
 		goto out;
 	if (jwt_add_grant(jwt, "token_type", type_names[type]) != 0 ||
@@ -74,6 +76,8 @@ token_issue(const struct config *cfg, const struct keys *keys, enum token_type t
 	    jwt_add_grant_int(jwt, "iat", (long)out->iat) != 0 ||
 	    jwt_add_grant(jwt, "jti", out->jti) != 0 ||
 	    jwt_add_grant_int(jwt, "user_id", (long)user_id) != 0)
+		goto out;
+	if (out->sid[0] != '\0' && jwt_add_grant(jwt, "sid", out->sid) != 0)
 		goto out;
 	if (cfg->jwt_issuer != NULL && jwt_add_grant(jwt, "iss", cfg->jwt_issuer) != 0)
 		goto out;
@@ -181,6 +185,7 @@ claims_acceptable(const struct config *cfg, json_object *c, enum token_type expe
     struct token *out)
 {
 	const char *type = str_member(c, "token_type"), *jti = str_member(c, "jti");
+	const char *sid = str_member(c, "sid");
 	long long exp, iat = 0, nbf, uid;
 	json_object *aud;
 
@@ -202,6 +207,9 @@ claims_acceptable(const struct config *cfg, json_object *c, enum token_type expe
 	if (json_object_object_get_ex(c, "iat", NULL) && !int_member(c, "iat", &iat))
 		return false;
 	if (strlen(jti) == 0 || strlen(jti) > TOKEN_JTI_LEN)
+		return false;
+	/* Tokens issued before logins were named carry no sid. */
+	if (json_object_object_get_ex(c, "sid", NULL) && (sid == NULL || strlen(sid) > TOKEN_JTI_LEN))
 		return false;
 	if (cfg->jwt_issuer != NULL) {
 		const char *iss = str_member(c, "iss");
@@ -229,6 +237,7 @@ claims_acceptable(const struct config *cfg, json_object *c, enum token_type expe
 			return false;
 	}
 	snprintf(out->jti, sizeof out->jti, "%s", jti);
+	snprintf(out->sid, sizeof out->sid, "%s", sid ? sid : "");
 	out->user_id = uid;
 	out->exp = (time_t)exp;
 	out->iat = (time_t)iat;

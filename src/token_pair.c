@@ -8,15 +8,32 @@
 #define SWEEP_EVERY 1000
 
 bool
-token_pair_issue_or_reply(struct ctx *ctx, long long user_id, struct token_pair *pair)
+token_pair_refresh_or_reply(struct ctx *ctx, long long user_id, struct token_pair *pair)
 {
 	memset(pair, 0, sizeof *pair);
-	if (token_issue(ctx->cfg, ctx->keys, TOKEN_ACCESS, user_id, ctx->now, &pair->access) &&
-	    token_issue(ctx->cfg, ctx->keys, TOKEN_REFRESH, user_id, ctx->now, &pair->refresh))
+	if (token_issue(ctx->cfg, ctx->keys, TOKEN_REFRESH, user_id, NULL, ctx->now, &pair->refresh))
+		return true;
+	ctx_reply_internal(ctx);
+	return false;
+}
+
+bool
+token_pair_access_or_reply(struct ctx *ctx, long long user_id, const char *family,
+    struct token_pair *pair)
+{
+	if (token_issue(ctx->cfg, ctx->keys, TOKEN_ACCESS, user_id, family, ctx->now, &pair->access))
 		return true;
 	token_pair_clear(pair);
 	ctx_reply_internal(ctx);
 	return false;
+}
+
+bool
+token_pair_issue_or_reply(struct ctx *ctx, long long user_id, struct token_pair *pair)
+{
+	/* A new login: its first refresh token's jti names the family. */
+	return token_pair_refresh_or_reply(ctx, user_id, pair) &&
+	    token_pair_access_or_reply(ctx, user_id, pair->refresh.jti, pair);
 }
 
 void
@@ -31,6 +48,12 @@ token_pair_reply(struct ctx *ctx, int status, const struct token_pair *pair, enu
 	json_object_object_add(o, "tokens", t);
 	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
 	response_json(ctx->resp, status, o);
+	token_pair_issued(ctx);
+}
+
+void
+token_pair_issued(struct ctx *ctx)
+{
 	if (++ctx->tokens_issued % SWEEP_EVERY == 0)
 		ctx->after.sweep = true;
 }

@@ -58,17 +58,24 @@ token_routes_refresh(struct ctx *ctx)
 	struct token old;
 	struct token_pair pair;
 	enum pg_rotation outcome;
+	char family[PG_FAMILY_MAX];
 	json_object *o;
 
+	/* The refresh token first; the access token names the family the
+	 * rotation finds (sid). */
 	if (!body_token_or_reply(ctx, refresh_names, 2, TOKEN_REFRESH, &old) ||
-	    !token_pair_issue_or_reply(ctx, old.user_id, &pair))
+	    !token_pair_refresh_or_reply(ctx, old.user_id, &pair))
 		return;
-	if (!ctx_store_or_reply(ctx, pg_refresh_rotate(ctx->pg, old.jti, &pair.refresh, &outcome))) {
+	if (!ctx_store_or_reply(ctx, pg_refresh_rotate(ctx->pg, old.jti, &pair.refresh, &outcome,
+	    family))) {
 		token_pair_clear(&pair);
 		return;
 	}
 	switch (outcome) {
 	case ROTATION_DONE:
+		if (!token_pair_access_or_reply(ctx, old.user_id, family, &pair))
+			return;
+		token_pair_issued(ctx);
 		o = json_object_new_object();
 		json_object_object_add(o, "access", json_object_new_string(pair.access.jwt));
 		json_object_object_add(o, "refresh", json_object_new_string(pair.refresh.jwt));

@@ -18,6 +18,15 @@ int admin_blocks(const struct config *cfg, int argc, char **argv);
 int admin_ban(const struct config *cfg, int argc, char **argv);
 int admin_unban(const struct config *cfg, int argc, char **argv);
 
+/* phoneauth sessions NUMBER: one line per live login of the account */
+int admin_sessions(const struct config *cfg, int argc, char **argv);
+
+/* phoneauth revoke NUMBER [--session ID]: ends one login, or every one */
+int admin_revoke(const struct config *cfg, int argc, char **argv);
+
+/* phoneauth delete NUMBER: the account goes, as account/delete does it */
+int admin_delete(const struct config *cfg, int argc, char **argv);
+
 /* phoneauth keygen rs256|es256 [FILE]; needs no configuration (cfg NULL). */
 int admin_keygen(const struct config *cfg, int argc, char **argv);
 

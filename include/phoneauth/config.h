@@ -72,6 +72,7 @@ struct config {
 	char *test_numbers, *test_numbers_until;
 	char *sms_template_dir, *sms_app_name, *sms_origin;
 	char *metrics_allow;
+	int login_by_code;		/* POST login/code is served (0: off, 1: on) */
 
 	/* Derived at load time. */
 	struct redis_addr redis;

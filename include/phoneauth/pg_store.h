@@ -28,6 +28,14 @@ struct user {
 	bool is_banned;
 };
 
+/* Where a login began, recorded with its family (logins.c fills it in). */
+#define LOGIN_AGENT_MAX 256
+struct login_origin {
+	char ip[46];				/* the client; "" when unknown */
+	char user_agent[LOGIN_AGENT_MAX + 1];	/* printable ASCII, cut short */
+	bool has_user_agent;
+};
+
 struct pg_store *pg_new(const struct config *cfg);
 void pg_free(struct pg_store *pg);
 
@@ -35,6 +43,13 @@ bool pg_ping(struct pg_store *pg);
 
 enum store_status pg_user_by_phone(struct pg_store *pg, const char *phone, struct user *out);
 enum store_status pg_user_by_id(struct pg_store *pg, long long id, struct user *out);
+
+/*
+ * The statements a session step runs act on the account of id `id` only
+ * while it still has the session's number `phone`: they answer
+ * STORE_NOT_FOUND for an account deleted (its number maybe signed up afresh
+ * under another id) or moved to another number meanwhile.
+ */
 
 /*
  * The number answered its code: marks account `id` verified, or with id 0
@@ -47,25 +62,28 @@ enum store_status pg_user_verify(struct pg_store *pg, const char *phone, long lo
     long long *out_id);
 
 /* Sets the password hash and marks the number verified. */
-enum store_status pg_user_set_password(struct pg_store *pg, long long id, const char *encoded,
-    struct user *out);
+enum store_status pg_user_set_password(struct pg_store *pg, long long id, const char *phone,
+    const char *encoded, struct user *out);
 
 /*
  * The statements below that take a refresh token record it (its jti starts
- * a new family) in the same statement as the change they make; they answer
- * STORE_NOT_FOUND when the account is gone or banned.
+ * a new family, a login, recorded with `from`) in the same statement as the
+ * change they make; they answer STORE_NOT_FOUND when the account is gone,
+ * moved or banned.
  */
 
 /* Completes the profile; STORE_CONFLICT when the e-mail belongs to someone else. */
-enum store_status pg_user_complete(struct pg_store *pg, long long id, const char *first_name,
-    const char *last_name, const char *email, const struct token *refresh);
+enum store_status pg_user_complete(struct pg_store *pg, long long id, const char *phone,
+    const char *first_name, const char *last_name, const char *email,
+    const struct token *refresh, const struct login_origin *from);
 
 /* Records a login (last_login). */
-enum store_status pg_user_login(struct pg_store *pg, long long id, const struct token *refresh);
+enum store_status pg_user_login(struct pg_store *pg, long long id, const char *phone,
+    const struct token *refresh, const struct login_origin *from);
 
 /* Sets a new password and revokes every refresh token the account had. */
-enum store_status pg_user_reset_password(struct pg_store *pg, long long id, const char *encoded,
-    const struct token *refresh);
+enum store_status pg_user_reset_password(struct pg_store *pg, long long id, const char *phone,
+    const char *encoded, const struct token *refresh, const struct login_origin *from);
 
 /* Replaces a hash with a stronger one of the same password. */
 enum store_status pg_user_rehash(struct pg_store *pg, long long id, const char *encoded);
@@ -77,9 +95,12 @@ enum pg_rotation {
 	ROTATION_UNKNOWN,	/* not ours, revoked or expired */
 };
 
-/* Spends refresh token `old_jti` and records `next` in its family. */
+#define PG_FAMILY_MAX 64
+
+/* Spends refresh token `old_jti` and records `next` in its family, which
+ * becomes the login's last use; `family` names it (ROTATION_DONE). */
 enum store_status pg_refresh_rotate(struct pg_store *pg, const char *old_jti,
-    const struct token *next, enum pg_rotation *outcome);
+    const struct token *next, enum pg_rotation *outcome, char family[PG_FAMILY_MAX]);
 
 /* STORE_OK if the refresh token is live (neither spent, revoked nor expired). */
 enum store_status pg_refresh_live(struct pg_store *pg, const char *jti);
@@ -87,8 +108,42 @@ enum store_status pg_refresh_live(struct pg_store *pg, const char *jti);
 /* Revokes the family of a refresh token; STORE_NOT_FOUND if it is not ours. */
 enum store_status pg_refresh_revoke_family(struct pg_store *pg, const char *jti);
 
-/* Deletes a batch of refresh tokens expired for a day. */
+/* Deletes a batch of refresh tokens expired or revoked for a day, and the
+ * logins they were the last of. */
 enum store_status pg_refresh_sweep(struct pg_store *pg);
+
+/* A live login of an account (GET sessions). */
+struct pg_login {
+	char family[PG_FAMILY_MAX];
+	char created_at[40], last_used_at[40];	/* ISO 8601, UTC */
+	char ip[46];
+	bool has_ip;
+	char user_agent[LOGIN_AGENT_MAX + 1];
+	bool has_user_agent;
+};
+
+/* Calls `each` for the live logins of an account (at most `max`), newest first. */
+enum store_status pg_logins(struct pg_store *pg, long long user_id, int max,
+    void (*each)(const struct pg_login *l, void *arg), void *arg);
+
+/* Ends (revokes) login `family` of an account; STORE_NOT_FOUND when it is
+ * not a live login of that account. */
+enum store_status pg_login_end(struct pg_store *pg, long long user_id, const char *family);
+
+/* Ends every login of an account; *ended (may be NULL): how many were live. */
+enum store_status pg_logins_end_all(struct pg_store *pg, long long user_id, long *ended);
+
+/* Deletes an account with its tokens and logins; a banned one only with
+ * even_banned. `phone`: the number it had. STORE_NOT_FOUND when there is
+ * no such account (or it is banned). */
+enum store_status pg_user_delete(struct pg_store *pg, long long user_id, bool even_banned,
+    char phone[PHONE_MAX]);
+
+/* Gives an account the number `phone`; `old` is the number it had ("" when
+ * it had this one already). STORE_CONFLICT when another account has it,
+ * STORE_NOT_FOUND when the account is gone or banned. */
+enum store_status pg_user_move(struct pg_store *pg, long long user_id, const char *phone,
+    char old[PHONE_MAX]);
 
 #define PG_TIME_MAX 40
 

@@ -49,6 +49,7 @@ struct rs_session {
 	bool has_earlier;
 	bool owner;			/* reset or login by code: not stopped by a block of the number */
 	bool ghost;			/* rs_resend: nothing was sent */
+	bool by_code;			/* rs_step: a login by code (a right code answers tokens) */
 };
 
 struct rs_result {
@@ -97,9 +98,11 @@ enum store_status rs_gate(struct redis_store *rs, const char *client, const char
 
 /* Opens session `sid` at `step`; with `code`, first applies the send limits and
  * queues the code in the outbox. An `owner` session (password-reset, login by
- * code) is not stopped by a block of its number. */
+ * code) is not stopped by a block of its number; `by_code` marks a login by
+ * code (its right code answers tokens). */
 enum store_status rs_open(struct redis_store *rs, const char *client, const char *phone,
     const char *sid, enum step step, enum purpose purpose, long long user_id, bool owner,
+    bool by_code,
     const struct rs_code *code, struct rs_result *res);
 
 /* Loads session `sid` for step `expect`; see enum rs_take. */
@@ -125,6 +128,19 @@ enum store_status rs_register(struct redis_store *rs, const char *client, const 
 /* Drops the cached account state of `phone` (after a change made elsewhere)
  * and notes in the account index that it has an account. */
 enum store_status rs_forget_account(struct redis_store *rs, const char *phone);
+
+/* An account was deleted: drops the state cached for its number `phone`
+ * and takes the number out of the account index. */
+enum store_status rs_account_gone(struct redis_store *rs, const char *phone);
+
+/*
+ * The account of phone-change session `sid` moved from `old` ("": not
+ * known, it had moved before) to `phone`: the cached state of both numbers
+ * goes, the account index follows, the code's tries are given back and the
+ * session ends (RS_WRONG_STEP when it no longer waited for its code).
+ */
+enum store_status rs_account_moved(struct redis_store *rs, const char *client, const char *sid,
+    const char *old, const char *phone, struct rs_result *res);
 
 /* A fresh code for a session waiting for one; fills res->session phone,
  * purpose and ghost. */

@@ -15,7 +15,7 @@
 #include "phoneauth/config.h"
 #include "phoneauth/net.h"
 
-enum method { METHOD_GET, METHOD_HEAD, METHOD_POST, METHOD_OPTIONS, METHOD_OTHER };
+enum method { METHOD_GET, METHOD_HEAD, METHOD_POST, METHOD_DELETE, METHOD_OPTIONS, METHOD_OTHER };
 
 enum body_status {
 	BODY_OK,

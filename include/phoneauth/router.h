@@ -23,6 +23,8 @@ typedef void (*handler_fn)(struct ctx *ctx);
 #define ROUTE_READS_BODY 0x1	/* parse the body before the handler */
 #define ROUTE_GATE_FIRST 0x2	/* check the client's block before the handler
 				 * (other handlers check it in their own store call) */
+#define ROUTE_PREFIX 0x4	/* the path is a prefix: "sessions/" takes sessions/<id> */
+#define ROUTE_LOGIN_BY_CODE 0x8	/* only with login_by_code = on */
 
 struct route {
 	const char *path;	/* below base_path */
@@ -33,8 +35,9 @@ struct route {
 
 /* The route of (method, path), or NULL with *match saying why not; on
  * ROUTE_WRONG_METHOD and ROUTE_OPTIONS, `allow` receives the methods the
- * path has. */
-const struct route *router_match(enum method method, const char *path,
+ * path has. Routes with a flag of `skip` are as if they did not exist (the
+ * configuration switches them off). */
+const struct route *router_match(enum method method, const char *path, unsigned skip,
     enum route_match *match, char *allow, size_t allowlen);
 
 /* The routes, for the metrics: how many, and each one's path (its label). */

@@ -5,6 +5,12 @@
  *   register (new or unverified number)  otp -> set_password -> user_info -> tokens
  *   register (number with a password)    password -> tokens (or user_info)
  *   password-reset                       otp -> set_password -> tokens
+ *   login/code                           otp -> tokens
+ *   phone/change (for the new number)    otp -> the account has that number
+ *
+ * A session holds the id of its account (0: none yet) and its number; a
+ * step acts on that account only while it still has that number, so a
+ * session outlives neither its account's deletion nor its move.
  *
  * Any other step gets 409 wrong_step and leaves the session as it was. A
  * session only reaches set_password by proving the phone with its code, so
@@ -40,6 +46,19 @@ enum code_mode {
 bool session_open_or_reply(struct ctx *ctx, const char *phone, enum step step,
     enum purpose purpose, long long user_id, enum code_mode mode,
     char sid[SESSION_ID_LEN + 1]);
+
+/* session_open_or_reply for login/code: a session waiting for a code
+ * (purpose login) whose right code answers tokens at verify-otp. */
+bool session_open_login_code_or_reply(struct ctx *ctx, const char *phone, long long user_id,
+    enum code_mode mode, char sid[SESSION_ID_LEN + 1]);
+
+/*
+ * A step's statement found no account `user_id` with the number `phone`
+ * (NULL: whatever its number): answers 403 user_banned when it is banned,
+ * else `gone` (it was deleted or moved meanwhile), or 503.
+ */
+void session_account_lost_reply(struct ctx *ctx, long long user_id, const char *phone,
+    enum err gone);
 
 /*
  * Loads the session `sid` that must wait for `expect`. With RS_TAKE_TRY or

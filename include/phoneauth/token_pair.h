@@ -15,8 +15,22 @@ struct token_pair {
 	struct token access, refresh;
 };
 
-/* Signs an access and a refresh token for `user_id`; false with a 500 set. */
+/* Signs a refresh token for `user_id` that starts a login (a family) and an
+ * access token naming it (sid); false with a 500 set. */
 bool token_pair_issue_or_reply(struct ctx *ctx, long long user_id, struct token_pair *pair);
+
+/*
+ * A rotation signs its pair in two halves: the refresh token first, then,
+ * once the rotation has said which family it belongs to, the access token
+ * naming that family. False with a 500 set (and the pair cleared).
+ */
+bool token_pair_refresh_or_reply(struct ctx *ctx, long long user_id, struct token_pair *pair);
+bool token_pair_access_or_reply(struct ctx *ctx, long long user_id, const char *family,
+    struct token_pair *pair);
+
+/* Counts a pair issued (every so many, the sweep of old tokens follows the
+ * answer); token_pair_reply does it for the answers it writes. */
+void token_pair_issued(struct ctx *ctx);
 
 /* Answers `status` {tokens: {access_token, refresh_token, token_type,
  * expires_in}, message}. */

@@ -25,3 +25,9 @@ local function account_add(phone)
   local k, m = account_slot(phone)
   redis.call('SADD', k, m)
 end
+
+-- The number has no account any more (deleted, or moved to another number).
+local function account_remove(phone)
+  local k, m = account_slot(phone)
+  redis.call('SREM', k, m)
+end

@@ -118,8 +118,9 @@ end
 local KEY = {
   -- hash: ph phone, st step, pu purpose, uid user id (0: no account yet),
   -- cd code digest, ce code expiry (ms), ct code tries, gh 1 for a ghost
-  -- (a reset for a number without an account: judged like a code, nothing
-  -- is sent, and its digest is of no code at all)
+  -- (a reset or a login by code for a number without an account: judged
+  -- like a code, nothing is sent, and its digest is of no code at all),
+  -- lc 1 for a login by code (its right code answers tokens)
   session = function(sid) return P .. 's:' .. sid end,
   -- failures (and tries being judged) within the window; kind 'ip' or 'ph'
   failures = function(kind, id) return P .. 'f:' .. kind .. ':' .. id end,

@@ -5,11 +5,11 @@
 -- its tries are the session's). An owner session (see open.lua) is not
 -- stopped by a block of its number; its wrong codes count all the same.
 -- Returns { R.OK, phone, step, purpose, user id, digest, earlier digest,
--- owner }, { R.BLOCKED, ms }, { R.NO_SESSION }, { R.WRONG_STEP, step } or
--- { R.CODE_VOID }.
+-- owner, login by code (each 0 or 1) }, { R.BLOCKED, ms }, { R.NO_SESSION },
+-- { R.WRONG_STEP, step } or { R.CODE_VOID }.
 local client, sid, expect, take_mode = unpack(ARGV, OWN, OWN + 3)
 local k = KEY.session(sid)
-local s = redis.call('HMGET', k, 'ph', 'st', 'pu', 'uid', 'cd', 'ce', 'ct', 'pd', 'pe', 'ow')
+local s = redis.call('HMGET', k, 'ph', 'st', 'pu', 'uid', 'cd', 'ce', 'ct', 'pd', 'pe', 'ow', 'lc')
 if not s[1] then return no_session(client) end
 local ms = gate(client, not s[10] and s[1] or nil)
 if ms then return { R.BLOCKED, ms } end
@@ -24,4 +24,4 @@ if take_mode == TAKE.CODE_TRY then
   redis.call('HINCRBY', k, 'ct', 1)
 end
 if take_mode ~= TAKE.LOOK then take_both(client, s[1]) end
-return { R.OK, s[1], s[2], s[3], s[4], current, earlier, s[10] and 1 or 0 }
+return { R.OK, s[1], s[2], s[3], s[4], current, earlier, s[10] and 1 or 0, s[11] and 1 or 0 }

@@ -14,7 +14,7 @@ import re
 import jwt as pyjwt
 
 from pa import (Client, b64url, b64url_decode, check, expect, fresh_phone, jwt_decode, jwt_forge,
-                jwt_key, run, signup, test, user_row)
+                jwt_key, psql, run, signup, test, user_row)
 
 
 @test
@@ -30,9 +30,17 @@ def tokens_are_hs256_jwts_with_simplejwt_claims():
         check(claims["exp"] - claims["iat"] == ttl, claims)
         check(re.fullmatch(r"[0-9a-f]{32}", claims["jti"]), claims)
         check(claims["user_id"] == uid and isinstance(claims["user_id"], int), claims)
-        check(set(claims) == {"token_type", "exp", "iat", "jti", "user_id"}, claims)
+        # an access token names its login (sid); the refresh token is the login's record
+        want = {"token_type", "exp", "iat", "jti", "user_id"} | ({"sid"} if kind == "access" else set())
+        check(set(claims) == want, claims)
         jtis.add(claims["jti"])
     check(len(jtis) == 2, "access and refresh share a jti")
+    # sid is the family of the refresh token it came with: a new login's is that token's own jti
+    _, access = jwt_decode(tokens["access_token"])
+    _, refresh = jwt_decode(tokens["refresh_token"])
+    check(access["sid"] == refresh["jti"], (access, refresh))
+    check(psql("SELECT family FROM refresh_tokens WHERE jti = :'j'", j=refresh["jti"]) == [[access["sid"]]],
+          "sid is not the family recorded")
 
 
 @test

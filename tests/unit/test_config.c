@@ -64,6 +64,7 @@ defaults_are_the_contracts(void)
 	CHECK_INT(cfg.sms_max_attempts, 5);
 	CHECK_INT(cfg.sms_claim_idle, 30);
 	CHECK_INT(cfg.max_requests, 0);
+	CHECK_INT(cfg.login_by_code, 0);
 	CHECK(cfg.jwt_issuer == NULL && cfg.trusted_proxies == NULL && cfg.nproxies == 0, "unset keys");
 	CHECK_STR(cfg.redis.host, "127.0.0.1");
 	CHECK_INT(cfg.redis.port, 6379);
@@ -78,8 +79,9 @@ file_values_comments_and_hashes(void)
 
 	CHECK(load(&cfg, "# a comment\n\n  otp_ttl = 300   # trailing comment\n"
 	    "redis_url = redis://:pa#ss@10.0.0.5:6380/2\nlanguage=fa\nbase_path = /auth/\n"
-	    "trusted_proxies = 10.0.0.0/8, ::1\n", err, sizeof err), "%s", err);
+	    "trusted_proxies = 10.0.0.0/8, ::1\nlogin_by_code = on\n", err, sizeof err), "%s", err);
 	CHECK_INT(cfg.otp_ttl, 300);
+	CHECK_INT(cfg.login_by_code, 1);
 	CHECK_STR(cfg.redis.password, "pa#ss");
 	CHECK_STR(cfg.redis.host, "10.0.0.5");
 	CHECK_INT(cfg.redis.port, 6380);
@@ -115,6 +117,7 @@ bad_files_are_refused_naming_the_key(void)
 		{ __LINE__, "trusted_proxies = 10.0.0.0/8, nonsense\n", "trusted_proxies" },
 		{ __LINE__, "base_path = api\n", "base_path" },
 		{ __LINE__, "max_body_bytes = 1\n", "max_body_bytes" },
+		{ __LINE__, "login_by_code = yes\n", "login_by_code" },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -28,6 +28,7 @@ static const struct {
 	{ __LINE__, ERR_NOT_FOUND, 404, "not_found" },
 	{ __LINE__, ERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed" },
 	{ __LINE__, ERR_WRONG_STEP, 409, "wrong_step" },
+	{ __LINE__, ERR_PHONE_TAKEN, 409, "phone_taken" },
 	{ __LINE__, ERR_ORIGIN_NOT_ALLOWED, 403, "origin_not_allowed" },
 	{ __LINE__, ERR_REQUEST_TIMEOUT, 408, "request_timeout" },
 	{ __LINE__, ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large" },

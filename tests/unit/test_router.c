@@ -27,18 +27,25 @@ every_route_is_found(void)
 		{ __LINE__, METHOD_GET, "auth-check" },
 		{ __LINE__, METHOD_GET, "openapi.json" },
 		{ __LINE__, METHOD_HEAD, "openapi.json" },
+		{ __LINE__, METHOD_GET, "sessions" },
+		{ __LINE__, METHOD_DELETE, "sessions/0123456789abcdef0123456789abcdef" },
+		{ __LINE__, METHOD_DELETE, "sessions/x" },
+		{ __LINE__, METHOD_POST, "logout-all" },
+		{ __LINE__, METHOD_POST, "account/delete" },
+		{ __LINE__, METHOD_POST, "phone/change" },
+		{ __LINE__, METHOD_POST, "login/code" },
 	};
 	enum route_match m;
 	char allow[32];
 
 	for (size_t i = 0; i < sizeof found / sizeof found[0]; i++) {
-		const struct route *r = router_match(found[i].m, found[i].path, &m, allow, sizeof allow);
+		const struct route *r = router_match(found[i].m, found[i].path, 0, &m, allow, sizeof allow);
 
 		CHECK_AT(found[i].line, r != NULL && m == ROUTE_FOUND && r->handler != NULL, "%s",
 		    found[i].path);
 	}
-	CHECK(router_match(METHOD_POST, "verify-otp", &m, allow, sizeof allow)->handler ==
-	    router_match(METHOD_POST, "verify/otp", &m, allow, sizeof allow)->handler,
+	CHECK(router_match(METHOD_POST, "verify-otp", 0, &m, allow, sizeof allow)->handler ==
+	    router_match(METHOD_POST, "verify/otp", 0, &m, allow, sizeof allow)->handler,
 	    "the alias has another handler");
 }
 
@@ -48,32 +55,63 @@ wrong_method_names_the_allowed_ones(void)
 	enum route_match m;
 	char allow[32];
 
-	CHECK(router_match(METHOD_GET, "register", &m, allow, sizeof allow) == NULL, "found");
+	CHECK(router_match(METHOD_GET, "register", 0, &m, allow, sizeof allow) == NULL, "found");
 	CHECK_INT(m, ROUTE_WRONG_METHOD);
 	CHECK_STR(allow, "POST, OPTIONS");
-	CHECK(router_match(METHOD_POST, "health", &m, allow, sizeof allow) == NULL, "found");
+	CHECK(router_match(METHOD_POST, "health", 0, &m, allow, sizeof allow) == NULL, "found");
 	CHECK_INT(m, ROUTE_WRONG_METHOD);
 	CHECK_STR(allow, "GET, HEAD, OPTIONS");
-	CHECK(router_match(METHOD_OTHER, "login", &m, allow, sizeof allow) == NULL, "found");
+	CHECK(router_match(METHOD_OTHER, "login", 0, &m, allow, sizeof allow) == NULL, "found");
 	CHECK_INT(m, ROUTE_WRONG_METHOD);
 	/* OPTIONS answers for any existing route, with what it allows */
-	CHECK(router_match(METHOD_OPTIONS, "login", &m, allow, sizeof allow) != NULL, "OPTIONS");
+	CHECK(router_match(METHOD_OPTIONS, "login", 0, &m, allow, sizeof allow) != NULL, "OPTIONS");
 	CHECK_INT(m, ROUTE_OPTIONS);
 	CHECK_STR(allow, "POST, OPTIONS");
-	CHECK(router_match(METHOD_OPTIONS, "nope", &m, allow, sizeof allow) == NULL, "OPTIONS nope");
+	CHECK(router_match(METHOD_OPTIONS, "nope", 0, &m, allow, sizeof allow) == NULL, "OPTIONS nope");
 	CHECK_INT(m, ROUTE_NOT_FOUND);
+	/* DELETE has its own Allow, and a prefix route its methods */
+	CHECK(router_match(METHOD_POST, "sessions/abc", 0, &m, allow, sizeof allow) == NULL, "found");
+	CHECK_INT(m, ROUTE_WRONG_METHOD);
+	CHECK_STR(allow, "DELETE, OPTIONS");
+	CHECK(router_match(METHOD_DELETE, "sessions", 0, &m, allow, sizeof allow) == NULL, "found");
+	CHECK_INT(m, ROUTE_WRONG_METHOD);
+	CHECK_STR(allow, "GET, HEAD, OPTIONS");
+	CHECK(router_match(METHOD_DELETE, "logout-all", 0, &m, allow, sizeof allow) == NULL, "found");
+	CHECK_INT(m, ROUTE_WRONG_METHOD);
+	CHECK_STR(allow, "POST, OPTIONS");
+}
+
+static void
+switched_off_routes_do_not_exist(void)
+{
+	enum route_match m;
+	char allow[32];
+
+	CHECK(router_match(METHOD_POST, "login/code", ROUTE_LOGIN_BY_CODE, &m, allow, sizeof allow)
+	    == NULL, "login/code found while off");
+	CHECK_INT(m, ROUTE_NOT_FOUND);
+	CHECK(router_match(METHOD_GET, "login/code", ROUTE_LOGIN_BY_CODE, &m, allow, sizeof allow)
+	    == NULL, "found");
+	CHECK_INT(m, ROUTE_NOT_FOUND);
+	CHECK(router_match(METHOD_OPTIONS, "login/code", ROUTE_LOGIN_BY_CODE, &m, allow, sizeof allow)
+	    == NULL, "found");
+	CHECK_INT(m, ROUTE_NOT_FOUND);
+	/* the others are there all the same */
+	CHECK(router_match(METHOD_POST, "login", ROUTE_LOGIN_BY_CODE, &m, allow, sizeof allow) != NULL,
+	    "login switched off with login/code");
 }
 
 static void
 unknown_paths_are_not_found(void)
 {
 	static const char *const paths[] = { "", "nope", "Register", "register/", "verify", "otp",
-		"health/x", "../register" };
+		"health/x", "../register", "sessions/", "session", "sessionsx", "logout-all/x",
+		"login/code/x" };
 	enum route_match m;
 	char allow[32];
 
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-		CHECK(router_match(METHOD_POST, paths[i], &m, allow, sizeof allow) == NULL, "%s", paths[i]);
+		CHECK(router_match(METHOD_POST, paths[i], 0, &m, allow, sizeof allow) == NULL, "%s", paths[i]);
 		CHECK(m == ROUTE_NOT_FOUND, "\"%s\": %d", paths[i], m);
 	}
 }
@@ -84,5 +122,6 @@ main(void)
 	RUN(every_route_is_found);
 	RUN(wrong_method_names_the_allowed_ones);
 	RUN(unknown_paths_are_not_found);
+	RUN(switched_off_routes_do_not_exist);
 	HARNESS_EXIT();
 }

@@ -89,7 +89,7 @@ signature_is_hmac_sha256_over_header_and_payload(void)
 	unsigned int len;
 	const char *dot2;
 
-	CHECK(token_issue(&cfg, &keys, TOKEN_ACCESS, 42, 1700000000, &t), "issue");
+	CHECK(token_issue(&cfg, &keys, TOKEN_ACCESS, 42, NULL, 1700000000, &t), "issue");
 	dot2 = strrchr(t.jwt, '.');
 	HMAC(EVP_sha256(), secret, (int)sizeof secret - 1, (unsigned char *)t.jwt,
 	    (size_t)(dot2 - t.jwt), mac, &len);
@@ -97,6 +97,8 @@ signature_is_hmac_sha256_over_header_and_payload(void)
 	token_clear(&t);
 	keys_free(&keys);
 }
+
+#define SID "0123456789abcdef0123456789abcdef"
 
 static void
 claims_are_simplejwts(void)
@@ -110,7 +112,8 @@ claims_are_simplejwts(void)
 		struct token t;
 		json_object *head, *claims, *v;
 
-		CHECK(token_issue(&cfg, &keys, kinds[i].type, 42, 1700000000, &t), "issue");
+		/* the access token names its login (sid), the refresh token does not */
+		CHECK(token_issue(&cfg, &keys, kinds[i].type, 42, SID, 1700000000, &t), "issue");
 		head = part(t.jwt, 0);
 		claims = part(t.jwt, 1);
 		CHECK(head && claims, "undecodable token %s", t.jwt);
@@ -129,7 +132,12 @@ claims_are_simplejwts(void)
 		CHECK_STR(json_object_get_string(v), t.jti);
 		CHECK(!json_object_object_get_ex(claims, "iss", NULL) &&
 		    !json_object_object_get_ex(claims, "aud", NULL), "iss/aud without configuration");
-		CHECK_INT(json_object_object_length(claims), 5);
+		v = json_object_object_get(claims, "sid");
+		if (kinds[i].type == TOKEN_ACCESS)
+			CHECK(v != NULL && strcmp(json_object_get_string(v), SID) == 0, "sid");
+		else
+			CHECK(v == NULL, "a refresh token with a sid");
+		CHECK_INT(json_object_object_length(claims), kinds[i].type == TOKEN_ACCESS ? 6 : 5);
 		json_object_put(head);
 		json_object_put(claims);
 		token_clear(&t);
@@ -145,7 +153,7 @@ issuer_and_audience_when_configured(void)
 	struct token t;
 	json_object *claims;
 
-	CHECK(token_issue(&cfg, &keys, TOKEN_ACCESS, 7, 1700000000, &t), "issue");
+	CHECK(token_issue(&cfg, &keys, TOKEN_ACCESS, 7, NULL, 1700000000, &t), "issue");
 	claims = part(t.jwt, 1);
 	CHECK_STR(json_object_get_string(json_object_object_get(claims, "iss")), "https://auth.example.ir");
 	CHECK_STR(json_object_get_string(json_object_object_get(claims, "aud")), "shop");
@@ -161,8 +169,8 @@ every_token_has_its_own_jti(void)
 	struct keys keys = hs_keys(&cfg);
 	struct token a, b;
 
-	CHECK(token_issue(&cfg, &keys, TOKEN_ACCESS, 1, 1700000000, &a) &&
-	    token_issue(&cfg, &keys, TOKEN_ACCESS, 1, 1700000000, &b), "issue");
+	CHECK(token_issue(&cfg, &keys, TOKEN_ACCESS, 1, NULL, 1700000000, &a) &&
+	    token_issue(&cfg, &keys, TOKEN_ACCESS, 1, NULL, 1700000000, &b), "issue");
 	CHECK(strcmp(a.jti, b.jti) != 0 && strcmp(a.jwt, b.jwt) != 0, "repeated jti");
 	token_clear(&a);
 	token_clear(&b);
@@ -212,11 +220,13 @@ verify_accepts_its_own_and_checks_the_type(void)
 	struct keys keys = hs_keys(&cfg);
 	struct token a, r, got;
 
-	CHECK(token_issue(&cfg, &keys, TOKEN_ACCESS, 9, 1700000000, &a) &&
-	    token_issue(&cfg, &keys, TOKEN_REFRESH, 9, 1700000000, &r), "issue");
+	CHECK(token_issue(&cfg, &keys, TOKEN_ACCESS, 9, SID, 1700000000, &a) &&
+	    token_issue(&cfg, &keys, TOKEN_REFRESH, 9, NULL, 1700000000, &r), "issue");
 	CHECK(token_verify(&cfg, &keys, a.jwt, TOKEN_ACCESS, 1700000100, &got), "access refused");
 	CHECK(got.user_id == 9 && got.type == TOKEN_ACCESS && strcmp(got.jti, a.jti) == 0, "claims");
+	CHECK_STR(got.sid, SID);
 	CHECK(token_verify(&cfg, &keys, r.jwt, TOKEN_REFRESH, 1700000100, &got), "refresh refused");
+	CHECK_STR(got.sid, "");
 	CHECK(token_verify(&cfg, &keys, r.jwt, TOKEN_ANY, 1700000100, &got), "any refused");
 	CHECK(!token_verify(&cfg, &keys, r.jwt, TOKEN_ACCESS, 1700000100, &got), "refresh as access");
 	CHECK(!token_verify(&cfg, &keys, a.jwt, TOKEN_REFRESH, 1700000100, &got), "access as refresh");
@@ -248,6 +258,9 @@ verify_refuses_forgeries(void)
 		{ __LINE__, "{\"alg\":\"HS256\"}", "{\"token_type\":\"access\",\"exp\":1800000000,\"user_id\":5}", true, NULL },
 		{ __LINE__, "{\"alg\":\"HS256\"}", "{\"token_type\":\"access\",\"exp\":1800000000,\"jti\":\"x\",\"user_id\":5,\"nbf\":1900000000}", true, NULL },
 		{ __LINE__, "[1]", ok_claims, true, NULL },
+		/* a sid that is not a string, or longer than a jti */
+		{ __LINE__, "{\"alg\":\"HS256\"}", "{\"token_type\":\"access\",\"exp\":1800000000,\"jti\":\"x\",\"user_id\":5,\"sid\":7}", true, NULL },
+		{ __LINE__, "{\"alg\":\"HS256\"}", "{\"token_type\":\"access\",\"exp\":1800000000,\"jti\":\"x\",\"user_id\":5,\"sid\":\"0123456789abcdef0123456789abcdef0\"}", true, NULL },
 	};
 	char jwt[4096];
 	struct token got;
@@ -277,12 +290,12 @@ verify_requires_configured_issuer_and_audience(void)
 	struct keys keys = hs_keys(&strict);
 	struct token t, got;
 
-	CHECK(token_issue(&strict, &keys, TOKEN_ACCESS, 3, 1700000000, &t), "issue");
+	CHECK(token_issue(&strict, &keys, TOKEN_ACCESS, 3, NULL, 1700000000, &t), "issue");
 	CHECK(token_verify(&strict, &keys, t.jwt, TOKEN_ACCESS, 1700000001, &got), "own refused");
 	CHECK(!token_verify(&other, &keys, t.jwt, TOKEN_ACCESS, 1700000001, &got), "wrong iss accepted");
 	CHECK(!token_verify(&other_aud, &keys, t.jwt, TOKEN_ACCESS, 1700000001, &got), "wrong aud accepted");
 	token_clear(&t);
-	CHECK(token_issue(&plain, &keys, TOKEN_ACCESS, 3, 1700000000, &t), "issue");
+	CHECK(token_issue(&plain, &keys, TOKEN_ACCESS, 3, NULL, 1700000000, &t), "issue");
 	CHECK(!token_verify(&strict, &keys, t.jwt, TOKEN_ACCESS, 1700000001, &got), "missing iss accepted");
 	token_clear(&t);
 	keys_free(&keys);
@@ -321,7 +334,7 @@ asymmetric_keys_sign_verify_and_refuse_confusion(void)
 		cfg.jwt_alg = i == 0 ? TOKEN_RS256 : TOKEN_ES256;
 		CHECK(keys_load(&cfg, &keys, err, sizeof err), "%s", err);
 		CHECK(strlen(keys.kid) == 43 && keys.jwks != NULL && strstr(keys.jwks, keys.kid), "kid/jwks");
-		CHECK(token_issue(&cfg, &keys, TOKEN_ACCESS, 77, 1700000000, &t), "issue");
+		CHECK(token_issue(&cfg, &keys, TOKEN_ACCESS, 77, NULL, 1700000000, &t), "issue");
 		CHECK(token_verify(&cfg, &keys, t.jwt, TOKEN_ACCESS, 1700000001, &got) && got.user_id == 77,
 		    "%s: own token refused", algs[i]);
 		/* a flipped signature byte */

@@ -1,0 +1,20 @@
+/*
+ * The account itself: POST account/delete, POST phone/change and POST
+ * login/code, and what verify-otp does with the sessions the last two open
+ * (the account moves to the new number; tokens for a login by code).
+ */
+#ifndef PHONEAUTH_ACCOUNT_ROUTES_H
+#define PHONEAUTH_ACCOUNT_ROUTES_H
+
+#include "phoneauth/ctx.h"
+#include "phoneauth/redis_store.h"
+
+void account_delete_route(struct ctx *ctx);
+void account_phone_change_route(struct ctx *ctx);
+void account_login_code_route(struct ctx *ctx);
+
+/* verify-otp, once the right code of session `sid` (a phone change, or a
+ * login by code) is known: the rest of the step, and its answer. */
+void account_code_verified(struct ctx *ctx, const char *sid, const struct rs_session *s);
+
+#endif

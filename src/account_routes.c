@@ -1,0 +1,207 @@
+/*
+ * The account itself (see account_routes.h). A password these routes ask
+ * for is judged as a login judges one: a try is taken against the client
+ * and the account's number first, a wrong password stays counted (401
+ * password_incorrect) at the cost of a whole PBKDF2, a right one is given
+ * back. What PostgreSQL changes is followed in Redis: the state register
+ * caches for a number and the account index (which numbers have an
+ * account) go with the account when it is deleted, and with it to its new
+ * number when it moves.
+ *
+ * login/code answers an unknown number (or one without a verified and
+ * complete account, or a banned one) exactly as a known one: the same 200,
+ * the same send limits, the same lookups, and a ghost session that counts
+ * wrong codes like a real one and that no code fits.
+ */
+#include "phoneauth/account_routes.h"
+
+#include <string.h>
+
+#include "phoneauth/fields.h"
+#include "phoneauth/limits.h"
+#include "phoneauth/log.h"
+#include "phoneauth/login.h"
+#include "phoneauth/logins.h"
+#include "phoneauth/session.h"
+#include "phoneauth/token_pair.h"
+
+#define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
+
+/* The password of the caller's account `u`; false with the answer set. */
+static bool
+password_or_reply(struct ctx *ctx, const struct user *u, const char *password)
+{
+	if (!limits_take_try_or_reply(ctx, u->phone))
+		return false;
+	if (!login_password_right(ctx, u, password)) {
+		limits_note_failure(ctx, u->phone, FAILURE_PASSWORD);
+		response_error(ctx->resp, ERR_PASSWORD_INCORRECT, ctx->req->lang);
+		return false;
+	}
+	return limits_give_back_or_reply(ctx, u->phone, false);
+}
+
+static void
+reply_message(struct ctx *ctx, enum msg m, const char *phone)
+{
+	json_object *o = json_object_new_object();
+
+	if (phone != NULL)
+		json_object_object_add(o, "mobile_number", json_object_new_string(phone));
+	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
+	response_json(ctx->resp, 200, o);
+}
+
+void
+account_delete_route(struct ctx *ctx)
+{
+	static const struct field fields[] = { { "password", F_PASSWORD } };
+	struct inputs in;
+	struct token t;
+	struct user u;
+	char phone[PHONE_MAX];
+	enum store_status st;
+
+	if (!logins_account_or_reply(ctx, &t, &u) ||
+	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
+	    !password_or_reply(ctx, &u, in.password))
+		return;
+	ctx->after.rehash_user = 0;	/* nothing left to upgrade */
+	/* Its tokens and logins go with the row (cascade). */
+	st = pg_user_delete(ctx->pg, u.id, false, phone);
+	if (st == STORE_NOT_FOUND) {
+		/* banned, or deleted by a request that came first */
+		session_account_lost_reply(ctx, u.id, NULL, ERR_TOKEN_INVALID);
+		if (ctx->resp->is_error && ctx->resp->error == ERR_TOKEN_INVALID)
+			response_header(ctx->resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+		return;
+	}
+	if (!ctx_store_or_reply(ctx, st))
+		return;
+	log_info("user %lld deleted its account", u.id);
+	/* The row is gone, whatever Redis says now: a stale cached state would
+	 * send the number's next register to a password step whose login finds
+	 * no account (and drops it), and an index that still has the number
+	 * only sends its register to PostgreSQL. */
+	if (rs_account_gone(ctx->rs, phone) != STORE_OK)
+		log_warn("account of user %lld deleted; its number's cached state could not be "
+		    "dropped", u.id);
+	reply_message(ctx, MSG_ACCOUNT_DELETED, NULL);
+}
+
+void
+account_phone_change_route(struct ctx *ctx)
+{
+	static const struct field fields[] = {
+		{ "mobile_number", F_PHONE },
+		{ "password", F_PASSWORD },
+	};
+	struct inputs in;
+	struct token t;
+	struct user u, other;
+	char sid[SESSION_ID_LEN + 1];
+	enum store_status st;
+
+	if (!logins_account_or_reply(ctx, &t, &u) ||
+	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
+	    !password_or_reply(ctx, &u, in.password))
+		return;
+	/* Asked here, and again by the move itself (the unique number): a
+	 * number that has an account, this one's included, is taken. */
+	st = strcmp(in.phone, u.phone) == 0 ? STORE_OK : pg_user_by_phone(ctx->pg, in.phone, &other);
+	if (st == STORE_OK) {
+		response_error(ctx->resp, ERR_PHONE_TAKEN, ctx->req->lang);
+		return;
+	}
+	if (st != STORE_NOT_FOUND && !ctx_store_or_reply(ctx, st))
+		return;
+	/* The session is the new number's: its blocks and send limits apply. */
+	if (!session_open_or_reply(ctx, in.phone, STEP_OTP, PURPOSE_CHANGE, u.id, CODE_SEND, sid))
+		return;
+	session_reply_step(ctx, sid, STEP_OTP, MSG_CHANGE_CODE_SENT);
+}
+
+void
+account_login_code_route(struct ctx *ctx)
+{
+	static const struct field fields[] = { { "mobile_number", F_PHONE } };
+	struct inputs in;
+	struct user u;
+	enum store_status st;
+	char sid[SESSION_ID_LEN + 1];
+	bool real;
+
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		return;
+	st = pg_user_by_phone(ctx->pg, in.phone, &u);
+	if (st != STORE_NOT_FOUND && !ctx_store_or_reply(ctx, st))
+		return;
+	real = st == STORE_OK && u.is_verified && u.is_active && !u.is_banned;
+	if (!session_open_login_code_or_reply(ctx, in.phone, real ? u.id : 0,
+	    real ? CODE_SEND : CODE_GHOST, sid))
+		return;
+	session_reply_step(ctx, sid, STEP_OTP, MSG_LOGIN_CODE_SENT);
+}
+
+/* The right code of a login by code: a new login, recorded before the
+ * session ends (a failure in between leaves it, and the code can be sent
+ * again). */
+static void
+logged_in(struct ctx *ctx, const char *sid, const struct rs_session *s)
+{
+	struct token_pair pair;
+	struct login_origin from;
+	enum store_status st;
+
+	if (!token_pair_issue_or_reply(ctx, s->user_id, &pair))
+		return;
+	logins_origin(ctx, &from);
+	st = pg_user_login(ctx->pg, s->user_id, s->phone, &pair.refresh, &from);
+	if (st == STORE_NOT_FOUND)
+		session_account_lost_reply(ctx, s->user_id, s->phone, ERR_SESSION_INVALID);
+	else if (ctx_store_or_reply(ctx, st) &&
+	    session_advance_or_reply(ctx, sid, s, STEP_OTP, STEP__MAX, RS_GIVE_BACK_CLEAR_NUMBER,
+	    false))
+		token_pair_reply(ctx, 200, &pair, MSG_LOGGED_IN);
+	token_pair_clear(&pair);
+}
+
+/* The right code of a phone change: the account takes the session's number. */
+static void
+moved(struct ctx *ctx, const char *sid, const struct rs_session *s)
+{
+	char old[PHONE_MAX] = "";
+	struct rs_result res;
+	enum store_status st = pg_user_move(ctx->pg, s->user_id, s->phone, old);
+
+	if (st == STORE_CONFLICT) {
+		/* Another account took the number since the code was sent. */
+		if (session_advance_or_reply(ctx, sid, s, STEP_OTP, STEP__MAX, RS_GIVE_BACK, false))
+			response_error(ctx->resp, ERR_PHONE_TAKEN, ctx->req->lang);
+		return;
+	}
+	if (st == STORE_NOT_FOUND) {
+		session_account_lost_reply(ctx, s->user_id, NULL, ERR_SESSION_INVALID);
+		return;
+	}
+	if (!ctx_store_or_reply(ctx, st))
+		return;
+	/* The move is made; a 503 here leaves the session waiting for its
+	 * code, and sending it again finds the move made. A session that ended
+	 * meanwhile (the same code sent twice at once) moved it all the same. */
+	st = rs_account_moved(ctx->rs, ctx->req->client, sid, old, s->phone, &res);
+	if (!ctx_store_or_reply(ctx, st))
+		return;
+	if (old[0] != '\0')
+		log_info("user %lld moved to a new number", s->user_id);
+	reply_message(ctx, MSG_PHONE_CHANGED, s->phone);
+}
+
+void
+account_code_verified(struct ctx *ctx, const char *sid, const struct rs_session *s)
+{
+	if (s->purpose == PURPOSE_CHANGE)
+		moved(ctx, sid, s);
+	else
+		logged_in(ctx, sid, s);
+}

@@ -1,0 +1,158 @@
+/*
+ * The logins of an account (see logins.h). The routes here read no body
+ * and count no failure: a bearer token that does not verify is refused
+ * like everywhere (401), and an id that names no live login of the account
+ * is 404, whoever's it may be, so that a login of another account is not
+ * told apart from one that never was.
+ */
+#include "phoneauth/logins.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "phoneauth/log.h"
+
+/* GET sessions shows at most this many (the newest). */
+#define LOGINS_SHOWN 100
+
+void
+logins_origin(const struct ctx *ctx, struct login_origin *out)
+{
+	const char *ua = request_param(ctx->req, P_USER_AGENT);
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->ip, sizeof out->ip, "%s", ctx->req->ip);
+	if (ua == NULL)
+		return;
+	/* A header is whatever the client wrote: the column holds text. */
+	for (i = 0; ua[i] != '\0' && i < LOGIN_AGENT_MAX; i++)
+		out->user_agent[i] = ua[i] >= 0x20 && ua[i] < 0x7f ? ua[i] : '?';
+	out->user_agent[i] = '\0';
+	out->has_user_agent = true;
+}
+
+static bool
+token_invalid_reply(struct ctx *ctx)
+{
+	response_error(ctx->resp, ERR_TOKEN_INVALID, ctx->req->lang);
+	response_header(ctx->resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+	return false;
+}
+
+bool
+logins_account_or_reply(struct ctx *ctx, struct token *t, struct user *u)
+{
+	const char *jwt = request_bearer(ctx->req);
+	enum store_status st;
+
+	if (jwt == NULL || !token_verify(ctx->cfg, ctx->keys, jwt, TOKEN_ACCESS, ctx->now, t))
+		return token_invalid_reply(ctx);
+	st = pg_user_by_id(ctx->pg, t->user_id, u);
+	if (st == STORE_NOT_FOUND)
+		return token_invalid_reply(ctx);	/* the account was deleted */
+	if (!ctx_store_or_reply(ctx, st))
+		return false;
+	if (u->is_banned) {
+		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		return false;
+	}
+	return true;
+}
+
+static void
+reply_message(struct ctx *ctx, enum msg m)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
+	response_json(ctx->resp, 200, o);
+}
+
+struct listing {
+	json_object *list;
+	const char *current;	/* the caller's family ("" when its token names none) */
+};
+
+static json_object *
+string_or_null(bool has, const char *s)
+{
+	return has ? json_object_new_string(s) : NULL;
+}
+
+static void
+add_login(const struct pg_login *l, void *arg)
+{
+	struct listing *out = arg;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(l->family));
+	json_object_object_add(o, "created_at", json_object_new_string(l->created_at));
+	json_object_object_add(o, "last_used_at", json_object_new_string(l->last_used_at));
+	json_object_object_add(o, "ip", string_or_null(l->has_ip, l->ip));
+	json_object_object_add(o, "user_agent", string_or_null(l->has_user_agent, l->user_agent));
+	json_object_object_add(o, "current", json_object_new_boolean(out->current[0] != '\0' &&
+	    strcmp(out->current, l->family) == 0));
+	json_object_array_add(out->list, o);
+}
+
+void
+logins_list_route(struct ctx *ctx)
+{
+	struct token t;
+	struct user u;
+	struct listing out;
+	json_object *o;
+
+	if (!logins_account_or_reply(ctx, &t, &u))
+		return;
+	out.list = json_object_new_array();
+	out.current = t.sid;
+	if (!ctx_store_or_reply(ctx, pg_logins(ctx->pg, u.id, LOGINS_SHOWN, add_login, &out))) {
+		json_object_put(out.list);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "sessions", out.list);
+	response_json(ctx->resp, 200, o);
+}
+
+/* Whether `id` has the form of a login's id: a jti, 32 hex digits. */
+static bool
+family_wellformed(const char *id)
+{
+	return strlen(id) == TOKEN_JTI_LEN && strspn(id, "0123456789abcdef") == TOKEN_JTI_LEN;
+}
+
+void
+logins_end_route(struct ctx *ctx)
+{
+	const char *id = ctx->req->path + strlen(LOGINS_PATH_PREFIX);
+	struct token t;
+	struct user u;
+	enum store_status st;
+
+	if (!logins_account_or_reply(ctx, &t, &u))
+		return;
+	st = family_wellformed(id) ? pg_login_end(ctx->pg, u.id, id) : STORE_NOT_FOUND;
+	if (st == STORE_NOT_FOUND) {
+		response_error(ctx->resp, ERR_NOT_FOUND, ctx->req->lang);
+		return;
+	}
+	if (!ctx_store_or_reply(ctx, st))
+		return;
+	log_info("login %.8s... of user %lld ended by its user", id, u.id);
+	reply_message(ctx, MSG_LOGIN_ENDED);
+}
+
+void
+logins_end_all_route(struct ctx *ctx)
+{
+	struct token t;
+	struct user u;
+
+	if (!logins_account_or_reply(ctx, &t, &u) ||
+	    !ctx_store_or_reply(ctx, pg_logins_end_all(ctx->pg, u.id, NULL)))
+		return;
+	reply_message(ctx, MSG_LOGGED_OUT_ALL);
+}
