@@ -10,6 +10,9 @@
 #                 end-to-end tests through lighttpd, Redis and PostgreSQL, with
 #                 ASan+UBSan builds; ends with "N passed, N failed"
 #   make check    the unit tests against the normal build (no daemons, no installs)
+#   make test-cluster  two hosts over Redis Sentinel and a PostgreSQL primary
+#                 with a synchronous standby, each machine a network namespace
+#                 (as root); failovers measured; ends with "N passed, N failed"
 #   make fuzz     every fuzz target under libFuzzer (clang) for FUZZ_S seconds
 #                 each (60); FUZZ_TARGETS="body token" runs only those
 #   make bench    throughput and latency through lighttpd, one table
@@ -85,7 +88,7 @@ FUZZ_DEFS := -DFUZZ_KEYS_DIR='"$(CURDIR)/tests/fuzz/keys"'
 # `make V=1` shows the full compiler command lines.
 Q := $(if $(filter-out 0,$(V)),,@)
 
-.PHONY: all asan unit check pkgs run stop test fuzz bench soak install clean deps
+.PHONY: all asan unit check pkgs run stop test test-cluster fuzz bench soak install clean deps
 all: build/phoneauth
 
 build/phoneauth: $(OBJ)
@@ -173,6 +176,12 @@ stop:
 test: deps
 	@$(MAKE) --no-print-directory all asan
 	@tests/run.sh
+
+# tests/cluster/run.sh: its machines are network namespaces (root only), the
+# hosts run the ASan+UBSan build.
+test-cluster: deps
+	@$(MAKE) --no-print-directory asan
+	@tests/cluster/run.sh
 
 # libFuzzer needs clang: the project's sources are built again with its
 # coverage instrumentation (build/fuzz/obj), each target linked with them.
