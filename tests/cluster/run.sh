@@ -129,7 +129,13 @@ teardown() {
 	rm -f "$state/namespaces"
 }
 trap 'teardown; finish; exit $?' EXIT
-trap 'echo "cluster: interrupted" >&2; exit 130' INT TERM
+interrupted() {
+	echo "cluster: interrupted" >&2
+	[ -n "${out:-}" ] && [ -f "$out" ] && grep -E '^(PASS|FAIL) ' "$out" >> "$results"
+	result "FAIL test_cluster: interrupted"
+	exit 130
+}
+trap interrupted INT TERM
 
 # A run cut short before its trap (SIGKILL) left its namespaces: they are
 # listed in var/cluster/namespaces, ours; go through them before anything.
