@@ -20,6 +20,9 @@
 #                 with debootstrap under var/deb/), `phoneauth check` run there
 #   make clean    build/, and the PostgreSQL clusters the stacks made outside var/
 #                 under /var/tmp (their stacks stopped first)
+#   make test-cluster  two hosts over Redis Sentinel and a PostgreSQL primary
+#                 with a synchronous standby, each machine a network namespace
+#                 (as root); failovers measured; ends with "N passed, N failed"
 #   make fuzz     every fuzz target under libFuzzer (clang) for FUZZ_S seconds
 #                 each (60); FUZZ_TARGETS="body token" runs only those
 #   make bench    throughput and latency through lighttpd, one table
@@ -99,7 +102,7 @@ FUZZ_DEFS := -DFUZZ_KEYS_DIR='"$(CURDIR)/tests/fuzz/keys"'
 # `make V=1` shows the full compiler command lines.
 Q := $(if $(filter-out 0,$(V)),,@)
 
-.PHONY: all asan unit check pkgs run stop status logs test test-deb deb fuzz bench soak install clean deps version
+.PHONY: all asan unit check pkgs run stop status logs test test-cluster test-deb deb fuzz bench soak install clean deps version
 all: build/phoneauth
 
 build/phoneauth: $(OBJ)
@@ -207,6 +210,12 @@ test: deps
 	@scripts/deps.sh browser
 	@$(MAKE) --no-print-directory all asan
 	@tests/run.sh
+
+# tests/cluster/run.sh: its machines are network namespaces (root only), the
+# hosts run the ASan+UBSan build.
+test-cluster: deps
+	@$(MAKE) --no-print-directory asan
+	@tests/cluster/run.sh
 
 # libFuzzer needs clang: the project's sources are built again with its
 # coverage instrumentation (build/fuzz/obj), each target linked with them.

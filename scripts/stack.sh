@@ -18,10 +18,11 @@
 #   stack.sh restart-pool    restart only the workers (new binary, new PHONEAUTH_*)
 #   stack.sh stop-redis | start-redis | stop-postgres | start-postgres
 #   stack.sh stop-sender | start-sender
+#   stack.sh stop-lighttpd | start-lighttpd
 #
 # Settings (environment; never PHONEAUTH_*, which the workers would read as
 # configuration): STATE_DIR (default <repo>/var), HTTP_PORT (8080),
-# REDIS_PORT (16379), PG_PORT (15432), REDIS_MAXMEMORY (256mb), WORKERS (4), APP_BIN
+# HTTP_BIND (127.0.0.1: the address lighttpd listens on), REDIS_PORT (16379), PG_PORT (15432), REDIS_MAXMEMORY (256mb), WORKERS (4), APP_BIN
 # (<repo>/build/phoneauth), QUIET=1 to skip the walk-through after start.
 # PHONEAUTH_* variables in the caller's environment reach the workers
 # unchanged (e.g. PHONEAUTH_OTP_COOLDOWN=5 make run).
@@ -44,6 +45,7 @@ export PATH
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
 state=$(realpath -m "${STATE_DIR:-$repo/var}")
 http_port=${HTTP_PORT:-8080}
+http_bind=${HTTP_BIND:-127.0.0.1}
 redis_port=${REDIS_PORT:-16379}
 pg_port=${PG_PORT:-15432}
 redis_maxmemory=${REDIS_MAXMEMORY:-256mb}
@@ -438,15 +440,17 @@ stop_sender() {
 
 # ---- lighttpd ----
 # The default stack runs the top-level lighttpd.conf as it is; any other
-# (tests, benchmark) runs a copy with its two set-up lines replaced.
+# (tests, benchmark, the hosts of the cluster test) runs a copy with its two
+# set-up lines replaced, and its address when HTTP_BIND says another.
 
 lighttpd_conf() {
-	if [ "$state" = "$repo/var" ] && [ "$http_port" = 8080 ]; then
+	if [ "$state" = "$repo/var" ] && [ "$http_port" = 8080 ] && [ "$http_bind" = 127.0.0.1 ]; then
 		echo "$repo/lighttpd.conf"
 		return
 	fi
 	sed -e "s|^var.phoneauth_state = .*|var.phoneauth_state = \"$state\"|" \
 	    -e "s|^server.port = .*|server.port = $http_port|" \
+	    -e "s|^server.bind \( *\)= .*|server.bind \1= \"$http_bind\"|" \
 	    "$repo/lighttpd.conf" > "$state/lighttpd.conf"
 	echo "$state/lighttpd.conf"
 }
@@ -734,9 +738,11 @@ pg-elsewhere) pg_elsewhere ;;
 restart-pool) start_pool ;;
 stop-sender) stop_sender ;;
 start-sender) start_sender ;;
+stop-lighttpd) stop_lighttpd ;;
+start-lighttpd) start_lighttpd ;;
 stop-redis) stop_redis ;;
 start-redis) start_redis ;;
 stop-postgres) stop_postgres ;;
 start-postgres) start_postgres ;;
-*) echo "usage: $0 start|stop|status|logs [N]|clean-all|restart-pool|stop-redis|start-redis|stop-postgres|start-postgres|stop-sender|start-sender" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|status|logs [N]|clean-all|restart-pool|stop-redis|start-redis|stop-postgres|start-postgres|stop-sender|start-sender|stop-lighttpd|start-lighttpd" >&2; exit 2 ;;
 esac

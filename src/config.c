@@ -25,6 +25,7 @@
 #include "phoneauth/errmsg.h"
 #include "phoneauth/otp.h"
 #include "phoneauth/phone.h"
+#include "phoneauth/redis_sentinel.h"
 
 extern char **environ;
 
@@ -282,7 +283,8 @@ load_environment(struct config *cfg, char *err, size_t errlen)
 	return true;
 }
 
-/* redis://[[user]:password@]host[:port][/db]  or  unix:/path[?db=N&password=P] */
+/* redis://[[user]:password@]host[:port][/db]  or  unix:/path[?db=N&password=P]
+ * (sentinel://: redis_sentinel.c) */
 static bool
 parse_redis_url(struct config *cfg, char *err, size_t errlen)
 {
@@ -295,6 +297,8 @@ parse_redis_url(struct config *cfg, char *err, size_t errlen)
 	r->db = 0;
 	if (url == NULL)
 		return errmsg(err, errlen, "redis_url: must be set");
+	if (sentinel_url(url))
+		return sentinel_parse_url(url, r, err, errlen);
 	if (strncmp(url, "unix:", 5) == 0) {
 		const char *q = strchr(url, '?');
 		size_t len = q ? (size_t)(q - url - 5) : strlen(url + 5);
@@ -330,7 +334,7 @@ parse_redis_url(struct config *cfg, char *err, size_t errlen)
 		return true;
 	}
 	if (strncmp(url, "redis://", 8) != 0)
-		return errmsg(err, errlen, "redis_url: must start with redis:// or unix:");
+		return errmsg(err, errlen, "redis_url: must start with redis://, unix: or sentinel://");
 	p = url + 8;
 	slash = strchr(p, '/');
 	at = strrchr(p, '@');
@@ -644,6 +648,7 @@ config_free(struct config *cfg)
 	if (cfg->redis.password != NULL)
 		OPENSSL_cleanse(cfg->redis.password, strlen(cfg->redis.password));
 	free(cfg->redis.password);
+	sentinel_addr_free(&cfg->redis);
 	free(cfg->proxies);
 	free(cfg->metrics_readers);
 	for (size_t i = 0; i < cfg->norigins; i++)

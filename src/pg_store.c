@@ -10,7 +10,9 @@
  * connection (the server went away while it ran: it may or may not have
  * committed) is run once more on a fresh connection only when it is marked
  * `retry`, which says it is written so that a second run changes nothing the
- * first one did; any other answers 503.
+ * first one did; any other answers 503. A server that has turned read-only
+ * under a connection (a primary demoted by a failover) is left the same
+ * way: the next connection finds the primary (see exec()).
  */
 #define _GNU_SOURCE		/* POLLRDHUP */
 
@@ -355,8 +357,7 @@ unavailable_state(const char *state)
 	    strncmp(state, "53", 2) == 0 ||	/* insufficient resources */
 	    strncmp(state, "57", 2) == 0 ||	/* shutdown, statement timeout */
 	    strcmp(state, "40001") == 0 ||	/* serialization failure */
-	    strcmp(state, "40P01") == 0 ||	/* deadlock */
-	    strcmp(state, "25006") == 0;	/* read-only transaction: a standby */
+	    strcmp(state, "40P01") == 0;	/* deadlock */
 }
 
 /*
@@ -383,11 +384,18 @@ exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum st
 			return r;
 		}
 		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		if (state == NULL || PQstatus(pg->conn) != CONNECTION_OK) {
+		if (state == NULL || PQstatus(pg->conn) != CONNECTION_OK ||
+		    strcmp(state, "25006") == 0) {
 			/* No SQLSTATE: libpq's own failure, the connection is gone
-			 * even when PQstatus has not noticed yet. */
+			 * even when PQstatus has not noticed yet. 25006
+			 * (read_only_sql_transaction): the server is a standby now,
+			 * a primary demoted by a failover, and would refuse every
+			 * write on this connection for ever; a new one finds the
+			 * primary (postgres_url with several hosts and
+			 * target_session_attrs=read-write). Either way, a lost
+			 * connection. */
 			log_warn("postgres: %s: connection lost: %s", stmts[s].name,
-			    PQerrorMessage(pg->conn));
+			    state != NULL ? PQresultErrorMessage(r) : PQerrorMessage(pg->conn));
 			PQclear(r);
 			drop(pg);
 			if (stmts[s].retry)

@@ -33,6 +33,7 @@
 #include "phoneauth/log.h"
 #include "phoneauth/outbox.h"
 #include "phoneauth/reconnect.h"
+#include "phoneauth/redis_sentinel.h"
 
 const char *const rs_verdict_names[RS__MAX] = {
 	[RS_OK] = "OK", [RS_BLOCKED] = "BLOCKED", [RS_RATE_LIMITED] = "RATE_LIMITED",
@@ -78,6 +79,9 @@ struct redis_store {
 	char *library;			/* the function library; owner: this */
 	char function[SC__MAX][64];	/* pa_<hash>_<script> */
 	struct reconnect again;
+	size_t sentinel_first;		/* the Sentinel asked first (the last to answer) */
+	char master[300];		/* host:port the Sentinels named last */
+	char why[512];			/* why the Sentinels named none */
 	char common[CA__MAX][256];
 	char common_resp[CA__MAX * 260 + 32];	/* the common argument, formatted once */
 	size_t common_len;
@@ -316,7 +320,22 @@ server_ended(const redisContext *c)
 	return c->err != 0 || poll(&p, 1, 0) != 0;
 }
 
-/* AUTH and SELECT on a fresh connection; the reason it failed, or NULL. */
+/* Whether the server we reached is a master (ROLE): a Sentinel's answer
+ * may be a moment late, and a replica would refuse every write. */
+static bool
+is_master(redisContext *c)
+{
+	const char *argv[] = { "ROLE" };
+	redisReply *r = redisCommandArgv(c, 1, argv, NULL);
+	bool ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "master") == 0;
+
+	freeReplyObject(r);
+	return ok;
+}
+
+/* AUTH and SELECT on a fresh connection (and with Sentinels, ROLE); the
+ * reason it failed, or NULL. */
 static const char *
 introduce(struct redis_store *rs)
 {
@@ -339,15 +358,46 @@ introduce(struct redis_store *rs)
 		if (!command_ok(rs->c, 2, argv, "SELECT"))
 			return "SELECT failed";
 	}
+	if (a->master != NULL && !is_master(rs->c))
+		return "the server the Sentinels named is not a master (ROLE)";
 	return load_library(rs) ? NULL : "FUNCTION LOAD failed";
+}
+
+/*
+ * A new connection: to the socket or host of redis_url, or to the master the
+ * Sentinels name now (asked at every connect: after a failover, or after the
+ * master answered READONLY, the next connection goes where they say). NULL
+ * with *why when there is none.
+ */
+static redisContext *
+open_connection(struct redis_store *rs, const char **why)
+{
+	const struct redis_addr *a = &rs->cfg->redis;
+	struct timeval connect_tv = { CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000 };
+	char host[256], master[sizeof rs->master];
+	int port;
+
+	if (a->socket_path != NULL)
+		return redisConnectUnixWithTimeout(a->socket_path, connect_tv);
+	if (a->master == NULL)
+		return redisConnectWithTimeout(a->host, a->port, connect_tv);
+	if (!sentinel_master(a, CONNECT_TIMEOUT_MS, &rs->sentinel_first, host, sizeof host, &port,
+	    rs->why, sizeof rs->why)) {
+		*why = rs->why;
+		return NULL;
+	}
+	snprintf(master, sizeof master, "%s:%d", host, port);
+	if (strcmp(master, rs->master) != 0) {
+		log_info("redis: the Sentinels name %s as master %s", master, a->master);
+		memcpy(rs->master, master, sizeof master);
+	}
+	return redisConnectWithTimeout(host, port, connect_tv);
 }
 
 static bool
 ensure_connected(struct redis_store *rs)
 {
-	const struct redis_addr *a = &rs->cfg->redis;
-	struct timeval connect_tv = { CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000 };
-	const char *why;
+	const char *why = "out of memory";
 
 	if (rs->c != NULL && !reconnect_trusted(&rs->again) && server_ended(rs->c))
 		drop(rs, "closed by the server");
@@ -355,10 +405,9 @@ ensure_connected(struct redis_store *rs)
 		return true;
 	if (!reconnect_may_try(&rs->again))
 		return false;
-	rs->c = a->socket_path ? redisConnectUnixWithTimeout(a->socket_path, connect_tv)
-	    : redisConnectWithTimeout(a->host, a->port, connect_tv);
+	rs->c = open_connection(rs, &why);
 	if (rs->c == NULL || rs->c->err)
-		why = rs->c ? rs->c->errstr : "out of memory";
+		why = rs->c ? rs->c->errstr : why;
 	else
 		why = introduce(rs);
 	if (why == NULL) {
@@ -378,7 +427,10 @@ ensure_connected(struct redis_store *rs)
  * one only with RS_RETRY, which callers give reads and writes of the same
  * value. A script is never sent twice: it may have run before the
  * connection broke, and running it again would count a failure twice or
- * send a second code.
+ * send a second code. A command refused with READONLY did not run (the
+ * server is a replica now: a failover moved the master away), so whatever
+ * it is it goes once more, on a new connection to wherever the master is
+ * now; keeping the old one would refuse every write for ever.
  */
 /* One command, already in the protocol's form, and its reply; see above. */
 static redisReply *
@@ -391,8 +443,14 @@ exchange(struct redis_store *rs, const char *cmd, size_t len, enum rs_retry retr
 			return NULL;
 		if (redisAppendFormattedCommand(rs->c, cmd, len) == REDIS_OK &&
 		    redisGetReply(rs->c, &r) == REDIS_OK && r != NULL) {
+			const redisReply *e = r;
+
 			reconnect_answered(&rs->again);
-			return r;
+			if (e->type != REDIS_REPLY_ERROR || strncmp(e->str, "READONLY", 8) != 0)
+				return r;
+			freeReplyObject(r);
+			drop(rs, "READONLY: the server is a replica now");
+			continue;
 		}
 		drop(rs, rs->c->errstr);
 		if (retry == RS_NO_RETRY)

@@ -25,13 +25,24 @@ enum phone_format { PHONE_FORMAT_IR, PHONE_FORMAT_E164 };
 enum token_alg { TOKEN_HS256, TOKEN_RS256, TOKEN_ES256 };
 enum sms_driver { SMS_DRIVER_LOG, SMS_DRIVER_COMMAND };
 
+/* One host:port of a list (the Sentinels of a sentinel:// URL). */
+struct host_port {
+	char *host;
+	int port;
+};
+
 /* redis_url, taken apart. */
 struct redis_addr {
-	char *host;		/* NULL for a unix socket */
+	char *host;		/* NULL for a unix socket and for sentinel:// */
 	int port;
 	char *socket_path;	/* unix:/path */
 	char *user, *password;	/* NULL when not given */
 	int db;
+	/* sentinel:// (redis_sentinel.h): the master's name, and the Sentinels
+	 * that are asked where it is; NULL and 0 otherwise. */
+	char *master;
+	struct host_port *sentinels;
+	size_t nsentinels;
 };
 
 struct config {

@@ -8,7 +8,7 @@
  *
  * Oracles: a refusal says why in one non-empty line; an accepted
  * configuration is what validate() promises (base_path "" or "/..." with no
- * trailing slash, a Redis address, a key of at least 32 bytes for HS256,
+ * trailing slash, one Redis address (host, socket, or Sentinels), a key of at least 32 bytes for HS256,
  * proxies and origins parsed), and config_free() leaves nothing behind.
  */
 #define _GNU_SOURCE		/* memfd_create */
@@ -74,8 +74,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(cfg.base_path != NULL && cfg.redis_prefix != NULL && cfg.postgres_url != NULL);
 		len = strlen(cfg.base_path);
 		FUZZ_ASSERT(len == 0 || (cfg.base_path[0] == '/' && cfg.base_path[len - 1] != '/'));
-		FUZZ_ASSERT((cfg.redis.host != NULL) != (cfg.redis.socket_path != NULL));
-		FUZZ_ASSERT(cfg.redis.port >= 1 && cfg.redis.port <= 65535);
+		/* one Redis address: a host, a socket, or Sentinels and a master */
+		FUZZ_ASSERT((cfg.redis.host != NULL) + (cfg.redis.socket_path != NULL) +
+		    (cfg.redis.master != NULL) == 1);
+		if (cfg.redis.master != NULL) {
+			FUZZ_ASSERT(cfg.redis.master[0] != '\0' && strchr(cfg.redis.master, '/') == NULL);
+			FUZZ_ASSERT(cfg.redis.nsentinels >= 1 && cfg.redis.nsentinels <= 16);
+			for (size_t i = 0; i < cfg.redis.nsentinels; i++)
+				FUZZ_ASSERT(cfg.redis.sentinels[i].host[0] != '\0' &&
+				    strpbrk(cfg.redis.sentinels[i].host, ",/@[] ") == NULL &&
+				    cfg.redis.sentinels[i].port >= 1 && cfg.redis.sentinels[i].port <= 65535);
+		} else {
+			FUZZ_ASSERT(cfg.redis.port >= 1 && cfg.redis.port <= 65535);
+		}
 		FUZZ_ASSERT(cfg.redis.db >= 0 && cfg.redis.db <= 1000);
 		FUZZ_ASSERT(cfg.jwt_key != NULL);
 		if (cfg.jwt_alg == 0)
