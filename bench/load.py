@@ -133,7 +133,9 @@ def redis(part, n, prefix, now, session_ttl, otp_ttl, window, duration, sample=0
     of the keys the first `sample` of them make instead, one line each."""
     P = prefix.encode()
     live = session_ttl
-    rnd = random.Random(23)     # the same sessions whatever the part
+    # otp-sessions, otp-numbers and clients: the same sessions (their ids
+    # are the members of the counts); the other parts' their own
+    rnd = random.Random({"login-sessions": 29, "blocks": 31, "number-blocks": 37}.get(part, 23))
     out = sys.stdout.buffer
     buf = []
     for i in range(min(n, sample) if sample else n):

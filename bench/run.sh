@@ -202,6 +202,7 @@ load_part() {
 		{ cat "$res/pipe1-$part.log" >&2; return 1; }
 	sleep 1	# (the incremental rehashing of the key tables done)
 	m1=$(used_memory)
+	redis -n 1 DBSIZE >> "$res/part-keys"
 	redis -n 1 FLUSHDB SYNC >/dev/null
 	t0=$(now_ms)
 	redis --pipe < "$res/resp-$part" > "$res/pipe-$part.log" 2>&1 ||
@@ -218,7 +219,7 @@ load_part() {
 }
 
 load_data() {
-	local t0 login_sessions otp_sessions m0
+	local t0 login_sessions otp_sessions m0 k0 k1
 	# The accounts: COPY, then the statistics and the visibility map a
 	# table of that age would have (autovacuum's work, done at once).
 	if [ "$users" -gt 0 ]; then
@@ -226,6 +227,7 @@ load_data() {
 		t0=$(now_ms)
 		python3 bench/load.py users "$users" "$iterations" "$password" |
 			psql_app "COPY users ($(python3 bench/load.py columns)) FROM STDIN"
+		[ "${PIPESTATUS[0]}" = 0 ] || { echo "bench: bench/load.py users failed" >&2; return 1; }
 		psql_app "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))" >/dev/null
 		echo "COPY of the users|$(since "$t0")" >> "$res/load"
 		t0=$(now_ms)
@@ -251,6 +253,7 @@ load_data() {
 	if [ "$sessions" -gt 0 ] || [ "$blocks" -gt 0 ]; then
 		echo "bench: loading $sessions sessions and $blocks blocks into Redis (redis-cli --pipe)..." >&2
 		m0=$(used_memory)
+		k0=$(redis DBSIZE)
 		load_part otp-sessions "$otp_sessions"
 		load_part otp-numbers "$otp_sessions"
 		load_part clients "$otp_sessions"
@@ -258,8 +261,46 @@ load_data() {
 		load_part blocks "$blocks"
 		load_part number-blocks $((blocks / 10))
 		echo "$m0 $(used_memory)" > "$res/live-memory"
+		# no part overwrote another's keys
+		k1=$(awk '{ s += $1 } END { print s }' "$res/part-keys")
+		[ $(($(redis DBSIZE) - k0)) = "$k1" ] ||
+			echo "bench: warning: the parts of the live state made $k1 keys alone, $(($(redis DBSIZE) - k0)) together" >&2
 		awk '{ s += $1 } END { printf "Redis, redis-cli --pipe|%.1f\n", s / 1000 }' "$res/pipe-times" >> "$res/load"
 	fi
+}
+
+# The loaded keys against keys real requests make (a sign-up of a new
+# number, a register of the bench account), kind by kind: type, encoding,
+# whether it has a TTL, a hash's fields. Leaves "same" or the differences
+# in $res/shape.
+describe() { # KEY -> "kind type encoding ttl fields"
+	local kind t e ttl f=""
+	kind=$(printf '%s' "$1" | sed -E 's/^phoneauth:((f|b):(ip|ph)|[a-z]+):.*/\1/')
+	t=$(redis TYPE "$1" | tr -d '\r')
+	e=$(redis OBJECT ENCODING "$1" | tr -d '\r')
+	ttl=$(redis PTTL "$1" | awk '{ print ($1 > 0 ? "ttl" : "no-ttl") }')
+	[ "$t" != hash ] || f=$(redis HKEYS "$1" | sort | tr '\n' ',')
+	echo "$kind $t $e $ttl $f"
+}
+shape_check() {
+	local sid real real_login loaded k line diff=""
+	sid=$(curl -s "$api/register" -H 'Content-Type: application/json' -d '{"mobile_number":"09990000001"}' |
+		sed 's/.*"session_id":"\([^"]*\)".*/\1/')
+	real=$(for k in "phoneauth:s:$sid" phoneauth:cd:09990000001 phoneauth:oh:09990000001 phoneauth:oi:127.0.0.1; do
+		describe "$k"; done)
+	sid=$(curl -s "$api/register" -H 'Content-Type: application/json' -d "{\"mobile_number\":\"$phone\"}" |
+		sed 's/.*"session_id":"\([^"]*\)".*/\1/')
+	real_login=$(describe "phoneauth:s:$sid"; describe "phoneauth:u:$phone")
+	for part in otp-sessions otp-numbers clients login-sessions; do
+		[ -f "$res/sample-$part" ] || continue
+		for k in $(head -n 1 "$res/sample-$part"); do
+			loaded=$(describe "$k")
+			case $part in login-sessions) line=$(echo "$real_login" | awk -v k="${loaded%% *}" '$1 == k') ;;
+			*) line=$(echo "$real" | awk -v k="${loaded%% *}" '$1 == k') ;; esac
+			[ -z "$line" ] || [ "$line" = "$loaded" ] || diff="$diff; loaded $loaded, real $line"
+		done
+	done
+	echo "${diff:-same}" | sed 's/^; //' > "$res/shape"
 }
 
 # ---- one pass: a fresh stack, the load, every scenario ----
@@ -287,6 +328,8 @@ pass() {
 	curl -sf -o /dev/null "$api/verify-otp" -H 'Content-Type: application/json' -d "{\"session_id\":\"$sid\",\"code\":\"$code\"}"
 	curl -sf -o /dev/null "$api/set-password" -H 'Content-Type: application/json' -d "{\"session_id\":\"$sid\",\"password\":\"$password\"}"
 	curl -sf -o /dev/null "$api/user-info" -H 'Content-Type: application/json' -d "{\"session_id\":\"$sid\",\"first_name\":\"Bench\",\"last_name\":\"Mark\"}"
+
+	[ "$loaded" = 0 ] || shape_check
 
 	echo "bench: [$name] ceiling, register (existing, new), verify-otp, login (wrong, right), mixed..." >&2
 	run_wrk ceiling "$conns" "http://127.0.0.1:$ceiling_port/api/register" bench/post.lua \
@@ -581,6 +624,9 @@ stop_ceiling
 				if ("blocks" in d)
 					printf "  a blocked address (block and failure count): %.0f bytes\n", d["blocks"]
 			}' "$work/loaded/memory"
+	fi
+	if [ -f "$work/loaded/shape" ]; then
+		echo "loaded keys against real requests' (type, encoding, TTL, a hash's fields): $(cat "$work/loaded/shape")"
 	fi
 	if [ -f "$work/loaded/live-memory" ]; then
 		read -r m0 m1 < "$work/loaded/live-memory"
