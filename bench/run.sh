@@ -300,7 +300,8 @@ shape_check() {
 			[ -z "$line" ] || [ "$line" = "$loaded" ] || diff="$diff; loaded $loaded, real $line"
 		done
 	done
-	echo "${diff:-same}" | sed 's/^; //' > "$res/shape"
+	diff=${diff#; }
+	echo "${diff:-same}" > "$res/shape"
 }
 
 # ---- one pass: a fresh stack, the load, every scenario ----
@@ -372,6 +373,9 @@ pass() {
 	# The metrics were counted all along (GET metrics, from 127.0.0.1).
 	curl -s "$api/metrics" | awk '/^phoneauth_requests_total/ { r += $NF } /^phoneauth_sms_sent_total/ { c += $NF }
 		END { printf "%.0f requests, %.0f codes sent", r, c }' > "$res/metrics"
+	# Redis calls over slowlog-log-slower-than (10 ms), kept for a look
+	redis SLOWLOG LEN | tr -d '\r' > "$res/slowlog-len"
+	redis SLOWLOG GET 20 > "$out_dir/slowlog-$name.txt" 2>&1 || true
 	stop_stack
 }
 
@@ -509,8 +513,10 @@ chart() {
 		off=$(awk -v n=$n 'BEGIN { printf "%.4f", -(n - 1) / 2 / (n + 1) }')
 		printf '"%s" using %s:xtic(2) title "empty" lc rgb "#4477aa"' "$out_dir/bench.dat" "$c"
 		[ $n = 1 ] || printf ', "" using %s title "%s" lc rgb "#ee6677"' $((c + 1)) "$loaded_label"
+		# shellcheck disable=SC2016 # ($0 is gnuplot's)
 		printf ', "" using ($0 + %s):%s:(%s) with labels rotate by 90 left offset 0,0.4 font ",8" notitle' \
 			"$off" "$c" "$(fmt "$c")"
+		# shellcheck disable=SC2016
 		[ $n = 1 ] || printf ', "" using ($0 + %s):%s:(%s) with labels rotate by 90 left offset 0,0.4 font ",8" notitle' \
 			"$(awk -v o="$off" 'BEGIN { printf "%.4f", -o }')" $((c + 1)) "$(fmt $((c + 1)))"
 	}
@@ -589,6 +595,7 @@ stop_ceiling
 		echo "[$p] worker RSS after the run (MB):          $(cat "$work/$p/rss")"
 		echo "[$p] worker private memory after the run (MB): $(cat "$work/$p/private")"
 		echo "[$p] the metrics counted (GET metrics): $(cat "$work/$p/metrics")"
+		echo "[$p] Redis SLOWLOG (calls over 10 ms): $(cat "$work/$p/slowlog-len") (the last 20: $out_dir/slowlog-$p.txt)"
 	done
 	printf 'logins alongside register load (target: at least 0.9 × raw PBKDF2):'
 	for p in empty loaded; do
