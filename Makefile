@@ -25,7 +25,9 @@
 #                 (as root); failovers measured; ends with "N passed, N failed"
 #   make fuzz     every fuzz target under libFuzzer (clang) for FUZZ_S seconds
 #                 each (60); FUZZ_TARGETS="body token" runs only those
-#   make bench    throughput and latency through lighttpd, one table
+#   make bench    throughput and latency through lighttpd, one table and a
+#                 chart in build/bench/; BENCH_USERS=1000000 BENCH_SESSIONS=100000
+#                 measures again with that many accounts and sessions loaded
 #   make soak     SOAK_S seconds (1800) of the real flow while Redis, PostgreSQL
 #                 and single workers are killed and restarted; a report, and a
 #                 non-zero exit on an unexplained 5xx or a lost account or login
@@ -249,7 +251,9 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDR) $(FUZZ_OBJ)
 	@echo "  CLANG   $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/fuzz $(FUZZ_DEFS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -lm
 
-# The benchmark (bench/run.sh): its own stack, wrk through lighttpd, one table.
+# The benchmark (bench/run.sh): its own stack, wrk through lighttpd, one table
+# (build/bench/bench.md, .txt, .dat, .png); with BENCH_USERS or BENCH_SESSIONS
+# a second pass with that much data loaded in bulk (bench/load.py).
 bench: deps
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all build/bench/ceiling build/bench/pbkdf2

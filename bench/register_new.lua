@@ -1,6 +1,10 @@
 -- register with a number never seen before on every request, and keep the
 -- session ids the service answers in $SIDS_DIR/<thread>.txt for the
--- verify-otp scenario (wrong codes on fresh sessions).
+-- verify-otp scenario (wrong codes on fresh sessions). The numbers are
+-- 09<prefix><7 digits>, a prefix of 0940-0989 for each thread, other ones
+-- for each $RUN and for the warm-up ($WARMUP set) before it, so that no
+-- number is asked twice (its cooldown would refuse it) and none is one of
+-- the accounts bench/load.py loads.
 local threads = 0
 
 function setup(thread)
@@ -10,7 +14,8 @@ end
 
 function init(args)
   counter = 0
-  prefix = string.format("%02d", (id + (tonumber(os.getenv("RUN")) or 0) * 8) % 100)
+  local slot = (tonumber(os.getenv("RUN")) or 0) * 2 + (os.getenv("WARMUP") and 1 or 0)
+  prefix = string.format("%02d", 40 + (slot * 8 + id - 1) % 50)
   local dir = os.getenv("SIDS_DIR")
   out = dir and io.open(dir .. "/" .. id .. ".txt", "a") or nil
 end

@@ -29,7 +29,8 @@ pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python
 # driven through chromedriver by Selenium (tests/e2e/test_page.py); a font
 # with Persian letters for its screenshots.
 pkgs_browser="chromium chromium-driver python3-selenium fonts-dejavu-core"
-pkgs_bench="wrk"
+# gnuplot-nox: the chart make bench draws (build/bench/bench.png).
+pkgs_bench="wrk gnuplot-nox"
 # make deb, make test-deb: Debian's packaging tools; debootstrap makes the
 # clean Debian root the package is installed in.
 pkgs_deb="dpkg-dev debhelper lintian debootstrap python3"
