@@ -70,6 +70,8 @@ def fresh_phone():
 # a body; a method a path does not list must be 405 method_not_allowed (with
 # Allow), a path that is no route 404 not_found, either of them 429 for a
 # blocked client (components/responses MethodNotAllowed, NotFound, Blocked).
+# A path whose item says x-phoneauth-only-with (a setting that switches the
+# route on) may answer any method 404 not_found: it is no route while off.
 #
 # Which answers are checked: those to a path under the client's base path
 # (the API; "/" and a front end's own pages elsewhere are not its), except
@@ -135,9 +137,10 @@ class Contract:
         for rx, template, item in self.routes:
             if rx.match(route):
                 op = item.get("get" if method == "HEAD" else method.lower())
-                if op is None:
-                    return template, self.wrong_method
-                return template, op["responses"]
+                responses = self.wrong_method if op is None else op["responses"]
+                if "x-phoneauth-only-with" in item:
+                    responses = dict(responses, **{"404": self.unknown_route["404"]})
+                return template, responses
         return None, self.unknown_route
 
     def _error_schemas(self, schema):

@@ -165,7 +165,8 @@ def the_document_is_openapi_3_1():
         check(path.startswith("/") and (path == "/" or not path.endswith("/")), "path %r" % path)
         reference_only(d, item, path)
         item = deref(d, item)
-        keys = set(item) - {"summary", "description", "servers", "parameters"}
+        # specification extensions (x-...) are allowed on a path item
+        keys = {k for k in item if not k.startswith("x-")} - {"summary", "description", "servers", "parameters"}
         check(keys <= set(METHODS), "%s: unknown keys %s" % (path, sorted(keys - set(METHODS))))
         check(keys, "%s has no operation" % path)
         for p in item.get("parameters", []):
