@@ -49,9 +49,17 @@ phone=09120000001
 
 # The limits are raised so that one client address may hammer the service;
 # everything else is the contract's default: pbkdf2_iterations 600000, the
-# code cooldown, the metrics (counted on every request) and the SMS checks
-# (every cap is still looked up on every code; the SMS economics are off by
-# default, and PHONEAUTH_SMS_* from the caller's environment turn them on).
+# code cooldown, the metrics (counted on every request). The SMS economics,
+# off by default, are on, at caps no pass reaches: every code is counted
+# against its prefix's hour, the service's hour and day, and the conversion
+# breaker (which never has enough sends to judge here: register of new
+# numbers verifies none, and would trip it). PHONEAUTH_SMS_* from the
+# caller's environment take precedence.
+export PHONEAUTH_SMS_MAX_PER_PREFIX_HOUR=${PHONEAUTH_SMS_MAX_PER_PREFIX_HOUR:-1000000000}
+export PHONEAUTH_SMS_MAX_PER_HOUR=${PHONEAUTH_SMS_MAX_PER_HOUR:-1000000000}
+export PHONEAUTH_SMS_MAX_PER_DAY=${PHONEAUTH_SMS_MAX_PER_DAY:-1000000000}
+export PHONEAUTH_SMS_MIN_CONVERSION=${PHONEAUTH_SMS_MIN_CONVERSION:-0.2}
+export PHONEAUTH_SMS_CONVERSION_MIN_SENT=${PHONEAUTH_SMS_CONVERSION_MIN_SENT:-1000000000}
 export PHONEAUTH_MAX_FAILED_ATTEMPTS=1000000000
 export PHONEAUTH_OTP_MAX_PER_HOUR=100000000
 export PHONEAUTH_OTP_MAX_PER_IP_HOUR=100000000

@@ -121,26 +121,22 @@ account_phone_change_route(struct ctx *ctx)
 	session_reply_step(ctx, sid, STEP_OTP, MSG_CHANGE_CODE_SENT);
 }
 
+/* Who may log in by a code: a verified, active account that is not banned. */
+static bool
+may_log_in_by_code(const struct user *u)
+{
+	return u->is_verified && u->is_active && !u->is_banned;
+}
+
 void
 account_login_code_route(struct ctx *ctx)
 {
 	static const struct field fields[] = { { "mobile_number", F_PHONE } };
 	struct inputs in;
-	struct user u;
-	enum store_status st;
-	char sid[SESSION_ID_LEN + 1];
-	bool real;
 
-	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
-		return;
-	st = pg_user_by_phone(ctx->pg, in.phone, &u);
-	if (st != STORE_NOT_FOUND && !ctx_store_or_reply(ctx, st))
-		return;
-	real = st == STORE_OK && u.is_verified && u.is_active && !u.is_banned;
-	if (!session_open_login_code_or_reply(ctx, in.phone, real ? u.id : 0,
-	    real ? CODE_SEND : CODE_GHOST, sid))
-		return;
-	session_reply_step(ctx, sid, STEP_OTP, MSG_LOGIN_CODE_SENT);
+	if (fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		session_owner_code_reply(ctx, in.phone, PURPOSE_LOGIN, may_log_in_by_code,
+		    MSG_LOGIN_CODE_SENT);
 }
 
 /* The right code of a login by code: a new login, recorded before the

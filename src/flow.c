@@ -48,28 +48,21 @@ flow_register(struct ctx *ctx)
 	session_reply_step(ctx, sid, next, next == STEP_OTP ? MSG_CODE_SENT : MSG_ENTER_PASSWORD);
 }
 
+/* Who may reset a password: an account with one that is not banned. */
+static bool
+may_reset(const struct user *u)
+{
+	return u->has_password && !u->is_banned;
+}
+
 void
 flow_password_reset(struct ctx *ctx)
 {
 	static const struct field fields[] = { { "mobile_number", F_SMS_PHONE } };
 	struct inputs in;
-	struct user u;
-	enum store_status st;
-	char sid[SESSION_ID_LEN + 1];
-	bool real;
 
-	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
-		return;
-	st = pg_user_by_phone(ctx->pg, in.phone, &u);
-	if (st != STORE_NOT_FOUND && !ctx_store_or_reply(ctx, st))
-		return;
-	/* Whoever asks gets the same answer, limits and timing; only an account
-	 * with a password gets a code. A ghost session accepts no code at all. */
-	real = st == STORE_OK && u.has_password && !u.is_banned;
-	if (!session_open_or_reply(ctx, in.phone, STEP_OTP, PURPOSE_RESET, real ? u.id : 0,
-	    real ? CODE_SEND : CODE_GHOST, sid))
-		return;
-	session_reply_step(ctx, sid, STEP_OTP, MSG_RESET_CODE_SENT);
+	if (fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		session_owner_code_reply(ctx, in.phone, PURPOSE_RESET, may_reset, MSG_RESET_CODE_SENT);
 }
 
 /* Whether `code` is a code of session `s` (whose try is taken): its current

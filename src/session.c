@@ -193,11 +193,21 @@ session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum p
 	return open_or_reply(ctx, phone, step, purpose, user_id, false, mode, sid);
 }
 
-bool
-session_open_login_code_or_reply(struct ctx *ctx, const char *phone, long long user_id,
-    enum code_mode mode, char sid[SESSION_ID_LEN + 1])
+void
+session_owner_code_reply(struct ctx *ctx, const char *phone, enum purpose purpose,
+    bool (*worthy)(const struct user *u), enum msg sent)
 {
-	return open_or_reply(ctx, phone, STEP_OTP, PURPOSE_LOGIN, user_id, true, mode, sid);
+	struct user u;
+	enum store_status st = pg_user_by_phone(ctx->pg, phone, &u);
+	char sid[SESSION_ID_LEN + 1];
+	bool real;
+
+	if (st != STORE_NOT_FOUND && !ctx_store_or_reply(ctx, st))
+		return;
+	real = st == STORE_OK && worthy(&u);
+	if (open_or_reply(ctx, phone, STEP_OTP, purpose, real ? u.id : 0, purpose == PURPOSE_LOGIN,
+	    real ? CODE_SEND : CODE_GHOST, sid))
+		session_reply_step(ctx, sid, STEP_OTP, sent);
 }
 
 void

@@ -66,40 +66,8 @@ teardown() {
 trap 'teardown; rm -f "$results" "$out"' EXIT
 trap 'echo "tests/run.sh: interrupted" >&2; exit 130' INT TERM
 
-result() { echo "$*" | tee -a "$results"; }
-
-# check_ok NAME, check_failed NAME WHY: the run's own checks (not counted).
-check_ok() { result "CHECK ok $1"; }
-check_failed() { result "CHECK FAILED $1: $2"; }
-
-# run_test NAME COMMAND...: runs one test program under a time limit, its
-# output shown as it comes; its PASS/FAIL lines count (SKIP lines are shown,
-# not counted). A program that dies, hangs or reports nothing is a failure of
-# its own.
-run_test() {
-	local name=$1 rc tailer
-	shift
-	echo "== $name"
-	: > "$out"
-	# timeout runs the program in a process group of its own and signals the
-	# whole group, so whatever the program started goes with it.
-	timeout --kill-after=10 "$limit" "$@" > "$out" 2>&1 </dev/null &
-	current=$!
-	tail -n +1 -s 0.2 -f --pid="$current" "$out" &
-	tailer=$!
-	wait "$current"
-	rc=$?
-	current=
-	wait "$tailer" 2>/dev/null
-	grep -E '^(PASS|FAIL) ' "$out" >> "$results"
-	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-		result "FAIL $name: timed out after ${limit} s"
-	elif [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
-		result "FAIL $name: exited with status $rc"
-	elif ! grep -qE '^(PASS|FAIL|SKIP) ' "$out"; then
-		result "FAIL $name: reported no test (exit status $rc)"
-	fi
-}
+# shellcheck source=tests/lib.sh
+. "$repo/tests/lib.sh"
 
 # ---- 1. unit tests ----
 for t in build/asan/tests/unit/test_*; do

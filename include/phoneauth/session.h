@@ -47,10 +47,15 @@ bool session_open_or_reply(struct ctx *ctx, const char *phone, enum step step,
     enum purpose purpose, long long user_id, enum code_mode mode,
     char sid[SESSION_ID_LEN + 1]);
 
-/* session_open_or_reply for login/code: a session waiting for a code
- * (purpose login) whose right code answers tokens at verify-otp. */
-bool session_open_login_code_or_reply(struct ctx *ctx, const char *phone, long long user_id,
-    enum code_mode mode, char sid[SESSION_ID_LEN + 1]);
+/*
+ * Answers a request to prove the phone of an account: password-reset
+ * (purpose reset) or login/code (purpose login: its right code answers
+ * tokens at verify-otp). Whoever asks gets the same answer `sent`, limits and
+ * timing; only an account `worthy` of it gets a code, any other number a
+ * ghost session, which accepts no code at all.
+ */
+void session_owner_code_reply(struct ctx *ctx, const char *phone, enum purpose purpose,
+    bool (*worthy)(const struct user *u), enum msg sent);
 
 /*
  * A step's statement found no account `user_id` with the number `phone`

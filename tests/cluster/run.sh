@@ -55,7 +55,9 @@ export PAC_ADDRS; PAC_ADDRS=$(for m in $machines; do printf '%s=%s ' "$m" "${add
 
 results=$(mktemp)
 say() { echo "cluster: $*"; }
-result() { echo "$*" | tee -a "$results"; }
+# result, run_test
+# shellcheck source=tests/lib.sh
+. "$repo/tests/lib.sh"
 
 # The count, and the exit status: 0 only when something passed and nothing
 # (no test, no check) failed.
@@ -367,24 +369,7 @@ export PAC_MASTER=$master_name PAC_HTTP_PORT=$http_port PAC_APP_BIN=$app
 export PAC_REDIS_PASSWORD=$redis_pass PAC_PG_SUPER_PASSWORD=$pg_superpass
 export PAC_MAX_FAILED=3
 out=$state/log/test_cluster.out
-echo "== test_cluster.py"
-timeout --kill-after=10 "$limit" ip netns exec "$ns-lb" /usr/bin/python3 \
-	"$repo/tests/cluster/test_cluster.py" > "$out" 2>&1 </dev/null &
-current=$!
-tail -n +1 -s 0.2 -f --pid="$current" "$out" &
-tailer=$!
-wait "$current"
-rc=$?
-current=
-wait "$tailer" 2>/dev/null
-grep -E '^(PASS|FAIL) ' "$out" >> "$results"
-if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-	result "FAIL test_cluster.py: timed out after $limit s"
-elif [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
-	result "FAIL test_cluster.py: exited with status $rc"
-elif ! grep -qE '^(PASS|FAIL) ' "$out"; then
-	result "FAIL test_cluster.py: reported no test"
-fi
+run_test test_cluster.py ip netns exec "$ns-lb" /usr/bin/python3 "$repo/tests/cluster/test_cluster.py"
 
 # ---- the run's own checks ----
 
