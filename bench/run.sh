@@ -357,6 +357,12 @@ pass() {
 	pbkdf2 > "$res/pbkdf2_right"
 	run_wrk login_right "$conns" "$api/login" bench/post.lua \
 		BODY="{\"mobile_number\":\"$phone\",\"password\":\"$password\"}"
+	# token/refresh: rotations chained on each connection (bench/refresh.lua)
+	# from the refresh tokens of logins made now, a set for the warm-up and
+	# one for the run
+	refresh_tokens "$res/tokens.warm"
+	refresh_tokens "$res/tokens.run"
+	run_wrk refresh "$conns" "$api/token/refresh" bench/refresh.lua TOKENS="$res/tokens" THREADS="$threads"
 	pbkdf2 > "$res/pbkdf2_mixed"
 	settle
 	# mixed: register-existing at full load while logins run alongside
@@ -385,6 +391,16 @@ pass() {
 	redis SLOWLOG LEN | tr -d '\r' > "$res/slowlog-len"
 	redis SLOWLOG GET 20 > "$out_dir/slowlog-$name.txt" 2>&1 || true
 	stop_stack
+}
+
+# refresh_tokens FILE: the refresh tokens of logins (four at a time), one a
+# line: one for each connection, and two spare for each thread (wrk builds
+# a request it never sends as a thread starts)
+refresh_tokens() {
+	seq 1 $((conns + 2 * threads)) | xargs -P 4 -I{} curl -s "$api/login" -H 'Content-Type: application/json' \
+		-d "{\"mobile_number\":\"$phone\",\"password\":\"$password\"}" |
+		grep -o '"refresh_token":"[^"]*"' | cut -d'"' -f4 > "$1"
+	[ "$(wc -l < "$1")" -ge "$conns" ] || { echo "bench: only $(wc -l < "$1") logins gave a refresh token" >&2; return 1; }
 }
 
 remove_stack_state() {
@@ -425,7 +441,7 @@ ratio() {
 		'BEGIN { if (a != "" && b > 0) printf "%.2f%s", a / b, l; else print "-" }'
 }
 
-scenarios="ceiling register_existing register_cold register_new verify_wrong login_wrong login_right mixed_register mixed_login"
+scenarios="ceiling register_existing register_cold register_new verify_wrong login_wrong login_right refresh mixed_register mixed_login"
 label() {
 	case $1 in
 	ceiling) echo "ceiling (minimal FastCGI responder)" ;;
@@ -435,6 +451,7 @@ label() {
 	verify_wrong) echo "verify-otp, wrong code, fresh sessions" ;;
 	login_wrong) echo "login by number, wrong password" ;;
 	login_right) echo "login, right password" ;;
+	refresh) echo "token/refresh, a rotation each" ;;
 	mixed_register) echo "mixed: register-existing, with logins alongside" ;;
 	mixed_login) echo "mixed: the logins alongside" ;;
 	esac
@@ -444,7 +461,7 @@ short() {
 	ceiling) echo "ceiling" ;; register_existing) echo "register existing" ;;
 	register_cold) echo "register cold" ;; register_new) echo "register new" ;;
 	verify_wrong) echo "verify-otp wrong" ;; login_wrong) echo "login wrong" ;;
-	login_right) echo "login right" ;; mixed_register) echo "mixed: register" ;;
+	login_right) echo "login right" ;; refresh) echo "refresh" ;; mixed_register) echo "mixed: register" ;;
 	mixed_login) echo "mixed: logins" ;;
 	esac
 }
