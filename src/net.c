@@ -68,13 +68,37 @@ net_cidr_contains(const struct cidr *range, const unsigned char addr[16])
 	return (range->addr[full] & mask) == (addr[full] & mask);
 }
 
+/* a.b.c.d by hand, as inet_ntop writes it (which does it with sprintf: a
+ * twentieth of a register's instructions, twice a request); "" when it does
+ * not fit. */
+static void
+v4_text(const unsigned char a[4], char *out, size_t outlen)
+{
+	char buf[sizeof "255.255.255.255"], *p = buf;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+	if ((size_t)(p - buf) <= outlen)
+		memcpy(out, buf, (size_t)(p - buf));
+	else if (outlen > 0)
+		out[0] = '\0';
+}
+
 void
 net_ip_text(const unsigned char addr[16], char *out, size_t outlen)
 {
 	if (memcmp(addr, v4_mapped, 12) == 0)
-		inet_ntop(AF_INET, addr + 12, out, (socklen_t)outlen);
-	else
-		inet_ntop(AF_INET6, addr, out, (socklen_t)outlen);
+		v4_text(addr + 12, out, outlen);
+	else if (inet_ntop(AF_INET6, addr, out, (socklen_t)outlen) == NULL && outlen > 0)
+		out[0] = '\0';
 }
 
 void

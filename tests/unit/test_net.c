@@ -2,6 +2,9 @@
 #include "harness.h"
 #include "phoneauth/net.h"
 
+#include <arpa/inet.h>
+#include <string.h>
+
 static bool
 in(const char *range, const char *addr)
 {
@@ -55,11 +58,38 @@ addresses_print_canonically(void)
 	CHECK_STR(out, "2001:db8::1");
 }
 
+/* Every IPv4 address whose bytes take each width (1, 2 and 3 digits, the
+ * edges of each) prints as inet_ntop prints it; one that does not fit the
+ * buffer prints as "". */
+static void
+ipv4_addresses_print_as_inet_ntop_prints_them(void)
+{
+	static const unsigned char bytes[] = { 0, 1, 9, 10, 42, 99, 100, 127, 199, 200, 249, 255 };
+	const size_t n = sizeof bytes;
+	unsigned char a[16] = { [10] = 0xff, [11] = 0xff };
+	char got[64], want[64];
+
+	for (size_t i = 0; i < n * n * n * n; i++) {
+		a[12] = bytes[i % n];
+		a[13] = bytes[i / n % n];
+		a[14] = bytes[i / n / n % n];
+		a[15] = bytes[i / n / n / n];
+		net_ip_text(a, got, sizeof got);
+		CHECK(inet_ntop(AF_INET, a + 12, want, sizeof want) != NULL, "inet_ntop");
+		CHECK_STR(got, want);
+		net_ip_text(a, got, strlen(want));	/* one byte short of its NUL */
+		CHECK_STR(got, "");
+		net_ip_text(a, got, strlen(want) + 1);
+		CHECK_STR(got, want);
+	}
+}
+
 int
 main(void)
 {
 	RUN(ranges_contain_what_they_should);
 	RUN(bad_ranges_are_refused);
 	RUN(addresses_print_canonically);
+	RUN(ipv4_addresses_print_as_inet_ntop_prints_them);
 	HARNESS_EXIT();
 }
