@@ -7,12 +7,7 @@
 -- connections (wrk builds a request as the thread starts that it never
 -- sends). A thread whose queue is empty (an answer without a token)
 -- sends an empty token, which is answered 401 and counted in Non-2xx.
-local threads = 0
-
-function setup(thread)
-  threads = threads + 1
-  thread:set("id", threads)
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "thread_ids.lua")
 
 function init(args)
   queue, head, tail = {}, 1, 0

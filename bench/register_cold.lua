@@ -7,12 +7,7 @@
 local PREFIXES = { "01", "02", "03", "05", "11", "13", "14", "15", "16", "19", "20", "21",
   "22", "30", "33", "35", "36", "37", "38", "39", "90", "91", "92", "93" }
 local STRIDE = 7919
-local threads = 0
-
-function setup(thread)
-  threads = threads + 1
-  thread:set("id", threads)
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "thread_ids.lua")
 
 function init(args)
   first = tonumber(os.getenv("FIRST")) or 0

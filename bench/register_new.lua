@@ -5,12 +5,7 @@
 -- for each $RUN and for the warm-up ($WARMUP set) before it, so that no
 -- number is asked twice (its cooldown would refuse it) and none is one of
 -- the accounts bench/load.py loads.
-local threads = 0
-
-function setup(thread)
-  threads = threads + 1
-  thread:set("id", threads)
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "thread_ids.lua")
 
 function init(args)
   counter = 0

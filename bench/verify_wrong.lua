@@ -1,11 +1,6 @@
 -- verify-otp with a wrong code, cycling over the sessions register_new.lua
 -- saved ($SIDS_DIR/*.txt; each thread reads the file of its own number).
-local threads = 0
-
-function setup(thread)
-  threads = threads + 1
-  thread:set("id", threads)
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "thread_ids.lua")
 
 function init(args)
   sids = {}

@@ -4,6 +4,7 @@
 # limit (seconds a program may take) and current (the running program's
 # pid, for its teardown).
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # results, out, limit: the caller's
 
 result() { echo "$*" | tee -a "$results"; }
 
@@ -38,4 +39,21 @@ run_test() {
 	elif ! grep -qE '^(PASS|FAIL|SKIP) ' "$out"; then
 		result "FAIL $name: reported no test (exit status $rc)"
 	fi
+}
+
+# count_results: the failures, then "N passed, N failed". Tests are counted;
+# a failed check is listed with them and fails the run. Succeeds only when
+# something passed and nothing (no test, no check) failed.
+count_results() {
+	local passed failed checks_failed
+	passed=$(grep -c '^PASS ' "$results")
+	failed=$(grep -c '^FAIL ' "$results")
+	checks_failed=$(grep -c '^CHECK FAILED ' "$results")
+	if [ "$failed" -gt 0 ] || [ "$checks_failed" -gt 0 ]; then
+		echo
+		echo "Failures:"
+		grep -E '^(FAIL|CHECK FAILED) ' "$results"
+	fi
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$checks_failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }

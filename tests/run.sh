@@ -178,14 +178,4 @@ fi
 teardown
 
 # ---- the count ----
-# Tests are counted; a failed check is listed with them and fails the run.
-passed=$(grep -c '^PASS ' "$results")
-failed=$(grep -c '^FAIL ' "$results")
-checks_failed=$(grep -c '^CHECK FAILED ' "$results")
-if [ "$failed" -gt 0 ] || [ "$checks_failed" -gt 0 ]; then
-	echo
-	echo "Failures:"
-	grep -E '^(FAIL|CHECK FAILED) ' "$results"
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$checks_failed" -eq 0 ] && [ "$passed" -gt 0 ]
+count_results
