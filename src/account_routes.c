@@ -92,8 +92,9 @@ account_delete_route(struct ctx *ctx)
 void
 account_phone_change_route(struct ctx *ctx)
 {
+	/* The code goes to the new number: sms_countries applies to it. */
 	static const struct field fields[] = {
-		{ "mobile_number", F_PHONE },
+		{ "mobile_number", F_SMS_PHONE },
 		{ "password", F_PASSWORD },
 	};
 	struct inputs in;

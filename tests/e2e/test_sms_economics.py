@@ -71,6 +71,33 @@ def only_the_calling_codes_of_sms_countries_receive_a_code_and_others_count_as_f
 
 
 @test
+def a_phone_change_sends_a_code_only_to_the_calling_codes_of_sms_countries():
+    # phone/change sends its code to the new number: a refused country would
+    # let any account holder send codes to premium numbers of any country.
+    p, prefix, env = pool("change", phone_format="e164", sms_countries="98")
+    password = "correct horse battery"
+    with p as url:
+        c = Client(base_url=url)
+        phone = "+98912%07d" % random.randrange(10 ** 7)
+        sid = expect(c.post("register", {"mobile_number": phone}), 200)["session_id"]
+        expect(c.post("verify-otp", {"session_id": sid, "code": code_for(prefix, phone)}), 200)
+        expect(c.post("set-password", {"session_id": sid, "password": password}), 200)
+        tokens = expect(c.post("user-info", {"session_id": sid, "first_name": "Sara",
+                                             "last_name": "Ahmadi"}), 201)["tokens"]
+        auth = {"Authorization": "Bearer " + tokens["access_token"]}
+        refused_number = "+1415555%04d" % random.randrange(10 ** 4)
+        r = expect(c.post("phone/change", {"mobile_number": refused_number, "password": password},
+                          headers=auth), 400, "validation_failed")
+        check("mobile_number" in r["fields"], r)
+        check(not sent_to(prefix, refused_number), "a code went to a refused country")
+        # a number of a listed country gets its code
+        other = "+98912%07d" % random.randrange(10 ** 7)
+        expect(c.post("phone/change", {"mobile_number": other, "password": password},
+                      headers=auth), 200)
+        check(wait_for(lambda: sent_to(prefix, other), 5), "no code for a listed country")
+
+
+@test
 def a_prefix_gets_at_most_its_hourly_cap_and_other_prefixes_are_untouched():
     p, prefix, env = pool("prefix", sms_max_per_prefix_hour=3, sms_prefix_digits=7)
     with p as url:
