@@ -14,7 +14,8 @@
 # Failures). The exit status is 0 only when no test and no check failed.
 #
 # Ports (environment): TEST_HTTP_PORT (28080), TEST_REDIS_PORT (26379),
-# TEST_PG_PORT (25432); TEST_TIMEOUT (300 s per test program).
+# TEST_PG_PORT (25432); TEST_TIMEOUT (300 s per test program); TEST_E2E
+# (the end-to-end files to run, all by default).
 set -u
 
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -101,7 +102,8 @@ fi
 
 echo "== stack"
 stack_started=1        # from here on, teardown stops whatever did start
-e2e_tests=$(printf '%s\n' tests/e2e/test_*.py | LC_ALL=C sort)
+# TEST_E2E: the end-to-end test files to run (all of tests/e2e/ unless set)
+e2e_tests=${TEST_E2E:-$(printf '%s\n' tests/e2e/test_*.py | LC_ALL=C sort)}
 if ! "$stack" start; then
 	check_failed stack_started "see the lines above and $STATE_DIR/log"
 	# Every test program that could not run is a failure of its own, not a

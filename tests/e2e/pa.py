@@ -610,6 +610,15 @@ def stop_process(p, timeout=10):
             p.wait()
 
 
+def _zombie(pid):
+    """Whether `pid` has exited and waits for its parent to reap it (or is gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 class Pool:
     """An extra worker pool and lighttpd with other settings, sharing the
     stack's Redis and PostgreSQL:  with Pool({"PHONEAUTH_OTP_TTL": "2"}) as url."""
@@ -666,8 +675,10 @@ class Pool:
         return self.procs[0].pid
 
     def workers_pids(self):
+        """The pool's live workers: its children, less any that has exited
+        and is not reaped yet (a zombie is no worker)."""
         out = subprocess.run(["pgrep", "-P", str(self.pool_pid)], capture_output=True, text=True)
-        return sorted(int(p) for p in out.stdout.split())
+        return sorted(int(p) for p in out.stdout.split() if not _zombie(int(p)))
 
     def _answers(self):
         """phoneauth itself answers health (whatever its stores say): not
