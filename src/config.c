@@ -283,13 +283,13 @@ load_environment(struct config *cfg, char *err, size_t errlen)
 	return true;
 }
 
-/* redis://[[user]:password@]host[:port][/db]  or  unix:/path[?db=N&password=P]
+/* redis://[[user]:password@]host[:port][/db] (an IPv6 host in brackets)  or  unix:/path[?db=N&password=P]
  * (sentinel://: redis_sentinel.c) */
 static bool
 parse_redis_url(struct config *cfg, char *err, size_t errlen)
 {
 	struct redis_addr *r = &cfg->redis;
-	const char *url = cfg->redis_url, *p, *at, *slash, *colon;
+	const char *url = cfg->redis_url, *p, *at, *slash;
 	char *end;
 	long n;
 
@@ -351,19 +351,12 @@ parse_redis_url(struct config *cfg, char *err, size_t errlen)
 		slash = strchr(p, '/');
 	}
 	{
-		size_t hostlen = slash ? (size_t)(slash - p) : strlen(p);
+		size_t len = slash ? (size_t)(slash - p) : strlen(p), hostlen;
+		const char *host, *why = net_host_port(p, len, &host, &hostlen, &r->port);
 
-		colon = memchr(p, ':', hostlen);
-		if (colon != NULL) {
-			n = strtol(colon + 1, &end, 10);
-			if (end != p + hostlen || n < 1 || n > 65535)
-				return errmsg(err, errlen, "redis_url: bad port");
-			r->port = (int)n;
-			hostlen = (size_t)(colon - p);
-		}
-		if (hostlen == 0)
-			return errmsg(err, errlen, "redis_url: no host");
-		if ((r->host = strndup(p, hostlen)) == NULL)
+		if (why != NULL)
+			return errmsg(err, errlen, "redis_url: '%.*s': %s", (int)len, p, why);
+		if ((r->host = strndup(host, hostlen)) == NULL)
 			return errmsg(err, errlen, "out of memory");
 	}
 	if (slash != NULL && slash[1] != '\0') {

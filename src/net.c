@@ -6,6 +6,7 @@
 #include "phoneauth/net.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,4 +118,67 @@ net_client_key(const unsigned char addr[16], unsigned ipv6_prefix, char *out, si
 		net[full] = (unsigned char)(addr[full] & (0xff << (8 - rest)));
 	inet_ntop(AF_INET6, net, text, sizeof text);
 	snprintf(out, outlen, "%s/%u", text, ipv6_prefix);
+}
+
+bool
+net_parse_port(const char *s, size_t len, int *port)
+{
+	long n = 0;
+
+	if (len == 0 || len > 5)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		n = n * 10 + (s[i] - '0');
+	}
+	if (n < 1 || n > 65535)
+		return false;
+	*port = (int)n;
+	return true;
+}
+
+/* What a host name or address may hold: no blank, control character or
+ * URL delimiter. */
+static bool
+plain_host(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (isspace((unsigned char)s[i]) || iscntrl((unsigned char)s[i]) ||
+		    strchr("/?#@,[]", s[i]) != NULL)
+			return false;
+	return true;
+}
+
+const char *
+net_host_port(const char *s, size_t len, const char **host, size_t *hostlen, int *port)
+{
+	const char *rest;
+
+	if (len > 0 && s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+
+		if (close == NULL)
+			return "no ']' after the IPv6 address";
+		*host = s + 1;
+		*hostlen = (size_t)(close - *host);
+		rest = close + 1;
+		if (memchr(*host, ':', *hostlen) == NULL || !plain_host(*host, *hostlen))
+			return "not an IPv6 address in the brackets";
+	} else {
+		const char *colon = memchr(s, ':', len);
+
+		*host = s;
+		*hostlen = colon ? (size_t)(colon - s) : len;
+		rest = s + *hostlen;
+		if (colon != NULL && memchr(colon + 1, ':', len - *hostlen - 1) != NULL)
+			return "an IPv6 address goes in brackets";
+		if (!plain_host(s, *hostlen))
+			return "not host[:port]";
+	}
+	if (rest < s + len && (*rest != ':' || !net_parse_port(rest + 1, (size_t)(s + len - rest - 1), port)))
+		return "bad port";
+	return NULL;
 }

@@ -16,6 +16,7 @@
 #include <hiredis.h>
 
 #include "phoneauth/errmsg.h"
+#include "phoneauth/net.h"
 
 #define SCHEME "sentinel://"
 
@@ -37,44 +38,11 @@ sentinel_addr_free(struct redis_addr *a)
 	a->master = NULL;
 }
 
-/* A port: 1 to 65535, digits only. */
-static bool
-parse_port(const char *s, size_t len, int *port)
-{
-	long n = 0;
-
-	if (len == 0 || len > 5)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return false;
-		n = n * 10 + (s[i] - '0');
-	}
-	if (n < 1 || n > 65535)
-		return false;
-	*port = (int)n;
-	return true;
-}
-
-/* What a host name or address may hold: no blank, control character or
- * URL delimiter. */
-static bool
-plain_host(const char *s, size_t len)
-{
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (isspace((unsigned char)s[i]) || iscntrl((unsigned char)s[i]) ||
-		    strchr("/?#@,[]", s[i]) != NULL)
-			return false;
-	return true;
-}
-
 /* One Sentinel of the list: host, host:port, [v6] or [v6]:port. */
 static bool
 add_sentinel(struct redis_addr *a, const char *item, size_t len, char *err, size_t errlen)
 {
-	const char *host = item, *rest;
+	const char *host, *why;
 	size_t hostlen;
 	int port = SENTINEL_DEFAULT_PORT;
 	struct host_port *grown;
@@ -83,32 +51,8 @@ add_sentinel(struct redis_addr *a, const char *item, size_t len, char *err, size
 		return errmsg(err, errlen, "redis_url: an empty Sentinel address in the list");
 	if (a->nsentinels == SENTINEL_MAX)
 		return errmsg(err, errlen, "redis_url: more than %d Sentinels", SENTINEL_MAX);
-	if (item[0] == '[') {
-		const char *close = memchr(item, ']', len);
-
-		if (close == NULL)
-			return errmsg(err, errlen, "redis_url: '%.*s': no ']' after the IPv6 address",
-			    (int)len, item);
-		host = item + 1;
-		hostlen = (size_t)(close - host);
-		rest = close + 1;
-		if (hostlen == 0 || memchr(host, ':', hostlen) == NULL || !plain_host(host, hostlen))
-			return errmsg(err, errlen, "redis_url: '%.*s' is not an IPv6 address",
-			    (int)len, item);
-	} else {
-		const char *colon = memchr(item, ':', len);
-
-		hostlen = colon ? (size_t)(colon - item) : len;
-		rest = item + hostlen;
-		if (colon != NULL && memchr(colon + 1, ':', len - hostlen - 1) != NULL)
-			return errmsg(err, errlen, "redis_url: '%.*s': an IPv6 address goes in brackets",
-			    (int)len, item);
-		if (!plain_host(host, hostlen))
-			return errmsg(err, errlen, "redis_url: '%.*s' is not host[:port]", (int)len, item);
-	}
-	if (rest < item + len && (*rest != ':' ||
-	    !parse_port(rest + 1, (size_t)(item + len - rest - 1), &port)))
-		return errmsg(err, errlen, "redis_url: '%.*s': bad port", (int)len, item);
+	if ((why = net_host_port(item, len, &host, &hostlen, &port)) != NULL)
+		return errmsg(err, errlen, "redis_url: '%.*s': %s", (int)len, item, why);
 	if ((grown = realloc(a->sentinels, (a->nsentinels + 1) * sizeof *grown)) == NULL)
 		return errmsg(err, errlen, "out of memory");
 	a->sentinels = grown;
@@ -244,7 +188,7 @@ ask(const struct redis_addr *a, const struct host_port *s, struct timeval tv, ch
 	else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING ||
 	    r->element[0]->len == 0 || r->element[0]->len >= hostlen ||
-	    !parse_port(r->element[1]->str, r->element[1]->len, port))
+	    !net_parse_port(r->element[1]->str, r->element[1]->len, port))
 		snprintf(said, saidlen, "an answer that is not host and port");
 	else {
 		memcpy(host, r->element[0]->str, r->element[0]->len);

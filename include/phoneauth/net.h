@@ -32,4 +32,16 @@ void net_ip_text(const unsigned char addr[16], char *out, size_t outlen);
 #define NET_CLIENT_KEY_MAX 64
 void net_client_key(const unsigned char addr[16], unsigned ipv6_prefix, char *out, size_t outlen);
 
+/* A port of `len` bytes: 1 to 65535, digits only. */
+bool net_parse_port(const char *s, size_t len, int *port);
+
+/*
+ * Takes `len` bytes of "host", "host:port", "[v6]" or "[v6]:port" (a URL's
+ * authority without its user) apart: the host as a span of `s` (brackets
+ * off), and the port, `*port` left as it was when none is given. NULL when
+ * it is well formed, otherwise what is wrong, for the caller's message.
+ */
+const char *net_host_port(const char *s, size_t len, const char **host, size_t *hostlen,
+    int *port);
+
 #endif

@@ -349,12 +349,15 @@ class Client:
 # ---- Redis (RESP2 over a socket) ----
 
 class Redis:
-    def __init__(self):
+    """A connection to the stack's Redis, or to the one at host, port."""
+
+    def __init__(self, host=None, port=None, password=None):
         self.sock = socket.create_connection(
-            (os.environ.get("PA_REDIS_HOST", "127.0.0.1"), int(os.environ.get("PA_REDIS_PORT", "26379"))),
-            timeout=10)
+            (host or os.environ.get("PA_REDIS_HOST", "127.0.0.1"),
+             port or int(os.environ.get("PA_REDIS_PORT", "26379"))), timeout=10)
         self.buf = b""
-        password = os.environ.get("PA_REDIS_PASSWORD")
+        if host is None:
+            password = os.environ.get("PA_REDIS_PASSWORD")
         if password:
             self.command("AUTH", password)
 

@@ -4,12 +4,17 @@ keys on the prefix, so that one subscriber cannot multiply the per-address
 limits by the 2^64 addresses it owns. IPv4 still counts per address. The
 client addresses here come in X-Forwarded-For from a trusted proxy (the
 loopback the test connects from). (How to run one file alone: see
-test_hard_json.py.)"""
+test_hard_json.py.) And the service reaches a Redis at an IPv6 address:
+redis_url = redis://[::1]:port/0, the address in brackets as in any URL."""
 
 import ipaddress
+import os
 import random
+import socket
+import subprocess
 
-from pa import (Client, Pool, admin, check, expect, fresh_phone, outbox_entries, run, test)
+from pa import (REDIS_PREFIX, Client, Pool, Redis, admin, check, expect, fresh_phone,
+                outbox_entries, run, stop_process, test, wait_for)
 
 CAP = 10           # otp_max_per_ip_hour, set explicitly below
 LIMIT = 3          # max_failed_attempts (the default)
@@ -156,6 +161,49 @@ def blocks_lists_the_prefix_and_unblock_takes_any_address_of_it():
         expect(post(c, "register", {"mobile_number": fresh_phone()}), 200)
         out = admin("blocks", env=ENV)
         check(not any(net + ":" in l for l in out.stdout.splitlines()), out.stdout)
+
+
+@test
+def a_redis_at_an_ipv6_address_in_brackets_holds_the_sessions_and_the_outbox():
+    with socket.socket(socket.AF_INET6) as s:
+        s.bind(("::1", 0))
+        port = s.getsockname()[1]
+    home = os.path.join(os.environ["PA_STATE_DIR"], "redis-ipv6")
+    os.makedirs(home, exist_ok=True)
+    password = "v6-" + os.urandom(8).hex()
+    server = subprocess.Popen(
+        ["redis-server", "--bind", "::1", "--port", str(port), "--requirepass", password,
+         "--dir", home, "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        def up():
+            try:
+                r = Redis("::1", port, password)
+            except OSError:
+                return False
+            try:
+                return r.command("PING") == "PONG"
+            finally:
+                r.close()
+        check(wait_for(up, 10), "redis-server on [::1]:%d did not start" % port)
+        env = {"PHONEAUTH_REDIS_URL": "redis://:%s@[::1]:%d/0" % (password, port)}
+        with Pool(env, "redis-ipv6") as url:
+            c = Client(base_url=url)
+            health = expect(c.get("health"), 200)
+            check(health.get("redis") == "ok", health)
+            phone = fresh_phone()
+            sid = expect(c.post("register", {"mobile_number": phone}), 200)["session_id"]
+            v6 = Redis("::1", port, password)
+            queued = v6.command("XRANGE", REDIS_PREFIX + "sms", "-", "+") or []
+            check(any(phone.encode() in fields for _id, fields in queued),
+                  "no code for %s in the outbox of the IPv6 Redis: %r" % (phone, queued[-3:]))
+            # prelude.lua's KEY.session
+            check(v6.command("EXISTS", REDIS_PREFIX + "s:" + sid) == 1,
+                  "the session %s is not in the IPv6 Redis" % sid)
+            v6.close()
+            check(not outbox_entries(phone), "the code went to the stack's Redis instead")
+    finally:
+        stop_process(server)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,12 @@ bad_files_are_refused_naming_the_key(void)
 		{ __LINE__, "no equals sign\n", ":2: expected" },
 		{ __LINE__, "redis_url = http://x\n", "redis_url" },
 		{ __LINE__, "redis_url = redis://h:99999/0\n", "redis_url" },
+		{ __LINE__, "redis_url = redis://::1:6379/0\n", "redis_url" },
+		{ __LINE__, "redis_url = redis://[::1:6379/0\n", "redis_url" },
+		{ __LINE__, "redis_url = redis://[::1]x/0\n", "redis_url" },
+		{ __LINE__, "redis_url = redis://[]:6379/0\n", "redis_url" },
+		{ __LINE__, "redis_url = redis://:6379/0\n", "redis_url" },
+		{ __LINE__, "redis_url = redis://h:/0\n", "redis_url" },
 		{ __LINE__, "redis_url = unix:relative\n", "redis_url" },
 		{ __LINE__, "redis_url = unix:/r.sock?foo=1\n", "redis_url" },
 		{ __LINE__, "redis_url = unix:/r.sock?db=x\n", "redis_url" },
@@ -194,6 +200,9 @@ redis_urls(void)
 		{ __LINE__, "unix:/run/redis.sock", NULL, "/run/redis.sock", NULL, NULL, 6379, 0 },
 		{ __LINE__, "unix:/r.sock?password=p#w&db=2", NULL, "/r.sock", NULL, "p#w", 6379, 2 },
 		{ __LINE__, "unix:/r.sock?user=u&password=p", NULL, "/r.sock", "u", "p", 6379, 0 },
+		{ __LINE__, "redis://[::1]:6380/1", "::1", NULL, NULL, NULL, 6380, 1 },
+		{ __LINE__, "redis://:p@[2001:db8::7]/0", "2001:db8::7", NULL, NULL, "p", 6379, 0 },
+		{ __LINE__, "redis://[fe80::1]", "fe80::1", NULL, NULL, NULL, 6379, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
