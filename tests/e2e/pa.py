@@ -458,10 +458,19 @@ def psql_super(sql, **params):
 
 
 def _psql(url, sql, params):
+    # The password goes in PGPASSWORD, not in psql's arguments, which every
+    # user of the machine can read (ps).
+    parts = urllib.parse.urlsplit(url)
+    env = dict(os.environ)
+    if parts.password is not None:
+        env["PGPASSWORD"] = urllib.parse.unquote(parts.password)
+        netloc = "%s@%s" % (parts.username, parts.netloc.rsplit("@", 1)[1])
+        url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
     cmd = ["psql", url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-F", "\x1f"]
     for k, v in params.items():
         cmd += ["-v", "%s=%s" % (k, v)]
-    out = subprocess.run(cmd, input=sql, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(cmd, input=sql, capture_output=True, text=True, check=True,
+                         env=env).stdout
     return [line.split("\x1f") for line in out.splitlines() if line != ""]
 
 
