@@ -622,6 +622,31 @@ def stop_process(p, timeout=10):
             p.wait()
 
 
+_ports = random.SystemRandom()   # not the seeded module-level one: runs side by side differ
+
+
+def free_port(host="127.0.0.1"):
+    """A port nothing listens on for a server a test starts, below the
+    kernel's ephemeral range: there, the source port of any connection made
+    meanwhile could take it before the server binds it (and a client
+    connecting to it then may even be connected to itself)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(1000):
+        port = _ports.randint(10000, max(low, 10001) - 1)
+        with socket.socket(family) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port below %d on %s" % (low, host))
+
+
 def _zombie(pid):
     """Whether `pid` has exited and waits for its parent to reap it (or is gone)."""
     try:
@@ -649,9 +674,7 @@ class Pool:
         sock = os.path.join(self.dir, "run", "phoneauth.sock")
         if os.path.exists(sock):
             os.unlink(sock)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         with open(os.path.join(repo, "lighttpd.conf")) as f:
             lines = f.read().splitlines()
         conf = []

@@ -4,7 +4,7 @@ is rebuilt when it is not whole (a Redis that restarted, an import), so that
 an account is never taken for a new number."""
 
 from pa import (REDIS_PREFIX, Client, admin, check, expect, fresh_phone, latest_code, psql,
-                redis_command, register, run, signup, stack, test, user_row, wait_for, django_hash)
+                redis_command, run, signup, stack, test, user_row, wait_for, django_hash)
 
 READY = REDIS_PREFIX + "a:ready"
 

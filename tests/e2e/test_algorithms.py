@@ -4,7 +4,6 @@ Tokens are decoded with PyJWT (Debian's python3-jwt), the library
 djangorestframework-simplejwt itself uses, so a client of ours is a client of
 theirs."""
 
-import base64
 import hashlib
 import json
 import os

@@ -14,7 +14,6 @@ import socket
 import stat
 import subprocess
 import tempfile
-import time
 
 from pa import check, run, test, wait_for
 

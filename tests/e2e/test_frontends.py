@@ -17,14 +17,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 
-from pa import (Client, check, expect, fresh_phone, jwt_decode, jwt_forge, jwt_key, latest_code, run,
+from pa import (Client, check, expect, free_port, fresh_phone, jwt_decode, jwt_forge, jwt_key, latest_code, run,
                 signup, stop_process, test, user_row, wait_for)
 
 REPO = os.environ.get("PA_REPO", ".")
@@ -55,12 +54,6 @@ class App(http.server.BaseHTTPRequestHandler):
         pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), App).serve_forever()
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answers(url):
@@ -430,7 +423,7 @@ def auth_check_answers_204_with_the_user_or_401():
     check(r.status == 204, r)
     for what, headers in bad_tokens(tokens["access_token"], tokens["refresh_token"]).items():
         r = c.get("auth-check", headers=headers)
-        body = expect(r, 401, "token_invalid")
+        expect(r, 401, "token_invalid")
         check(r.header("WWW-Authenticate") == 'Bearer error="invalid_token"', (what, r.headers))
     # the stack's own workers have no auth_cookie: the cookie means nothing there
     r = Client().get("auth-check", headers={"Cookie": "%s=%s" % (COOKIE, tokens["access_token"])})

@@ -10,10 +10,9 @@ redis_url = redis://[::1]:port/0, the address in brackets as in any URL."""
 import ipaddress
 import os
 import random
-import socket
 import subprocess
 
-from pa import (REDIS_PREFIX, Client, Pool, Redis, admin, check, expect, fresh_phone,
+from pa import (REDIS_PREFIX, Client, Pool, Redis, admin, check, expect, free_port, fresh_phone,
                 outbox_entries, run, stop_process, test, wait_for)
 
 CAP = 10           # otp_max_per_ip_hour, set explicitly below
@@ -165,9 +164,7 @@ def blocks_lists_the_prefix_and_unblock_takes_any_address_of_it():
 
 @test
 def a_redis_at_an_ipv6_address_in_brackets_holds_the_sessions_and_the_outbox():
-    with socket.socket(socket.AF_INET6) as s:
-        s.bind(("::1", 0))
-        port = s.getsockname()[1]
+    port = free_port("::1")
     home = os.path.join(os.environ["PA_STATE_DIR"], "redis-ipv6")
     os.makedirs(home, exist_ok=True)
     password = "v6-" + os.urandom(8).hex()

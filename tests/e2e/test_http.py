@@ -3,7 +3,6 @@ nothing a client sends crashes a worker (tests/run.sh also checks that the
 workers alive at the start are the ones alive at the end)."""
 
 import json
-import os
 import random
 import socket
 import urllib.parse

@@ -5,14 +5,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.parse
 import urllib.request
 
-from pa import (Client, Pool, check, expect, fresh_phone, latest_code, run, signup, stack,
+from pa import (Client, Pool, check, expect, free_port, fresh_phone, run, signup,
                 stop_process, test, wait_for)
 
 READER = "127.0.0.1"      # metrics_allow's default: 127.0.0.1 and ::1
@@ -117,12 +116,6 @@ def dashboard_queries():
         dash = json.load(f)
     check(dash["__inputs"][0]["pluginId"] == "prometheus", "no Prometheus input to import with")
     return [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @test

@@ -10,21 +10,14 @@ with one worker.
 
 import os
 import shutil
-import socket
 import subprocess
 import urllib.request
 
-from pa import check, run, test, wait_for
+from pa import check, free_port, run, test, wait_for
 
 STACK = os.environ.get("PA_STACK", "scripts/stack.sh")
 STATE = os.path.join(os.environ.get("PA_STATE_DIR", "var/test"), "strays")
 MAIN_STATE = os.environ.get("PA_STATE_DIR", "var/test")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 PORTS = {"HTTP_PORT": free_port(), "REDIS_PORT": free_port(), "PG_PORT": free_port()}

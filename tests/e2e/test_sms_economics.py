@@ -5,7 +5,7 @@ prefix, so its counters, budgets and outbox are its own."""
 import os
 import random
 
-from pa import (Client, Pool, admin, check, expect, fresh_phone, latest_code, psql, run, signup,
+from pa import (Client, Pool, admin, check, expect, fresh_phone, run,
                 stream_entries, test, wait_for)
 
 

@@ -4,7 +4,7 @@ import random
 import re
 
 from pa import (Client, Pool, check, cooldown_over, expect, fresh_phone, latest_code, outbox_entries,
-                psql, register, run, signup, test, user_row, verified_session)
+                register, run, signup, test, user_row, verified_session)
 
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -99,7 +99,7 @@ def user_info_rules_are_enforced():
         field_error(c.post("user-info", body), field)
     check(not user_row(phone)["is_active"], "a refused profile was stored")
     # 30 and 50 Persian characters are fine, and names are trimmed
-    r = expect(c.post("user-info", {"session_id": sid, "first_name": "  " + "ع" * 30 + " ",
+    expect(c.post("user-info", {"session_id": sid, "first_name": "  " + "ع" * 30 + " ",
                                     "last_name": "ب" * 50, "email": ""}), 201)
     u = user_row(phone)
     check(u["first_name"] == "ع" * 30 and u["email"] == "", u)
