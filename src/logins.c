@@ -26,7 +26,7 @@ logins_origin(const struct ctx *ctx, struct login_origin *out)
 	if (ua == NULL)
 		return;
 	/* A header is whatever the client wrote: the column holds text. */
-	for (i = 0; ua[i] != '\0' && i < LOGIN_AGENT_MAX; i++)
+	for (i = 0; i < LOGIN_AGENT_MAX && ua[i] != '\0'; i++)
 		out->user_agent[i] = ua[i] >= 0x20 && ua[i] < 0x7f ? ua[i] : '?';
 	out->user_agent[i] = '\0';
 	out->has_user_agent = true;

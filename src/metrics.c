@@ -271,7 +271,7 @@ take_count(const char *name, long long n, void *arg)
 		if (strncmp(name, families[f].key, (size_t)(colon - name)) != 0 ||
 		    families[f].key[colon - name] != '\0')
 			continue;
-		for (int l = 0; families[f].labels[l] != NULL && l < MAX_LABELS; l++)
+		for (int l = 0; l < MAX_LABELS && families[f].labels[l] != NULL; l++)
 			if (strcmp(colon + 1, families[f].labels[l]) == 0)
 				rc->n[f][l] = n;
 	}
