@@ -132,7 +132,10 @@ may_log_in_by_code(const struct user *u)
 void
 account_login_code_route(struct ctx *ctx)
 {
-	static const struct field fields[] = { { "mobile_number", F_PHONE } };
+	/* The code goes to that number: sms_countries applies to it, whether
+	 * an account has it or not (an account may have been made before the
+	 * setting, or imported). */
+	static const struct field fields[] = { { "mobile_number", F_SMS_PHONE } };
 	struct inputs in;
 
 	if (fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
