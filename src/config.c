@@ -72,6 +72,7 @@ static const struct key keys[] = {
 	I(otp_max_tries, 3, 1, 1000),
 	I(otp_max_per_hour, 5, 1, 100000000),
 	I(otp_max_per_ip_hour, 10, 1, 100000000),
+	I(login_sessions_per_ip_hour, 300, 0, 100000000),
 	I(max_failed_attempts, 3, 1, 1000000000),
 	I(block_window, 3600, 1, 365 * DAY),
 	I(block_duration, 3600, 1, 365 * DAY),

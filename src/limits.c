@@ -23,6 +23,8 @@ limits_verdict_or_reply(struct ctx *ctx, enum store_status st, const struct rs_r
 	ctx->gated = true;
 	switch (res->verdict) {
 	case RS_BLOCKED:
+		if (res->why[0] != '\0')
+			log_info("limits: %s refused (%s)", ctx->req->client, res->why);
 		reply_blocked(ctx, res->retry_ms);
 		return false;
 	case RS_RATE_LIMITED:

@@ -23,7 +23,7 @@ enum rs_script {
 /* How many values of the configuration every script call starts with, as
  * one argument, joined by newlines (redis_store.c: enum common_arg;
  * prelude.lua: CONFIG_FIELDS and configure()). */
-#define RS_COMMON_ARGS 24
+#define RS_COMMON_ARGS 25
 
 /* A script's own arguments (after the common ones); numbers are formatted
  * into `num`. */

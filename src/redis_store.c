@@ -59,7 +59,8 @@ enum common_arg {
 	CA_CODE_TTL_MS, CA_COOLDOWN_MS, CA_MAX_PER_HOUR, CA_MAX_PER_CLIENT_HOUR, CA_MAX_TRIES,
 	CA_CACHE_TTL_MS, CA_OUTBOX, CA_OUTBOX_DEAD, CA_OUTBOX_STATS, CA_OUTBOX_MAXLEN,
 	CA_OUTBOX_GROUP, CA_PREFIX_DIGITS, CA_PREFIX_HOUR, CA_BUDGET_HOUR, CA_BUDGET_DAY,
-	CA_MIN_CONVERSION, CA_CONVERSION_MIN_SENT, CA_CONVERSION_WINDOW_MS, CA_PAUSE_MS, CA__MAX
+	CA_MIN_CONVERSION, CA_CONVERSION_MIN_SENT, CA_CONVERSION_WINDOW_MS, CA_PAUSE_MS,
+	CA_LOGIN_SESSIONS_HOUR, CA__MAX
 };
 
 /* Prepended to every script, in this order. */
@@ -226,6 +227,7 @@ set_common(struct redis_store *rs)
 		[CA_CONVERSION_MIN_SENT] = cfg->sms_conversion_min_sent,
 		[CA_CONVERSION_WINDOW_MS] = cfg->sms_conversion_window * 1000LL,
 		[CA_PAUSE_MS] = cfg->sms_pause * 1000LL,
+		[CA_LOGIN_SESSIONS_HOUR] = cfg->login_sessions_per_ip_hour,
 	};
 
 	for (int i = 0; i < CA__MAX; i++)
@@ -577,7 +579,7 @@ rs_run(struct redis_store *rs, enum rs_script s, const struct rs_args *own, redi
 			res->retry_ms = (long)r->element[1]->integer;
 		else if (verdict == RS_BLOCKED || verdict == RS_RATE_LIMITED)
 			res->retry_ms = 1000;
-		if (verdict == RS_RATE_LIMITED && r->elements > 2)
+		if ((verdict == RS_RATE_LIMITED || verdict == RS_BLOCKED) && r->elements > 2)
 			rs_copy_str(res->why, sizeof res->why, r->element[2]);
 		if (verdict == RS_WRONG_STEP) {
 			char name[32] = "";

@@ -58,6 +58,7 @@ struct config {
 	long access_ttl, refresh_ttl;
 	long session_ttl, otp_ttl, otp_cooldown;
 	long otp_max_tries, otp_max_per_hour, otp_max_per_ip_hour;
+	long login_sessions_per_ip_hour;	/* 0: no limit */
 	long max_failed_attempts, block_window, block_duration;
 	int phone_format;		/* enum phone_format */
 	int language;			/* enum lang */

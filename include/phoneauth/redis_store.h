@@ -55,7 +55,7 @@ struct rs_session {
 struct rs_result {
 	enum rs_verdict verdict;
 	long retry_ms;			/* RS_BLOCKED, RS_RATE_LIMITED */
-	char why[24];			/* RS_RATE_LIMITED: which limit (for the log only) */
+	char why[24];			/* RS_RATE_LIMITED, and RS_BLOCKED by a count: which limit (for the log only) */
 	enum step step;			/* RS_WRONG_STEP; STEP__MAX: the session ended */
 	bool index_whole;		/* RS_NOT_CACHED: the account index could not tell */
 	struct rs_session session;	/* RS_OK from rs_step, rs_resend, rs_register */

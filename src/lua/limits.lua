@@ -62,6 +62,25 @@ local function give_back(kind, id, clear)
   end
 end
 
+-- ms to wait before `client` may open another session at the password step
+-- (register of a number that has a password), or nil, and then it is
+-- counted. No code is sent, so no send limit bounds these sessions, and
+-- without this one client could fill Redis with them (it refuses writes
+-- when full: every client would get 503s). One counter per client and
+-- hour, whatever the cap.
+local function login_session_refusal(client)
+  if LOGIN_SESSIONS_HOUR <= 0 then return nil end
+  local k = KEY.login_sessions(client)
+  if tonumber(redis.call('GET', k) or '0') >= LOGIN_SESSIONS_HOUR then
+    local ms = redis.call('PTTL', k)
+    if ms > 0 then return ms end
+    redis.call('PEXPIRE', k, HOUR)  -- never a counter that outlives its hour
+    return HOUR
+  end
+  if redis.call('INCR', k) == 1 then redis.call('PEXPIRE', k, HOUR) end
+  return nil
+end
+
 -- ms to wait and why, before a code may be sent to `phone` for `client`;
 -- nil when it may go. The per-number cooldown and hourly cap and the
 -- per-client hourly cap first, then the SMS economics (economics.lua).

@@ -51,8 +51,9 @@ local MIN_CONVERSION       -- sms_min_conversion (0: off)
 local CONVERSION_MIN_SENT  -- sms_conversion_min_sent
 local CONVERSION_WINDOW    -- sms_conversion_window (ms)
 local PAUSE                -- sms_pause (ms)
+local LOGIN_SESSIONS_HOUR  -- login_sessions_per_ip_hour (0: off)
 local OWN = 2
-local CONFIG_FIELDS = 24
+local CONFIG_FIELDS = 25
 
 -- Time is Redis's own clock, so every worker on every host agrees on it.
 local HOUR = 3600000
@@ -95,6 +96,7 @@ local function configure(config)
   BUDGET_HOUR, BUDGET_DAY = tonumber(f[19]), tonumber(f[20])
   MIN_CONVERSION, CONVERSION_MIN_SENT = tonumber(f[21]), tonumber(f[22])
   CONVERSION_WINDOW, PAUSE = tonumber(f[23]), tonumber(f[24])
+  LOGIN_SESSIONS_HOUR = tonumber(f[25])
 end
 
 -- The configuration of the last call: Lua keeps one copy of equal strings,
@@ -131,6 +133,8 @@ local KEY = {
   -- codes sent in the last hour (sorted sets)
   sent_to_number = function(phone) return P .. 'oh:' .. phone end,
   sent_from_client = function(client) return P .. 'oi:' .. client end,
+  -- sessions at the password step a client opened this hour (a counter)
+  login_sessions = function(client) return P .. 'ls:' .. client end,
   -- "id|has_password|is_verified|is_banned", cached for register.lua
   account = function(phone) return P .. 'u:' .. phone end,
   -- SMS economics (economics.lua): counters of windows, "<base>:<window>"

@@ -4,7 +4,7 @@
 -- KEY.account for CACHE_TTL; every change phoneauth makes to those columns
 -- deletes it (advance.lua, forget.lua). `state` '' means: use the cache, or
 -- the account index (accounts.lua) for a number without an account.
--- Returns { R.OK, step, purpose }, { R.BLOCKED, ms }, { R.RATE_LIMITED, ms, why },
+-- Returns { R.OK, step, purpose }, { R.BLOCKED, ms[, why] }, { R.RATE_LIMITED, ms, why },
 -- { R.NOT_CACHED, index whole (1) or not (0) } (ask PostgreSQL, then call
 -- again) or { R.BANNED }.
 local c = code_block(ARGV)
@@ -30,6 +30,8 @@ end
 if banned == '1' then return { R.BANNED } end
 local k = KEY.session(sid)
 if pw == '1' then
+  local wait = login_session_refusal(client)
+  if wait then return { R.BLOCKED, wait, 'login_sessions' } end
   redis.call('HSET', k, 'ph', phone, 'st', STEP.PASSWORD, 'pu', PURPOSE.LOGIN, 'uid', id)
   redis.call('PEXPIRE', k, SESSION_TTL)
   return { R.OK, STEP.PASSWORD, PURPOSE.LOGIN }

@@ -12,8 +12,9 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from pa import (Client, Pool, admin, check, expect, fresh_ip, fresh_phone, latest_code,
-                outbox_entries, psql, register, run, signup, test, wait_for)
+from pa import (REDIS_PREFIX, Client, Pool, admin, check, expect, fresh_ip, fresh_phone,
+                latest_code, outbox_entries, psql, redis_command, register, run, signup, test,
+                wait_for)
 
 PASSWORD = "correct horse battery"
 
@@ -224,6 +225,44 @@ def codes_are_limited_per_address_per_hour():
     account = fresh_phone()
     signup(Client(), account)
     expect(Client(ip=ip).post("register", {"mobile_number": account}), 200)
+
+
+def sessions_of(phone):
+    """The sessions in Redis bound to `phone` (prelude.lua's KEY.session)."""
+    return sum(1 for k in redis_command("KEYS", REDIS_PREFIX + "s:*") or []
+               if redis_command("HGET", k, "ph") == phone.encode())
+
+
+@test
+def sessions_at_the_password_step_are_limited_per_address_per_hour():
+    # register of a number with a password sends no code, so no code cap
+    # bounds the sessions it opens: without login_sessions_per_ip_hour one
+    # address filled Redis with them (and a full Redis refuses writes: 503s
+    # for everyone).
+    cap = 5
+    with Pool({"PHONEAUTH_LOGIN_SESSIONS_PER_IP_HOUR": str(cap)}, "login-sessions") as url:
+        account, ip = fresh_phone(), fresh_ip()
+        signup(Client(), account)
+        sids = [expect(Client(ip=ip, base_url=url).post("register", {"mobile_number": account}),
+                       200)["session_id"] for _ in range(cap)]
+        check(len(set(sids)) == cap and sessions_of(account) == cap, (sids, sessions_of(account)))
+        for _ in range(3):   # refused: no session, and no failure that would block
+            body = blocked(Client(ip=ip, base_url=url).post("register", {"mobile_number": account}))
+            check(3500 <= body["retry_after"] <= 3600, body)
+        check(sessions_of(account) == cap, "a refused register opened a session: %d"
+              % sessions_of(account))
+        # the sessions it has are good, and the address is not blocked otherwise
+        expect(Client(ip=ip, base_url=url).post("login", {"session_id": sids[0], "password": PASSWORD}),
+               200)
+        expect(Client(ip=ip, base_url=url).post("login", {"mobile_number": account,
+                                                          "password": PASSWORD}), 200)
+        expect(Client(ip=ip, base_url=url).post("register", {"mobile_number": fresh_phone()}), 200)
+        # another address is not concerned
+        expect(Client(base_url=url).post("register", {"mobile_number": account}), 200)
+        # and the administrator's unblock lifts it
+        r = admin("unblock", "--ip", ip)
+        check(r.returncode == 0, r.stdout + r.stderr)
+        expect(Client(ip=ip, base_url=url).post("register", {"mobile_number": account}), 200)
 
 
 @test

@@ -52,6 +52,7 @@ defaults_are_the_contracts(void)
 	CHECK_INT(cfg.otp_max_tries, 3);
 	CHECK_INT(cfg.otp_max_per_hour, 5);
 	CHECK_INT(cfg.otp_max_per_ip_hour, 10);
+	CHECK_INT(cfg.login_sessions_per_ip_hour, 300);
 	CHECK_INT(cfg.max_failed_attempts, 3);
 	CHECK_INT(cfg.block_window, 3600);
 	CHECK_INT(cfg.block_duration, 3600);
