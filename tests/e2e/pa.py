@@ -474,6 +474,13 @@ def _psql(url, sql, params):
     return [line.split("\x1f") for line in out.splitlines() if line != ""]
 
 
+def family_of(refresh_token):
+    """The family (one login's chain of rotations) of a refresh token, or None."""
+    _, claims = jwt_decode(refresh_token)
+    rows = psql("SELECT family FROM refresh_tokens WHERE jti = :'j'", j=claims["jti"])
+    return rows[0][0] if rows else None
+
+
 def user_row(phone):
     rows = psql("SELECT id, password, is_verified, is_active, first_name, last_name, coalesce(email, '')"
                 " FROM users WHERE mobile_number = :'phone'", phone=phone)

@@ -8,7 +8,7 @@ import os
 import random
 import re
 
-from pa import (Client, Pool, check, django_hash, expect, fresh_phone, jwt_decode, latest_code,
+from pa import (Client, Pool, check, django_hash, expect, family_of, fresh_phone, jwt_decode, latest_code,
                 outbox_entries, psql, run, signup, stream_entries, test, user_row)
 
 PASSWORD = "correct horse battery"
@@ -104,12 +104,6 @@ def verified_phone_change_codes_count_for_their_prefix_conversion():
 
 
 # ---- the logins: what ends stays ended ----
-
-def family_of(refresh_token):
-    _, claims = jwt_decode(refresh_token)
-    rows = psql("SELECT family FROM refresh_tokens WHERE jti = :'j'", j=claims["jti"])
-    return rows[0][0] if rows else None
-
 
 @test
 def a_login_once_ended_gets_no_fresh_pair_inside_the_grace():

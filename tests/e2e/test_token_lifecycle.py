@@ -4,7 +4,7 @@ password reset and bans."""
 import re
 import time
 
-from pa import (Client, Pool, admin, check, cooldown_over, cooldown_pool, expect, fresh_phone, jwt_decode,
+from pa import (Client, Pool, admin, check, cooldown_over, cooldown_pool, expect, family_of, fresh_phone, jwt_decode,
                 latest_code, outbox_entries, psql, register, run, signup, test, user_row, wait_for)
 
 PASSWORD = "correct horse battery"
@@ -33,12 +33,6 @@ def refresh_rotates_and_the_old_token_is_spent():
     # the next rotation works with the new token, by either field name and route
     newer = rotated(refresh(c, new["refresh"], field="refresh_token", route="refresh-token"))
     rotated(refresh(c, newer["refresh"], route="refresh-token/"))
-
-
-def family_of(token):
-    _, claims = jwt_decode(token)
-    rows = psql("SELECT family FROM refresh_tokens WHERE jti = :'j'", j=claims["jti"])
-    return rows[0][0] if rows else None
 
 
 @test
