@@ -284,8 +284,8 @@ load_environment(struct config *cfg, char *err, size_t errlen)
 	return true;
 }
 
-/* redis://[[user]:password@]host[:port][/db] (an IPv6 host in brackets)  or  unix:/path[?db=N&password=P]
- * (sentinel://: redis_sentinel.c) */
+/* redis://[[user]:password@]host[:port][/db] (an IPv6 host in brackets)  or
+ * unix:/path[?db=N&password=P]  (sentinel://: redis_sentinel.c) */
 static bool
 parse_redis_url(struct config *cfg, char *err, size_t errlen)
 {

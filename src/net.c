@@ -178,7 +178,8 @@ net_host_port(const char *s, size_t len, const char **host, size_t *hostlen, int
 		if (!plain_host(s, *hostlen))
 			return "not host[:port]";
 	}
-	if (rest < s + len && (*rest != ':' || !net_parse_port(rest + 1, (size_t)(s + len - rest - 1), port)))
+	if (rest < s + len &&
+	    (*rest != ':' || !net_parse_port(rest + 1, (size_t)(s + len - rest - 1), port)))
 		return "bad port";
 	return NULL;
 }

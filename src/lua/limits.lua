@@ -62,22 +62,19 @@ local function give_back(kind, id, clear)
   end
 end
 
--- ms to wait before `client` may open another session at the password step
--- (register of a number that has a password), or nil, and then it is
--- counted. No code is sent, so no send limit bounds these sessions, and
--- without this one client could fill Redis with them (it refuses writes
--- when full: every client would get 503s). One counter per client and
--- hour, whatever the cap.
+-- Counts a session at the password step that `client` is about to open
+-- (register of a number that has a password): nil when it may, or the ms
+-- until its hour is over. No code is sent, so no send limit bounds these
+-- sessions, and without this one client could fill Redis with them (it
+-- refuses writes when full: every client would get 503s). One counter per
+-- client and hour, whatever the cap; a refused one counts too, which
+-- changes nothing but spares a GET.
 local function login_session_refusal(client)
   if LOGIN_SESSIONS_HOUR <= 0 then return nil end
   local k = KEY.login_sessions(client)
-  if tonumber(redis.call('GET', k) or '0') >= LOGIN_SESSIONS_HOUR then
-    local ms = redis.call('PTTL', k)
-    if ms > 0 then return ms end
-    redis.call('PEXPIRE', k, HOUR)  -- never a counter that outlives its hour
-    return HOUR
-  end
-  if redis.call('INCR', k) == 1 then redis.call('PEXPIRE', k, HOUR) end
+  local n = redis.call('INCR', k)
+  if n == 1 then redis.call('PEXPIRE', k, HOUR) end
+  if n > LOGIN_SESSIONS_HOUR then return redis.call('PTTL', k) end
   return nil
 end
 

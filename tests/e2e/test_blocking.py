@@ -12,9 +12,8 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from pa import (REDIS_PREFIX, Client, Pool, admin, check, expect, fresh_ip, fresh_phone,
-                latest_code, outbox_entries, psql, redis_command, register, run, signup, test,
-                wait_for)
+from pa import (REDIS_PREFIX, Client, Pool, Redis, admin, check, expect, fresh_ip, fresh_phone,
+                latest_code, outbox_entries, psql, register, run, signup, test, wait_for)
 
 PASSWORD = "correct horse battery"
 
@@ -229,8 +228,12 @@ def codes_are_limited_per_address_per_hour():
 
 def sessions_of(phone):
     """The sessions in Redis bound to `phone` (prelude.lua's KEY.session)."""
-    return sum(1 for k in redis_command("KEYS", REDIS_PREFIX + "s:*") or []
-               if redis_command("HGET", k, "ph") == phone.encode())
+    r = Redis()
+    try:
+        return sum(1 for k in r.command("KEYS", REDIS_PREFIX + "s:*") or []
+                   if r.command("HGET", k, "ph") == phone.encode())
+    finally:
+        r.close()
 
 
 @test

@@ -152,8 +152,9 @@ def max_requests_recycles_workers_without_a_failure():
 
         def settled():
             seen[:] = p.workers_pids()
-            return (logged("worker recycled after 5 requests") == 8 and
-                    logged("worker ready") == 2 + 8 and
+            text = since_start()
+            return (text.count("worker recycled after 5 requests") == 8 and
+                    text.count("worker ready") == 2 + 8 and
                     len(seen) == 2 and not set(before) & set(seen))
         ok = wait_for(settled, RESPAWN_BOUND)
         check(ok, "not recycled: %d recycled, %d ready; workers %s -> %s; the log ends %r" % (
