@@ -274,7 +274,10 @@ build/bench:
 
 # make install PREFIX=/usr/local DESTDIR=/tmp/stage: the program, the systemd
 # units and user, the configuration (SYSCONFDIR/phoneauth/phoneauth.conf, only
-# when there is none: an upgrade never overwrites it), the example
+# when there is none: an upgrade never overwrites it; it may name database
+# passwords, so it is 0640 root:phoneauth, as the package's postinst makes it,
+# or 0600 while there is no phoneauth group; as root without DESTDIR,
+# systemd-sysusers makes the user first, as the postinst does), the example
 # configuration, the web-server snippets, the reference sign-in page
 # (share/phoneauth/www) and the SMS provider scripts; paths inside them follow
 # PREFIX and SYSCONFDIR.
@@ -294,10 +297,16 @@ install: all
 	install -m 0644 conf/systemd/phoneauth.sysusers $(DESTDIR)$(SYSUSERSDIR)/phoneauth.conf
 	$(FIXPATHS) conf/phoneauth.conf.example > $(DESTDIR)$(SHARE)/phoneauth.conf.example
 	chmod 0644 $(DESTDIR)$(SHARE)/phoneauth.conf.example
-	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/phoneauth/phoneauth.conf ]; then \
-	    install -m 0644 $(DESTDIR)$(SHARE)/phoneauth.conf.example \
-	        $(DESTDIR)$(SYSCONFDIR)/phoneauth/phoneauth.conf; \
-	else echo "install: $(DESTDIR)$(SYSCONFDIR)/phoneauth/phoneauth.conf exists, left as it is"; fi
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
+	    systemd-sysusers $(SYSUSERSDIR)/phoneauth.conf; fi
+	conf=$(DESTDIR)$(SYSCONFDIR)/phoneauth/phoneauth.conf; \
+	if [ -e $$conf ]; then echo "install: $$conf exists, left as it is"; \
+	elif [ "$$(id -u)" = 0 ] && getent group phoneauth >/dev/null; then \
+	    install -m 0640 -o root -g phoneauth $(DESTDIR)$(SHARE)/phoneauth.conf.example $$conf; \
+	else \
+	    install -m 0600 $(DESTDIR)$(SHARE)/phoneauth.conf.example $$conf && \
+	    echo "install: $$conf is 0600: there is no phoneauth group yet (systemd-sysusers makes it);" && \
+	    echo "install: then: chgrp phoneauth $$conf && chmod 0640 $$conf"; fi
 	for d in lighttpd apache nginx sms grafana; do for f in conf/$$d/*; do \
 	    $(FIXPATHS) $$f > $(DESTDIR)$(SHARE)/$$d/$$(basename $$f) || exit 1; \
 	    if [ -x $$f ]; then chmod 0755 $(DESTDIR)$(SHARE)/$$d/$$(basename $$f); \

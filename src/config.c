@@ -629,6 +629,65 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	return validate(cfg, err, errlen);
 }
 
+/*
+ * The controls of "SMS economics" (README): with a real driver and every one
+ * of them off, whoever finds the sign-up form decides how many SMS the
+ * service pays for. One line per control; a key is "on" when it is set to
+ * anything but its off value (0, or empty). sms_countries only counts with
+ * phone_format = e164 (the ir format has one country already).
+ */
+static const struct {
+	const char *key;
+	bool e164_only;
+} economics[] = {
+	{ "sms_max_per_hour", false },
+	{ "sms_max_per_day", false },
+	{ "sms_max_per_prefix_hour", false },
+	{ "sms_min_conversion", false },
+	{ "sms_countries", true },
+};
+
+static bool
+key_on(const struct config *cfg, const struct key *k)
+{
+	const void *field = (const char *)cfg + k->offset;
+
+	switch (k->kind) {
+	case K_STR:
+		return *(char *const *)field != NULL && **(char *const *)field != '\0';
+	case K_INT:
+		return *(const long *)field != 0;
+	case K_RATIO:
+		return *(const double *)field != 0;
+	case K_ENUM:
+		return *(const int *)field != 0;
+	}
+	return false;
+}
+
+bool
+config_sms_unguarded(const struct config *cfg, char *keys_off, size_t len)
+{
+	size_t used = 0;
+
+	if (len > 0)
+		keys_off[0] = '\0';
+	if (cfg->sms_driver != SMS_DRIVER_COMMAND)
+		return false;
+	for (size_t i = 0; i < sizeof economics / sizeof economics[0]; i++) {
+		const struct key *k = find_key(economics[i].key);
+
+		if (economics[i].e164_only && cfg->phone_format != PHONE_FORMAT_E164)
+			continue;
+		if (k != NULL && key_on(cfg, k))
+			return false;
+		if (used < len)
+			used += (size_t)snprintf(keys_off + used, len - used, "%s%s",
+			    used > 0 ? ", " : "", economics[i].key);
+	}
+	return true;
+}
+
 void
 config_free(struct config *cfg)
 {

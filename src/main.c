@@ -285,6 +285,19 @@ check_texts(const struct config *cfg)
 		}
 }
 
+/* Warns of a real SMS driver that nothing bounds but the per-number and
+ * per-client caps: the easiest service to pump. */
+static void
+check_sms_economics(const struct config *cfg)
+{
+	char keys_off[256];
+
+	if (config_sms_unguarded(cfg, keys_off, sizeof keys_off))
+		fprintf(stderr, "phoneauth: warning: the command SMS driver runs with every SMS-economics "
+		    "control off (%s): nothing bounds what a botnet makes it send; turn some on "
+		    "(README, \"Deployment\")\n", keys_off);
+}
+
 /* Lists the test numbers, and says when they have ended. */
 static void
 check_test_numbers(const struct config *cfg)
@@ -312,6 +325,7 @@ cmd_check(const struct config *cfg, int argc, char **argv)
 	if (cfg->sms_driver == SMS_DRIVER_LOG)
 		fprintf(stderr, "phoneauth: warning: sms_driver = log: codes are only written to the "
 		    "log and no SMS is sent; set sms_driver = command (README, \"SMS delivery\")\n");
+	check_sms_economics(cfg);
 	check_texts(cfg);
 	check_test_numbers(cfg);
 	return 0;

@@ -6,6 +6,7 @@
  */
 #include "phoneauth/password.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,29 +104,46 @@ password_hash(const char *password, long iterations, char out[PASSWORD_ENCODED_M
 }
 
 bool
-password_verify(const char *password, const char *encoded, long *iterations)
+password_parse(const char *encoded, struct password_encoded *out)
 {
 	const char *it, *salt, *hash;
-	char *end, b64[B64_LEN + 1];
+	char *end;
 	long n;
-	bool ok;
 
-	*iterations = 0;
+	memset(out, 0, sizeof *out);
 	if (strncmp(encoded, prefix, sizeof prefix - 1) != 0)
 		return false;
 	it = encoded + sizeof prefix - 1;
 	if (*it < '1' || *it > '9')
 		return false;
+	errno = 0;
 	n = strtol(it, &end, 10);
-	if (*end != '$' || n < 1 || n > INT_MAX)
+	if (errno != 0 || *end != '$' || n < 1 || n > INT_MAX)
 		return false;
 	salt = end + 1;
 	if ((hash = strchr(salt, '$')) == NULL || strlen(hash + 1) != B64_LEN)
 		return false;
-	*iterations = n;
-	if (!derive_b64(password, salt, (size_t)(hash - salt), n, b64))
+	out->iterations = n;
+	out->salt = salt;
+	out->salt_len = (size_t)(hash - salt);
+	out->hash = hash + 1;
+	return true;
+}
+
+bool
+password_verify(const char *password, const char *encoded, long *iterations)
+{
+	struct password_encoded e;
+	char b64[B64_LEN + 1];
+	bool ok;
+
+	*iterations = 0;
+	if (!password_parse(encoded, &e))
 		return false;
-	ok = CRYPTO_memcmp(b64, hash + 1, B64_LEN) == 0;
+	*iterations = e.iterations;
+	if (!derive_b64(password, e.salt, e.salt_len, e.iterations, b64))
+		return false;
+	ok = CRYPTO_memcmp(b64, e.hash, B64_LEN) == 0;
 	OPENSSL_cleanse(b64, sizeof b64);
 	return ok;
 }

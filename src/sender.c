@@ -200,7 +200,7 @@ sender_main(const struct config *cfg, int argc, char **argv)
 {
 	struct sender *s = calloc(1, sizeof *s);
 	struct outbox_entry entries[BATCH];
-	char host[64] = "host";
+	char host[64] = "host", keys_off[256];
 	bool ready = false, down_logged = false;
 
 	(void)argc;
@@ -218,6 +218,9 @@ sender_main(const struct config *cfg, int argc, char **argv)
 	if (cfg->sms_driver == SMS_DRIVER_LOG)
 		log_warn("sender: sms_driver = log: codes are only written to this log, no SMS is "
 		    "sent; set sms_driver = command to deliver them");
+	if (config_sms_unguarded(cfg, keys_off, sizeof keys_off))
+		log_warn("sender: every SMS-economics control is off (%s): nothing bounds what a "
+		    "botnet makes this sender send; turn some on (README, \"Deployment\")", keys_off);
 	while (!stopping) {
 		int n;
 

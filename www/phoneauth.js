@@ -830,12 +830,22 @@
   }
 
   // ?next=/path: with the auth cookie on, a page the authorizer guards sent
-  // the user here; back there once signed in. Only a path of this site.
+  // the user here; back there once signed in. Only a page of this site: the
+  // value is resolved as the browser will resolve it, and its origin must be
+  // the page's own. (A check of the text cannot be trusted: the URL parser
+  // drops tabs and newlines, so "/\t/evil.example" is "//evil.example", and
+  // it reads a backslash as a slash.) Anything else: the signed-in step.
   function goNext() {
     if (!authCookie()) return false;
-    var next = new URLSearchParams(location.search).get("next");
-    if (!next || !/^\/(?![\/\\])/.test(next)) return false;
-    location.assign(next);
+    var next = new URLSearchParams(location.search).get("next"), url;
+    if (!next) return false;
+    try {
+      url = new URL(next, location.href);
+    } catch (e) {
+      return false;
+    }
+    if (url.origin !== location.origin || !/^https?:$/.test(url.protocol)) return false;
+    location.assign(url.href);
     return true;
   }
 

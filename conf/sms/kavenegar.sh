@@ -9,7 +9,8 @@
 # From phoneauth: PHONE (09XXXXXXXXX), CODE, PURPOSE (register, login,
 # reset), LANGUAGE. From the sender's environment (systemctl edit
 # phoneauth-sender; never in phoneauth.conf, which refuses unknown keys):
-#   KAVENEGAR_API_KEY             required
+#   KAVENEGAR_API_KEY             required; or the file of that name in
+#                                 $CREDENTIALS_DIRECTORY (LoadCredential=)
 #   KAVENEGAR_TEMPLATE            the template for every purpose, or per purpose:
 #   KAVENEGAR_TEMPLATE_REGISTER, KAVENEGAR_TEMPLATE_LOGIN, KAVENEGAR_TEMPLATE_RESET
 #   KAVENEGAR_URL                 default https://api.kavenegar.com
@@ -17,6 +18,18 @@
 # Exit status 0 when Kavenegar accepted the message; otherwise a line on
 # standard error says why, and the sender retries.
 set -eu
+
+# A secret not in the environment is read from the file of its name in
+# $CREDENTIALS_DIRECTORY: systemd's LoadCredential= (README, "SMS delivery"),
+# which no other user can read, unlike an Environment= line.
+for name in KAVENEGAR_API_KEY; do
+	eval "value=\${$name:-}"
+	if [ -z "$value" ] && [ -n "${CREDENTIALS_DIRECTORY:-}" ] && [ -r "$CREDENTIALS_DIRECTORY/$name" ]; then
+		value=$(cat "$CREDENTIALS_DIRECTORY/$name")
+		eval "$name=\$value"
+	fi
+done
+unset value
 
 : "${KAVENEGAR_API_KEY:?KAVENEGAR_API_KEY is not set}"
 : "${PHONE:?}" "${CODE:?}"

@@ -8,13 +8,27 @@
 # CODE, PURPOSE, LANGUAGE (en or fa), TEXT (the whole SMS phoneauth
 # rendered from its templates; the message's body). From the sender's
 # environment:
-#   TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN   required
+#   TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN   required; or the files of those
+#                                           names in $CREDENTIALS_DIRECTORY
+#                                           (LoadCredential=)
 #   TWILIO_FROM                             the sending number (+1...), or
 #   TWILIO_MESSAGING_SERVICE_SID            a messaging service instead
 #   TWILIO_URL                              default https://api.twilio.com
 #   TWILIO_TIMEOUT                          seconds, default 8
 # Exit status 0 when Twilio accepted the message (HTTP 201).
 set -eu
+
+# A secret not in the environment is read from the file of its name in
+# $CREDENTIALS_DIRECTORY: systemd's LoadCredential= (README, "SMS delivery"),
+# which no other user can read, unlike an Environment= line.
+for name in TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN; do
+	eval "value=\${$name:-}"
+	if [ -z "$value" ] && [ -n "${CREDENTIALS_DIRECTORY:-}" ] && [ -r "$CREDENTIALS_DIRECTORY/$name" ]; then
+		value=$(cat "$CREDENTIALS_DIRECTORY/$name")
+		eval "$name=\$value"
+	fi
+done
+unset value
 
 : "${TWILIO_ACCOUNT_SID:?TWILIO_ACCOUNT_SID is not set}"
 : "${TWILIO_AUTH_TOKEN:?TWILIO_AUTH_TOKEN is not set}"

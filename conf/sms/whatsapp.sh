@@ -8,7 +8,9 @@
 #
 # From phoneauth: PHONE (09XXXXXXXXX, or +E.164 with phone_format = e164),
 # CODE, PURPOSE, LANGUAGE (en or fa). From the sender's environment:
-#   WHATSAPP_TOKEN            required: a system user's access token
+#   WHATSAPP_TOKEN            required: a system user's access token (or
+#                             the file of that name in $CREDENTIALS_DIRECTORY,
+#                             LoadCredential=)
 #   WHATSAPP_PHONE_NUMBER_ID  required: the sending number's id
 #   WHATSAPP_TEMPLATE         required: the template's name (or
 #                             WHATSAPP_TEMPLATE_REGISTER, _LOGIN, _RESET, _CHANGE)
@@ -19,6 +21,18 @@
 #   WHATSAPP_TIMEOUT          seconds, default 8
 # Exit status 0 when Meta accepted the message (HTTP 200 with a message id).
 set -eu
+
+# A secret not in the environment is read from the file of its name in
+# $CREDENTIALS_DIRECTORY: systemd's LoadCredential= (README, "SMS delivery"),
+# which no other user can read, unlike an Environment= line.
+for name in WHATSAPP_TOKEN; do
+	eval "value=\${$name:-}"
+	if [ -z "$value" ] && [ -n "${CREDENTIALS_DIRECTORY:-}" ] && [ -r "$CREDENTIALS_DIRECTORY/$name" ]; then
+		value=$(cat "$CREDENTIALS_DIRECTORY/$name")
+		eval "$name=\$value"
+	fi
+done
+unset value
 
 : "${WHATSAPP_TOKEN:?WHATSAPP_TOKEN is not set}"
 : "${WHATSAPP_PHONE_NUMBER_ID:?WHATSAPP_PHONE_NUMBER_ID is not set}"

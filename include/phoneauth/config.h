@@ -111,4 +111,10 @@ struct config {
 bool config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 void config_free(struct config *cfg);
 
+/*
+ * Whether a real SMS driver (command) runs with every control of "SMS
+ * economics" off; if so, `keys_off` names them ("sms_max_per_hour, ...").
+ */
+bool config_sms_unguarded(const struct config *cfg, char *keys_off, size_t len);
+
 #endif

@@ -32,6 +32,18 @@ bool password_hash(const char *password, long iterations,
 bool password_hash_with_salt(const char *password, const char *salt,
     long iterations, char out[PASSWORD_ENCODED_MAX]);
 
+/* The parts of an encoded hash; pointers into the encoded string. */
+struct password_encoded {
+	long iterations;		/* 1 to INT_MAX */
+	const char *salt;		/* salt_len bytes, no '$' */
+	size_t salt_len;
+	const char *hash;		/* the 44 characters of base64 at the end */
+};
+
+/* Whether `encoded` is "pbkdf2_sha256$<iterations>$<salt>$<44 characters>";
+ * its parts into `out`. What password_verify() reads. */
+bool password_parse(const char *encoded, struct password_encoded *out);
+
 /*
  * True if `password` matches `encoded` (any iteration count). `*iterations`
  * receives the count found in `encoded` (0 if unparsable), so the caller

@@ -7,6 +7,7 @@ only the paths moved into this test's directories.
 """
 
 import glob
+import grp
 import os
 import shlex
 import signal
@@ -163,6 +164,7 @@ def make_install_places_everything_under_the_prefix():
         r = subprocess.run(["make", "-s", "-C", REPO, "install", "PREFIX=/opt/pa", "DESTDIR=" + dest],
                            capture_output=True, text=True, timeout=600)
         check(r.returncode == 0, r.stderr[-2000:])
+        said = r.stdout
         expected = ["opt/pa/bin/phoneauth", "opt/pa/lib/systemd/system/phoneauth.service",
                     "opt/pa/lib/systemd/system/phoneauth.socket",
                     "opt/pa/lib/sysusers.d/phoneauth.conf", "etc/phoneauth/phoneauth.conf",
@@ -211,6 +213,22 @@ def make_install_places_everything_under_the_prefix():
                 check("/usr/local" not in f.read(), "%s names /usr/local" % name)
         check(os.access(os.path.join(dest, "opt/pa/share/phoneauth/sms/kavenegar.sh"), os.X_OK),
               "the SMS scripts are not executable")
+        # The configuration may name passwords: root:phoneauth 0640 where that
+        # group exists (as the package's postinst makes it), else 0600 and a
+        # word of what to do once it does; never readable by every user.
+        st = os.stat(os.path.join(dest, "etc/phoneauth/phoneauth.conf"))
+        try:
+            group = grp.getgrnam("phoneauth").gr_gid if os.getuid() == 0 else None
+        except KeyError:
+            group = None
+        if group is None:
+            check(stat.S_IMODE(st.st_mode) == 0o600, "phoneauth.conf is %o" % stat.S_IMODE(st.st_mode))
+            check("chgrp phoneauth" in said and "0640" in said, said)
+        else:
+            check(stat.S_IMODE(st.st_mode) == 0o640 and st.st_uid == 0 and st.st_gid == group,
+                  "phoneauth.conf is %o %d:%d" % (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid))
+        check(stat.S_IMODE(os.stat(os.path.join(dest, "opt/pa/share/phoneauth/phoneauth.conf.example"))
+                           .st_mode) == 0o644, "the example is not 0644")
 
 
 @test

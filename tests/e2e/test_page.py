@@ -665,6 +665,50 @@ def phone_change():
     check(user_row(new) and user_row(phone) is None, "the account did not move to the new number")
 
 
+
+# ---- ?next= after sign-in ----
+
+def sign_in_with_next(b, s, phone, next_value):
+    """Signs in on the page at ?next=<next_value> (URL-encoded as a site's
+    guard would), the site's auth cookie on so that ?next= is read. The query
+    is put in place by history.replaceState once the page is loaded: our
+    lighttpd answers 400 to a URL with %09, %0a or %0d in it, another front
+    end (or a site's own) may serve the page at such a URL, and it is the
+    page that must hold."""
+    b.open(s.url)
+    b.js("history.replaceState(null, '', arguments[0])",
+         "/?next=" + urllib.parse.quote(next_value, safe="/?="))
+    b.set_meta("phoneauth-auth-cookie", "phoneauth_access")
+    b.wait_step("register")
+    b.fill("register-form", "mobile_number", phone)
+    b.submit("register-form")
+    b.wait_step("password")
+    b.fill("password-form", "password", PASSWORD)
+    b.submit("password-form")
+
+
+@test
+def next_leads_only_to_a_page_of_the_site():
+    """?next= is followed only where the browser itself would resolve it to
+    the page's own origin: tabs and newlines that the URL parser drops
+    ("/%09/evil.example" is "//evil.example"), protocol-relative and absolute
+    URLs of another site and javascript: all end on the signed-in step."""
+    b = browser("en")
+    phone, _ = account()
+    for bad in ("/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "//evil.example",
+                "/\\evil.example", "https://evil.example/", "javascript:alert(1)"):
+        with site() as s:
+            sign_in_with_next(b, s, phone, bad)
+            b.wait_step("signed_in")
+            time.sleep(0.3)     # a navigation the page started would be under way by now
+            url = b.driver.current_url
+            check(url.startswith(s.url) and b.step() == "signed_in",
+                  "?next=%r: the browser went to %s" % (bad, url))
+    with site() as s:
+        sign_in_with_next(b, s, phone, "/somewhere?x=1")
+        b.wait(lambda: b.driver.current_url == s.url + "somewhere?x=1", 10, "the page ?next= names")
+
+
 if __name__ == "__main__":
     try:
         browser("en")

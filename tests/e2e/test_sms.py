@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -271,6 +272,85 @@ def codes_are_delivered_through_the_command_driver():
                 check(code not in s.all_log_text(), "a code in the sender's log")
                 check(code not in open(os.path.join(STATE, "pools", "sms-deliver", "log",
                                                     "phoneauth.log")).read(), "a code in the workers' log")
+    finally:
+        s.stop()
+        fake.close()
+
+
+def credentials_dir(secrets):
+    """What systemd's LoadCredential= makes: a directory only the service
+    reads, one file per credential (written as `echo` would, newline and all)."""
+    d = tempfile.mkdtemp(prefix="credentials-", dir=STATE)
+    os.chmod(d, 0o700)
+    for name, value in secrets.items():
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write(value + "\n")
+        os.chmod(path, 0o400)
+    return d
+
+
+@test
+def provider_scripts_read_their_secrets_from_the_credentials_directory():
+    """LoadCredential= (README, "SMS delivery"): no secret in the unit's
+    environment, which `systemctl show` prints to every local user; the
+    script reads $CREDENTIALS_DIRECTORY/NAME instead."""
+    fake = Fake(kavenegar_ok)
+    try:
+        creds = credentials_dir({"KAVENEGAR_API_KEY": "key-from-a-file"})
+        env = {"KAVENEGAR_API_KEY": "", "KAVENEGAR_TEMPLATE": "verify", "KAVENEGAR_URL": fake.url,
+               "PHONE": "09121234567", "CODE": "048213", "CREDENTIALS_DIRECTORY": creds}
+        r = run_script(KAVENEGAR, env)
+        check(r.returncode == 0, r.stderr)
+        check(urllib.parse.urlsplit(fake.requests[-1]["path"]).path == "/v1/key-from-a-file/verify/lookup.json",
+              fake.requests[-1])
+        # the environment, where it is set, still wins; without either, a refusal
+        run_script(KAVENEGAR, dict(env, KAVENEGAR_API_KEY="key-from-env"))
+        check("/v1/key-from-env/" in fake.requests[-1]["path"], fake.requests[-1])
+        r = run_script(KAVENEGAR, dict(env, CREDENTIALS_DIRECTORY=credentials_dir({})))
+        check(r.returncode != 0 and "KAVENEGAR_API_KEY" in r.stderr, r.stderr)
+    finally:
+        fake.close()
+    fake = Fake(twilio_ok)
+    try:
+        creds = credentials_dir({"TWILIO_ACCOUNT_SID": "AC-from-file", "TWILIO_AUTH_TOKEN": "token-from-file"})
+        r = run_script(TWILIO, {"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_FROM": "+15005550006",
+                                "TWILIO_URL": fake.url, "PHONE": "09121234567", "CODE": "048213",
+                                "CREDENTIALS_DIRECTORY": creds})
+        check(r.returncode == 0, r.stderr)
+        req = fake.requests[-1]
+        check(req["path"] == "/2010-04-01/Accounts/AC-from-file/Messages.json" and
+              req["headers"].get("Authorization") == "Basic " + base64.b64encode(
+                  b"AC-from-file:token-from-file").decode(), req)
+    finally:
+        fake.close()
+    fake = Fake(whatsapp_ok)
+    try:
+        creds = credentials_dir({"WHATSAPP_TOKEN": "EAAG-from-file"})
+        r = run_script(WHATSAPP, {"WHATSAPP_TOKEN": "", "WHATSAPP_PHONE_NUMBER_ID": "1059",
+                                  "WHATSAPP_TEMPLATE": "phoneauth_code", "WHATSAPP_URL": fake.url,
+                                  "PHONE": "09121234567", "CODE": "042517", "CREDENTIALS_DIRECTORY": creds})
+        check(r.returncode == 0, r.stderr)
+        check(fake.requests[-1]["headers"].get("Authorization") == "Bearer EAAG-from-file", fake.requests[-1])
+    finally:
+        fake.close()
+
+
+@test
+def the_sender_hands_its_credentials_directory_to_the_command():
+    """As systemd runs it with LoadCredential=: the sender's environment has
+    CREDENTIALS_DIRECTORY and no key; the command it runs finds the key."""
+    fake = Fake(kavenegar_ok)
+    s = Senders("creds", PHONEAUTH_SMS_DRIVER="command", PHONEAUTH_SMS_COMMAND=KAVENEGAR)
+    try:
+        with Pool(s.env, "sms-creds") as url:
+            s.start({"CREDENTIALS_DIRECTORY": credentials_dir({"KAVENEGAR_API_KEY": "k-file"}),
+                     "KAVENEGAR_API_KEY": "", "KAVENEGAR_TEMPLATE": "verify", "KAVENEGAR_URL": fake.url})
+            phone = fresh_phone()
+            check(Client(base_url=url).post("register", {"mobile_number": phone}).status == 200, phone)
+            check(wait_for(lambda: len(fake.requests) >= 1, 15), "nothing delivered: %s" % s.all_log_text())
+            check(urllib.parse.urlsplit(fake.requests[0]["path"]).path == "/v1/k-file/verify/lookup.json",
+                  fake.requests[0])
     finally:
         s.stop()
         fake.close()

@@ -4,8 +4,10 @@ prefix, so its counters, budgets and outbox are its own."""
 
 import os
 import random
+import subprocess
+import time
 
-from pa import (Client, Pool, admin, check, expect, fresh_phone, run,
+from pa import (Client, Pool, admin, check, expect, fresh_phone, run, stop_process,
                 stream_entries, test, wait_for)
 
 
@@ -228,6 +230,55 @@ def the_owner_of_a_blocked_number_unlocks_it_with_a_reset_and_attackers_gain_not
         r = expect(owner.post("set-password", {"session_id": r["session_id"],
                                                "password": "owner password 2"}), 200)
         check("tokens" in r, r)
+
+
+
+# ---- a real driver with every control off is said to be one ----
+
+ECONOMICS = ("sms_max_per_hour", "sms_max_per_day", "sms_max_per_prefix_hour", "sms_min_conversion")
+
+
+def economics_warnings(text):
+    """The lines of `check` (warning:) or of the sender's log (warn:) about it."""
+    return [l for l in text.splitlines() if "warn" in l.lower() and "SMS-economics" in l]
+
+
+@test
+def check_and_the_sender_warn_of_a_real_driver_with_every_economics_control_off():
+    command = {"PHONEAUTH_SMS_DRIVER": "command", "PHONEAUTH_SMS_COMMAND": "/bin/true"}
+    out = admin("check", env=command)
+    lines = economics_warnings(out.stderr)
+    check(out.returncode == 0 and len(lines) == 1, out.stdout + out.stderr)
+    check(all(k in lines[0] for k in ECONOMICS) and "sms_countries" not in lines[0], lines[0])
+    # with e164, sms_countries is one more control
+    out = admin("check", env=dict(command, PHONEAUTH_PHONE_FORMAT="e164"))
+    lines = economics_warnings(out.stderr)
+    check(len(lines) == 1 and all(k in lines[0] for k in ECONOMICS + ("sms_countries",)), out.stderr)
+    # any one of them on (values that suit a small site), and no warning
+    for key, value in (("sms_max_per_hour", "50"), ("sms_max_per_day", "300"),
+                       ("sms_max_per_prefix_hour", "20"), ("sms_min_conversion", "0.2")):
+        out = admin("check", env=dict(command, **{"PHONEAUTH_" + key.upper(): value}))
+        check(out.returncode == 0 and not economics_warnings(out.stderr), (key, out.stderr))
+    out = admin("check", env=dict(command, PHONEAUTH_PHONE_FORMAT="e164", PHONEAUTH_SMS_COUNTRIES="98"))
+    check(not economics_warnings(out.stderr), out.stderr)
+    # the log driver sends nothing: its own warning, not this one
+    out = admin("check", env={"PHONEAUTH_SMS_DRIVER": "log"})
+    check(not economics_warnings(out.stderr), out.stderr)
+    # the sender says it once at start, in its log
+    for extra, warned in (({}, True), ({"PHONEAUTH_SMS_MAX_PER_DAY": "300"}, False)):
+        env = dict(command, PHONEAUTH_REDIS_PREFIX="econ-warn-%d:" % os.getpid(), **extra)
+        log = os.path.join(os.environ.get("PA_STATE_DIR", "/tmp"), "econ-warn-%d.log" % os.getpid())
+        p = subprocess.Popen([os.environ["PA_APP_BIN"], "-c", os.environ["PA_CONF"], "sender"],
+                             env=dict(os.environ, **env), stdin=subprocess.DEVNULL,
+                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            check(wait_for(lambda: "ready" in open(log).read(), 10), open(log).read())
+            time.sleep(0.2)
+            lines = economics_warnings(open(log).read())
+            check(len(lines) == (1 if warned else 0) and (not warned or all(k in lines[0] for k in ECONOMICS)),
+                  (extra, open(log).read()))
+        finally:
+            stop_process(p)
 
 
 if __name__ == "__main__":

@@ -221,6 +221,50 @@ redis_urls(void)
 	}
 }
 
+/* config_sms_unguarded: a real driver with every SMS-economics control off,
+ * named; any one of them on (each named key is a real one that does it),
+ * or the log driver, and no warning. */
+static void
+sms_economics_all_off_is_named(void)
+{
+	static const char command[] = "sms_driver = command\nsms_command = /bin/true\n";
+	struct config cfg;
+	char err[512], off[256], body[512], *save = NULL;
+	size_t named = 0;
+
+	CHECK(load(&cfg, "", err, sizeof err), "%s", err);
+	CHECK(!config_sms_unguarded(&cfg, off, sizeof off) && off[0] == '\0', "the log driver: %s", off);
+	config_free(&cfg);
+
+	CHECK(load(&cfg, command, err, sizeof err), "%s", err);
+	CHECK(config_sms_unguarded(&cfg, off, sizeof off), "command, all off: no warning");
+	CHECK_STR(off, "sms_max_per_hour, sms_max_per_day, sms_max_per_prefix_hour, sms_min_conversion");
+	config_free(&cfg);
+
+	snprintf(body, sizeof body, "%sphone_format = e164\n", command);
+	CHECK(load(&cfg, body, err, sizeof err), "%s", err);
+	CHECK(config_sms_unguarded(&cfg, off, sizeof off) && strstr(off, ", sms_countries") != NULL,
+	    "e164: sms_countries not named: %s", off);
+	config_free(&cfg);
+
+	for (char *k = strtok_r(off, ", ", &save); k != NULL; k = strtok_r(NULL, ", ", &save)) {
+		char off2[256];
+
+		/* 1: a budget, a ratio and a calling code alike */
+		snprintf(body, sizeof body, "%sphone_format = e164\n%s = 1\n", command, k);
+		CHECK(load(&cfg, body, err, sizeof err), "%s: %s", k, err);
+		CHECK(!config_sms_unguarded(&cfg, off2, sizeof off2), "%s on, still warned: %s", k, off2);
+		config_free(&cfg);
+		named++;
+	}
+	CHECK(named == 5, "%zu keys named", named);
+
+	/* a small buffer is cut, not overrun */
+	CHECK(load(&cfg, command, err, sizeof err), "%s", err);
+	CHECK(config_sms_unguarded(&cfg, off, 10) && strlen(off) == 9, "cut: %s", off);
+	config_free(&cfg);
+}
+
 extern char **environ;
 
 int
@@ -250,6 +294,7 @@ main(void)
 	RUN(secrets_are_checked);
 	RUN(environment_overrides_the_file);
 	RUN(redis_urls);
+	RUN(sms_economics_all_off_is_named);
 	unlink(secret_path);
 	unlink(short_secret_path);
 	unlink(conf_path);
