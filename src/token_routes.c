@@ -55,7 +55,7 @@ static const char *const refresh_names[] = { "refresh", "refresh_token" };
 void
 token_routes_refresh(struct ctx *ctx)
 {
-	struct token old;
+	struct token old, into;
 	struct token_pair pair;
 	enum pg_rotation outcome;
 	char family[PG_FAMILY_MAX];
@@ -67,12 +67,17 @@ token_routes_refresh(struct ctx *ctx)
 	    !token_pair_refresh_or_reply(ctx, old.user_id, &pair))
 		return;
 	if (!ctx_store_or_reply(ctx, pg_refresh_rotate(ctx->pg, old.jti, &pair.refresh, &outcome,
-	    family))) {
+	    family, &into))) {
 		token_pair_clear(&pair);
 		return;
 	}
 	switch (outcome) {
 	case ROTATION_DONE:
+		/* Spent within refresh_grace before: the token it was rotated
+		 * into, the same again (no new branch), with a new access token. */
+		if (strcmp(into.jti, pair.refresh.jti) != 0 &&
+		    !token_pair_refresh_again_or_reply(ctx, &into, &pair))
+			return;
 		if (!token_pair_access_or_reply(ctx, old.user_id, family, &pair))
 			return;
 		token_pair_issued(ctx);

@@ -89,20 +89,28 @@ enum store_status pg_user_reset_password(struct pg_store *pg, long long id, cons
 enum store_status pg_user_rehash(struct pg_store *pg, long long id, const char *encoded);
 
 enum pg_rotation {
-	ROTATION_DONE,		/* spent; `next` recorded in its family */
-	ROTATION_BANNED,	/* spent, nothing issued: the account is banned */
+	ROTATION_DONE,		/* spent, into `next` or (refresh_grace) its earlier successor */
+	ROTATION_BANNED,	/* nothing spent or issued: the account is banned */
 	ROTATION_REUSED,	/* it had been spent before: its family is now revoked */
 	ROTATION_UNKNOWN,	/* not ours, revoked or expired */
 };
 
 #define PG_FAMILY_MAX 64
 
-/* Spends refresh token `old_jti` and records `next` in its family, which
- * becomes the login's last use; `family` names it (ROTATION_DONE). */
+/*
+ * Spends refresh token `old_jti` and records `next` in its family, which
+ * becomes the login's last use. On ROTATION_DONE, `family` names it and
+ * `into` holds the claims (jwt NULL) of the token `old_jti` was rotated
+ * into: `next`, or, for a token already spent less than refresh_grace
+ * seconds ago, the successor that rotation recorded (nothing is added: the
+ * caller signs that one again).
+ */
 enum store_status pg_refresh_rotate(struct pg_store *pg, const char *old_jti,
-    const struct token *next, enum pg_rotation *outcome, char family[PG_FAMILY_MAX]);
+    const struct token *next, enum pg_rotation *outcome, char family[PG_FAMILY_MAX],
+    struct token *into);
 
-/* STORE_OK if the refresh token is live (neither spent, revoked nor expired). */
+/* STORE_OK if the refresh token is live (neither spent, revoked nor expired)
+ * and its account not banned. */
 enum store_status pg_refresh_live(struct pg_store *pg, const char *jti);
 
 /* Revokes the family of a refresh token; STORE_NOT_FOUND if it is not ours. */
