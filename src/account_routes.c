@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+#include "phoneauth/bearer.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
@@ -62,7 +63,7 @@ account_delete_route(struct ctx *ctx)
 	char phone[PHONE_MAX];
 	enum store_status st;
 
-	if (!logins_account_or_reply(ctx, &t, &u) ||
+	if (!bearer_account_or_reply(ctx, &t, &u) ||
 	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
 	    !password_or_reply(ctx, &u, in.password))
 		return;
@@ -103,7 +104,7 @@ account_phone_change_route(struct ctx *ctx)
 	char sid[SESSION_ID_LEN + 1];
 	enum store_status st;
 
-	if (!logins_account_or_reply(ctx, &t, &u) ||
+	if (!bearer_account_or_reply(ctx, &t, &u) ||
 	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
 	    !password_or_reply(ctx, &u, in.password))
 		return;

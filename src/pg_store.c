@@ -32,9 +32,22 @@
 
 #define USER_COLUMNS "id, mobile_number, password, is_verified, is_active, is_banned"
 
+/*
+ * Whether login $2 (the family an access token names in its sid) of the
+ * account of the row `users` is live: it has a token that can still be
+ * rotated, as GET sessions lists it. Revoked (a logout, logout-all, a
+ * reuse, a reset, a ban), swept or another account's: not live. An access
+ * token without sid ($2 '') names no login: never live. One index lookup,
+ * in the statement that reads the account anyway.
+ */
+#define LOGIN_LIVE "EXISTS (SELECT 1 FROM refresh_tokens l WHERE l.family = $2::text" \
+	" AND l.user_id = users.id AND l.revoked_at IS NULL AND l.spent_at IS NULL" \
+	" AND l.expires_at > now())"
+
 enum stmt {
 	ST_BY_PHONE,
 	ST_BY_ID,
+	ST_BY_LOGIN,
 	ST_VERIFY_NEW,
 	ST_VERIFY,
 	ST_SET_PASSWORD,
@@ -77,6 +90,9 @@ static const struct {
 	    "SELECT " USER_COLUMNS " FROM users WHERE mobile_number = $1::text", true },
 	[ST_BY_ID] = { "user_by_id",
 	    "SELECT " USER_COLUMNS " FROM users WHERE id = $1::bigint", true },
+	/* The account of an access token, and whether its login is live. */
+	[ST_BY_LOGIN] = { "user_by_login",
+	    "SELECT " USER_COLUMNS ", " LOGIN_LIVE " FROM users WHERE id = $1::bigint", true },
 	/* A number proved its phone and has no row yet: the row is made now,
 	 * never before (a register writes nothing). Two sessions of one number
 	 * verified at once both land on the one row. */
@@ -173,9 +189,12 @@ static const struct {
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
 	    "  WHERE family IN (SELECT family FROM t WHERE spent) AND revoked_at IS NULL)"
 	    " SELECT spent, banned FROM t", true },
+	/* A refresh token that can still be rotated, of an account that is
+	 * not banned (a deleted one took its tokens with it). */
 	[ST_REFRESH_LIVE] = { "refresh_live",
-	    "SELECT 1 FROM refresh_tokens WHERE jti = $1::text AND spent_at IS NULL"
-	    " AND revoked_at IS NULL AND expires_at > now()", true },
+	    "SELECT 1 FROM refresh_tokens r JOIN users u ON u.id = r.user_id WHERE r.jti = $1::text"
+	    " AND r.spent_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()"
+	    " AND NOT u.is_banned", true },
 	[ST_LOGOUT] = { "refresh_logout",
 	    "WITH t AS (SELECT family FROM refresh_tokens WHERE jti = $1::text),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
@@ -185,7 +204,7 @@ static const struct {
 	    "SELECT id, mobile_number, email, first_name, last_name, is_verified,"
 	    " to_char(date_joined AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 	    " to_char(last_login AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-	    " is_banned FROM users WHERE id = $1::bigint", true },
+	    " is_banned, " LOGIN_LIVE " FROM users WHERE id = $1::bigint", true },
 	/* A ban also ends every login the account has. */
 	[ST_SET_BANNED] = { "user_set_banned",
 	    "WITH u AS (UPDATE users SET is_banned = $2::boolean WHERE mobile_number = $1::text"
@@ -495,6 +514,30 @@ pg_user_by_id(struct pg_store *pg, long long id, struct user *out)
 }
 
 enum store_status
+pg_user_by_login(struct pg_store *pg, long long id, const char *sid, struct user *out,
+    bool *login_live)
+{
+	char idbuf[24];
+	const char *v[] = { idbuf, sid };
+	enum store_status st;
+	PGresult *r;
+
+	*login_live = false;
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	if ((r = exec(pg, ST_BY_LOGIN, 2, v, &st)) == NULL)
+		return st;
+	if (PQntuples(r) == 0) {
+		st = STORE_NOT_FOUND;
+	} else {
+		copy_user(r, 0, out);
+		*login_live = PQgetvalue(r, 0, 6)[0] == 't';
+		st = STORE_OK;
+	}
+	PQclear(r);
+	return st;
+}
+
+enum store_status
 pg_user_set_password(struct pg_store *pg, long long id, const char *phone, const char *encoded,
     struct user *out)
 {
@@ -774,15 +817,17 @@ pg_refresh_revoke_family(struct pg_store *pg, const char *jti)
 }
 
 enum store_status
-pg_user_profile(struct pg_store *pg, long long id, struct profile *out)
+pg_user_profile(struct pg_store *pg, long long id, const char *sid, struct profile *out,
+    bool *login_live)
 {
 	char idbuf[24];
-	const char *v[] = { idbuf };
+	const char *v[] = { idbuf, sid };
 	enum store_status st;
 	PGresult *r;
 
+	*login_live = false;
 	fmt_id(idbuf, id);
-	if ((r = exec(pg, ST_PROFILE, 1, v, &st)) == NULL)
+	if ((r = exec(pg, ST_PROFILE, 2, v, &st)) == NULL)
 		return st;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
@@ -800,6 +845,7 @@ pg_user_profile(struct pg_store *pg, long long id, struct profile *out)
 	out->has_last_login = !PQgetisnull(r, 0, 7);
 	snprintf(out->last_login, sizeof out->last_login, "%s", PQgetvalue(r, 0, 7));
 	out->is_banned = PQgetvalue(r, 0, 8)[0] == 't';
+	*login_live = PQgetvalue(r, 0, 9)[0] == 't';
 	PQclear(r);
 	return STORE_OK;
 }

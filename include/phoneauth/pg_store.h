@@ -44,6 +44,12 @@ bool pg_ping(struct pg_store *pg);
 enum store_status pg_user_by_phone(struct pg_store *pg, const char *phone, struct user *out);
 enum store_status pg_user_by_id(struct pg_store *pg, long long id, struct user *out);
 
+/* The account of an access token (its user_id), read with whether the
+ * login it names (its sid; "" for none) is live: of that account, and
+ * neither ended nor expired. */
+enum store_status pg_user_by_login(struct pg_store *pg, long long id, const char *sid,
+    struct user *out, bool *login_live);
+
 /*
  * The statements a session step runs act on the account of id `id` only
  * while it still has the session's number `phone`: they answer
@@ -169,7 +175,10 @@ struct profile {
 	bool is_banned;
 };
 
-enum store_status pg_user_profile(struct pg_store *pg, long long id, struct profile *out);
+/* The profile of account `id`, read with whether the login `sid` names is
+ * live (as pg_user_by_login). */
+enum store_status pg_user_profile(struct pg_store *pg, long long id, const char *sid,
+    struct profile *out, bool *login_live);
 
 /* Bans (revoking every refresh token) or unbans the account of `phone`. */
 enum store_status pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned);

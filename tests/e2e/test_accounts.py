@@ -155,8 +155,8 @@ def ended_logins_leave_the_list():
     expect(c.post("logout", {"refresh": t2["refresh_token"]}), 200)
     check([s["id"] for s in sessions(c, t1["access_token"])] == [family_of(t1["refresh_token"])],
           "a logged-out login is still listed")
-    # the access token of the ended login lives on (it is stateless) and sees none of its own
-    check([s["current"] for s in sessions(c, t2["access_token"])] == [False], "current")
+    # the access token of the ended login is as ended as its login
+    expect(c.get("sessions", headers=bearer(t2["access_token"])), 401, "token_invalid")
 
 
 @test
@@ -200,7 +200,10 @@ def logout_all_ends_every_login_of_the_account():
     check(set(body) == {"message"}, body)
     for t in tokens:
         expect(refresh(Client(), t["refresh_token"]), 401, "token_invalid")
-    check(sessions(c, tokens[0]["access_token"]) == [], "logins left")
+        expect(c.get("sessions", headers=bearer(t["access_token"])), 401, "token_invalid")
+    again = login(Client(), phone)
+    check([s["id"] for s in sessions(c, again["access_token"])] == [family_of(again["refresh_token"])],
+          "logins left")
     expect(refresh(Client(), theirs["refresh_token"]), 200)     # another account is untouched
 
 
@@ -222,6 +225,71 @@ def the_account_routes_want_a_valid_access_token():
             check(r.header("WWW-Authenticate") == 'Bearer error="invalid_token"', (route, r.headers))
     # and nothing happened
     check(len(sessions(c, t["access_token"])) == 1 and user_row(phone) is not None, "something happened")
+
+
+@test
+def an_ended_logins_access_token_opens_no_account_route_and_does_nothing():
+    """An access token is only as alive as its login: once the owner ends
+    the thief's login (DELETE sessions/<id>, logout-all, or a logout of its
+    refresh token), the thief's access token, however long it has left, is
+    401 token_invalid on every account route and on me, and nothing is done
+    with it."""
+    for how in ("delete", "logout-all", "logout"):
+        phone, new = fresh_phone(), fresh_phone()
+        thief = signup(Client(), phone)           # a login the owner did not make
+        owner_c = Client()
+        owner = login(owner_c, phone)
+        if how == "delete":
+            expect(owner_c.request("DELETE", "sessions/" + family_of(thief["refresh_token"]),
+                                   headers=bearer(owner["access_token"])), 200)
+        elif how == "logout-all":
+            expect(owner_c.post("logout-all", headers=bearer(owner["access_token"])), 200)
+            owner = login(owner_c, phone)       # and signs in again
+        else:
+            expect(owner_c.post("logout", {"refresh": thief["refresh_token"]}), 200)
+        mine = family_of(owner["refresh_token"])
+        t = Client()
+        auth = bearer(thief["access_token"])
+        answers = [t.get("me", headers=auth), t.get("sessions", headers=auth),
+                   t.request("DELETE", "sessions/" + mine, headers=auth),
+                   t.post("logout-all", headers=auth),
+                   t.post("account/delete", {"password": PASSWORD}, headers=auth),
+                   t.post("phone/change", {"mobile_number": new, "password": PASSWORD}, headers=auth)]
+        for r in answers:
+            expect(r, 401, "token_invalid")
+            check(r.header("WWW-Authenticate") == 'Bearer error="invalid_token"', (how, r.headers))
+        # nothing was done: the account, the owner's login, no code to the new number
+        check(user_row(phone) is not None, "%s: the account was deleted" % how)
+        check([s["id"] for s in sessions(owner_c, owner["access_token"])] == [mine], "%s: the owner's login" % how)
+        check(outbox_entries(new) == [], "%s: a code went to the new number" % how)
+        expect(refresh(owner_c, owner["refresh_token"]), 200)
+
+
+@test
+def an_access_token_without_sid_or_of_another_accounts_login_opens_no_account_route():
+    """A token that names no login (no sid: issued before logins were named,
+    or by another issuer with the key) cannot be proved alive, and a sid is
+    only the login of its own account: both are refused where the login is
+    checked; the authorizer, which judges the account only, lets them by."""
+    from pa import jwt_forge, jwt_key
+    c, phone, other = Client(), fresh_phone(), fresh_phone()
+    t = signup(c, phone)
+    theirs = signup(Client(), other)
+    _, claims = jwt_decode(t["access_token"])
+    no_sid = dict(claims)
+    del no_sid["sid"]
+    foreign = dict(claims, sid=jwt_decode(theirs["access_token"])[1]["sid"])
+    for what, forged in (("no sid", no_sid), ("another account's sid", foreign)):
+        token = jwt_forge({"alg": "HS256", "typ": "JWT"}, forged, jwt_key())
+        for r in (c.get("me", headers=bearer(token)), c.get("sessions", headers=bearer(token)),
+                  c.post("logout-all", headers=bearer(token)), c.post("token/verify", {"token": token})):
+            check(r.status == 401 and (r.json or {}).get("error") == "token_invalid", (what, r))
+        r = c.get("auth-check", headers=bearer(token))
+        check(r.status == 204 and r.header("X-Phoneauth-Mobile") == phone, (what, r))
+    # nothing ended; the genuine token (and the same claims signed here) go on
+    expect(c.get("me", headers=bearer(jwt_forge({"alg": "HS256", "typ": "JWT"}, claims, jwt_key()))), 200)
+    check(len(sessions(c, t["access_token"])) == 1, "a login was ended")
+    expect(refresh(Client(), theirs["refresh_token"]), 200)
 
 
 @test

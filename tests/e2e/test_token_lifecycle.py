@@ -175,6 +175,37 @@ def verify_accepts_live_tokens_only():
 
 
 @test
+def verify_refuses_the_tokens_of_a_deleted_or_banned_account_and_of_an_ended_login():
+    """token/verify answers for the account and the login, not only the
+    signature: the access and refresh tokens of a deleted account, of a
+    banned one (by the administrator, or marked banned with its logins left
+    as they were) and the access token of an ended login are 401
+    token_invalid."""
+    def verify(token):
+        return Client().post("token/verify", {"token": token})
+
+    deleted, banned, marked, ended = (fresh_phone() for _ in range(4))
+    tokens = {phone: signup(Client(), phone) for phone in (deleted, banned, marked, ended)}
+    for t in tokens.values():                   # the control: all good to begin with
+        expect(verify(t["access_token"]), 200)
+        expect(verify(t["refresh_token"]), 200)
+    expect(Client().post("account/delete", {"password": PASSWORD},
+                         headers={"Authorization": "Bearer " + tokens[deleted]["access_token"]}), 200)
+    check(admin("ban", banned).returncode == 0, "ban")
+    psql("UPDATE users SET is_banned = true WHERE mobile_number = :'p'", p=marked)
+    expect(Client().post("logout", {"refresh": tokens[ended]["refresh_token"]}), 200)
+    for phone, t in tokens.items():
+        for kind in ("access_token", "refresh_token"):
+            r = verify(t[kind])
+            check(r.status == 401 and r.json["error"] == "token_invalid", (phone, kind, r))
+            check(r.header("WWW-Authenticate") is not None, r.headers)
+    # unbanned (the row as it was), the marked account's tokens are good again
+    psql("UPDATE users SET is_banned = false WHERE mobile_number = :'p'", p=marked)
+    expect(verify(tokens[marked]["access_token"]), 200)
+    expect(verify(tokens[marked]["refresh_token"]), 200)
+
+
+@test
 def logout_revokes_the_family():
     c, phone = Client(), fresh_phone()
     t = signup(c, phone)
