@@ -463,8 +463,35 @@ def phone_change_to_a_number_with_an_account_is_phone_taken():
     expect(change(c, t["access_token"], mine), 409, "phone_taken")  # its own number has an account too
     check(len(outbox_entries(theirs)) == before, "a code went to a number with an account")
     check(user_row(mine) is not None, "moved")
-    # not a failure: the address is not blocked by it
-    expect(change(c, t["access_token"], fresh_phone()), 200)
+    # each was a failure: the third blocked the address (and the account's number)
+    expect(change(c, t["access_token"], fresh_phone()), 429, "too_many_attempts")
+
+
+@test
+def probing_taken_numbers_with_phone_change_blocks_the_prober():
+    """Whether a number has an account is worth knowing: phone/change to a
+    taken number is a failure, counted against the client and the
+    account's own number (audited as phone_taken), so that after
+    max_failed_attempts (3) probes the prober is blocked, from any address,
+    whatever the numbers probed; those numbers are not blocked."""
+    c, mine = Client(), fresh_phone()
+    t = signup(c, mine)
+    taken = [fresh_phone() for _ in range(4)]
+    for phone in taken:
+        signup(Client(), phone)
+    for phone in taken[:3]:
+        expect(change(c, t["access_token"], phone), 409, "phone_taken")
+    r = expect(change(c, t["access_token"], taken[3]), 429, "too_many_attempts")
+    check(r["retry_after"] > 0, r)
+    check(wait_for(lambda: audited(mine, "phone_taken") == 3), "%d probes audited, not 3" % audited(mine, "phone_taken"))
+    check(psql("SELECT count(*) FROM failed_attempts WHERE kind = 'phone_taken' AND ip = :'ip'", ip=c.ip)
+          == [["3"]], "the probes were not audited against the client")
+    # another address of the same account: blocked too (the account's number)
+    expect(change(Client(), t["access_token"], taken[3]), 429, "too_many_attempts")
+    expect(change(Client(), t["access_token"], fresh_phone()), 429, "too_many_attempts")
+    # the numbers probed are not blocked: their owners log in
+    for phone in taken:
+        login(Client(), phone)
 
 
 @test
