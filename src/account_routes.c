@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+#include "phoneauth/bearer.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
@@ -62,7 +63,7 @@ account_delete_route(struct ctx *ctx)
 	char phone[PHONE_MAX];
 	enum store_status st;
 
-	if (!logins_account_or_reply(ctx, &t, &u) ||
+	if (!bearer_account_or_reply(ctx, &t, &u) ||
 	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
 	    !password_or_reply(ctx, &u, in.password))
 		return;
@@ -103,15 +104,22 @@ account_phone_change_route(struct ctx *ctx)
 	char sid[SESSION_ID_LEN + 1];
 	enum store_status st;
 
-	if (!logins_account_or_reply(ctx, &t, &u) ||
+	if (!bearer_account_or_reply(ctx, &t, &u) ||
 	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
 	    !password_or_reply(ctx, &u, in.password))
 		return;
 	/* Asked here, and again by the move itself (the unique number): a
-	 * number that has an account, this one's included, is taken. */
+	 * number that has an account, this one's included, is taken. Whether
+	 * a number has an account is worth knowing to an attacker: asking
+	 * counts as a failure, as a taken e-mail does, against the client and
+	 * the caller's own number (the account that asks: however many
+	 * addresses it asks from, it learns a few numbers a block_duration,
+	 * and the numbers asked about are not made a weapon against their
+	 * owners). */
 	st = strcmp(in.phone, u.phone) == 0 ? STORE_OK : pg_user_by_phone(ctx->pg, in.phone, &other);
 	if (st == STORE_OK) {
-		response_error(ctx->resp, ERR_PHONE_TAKEN, ctx->req->lang);
+		if (limits_fail_or_reply(ctx, u.phone, FAILURE_PHONE_TAKEN))
+			response_error(ctx->resp, ERR_PHONE_TAKEN, ctx->req->lang);
 		return;
 	}
 	if (st != STORE_NOT_FOUND && !ctx_store_or_reply(ctx, st))

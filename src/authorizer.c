@@ -3,6 +3,11 @@
  * auth_cookie is set, from that cookie; it must be a valid access token of an
  * account that exists and is not banned (one PostgreSQL query). Every
  * refusal is the same 401, so a guarded site tells a prober nothing.
+ *
+ * Unlike the Bearer routes (bearer.h), it does not ask whether the token's
+ * login is still alive: it guards other applications as a backend that
+ * verifies tokens itself would, and an ended login's access token passes
+ * until it expires (access_ttl bounds that).
  */
 #include "phoneauth/authorizer.h"
 

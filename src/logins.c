@@ -1,15 +1,17 @@
 /*
  * The logins of an account (see logins.h). The routes here read no body
- * and count no failure: a bearer token that does not verify is refused
- * like everywhere (401), and an id that names no live login of the account
- * is 404, whoever's it may be, so that a login of another account is not
- * told apart from one that never was.
+ * and count no failure: a bearer token that does not verify, or whose
+ * login is ended, is refused like everywhere (401, bearer.c), and an id
+ * that names no live login of the account is 404, whoever's it may be, so
+ * that a login of another account is not told apart from one that never
+ * was.
  */
 #include "phoneauth/logins.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "phoneauth/bearer.h"
 #include "phoneauth/log.h"
 
 /* GET sessions shows at most this many (the newest). */
@@ -30,34 +32,6 @@ logins_origin(const struct ctx *ctx, struct login_origin *out)
 		out->user_agent[i] = ua[i] >= 0x20 && ua[i] < 0x7f ? ua[i] : '?';
 	out->user_agent[i] = '\0';
 	out->has_user_agent = true;
-}
-
-static bool
-token_invalid_reply(struct ctx *ctx)
-{
-	response_error(ctx->resp, ERR_TOKEN_INVALID, ctx->req->lang);
-	response_header(ctx->resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-	return false;
-}
-
-bool
-logins_account_or_reply(struct ctx *ctx, struct token *t, struct user *u)
-{
-	const char *jwt = request_bearer(ctx->req);
-	enum store_status st;
-
-	if (jwt == NULL || !token_verify(ctx->cfg, ctx->keys, jwt, TOKEN_ACCESS, ctx->now, t))
-		return token_invalid_reply(ctx);
-	st = pg_user_by_id(ctx->pg, t->user_id, u);
-	if (st == STORE_NOT_FOUND)
-		return token_invalid_reply(ctx);	/* the account was deleted */
-	if (!ctx_store_or_reply(ctx, st))
-		return false;
-	if (u->is_banned) {
-		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
-		return false;
-	}
-	return true;
 }
 
 static void
@@ -104,7 +78,7 @@ logins_list_route(struct ctx *ctx)
 	struct listing out;
 	json_object *o;
 
-	if (!logins_account_or_reply(ctx, &t, &u))
+	if (!bearer_account_or_reply(ctx, &t, &u))
 		return;
 	out.list = json_object_new_array();
 	out.current = t.sid;
@@ -132,7 +106,7 @@ logins_end_route(struct ctx *ctx)
 	struct user u;
 	enum store_status st;
 
-	if (!logins_account_or_reply(ctx, &t, &u))
+	if (!bearer_account_or_reply(ctx, &t, &u))
 		return;
 	st = family_wellformed(id) ? pg_login_end(ctx->pg, u.id, id) : STORE_NOT_FOUND;
 	if (st == STORE_NOT_FOUND) {
@@ -151,7 +125,7 @@ logins_end_all_route(struct ctx *ctx)
 	struct token t;
 	struct user u;
 
-	if (!logins_account_or_reply(ctx, &t, &u) ||
+	if (!bearer_account_or_reply(ctx, &t, &u) ||
 	    !ctx_store_or_reply(ctx, pg_logins_end_all(ctx->pg, u.id, NULL)))
 		return;
 	reply_message(ctx, MSG_LOGGED_OUT_ALL);

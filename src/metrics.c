@@ -294,17 +294,19 @@ metrics_route(struct ctx *ctx)
 {
 	struct redis_counts rc;
 	struct outbox_status outbox;
-	bool redis_up = rs_ping(ctx->rs), pg_up = pg_ping(ctx->pg), have_outbox = false;
+	bool redis_up, pg_up, have_outbox = false;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	/* Only for the addresses of metrics_allow: to anyone else there is no
-	 * such route. */
+	 * such route, and asking costs the stores nothing (no PING). */
 	if (!reader_allowed(ctx)) {
 		response_error(ctx->resp, ERR_NOT_FOUND, ctx->req->lang);
 		return;
 	}
+	redis_up = rs_ping(ctx->rs);
+	pg_up = pg_ping(ctx->pg);
 	memset(&rc, 0, sizeof rc);
 	if (redis_up) {
 		(void)rs_counts(ctx->rs, take_count, &rc);

@@ -32,9 +32,22 @@
 
 #define USER_COLUMNS "id, mobile_number, password, is_verified, is_active, is_banned"
 
+/*
+ * Whether login $2 (the family an access token names in its sid) of the
+ * account of the row `users` is live: it has a token that can still be
+ * rotated, as GET sessions lists it. Revoked (a logout, logout-all, a
+ * reuse, a reset, a ban), swept or another account's: not live. An access
+ * token without sid ($2 '') names no login: never live. One index lookup,
+ * in the statement that reads the account anyway.
+ */
+#define LOGIN_LIVE "EXISTS (SELECT 1 FROM refresh_tokens l WHERE l.family = $2::text" \
+	" AND l.user_id = users.id AND l.revoked_at IS NULL AND l.spent_at IS NULL" \
+	" AND l.expires_at > now())"
+
 enum stmt {
 	ST_BY_PHONE,
 	ST_BY_ID,
+	ST_BY_LOGIN,
 	ST_VERIFY_NEW,
 	ST_VERIFY,
 	ST_SET_PASSWORD,
@@ -77,6 +90,9 @@ static const struct {
 	    "SELECT " USER_COLUMNS " FROM users WHERE mobile_number = $1::text", true },
 	[ST_BY_ID] = { "user_by_id",
 	    "SELECT " USER_COLUMNS " FROM users WHERE id = $1::bigint", true },
+	/* The account of an access token, and whether its login is live. */
+	[ST_BY_LOGIN] = { "user_by_login",
+	    "SELECT " USER_COLUMNS ", " LOGIN_LIVE " FROM users WHERE id = $1::bigint", true },
 	/* A number proved its phone and has no row yet: the row is made now,
 	 * never before (a register writes nothing). Two sessions of one number
 	 * verified at once both land on the one row. */
@@ -130,40 +146,55 @@ static const struct {
 	    " SELECT id FROM u", true },
 	[ST_REHASH] = { "user_rehash",
 	    "UPDATE users SET password = $2::text WHERE id = $1::bigint", true },
-	/* Rotation in one statement: spend the old token (only if live), add the
-	 * new one to its family unless the account is banned. Concurrent spends
-	 * of one token serialise on its row. A token spent less than
-	 * refresh_grace ($4 s) ago is spent again, into a fresh pair of the same
-	 * family: two tabs refreshing at once, or a client whose answer was
-	 * lost, keep their login. Without a grace, never: now() is when this
-	 * statement began, and one that waited for the row's lock may have
-	 * begun before the rotation that spent it. A second run of one
-	 * rotation finds its own successor already recorded and answers as the
-	 * first did. The answer names the family, which the new access token
-	 * carries. (The token it adds is its login's last use: logins reads it
-	 * from there, so that a rotation writes nothing more.) */
+	/*
+	 * Rotation in one statement: spend the old token (only if live, and
+	 * its account not banned), record in it its successor (jti $2, iat $5,
+	 * exp $3), and add the successor to its family. Concurrent spends of
+	 * one token serialise on its row. A token spent less than
+	 * refresh_grace ($4 s) ago is not spent again: it answers the
+	 * successor its rotation recorded, which the caller signs again (the
+	 * same token), so that two tabs refreshing at once, or a client whose
+	 * answer was lost, keep their login, and a replay never forks it into
+	 * live branches: a family has one live token, whoever presents what.
+	 * (A token spent before the successor was recorded gets $2 recorded
+	 * now, once.) Without a grace, never: now() is when this statement
+	 * began, and one that waited for the row's lock may have begun before
+	 * the rotation that spent it. A second run of one rotation finds its
+	 * own successor recorded and answers as the first did. The answer
+	 * names the family, which the new access token carries, and the
+	 * successor. (The token it adds is its login's last use: logins reads
+	 * it from there, so that a rotation writes nothing more.)
+	 */
 	[ST_ROTATE] = { "refresh_rotate",
-	    "WITH s AS (UPDATE refresh_tokens SET spent_at = coalesce(spent_at, now())"
-	    "  WHERE jti = $1::text AND revoked_at IS NULL AND expires_at > now()"
-	    "  AND (spent_at IS NULL OR ($4::int > 0 AND spent_at > now() - make_interval(secs => $4::int))"
-	    "   OR EXISTS (SELECT 1 FROM refresh_tokens n WHERE n.jti = $2::text))"
-	    "  RETURNING user_id, family),"
-	    " u AS (SELECT s.user_id, s.family, users.is_banned FROM s JOIN users ON users.id = s.user_id),"
+	    "WITH s AS (UPDATE refresh_tokens t SET spent_at = coalesce(t.spent_at, now()),"
+	    "  successor = coalesce(t.successor, $2::text),"
+	    "  successor_iat = coalesce(t.successor_iat, $5::bigint),"
+	    "  successor_exp = coalesce(t.successor_exp, $3::bigint)"
+	    "  FROM users u WHERE t.jti = $1::text AND u.id = t.user_id AND NOT u.is_banned"
+	    "  AND t.revoked_at IS NULL AND t.expires_at > now()"
+	    "  AND (t.spent_at IS NULL OR t.successor = $2::text"
+	    "   OR ($4::int > 0 AND t.spent_at > now() - make_interval(secs => $4::int)))"
+	    "  RETURNING t.user_id, t.family, t.successor, t.successor_iat, t.successor_exp),"
 	    " i AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
-	    "  SELECT $2::text, user_id, family, to_timestamp($3::bigint) FROM u WHERE NOT is_banned"
-	    "  ON CONFLICT (jti) DO NOTHING)"
-	    " SELECT is_banned, family FROM u", true },
+	    "  SELECT successor, user_id, family, to_timestamp(successor_exp) FROM s"
+	    "  WHERE successor = $2::text ON CONFLICT (jti) DO NOTHING)"
+	    " SELECT family, successor, successor_iat, successor_exp FROM s", true },
 	/* A token that could not be spent: if it had been spent before, this is
-	 * reuse, and its whole family is revoked. */
+	 * reuse, and its whole family is revoked. The answer also says whether
+	 * it is a live token of a banned account (which a rotation spends not). */
 	[ST_REUSED] = { "refresh_reused",
-	    "WITH t AS (SELECT family, spent_at IS NOT NULL AS spent FROM refresh_tokens"
-	    "  WHERE jti = $1::text),"
+	    "WITH t AS (SELECT r.family, r.spent_at IS NOT NULL AS spent,"
+	    "  u.is_banned AND r.revoked_at IS NULL AND r.expires_at > now() AS banned"
+	    "  FROM refresh_tokens r JOIN users u ON u.id = r.user_id WHERE r.jti = $1::text),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
 	    "  WHERE family IN (SELECT family FROM t WHERE spent) AND revoked_at IS NULL)"
-	    " SELECT spent FROM t", true },
+	    " SELECT spent, banned FROM t", true },
+	/* A refresh token that can still be rotated, of an account that is
+	 * not banned (a deleted one took its tokens with it). */
 	[ST_REFRESH_LIVE] = { "refresh_live",
-	    "SELECT 1 FROM refresh_tokens WHERE jti = $1::text AND spent_at IS NULL"
-	    " AND revoked_at IS NULL AND expires_at > now()", true },
+	    "SELECT 1 FROM refresh_tokens r JOIN users u ON u.id = r.user_id WHERE r.jti = $1::text"
+	    " AND r.spent_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()"
+	    " AND NOT u.is_banned", true },
 	[ST_LOGOUT] = { "refresh_logout",
 	    "WITH t AS (SELECT family FROM refresh_tokens WHERE jti = $1::text),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
@@ -173,7 +204,7 @@ static const struct {
 	    "SELECT id, mobile_number, email, first_name, last_name, is_verified,"
 	    " to_char(date_joined AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 	    " to_char(last_login AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-	    " is_banned FROM users WHERE id = $1::bigint", true },
+	    " is_banned, " LOGIN_LIVE " FROM users WHERE id = $1::bigint", true },
 	/* A ban also ends every login the account has. */
 	[ST_SET_BANNED] = { "user_set_banned",
 	    "WITH u AS (UPDATE users SET is_banned = $2::boolean WHERE mobile_number = $1::text"
@@ -483,6 +514,30 @@ pg_user_by_id(struct pg_store *pg, long long id, struct user *out)
 }
 
 enum store_status
+pg_user_by_login(struct pg_store *pg, long long id, const char *sid, struct user *out,
+    bool *login_live)
+{
+	char idbuf[24];
+	const char *v[] = { idbuf, sid };
+	enum store_status st;
+	PGresult *r;
+
+	*login_live = false;
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	if ((r = exec(pg, ST_BY_LOGIN, 2, v, &st)) == NULL)
+		return st;
+	if (PQntuples(r) == 0) {
+		st = STORE_NOT_FOUND;
+	} else {
+		copy_user(r, 0, out);
+		*login_live = PQgetvalue(r, 0, 6)[0] == 't';
+		st = STORE_OK;
+	}
+	PQclear(r);
+	return st;
+}
+
+enum store_status
 pg_user_set_password(struct pg_store *pg, long long id, const char *phone, const char *encoded,
     struct user *out)
 {
@@ -631,34 +686,42 @@ pg_user_rehash(struct pg_store *pg, long long id, const char *encoded)
 
 enum store_status
 pg_refresh_rotate(struct pg_store *pg, const char *old_jti, const struct token *next,
-    enum pg_rotation *outcome, char family[PG_FAMILY_MAX])
+    enum pg_rotation *outcome, char family[PG_FAMILY_MAX], struct token *into)
 {
-	char exp[24], grace[24];
-	const char *v[] = { old_jti, next->jti, exp, grace };
+	char exp[24], grace[24], iat[24];
+	const char *v[] = { old_jti, next->jti, exp, grace, iat };
 	enum store_status st;
-	bool flag = false;
 	PGresult *r;
 
 	family[0] = '\0';
+	memset(into, 0, sizeof *into);
 	fmt_exp(exp, next);
+	snprintf(iat, sizeof iat, "%lld", (long long)next->iat);
 	snprintf(grace, sizeof grace, "%ld", pg->cfg->refresh_grace);
-	if ((r = exec(pg, ST_ROTATE, 4, v, &st)) == NULL)
+	if ((r = exec(pg, ST_ROTATE, 5, v, &st)) == NULL)
 		return st;
 	if (PQntuples(r) > 0) {
-		*outcome = PQgetvalue(r, 0, 0)[0] == 't' ? ROTATION_BANNED : ROTATION_DONE;
-		snprintf(family, PG_FAMILY_MAX, "%s", PQgetvalue(r, 0, 1));
+		*outcome = ROTATION_DONE;
+		snprintf(family, PG_FAMILY_MAX, "%s", PQgetvalue(r, 0, 0));
+		into->type = TOKEN_REFRESH;
+		into->user_id = next->user_id;	/* the family's: the same account */
+		snprintf(into->jti, sizeof into->jti, "%s", PQgetvalue(r, 0, 1));
+		into->iat = (time_t)strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		into->exp = (time_t)strtoll(PQgetvalue(r, 0, 3), NULL, 10);
 		PQclear(r);
 		return STORE_OK;
 	}
 	PQclear(r);
-	st = one_bool(pg, ST_REUSED, 1, v, &flag);
-	if (st == STORE_NOT_FOUND) {
+	if ((r = exec(pg, ST_REUSED, 1, v, &st)) == NULL)
+		return st;
+	if (PQntuples(r) == 0)
 		*outcome = ROTATION_UNKNOWN;
-		return STORE_OK;
-	}
-	if (st == STORE_OK)
-		*outcome = flag ? ROTATION_REUSED : ROTATION_UNKNOWN;
-	return st;
+	else if (PQgetvalue(r, 0, 1)[0] == 't')
+		*outcome = ROTATION_BANNED;
+	else
+		*outcome = PQgetvalue(r, 0, 0)[0] == 't' ? ROTATION_REUSED : ROTATION_UNKNOWN;
+	PQclear(r);
+	return STORE_OK;
 }
 
 enum store_status
@@ -754,15 +817,17 @@ pg_refresh_revoke_family(struct pg_store *pg, const char *jti)
 }
 
 enum store_status
-pg_user_profile(struct pg_store *pg, long long id, struct profile *out)
+pg_user_profile(struct pg_store *pg, long long id, const char *sid, struct profile *out,
+    bool *login_live)
 {
 	char idbuf[24];
-	const char *v[] = { idbuf };
+	const char *v[] = { idbuf, sid };
 	enum store_status st;
 	PGresult *r;
 
+	*login_live = false;
 	fmt_id(idbuf, id);
-	if ((r = exec(pg, ST_PROFILE, 1, v, &st)) == NULL)
+	if ((r = exec(pg, ST_PROFILE, 2, v, &st)) == NULL)
 		return st;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
@@ -780,6 +845,7 @@ pg_user_profile(struct pg_store *pg, long long id, struct profile *out)
 	out->has_last_login = !PQgetisnull(r, 0, 7);
 	snprintf(out->last_login, sizeof out->last_login, "%s", PQgetvalue(r, 0, 7));
 	out->is_banned = PQgetvalue(r, 0, 8)[0] == 't';
+	*login_live = PQgetvalue(r, 0, 9)[0] == 't';
 	PQclear(r);
 	return STORE_OK;
 }

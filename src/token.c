@@ -54,30 +54,22 @@ new_jti(char out[TOKEN_JTI_LEN + 1])
 	return true;
 }
 
-bool
-token_issue(const struct config *cfg, const struct keys *keys, enum token_type type,
-    long long user_id, const char *sid, time_t now, struct token *out)
+/* Signs the claims of `t` (type, user_id, jti, iat, exp, sid) into t->jwt. */
+static bool
+sign(const struct config *cfg, const struct keys *keys, struct token *t)
 {
-	long ttl = type == TOKEN_ACCESS ? cfg->access_ttl : cfg->refresh_ttl;
 	jwt_t *jwt = NULL;
 	bool ok = false;
 
-	memset(out, 0, sizeof *out);
-	out->type = type;
-	out->user_id = user_id;
-	out->iat = now;
-	out->exp = now + ttl;
-	if (sid != NULL && type == TOKEN_ACCESS)
-		snprintf(out->sid, sizeof out->sid, "%s", sid);
-	if (type == TOKEN_ANY || !new_jti(out->jti) || jwt_new(&jwt) != 0)
+	if (t->type == TOKEN_ANY || jwt_new(&jwt) != 0)
 		goto out;
-	if (jwt_add_grant(jwt, "token_type", type_names[type]) != 0 ||
-	    jwt_add_grant_int(jwt, "exp", (long)out->exp) != 0 ||
-	    jwt_add_grant_int(jwt, "iat", (long)out->iat) != 0 ||
-	    jwt_add_grant(jwt, "jti", out->jti) != 0 ||
-	    jwt_add_grant_int(jwt, "user_id", (long)user_id) != 0)
+	if (jwt_add_grant(jwt, "token_type", type_names[t->type]) != 0 ||
+	    jwt_add_grant_int(jwt, "exp", (long)t->exp) != 0 ||
+	    jwt_add_grant_int(jwt, "iat", (long)t->iat) != 0 ||
+	    jwt_add_grant(jwt, "jti", t->jti) != 0 ||
+	    jwt_add_grant_int(jwt, "user_id", (long)t->user_id) != 0)
 		goto out;
-	if (out->sid[0] != '\0' && jwt_add_grant(jwt, "sid", out->sid) != 0)
+	if (t->sid[0] != '\0' && jwt_add_grant(jwt, "sid", t->sid) != 0)
 		goto out;
 	if (cfg->jwt_issuer != NULL && jwt_add_grant(jwt, "iss", cfg->jwt_issuer) != 0)
 		goto out;
@@ -87,14 +79,49 @@ token_issue(const struct config *cfg, const struct keys *keys, enum token_type t
 		goto out;
 	if (jwt_set_alg(jwt, libjwt_alg(keys->alg), keys->sign, (int)keys->sign_len) != 0)
 		goto out;
-	if ((out->jwt = jwt_encode_str(jwt)) == NULL)
+	if ((t->jwt = jwt_encode_str(jwt)) == NULL)
 		goto out;
 	ok = true;
 out:
 	if (!ok)
-		log_error("token: cannot sign a %s token", type == TOKEN_ANY ? "?" : type_names[type]);
+		log_error("token: cannot sign a %s token", t->type == TOKEN_ANY ? "?" : type_names[t->type]);
 	jwt_free(jwt);
 	return ok;
+}
+
+bool
+token_issue(const struct config *cfg, const struct keys *keys, enum token_type type,
+    long long user_id, const char *sid, time_t now, struct token *out)
+{
+	long ttl = type == TOKEN_ACCESS ? cfg->access_ttl : cfg->refresh_ttl;
+
+	memset(out, 0, sizeof *out);
+	out->type = type;
+	out->user_id = user_id;
+	out->iat = now;
+	out->exp = now + ttl;
+	if (sid != NULL && type == TOKEN_ACCESS)
+		snprintf(out->sid, sizeof out->sid, "%s", sid);
+	if (type != TOKEN_ANY && !new_jti(out->jti)) {
+		log_error("token: no random bytes for a jti");
+		return false;
+	}
+	return sign(cfg, keys, out);
+}
+
+bool
+token_sign_again(const struct config *cfg, const struct keys *keys, const struct token *was,
+    struct token *out)
+{
+	memset(out, 0, sizeof *out);
+	out->type = was->type;
+	out->user_id = was->user_id;
+	out->iat = was->iat;
+	out->exp = was->exp;
+	snprintf(out->jti, sizeof out->jti, "%s", was->jti);
+	if (was->type == TOKEN_ACCESS)
+		snprintf(out->sid, sizeof out->sid, "%s", was->sid);
+	return sign(cfg, keys, out);
 }
 
 /* The JSON object in a base64url segment, or NULL. */

@@ -18,6 +18,18 @@ token_pair_refresh_or_reply(struct ctx *ctx, long long user_id, struct token_pai
 }
 
 bool
+token_pair_refresh_again_or_reply(struct ctx *ctx, const struct token *was,
+    struct token_pair *pair)
+{
+	token_clear(&pair->refresh);
+	if (token_sign_again(ctx->cfg, ctx->keys, was, &pair->refresh))
+		return true;
+	token_pair_clear(pair);
+	ctx_reply_internal(ctx);
+	return false;
+}
+
+bool
 token_pair_access_or_reply(struct ctx *ctx, long long user_id, const char *family,
     struct token_pair *pair)
 {

@@ -1,23 +1,17 @@
 /*
  * The token routes: refresh (rotation with reuse detection), verify, logout,
- * me and the JWKS. Access tokens are stateless (they live access_ttl
- * seconds); refresh tokens are recorded, so they can be spent, revoked, and
- * caught when presented twice.
+ * me and the JWKS. Access tokens are not recorded (they live access_ttl
+ * seconds), but where this service reads the account anyway (me, verify)
+ * one is only as good as its login (bearer.h); refresh tokens are
+ * recorded, so they can be spent, revoked, and caught when presented twice.
  */
 #include "phoneauth/token_routes.h"
 
 #include <string.h>
 
+#include "phoneauth/bearer.h"
 #include "phoneauth/log.h"
 #include "phoneauth/token_pair.h"
-
-static bool
-token_invalid_reply(struct ctx *ctx)
-{
-	response_error(ctx->resp, ERR_TOKEN_INVALID, ctx->req->lang);
-	response_header(ctx->resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-	return false;
-}
 
 /*
  * The token a body names under the first of `names` present, checked as
@@ -43,7 +37,7 @@ body_token_or_reply(struct ctx *ctx, const char *const *names, size_t n, enum to
 		}
 		jwt = json_object_get_string(v);
 		return token_verify(ctx->cfg, ctx->keys, jwt, expect, ctx->now, out) ||
-		    token_invalid_reply(ctx);
+		    bearer_invalid_reply(ctx);
 	}
 	response_field_error(ctx->resp, names[0], MSG_REQUIRED, ctx->req->lang);
 	response_validation_failed(ctx->resp, ctx->req->lang);
@@ -55,7 +49,7 @@ static const char *const refresh_names[] = { "refresh", "refresh_token" };
 void
 token_routes_refresh(struct ctx *ctx)
 {
-	struct token old;
+	struct token old, into;
 	struct token_pair pair;
 	enum pg_rotation outcome;
 	char family[PG_FAMILY_MAX];
@@ -67,12 +61,17 @@ token_routes_refresh(struct ctx *ctx)
 	    !token_pair_refresh_or_reply(ctx, old.user_id, &pair))
 		return;
 	if (!ctx_store_or_reply(ctx, pg_refresh_rotate(ctx->pg, old.jti, &pair.refresh, &outcome,
-	    family))) {
+	    family, &into))) {
 		token_pair_clear(&pair);
 		return;
 	}
 	switch (outcome) {
 	case ROTATION_DONE:
+		/* Spent within refresh_grace before: the token it was rotated
+		 * into, the same again (no new branch), with a new access token. */
+		if (strcmp(into.jti, pair.refresh.jti) != 0 &&
+		    !token_pair_refresh_again_or_reply(ctx, &into, &pair))
+			return;
 		if (!token_pair_access_or_reply(ctx, old.user_id, family, &pair))
 			return;
 		token_pair_issued(ctx);
@@ -90,7 +89,7 @@ token_routes_refresh(struct ctx *ctx)
 		response_error(ctx->resp, ERR_TOKEN_REUSED, ctx->req->lang);
 		break;
 	case ROTATION_UNKNOWN:
-		(void)token_invalid_reply(ctx);
+		(void)bearer_invalid_reply(ctx);
 		break;
 	}
 	token_pair_clear(&pair);
@@ -101,21 +100,33 @@ token_routes_verify(struct ctx *ctx)
 {
 	static const char *const names[] = { "token" };
 	struct token t;
+	struct user u;
+	bool live;
 	enum store_status st;
 
 	if (!body_token_or_reply(ctx, names, 1, TOKEN_ANY, &t))
 		return;
-	/* A refresh token is only as good as its record: spent or revoked ones
-	 * are not valid any more, whatever their signature says. */
+	/*
+	 * A token is only as good as its account and its login, whatever its
+	 * signature says: a refresh token as its record (spent, revoked, of a
+	 * banned account: no longer valid), an access token as the login it
+	 * names (bearer.h), read with its account in one statement. A banned
+	 * account's tokens are simply not valid here (401, not the 403 of a
+	 * route that would act).
+	 */
 	if (t.type == TOKEN_REFRESH) {
 		st = pg_refresh_live(ctx->pg, t.jti);
-		if (st == STORE_NOT_FOUND) {
-			(void)token_invalid_reply(ctx);
-			return;
-		}
-		if (!ctx_store_or_reply(ctx, st))
-			return;
+	} else {
+		st = pg_user_by_login(ctx->pg, t.user_id, t.sid, &u, &live);
+		if (st == STORE_OK && (u.is_banned || !live))
+			st = STORE_NOT_FOUND;
 	}
+	if (st == STORE_NOT_FOUND) {
+		(void)bearer_invalid_reply(ctx);
+		return;
+	}
+	if (!ctx_store_or_reply(ctx, st))
+		return;
 	response_json(ctx->resp, 200, json_object_new_object());
 }
 
@@ -130,7 +141,7 @@ token_routes_logout(struct ctx *ctx)
 		return;
 	st = pg_refresh_revoke_family(ctx->pg, t.jti);
 	if (st == STORE_NOT_FOUND) {
-		(void)token_invalid_reply(ctx);
+		(void)bearer_invalid_reply(ctx);
 		return;
 	}
 	if (!ctx_store_or_reply(ctx, st))
@@ -144,27 +155,18 @@ token_routes_logout(struct ctx *ctx)
 void
 token_routes_me(struct ctx *ctx)
 {
-	const char *jwt = request_bearer(ctx->req);
 	struct token t;
 	struct profile p;
+	bool live;
 	enum store_status st;
 	json_object *o;
 
-	if (jwt == NULL || !token_verify(ctx->cfg, ctx->keys, jwt, TOKEN_ACCESS, ctx->now, &t)) {
-		(void)token_invalid_reply(ctx);
+	/* The profile is read with the login's standing: one statement. */
+	if (!bearer_token_or_reply(ctx, &t))
 		return;
-	}
-	st = pg_user_profile(ctx->pg, t.user_id, &p);
-	if (st == STORE_NOT_FOUND) {
-		(void)token_invalid_reply(ctx);
+	st = pg_user_profile(ctx->pg, t.user_id, t.sid, &p, &live);
+	if (!bearer_standing_or_reply(ctx, st, st == STORE_OK && p.is_banned, live))
 		return;
-	}
-	if (!ctx_store_or_reply(ctx, st))
-		return;
-	if (p.is_banned) {
-		response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
-		return;
-	}
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(p.id));
 	json_object_object_add(o, "mobile_number", json_object_new_string(p.phone));

@@ -21,6 +21,7 @@
 #define FAILURE_PHONE "phone"
 #define FAILURE_SESSION "session"
 #define FAILURE_EMAIL "email"
+#define FAILURE_PHONE_TAKEN "phone_taken"
 
 /*
  * The client is not blocked: false with 429 when it is. A Redis that cannot
@@ -30,11 +31,11 @@
 bool limits_unblocked_or_reply(struct ctx *ctx);
 
 /*
- * A failure that is not a judged try (an invalid number, an e-mail another
- * account has): counted against the client and `phone` (may be NULL), and
- * audited. False with 429 when the client or number was blocked already;
- * true, and the caller gives its own answer, otherwise (also when Redis
- * cannot count it).
+ * A failure that is not a judged try (an invalid number, an e-mail or a
+ * new number another account has): counted against the client and `phone`
+ * (may be NULL), and audited. False with 429 when the client or number was
+ * blocked already; true, and the caller gives its own answer, otherwise
+ * (also when Redis cannot count it).
  */
 bool limits_fail_or_reply(struct ctx *ctx, const char *phone, const char *kind);
 

@@ -10,18 +10,10 @@
 #include <stdbool.h>
 
 #include "phoneauth/ctx.h"
-#include "phoneauth/token.h"
 
 /* Where this request's login begins: its client and its User-Agent (bytes
  * other than printable ASCII become '?', cut at LOGIN_AGENT_MAX). */
 void logins_origin(const struct ctx *ctx, struct login_origin *out);
-
-/*
- * The account of the request's access token (Authorization: Bearer): false
- * with 401 token_invalid when there is none, it does not verify or its
- * account is gone, 403 user_banned for a banned account, or 503.
- */
-bool logins_account_or_reply(struct ctx *ctx, struct token *t, struct user *u);
 
 /* GET sessions: the account's live logins, newest first, the caller's marked. */
 void logins_list_route(struct ctx *ctx);

@@ -44,6 +44,12 @@ bool pg_ping(struct pg_store *pg);
 enum store_status pg_user_by_phone(struct pg_store *pg, const char *phone, struct user *out);
 enum store_status pg_user_by_id(struct pg_store *pg, long long id, struct user *out);
 
+/* The account of an access token (its user_id), read with whether the
+ * login it names (its sid; "" for none) is live: of that account, and
+ * neither ended nor expired. */
+enum store_status pg_user_by_login(struct pg_store *pg, long long id, const char *sid,
+    struct user *out, bool *login_live);
+
 /*
  * The statements a session step runs act on the account of id `id` only
  * while it still has the session's number `phone`: they answer
@@ -89,20 +95,28 @@ enum store_status pg_user_reset_password(struct pg_store *pg, long long id, cons
 enum store_status pg_user_rehash(struct pg_store *pg, long long id, const char *encoded);
 
 enum pg_rotation {
-	ROTATION_DONE,		/* spent; `next` recorded in its family */
-	ROTATION_BANNED,	/* spent, nothing issued: the account is banned */
+	ROTATION_DONE,		/* spent, into `next` or (refresh_grace) its earlier successor */
+	ROTATION_BANNED,	/* nothing spent or issued: the account is banned */
 	ROTATION_REUSED,	/* it had been spent before: its family is now revoked */
 	ROTATION_UNKNOWN,	/* not ours, revoked or expired */
 };
 
 #define PG_FAMILY_MAX 64
 
-/* Spends refresh token `old_jti` and records `next` in its family, which
- * becomes the login's last use; `family` names it (ROTATION_DONE). */
+/*
+ * Spends refresh token `old_jti` and records `next` in its family, which
+ * becomes the login's last use. On ROTATION_DONE, `family` names it and
+ * `into` holds the claims (jwt NULL) of the token `old_jti` was rotated
+ * into: `next`, or, for a token already spent less than refresh_grace
+ * seconds ago, the successor that rotation recorded (nothing is added: the
+ * caller signs that one again).
+ */
 enum store_status pg_refresh_rotate(struct pg_store *pg, const char *old_jti,
-    const struct token *next, enum pg_rotation *outcome, char family[PG_FAMILY_MAX]);
+    const struct token *next, enum pg_rotation *outcome, char family[PG_FAMILY_MAX],
+    struct token *into);
 
-/* STORE_OK if the refresh token is live (neither spent, revoked nor expired). */
+/* STORE_OK if the refresh token is live (neither spent, revoked nor expired)
+ * and its account not banned. */
 enum store_status pg_refresh_live(struct pg_store *pg, const char *jti);
 
 /* Revokes the family of a refresh token; STORE_NOT_FOUND if it is not ours. */
@@ -161,7 +175,10 @@ struct profile {
 	bool is_banned;
 };
 
-enum store_status pg_user_profile(struct pg_store *pg, long long id, struct profile *out);
+/* The profile of account `id`, read with whether the login `sid` names is
+ * live (as pg_user_by_login). */
+enum store_status pg_user_profile(struct pg_store *pg, long long id, const char *sid,
+    struct profile *out, bool *login_live);
 
 /* Bans (revoking every refresh token) or unbans the account of `phone`. */
 enum store_status pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned);

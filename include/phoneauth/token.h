@@ -34,6 +34,15 @@ bool token_issue(const struct config *cfg, const struct keys *keys, enum token_t
     long long user_id, const char *sid, time_t now, struct token *out);
 
 /*
+ * Signs again a token issued before, from its claims in `was` (type,
+ * user_id, jti, iat, exp, and an access token's sid; its jwt is not read):
+ * the same token. With HS256 and RS256 the bytes are the same too; an
+ * ES256 signature is randomised, so only the claims are.
+ */
+bool token_sign_again(const struct config *cfg, const struct keys *keys, const struct token *was,
+    struct token *out);
+
+/*
  * Checks `jwt` as this service's verifier must: the configured algorithm and
  * no other (no "none", no HS256 keyed with a public key), the signature, an
  * unexpired exp, the expected token_type (TOKEN_ANY: either), a positive

@@ -28,6 +28,12 @@ bool token_pair_refresh_or_reply(struct ctx *ctx, long long user_id, struct toke
 bool token_pair_access_or_reply(struct ctx *ctx, long long user_id, const char *family,
     struct token_pair *pair);
 
+/* A rotation of a token spent within refresh_grace answers the token it was
+ * rotated into: the refresh half becomes `was` (claims recorded by that
+ * rotation) signed again. False with a 500 set (and the pair cleared). */
+bool token_pair_refresh_again_or_reply(struct ctx *ctx, const struct token *was,
+    struct token_pair *pair);
+
 /* Counts a pair issued (every so many, the sweep of old tokens follows the
  * answer); token_pair_reply does it for the answers it writes. */
 void token_pair_issued(struct ctx *ctx);

@@ -107,9 +107,10 @@ def a_refresh_is_the_logins_last_use_and_keeps_its_id():
 
 
 @test
-def rotations_inside_the_grace_stay_in_the_login_and_move_its_last_use():
+def rotations_inside_the_grace_stay_in_the_login_and_move_its_last_use_once():
     """The stack's own grace (the default, 10 s): parallel refreshes of one
-    token all succeed, inside one login, whose last use moves."""
+    token all succeed, inside one login, whose last use moves; a replay
+    inside the grace gets the token the rotation made, and adds no use."""
     c, phone = Client(), fresh_phone()
     t = signup(c, phone)
     [before] = sessions(c, t["access_token"])
@@ -121,11 +122,12 @@ def rotations_inside_the_grace_stay_in_the_login_and_move_its_last_use():
         check(jwt_decode(r.json["access"])[1]["sid"] == before["id"], "a fresh pair of another login")
     [after] = sessions(c, results[0].json["access"])
     check(after["id"] == before["id"] and after["last_used_at"] > before["last_used_at"], (before, after))
-    # a spent token inside the grace is a use too
+    # a spent token inside the grace gets the same token again: no new one, no new use
     time.sleep(0.01)
     again = expect(refresh(c, t["refresh_token"]), 200)
+    check(again["refresh"] == results[0].json["refresh"], "a replay got a new refresh token")
     [later] = sessions(c, again["access"])
-    check(later["last_used_at"] > after["last_used_at"], (after, later))
+    check(later == after, (after, later))
 
 
 @test
@@ -153,8 +155,8 @@ def ended_logins_leave_the_list():
     expect(c.post("logout", {"refresh": t2["refresh_token"]}), 200)
     check([s["id"] for s in sessions(c, t1["access_token"])] == [family_of(t1["refresh_token"])],
           "a logged-out login is still listed")
-    # the access token of the ended login lives on (it is stateless) and sees none of its own
-    check([s["current"] for s in sessions(c, t2["access_token"])] == [False], "current")
+    # the access token of the ended login is as ended as its login
+    expect(c.get("sessions", headers=bearer(t2["access_token"])), 401, "token_invalid")
 
 
 @test
@@ -198,7 +200,10 @@ def logout_all_ends_every_login_of_the_account():
     check(set(body) == {"message"}, body)
     for t in tokens:
         expect(refresh(Client(), t["refresh_token"]), 401, "token_invalid")
-    check(sessions(c, tokens[0]["access_token"]) == [], "logins left")
+        expect(c.get("sessions", headers=bearer(t["access_token"])), 401, "token_invalid")
+    again = login(Client(), phone)
+    check([s["id"] for s in sessions(c, again["access_token"])] == [family_of(again["refresh_token"])],
+          "logins left")
     expect(refresh(Client(), theirs["refresh_token"]), 200)     # another account is untouched
 
 
@@ -220,6 +225,71 @@ def the_account_routes_want_a_valid_access_token():
             check(r.header("WWW-Authenticate") == 'Bearer error="invalid_token"', (route, r.headers))
     # and nothing happened
     check(len(sessions(c, t["access_token"])) == 1 and user_row(phone) is not None, "something happened")
+
+
+@test
+def an_ended_logins_access_token_opens_no_account_route_and_does_nothing():
+    """An access token is only as alive as its login: once the owner ends
+    the thief's login (DELETE sessions/<id>, logout-all, or a logout of its
+    refresh token), the thief's access token, however long it has left, is
+    401 token_invalid on every account route and on me, and nothing is done
+    with it."""
+    for how in ("delete", "logout-all", "logout"):
+        phone, new = fresh_phone(), fresh_phone()
+        thief = signup(Client(), phone)           # a login the owner did not make
+        owner_c = Client()
+        owner = login(owner_c, phone)
+        if how == "delete":
+            expect(owner_c.request("DELETE", "sessions/" + family_of(thief["refresh_token"]),
+                                   headers=bearer(owner["access_token"])), 200)
+        elif how == "logout-all":
+            expect(owner_c.post("logout-all", headers=bearer(owner["access_token"])), 200)
+            owner = login(owner_c, phone)       # and signs in again
+        else:
+            expect(owner_c.post("logout", {"refresh": thief["refresh_token"]}), 200)
+        mine = family_of(owner["refresh_token"])
+        t = Client()
+        auth = bearer(thief["access_token"])
+        answers = [t.get("me", headers=auth), t.get("sessions", headers=auth),
+                   t.request("DELETE", "sessions/" + mine, headers=auth),
+                   t.post("logout-all", headers=auth),
+                   t.post("account/delete", {"password": PASSWORD}, headers=auth),
+                   t.post("phone/change", {"mobile_number": new, "password": PASSWORD}, headers=auth)]
+        for r in answers:
+            expect(r, 401, "token_invalid")
+            check(r.header("WWW-Authenticate") == 'Bearer error="invalid_token"', (how, r.headers))
+        # nothing was done: the account, the owner's login, no code to the new number
+        check(user_row(phone) is not None, "%s: the account was deleted" % how)
+        check([s["id"] for s in sessions(owner_c, owner["access_token"])] == [mine], "%s: the owner's login" % how)
+        check(outbox_entries(new) == [], "%s: a code went to the new number" % how)
+        expect(refresh(owner_c, owner["refresh_token"]), 200)
+
+
+@test
+def an_access_token_without_sid_or_of_another_accounts_login_opens_no_account_route():
+    """A token that names no login (no sid: issued before logins were named,
+    or by another issuer with the key) cannot be proved alive, and a sid is
+    only the login of its own account: both are refused where the login is
+    checked; the authorizer, which judges the account only, lets them by."""
+    from pa import jwt_forge, jwt_key
+    c, phone, other = Client(), fresh_phone(), fresh_phone()
+    t = signup(c, phone)
+    theirs = signup(Client(), other)
+    _, claims = jwt_decode(t["access_token"])
+    no_sid = dict(claims)
+    del no_sid["sid"]
+    foreign = dict(claims, sid=jwt_decode(theirs["access_token"])[1]["sid"])
+    for what, forged in (("no sid", no_sid), ("another account's sid", foreign)):
+        token = jwt_forge({"alg": "HS256", "typ": "JWT"}, forged, jwt_key())
+        for r in (c.get("me", headers=bearer(token)), c.get("sessions", headers=bearer(token)),
+                  c.post("logout-all", headers=bearer(token)), c.post("token/verify", {"token": token})):
+            check(r.status == 401 and (r.json or {}).get("error") == "token_invalid", (what, r))
+        r = c.get("auth-check", headers=bearer(token))
+        check(r.status == 204 and r.header("X-Phoneauth-Mobile") == phone, (what, r))
+    # nothing ended; the genuine token (and the same claims signed here) go on
+    expect(c.get("me", headers=bearer(jwt_forge({"alg": "HS256", "typ": "JWT"}, claims, jwt_key()))), 200)
+    check(len(sessions(c, t["access_token"])) == 1, "a login was ended")
+    expect(refresh(Client(), theirs["refresh_token"]), 200)
 
 
 @test
@@ -393,8 +463,35 @@ def phone_change_to_a_number_with_an_account_is_phone_taken():
     expect(change(c, t["access_token"], mine), 409, "phone_taken")  # its own number has an account too
     check(len(outbox_entries(theirs)) == before, "a code went to a number with an account")
     check(user_row(mine) is not None, "moved")
-    # not a failure: the address is not blocked by it
-    expect(change(c, t["access_token"], fresh_phone()), 200)
+    # each was a failure: the third blocked the address (and the account's number)
+    expect(change(c, t["access_token"], fresh_phone()), 429, "too_many_attempts")
+
+
+@test
+def probing_taken_numbers_with_phone_change_blocks_the_prober():
+    """Whether a number has an account is worth knowing: phone/change to a
+    taken number is a failure, counted against the client and the
+    account's own number (audited as phone_taken), so that after
+    max_failed_attempts (3) probes the prober is blocked, from any address,
+    whatever the numbers probed; those numbers are not blocked."""
+    c, mine = Client(), fresh_phone()
+    t = signup(c, mine)
+    taken = [fresh_phone() for _ in range(4)]
+    for phone in taken:
+        signup(Client(), phone)
+    for phone in taken[:3]:
+        expect(change(c, t["access_token"], phone), 409, "phone_taken")
+    r = expect(change(c, t["access_token"], taken[3]), 429, "too_many_attempts")
+    check(r["retry_after"] > 0, r)
+    check(wait_for(lambda: audited(mine, "phone_taken") == 3), "%d probes audited, not 3" % audited(mine, "phone_taken"))
+    check(psql("SELECT count(*) FROM failed_attempts WHERE kind = 'phone_taken' AND ip = :'ip'", ip=c.ip)
+          == [["3"]], "the probes were not audited against the client")
+    # another address of the same account: blocked too (the account's number)
+    expect(change(Client(), t["access_token"], taken[3]), 429, "too_many_attempts")
+    expect(change(Client(), t["access_token"], fresh_phone()), 429, "too_many_attempts")
+    # the numbers probed are not blocked: their owners log in
+    for phone in taken:
+        login(Client(), phone)
 
 
 @test

@@ -88,6 +88,15 @@ def rs256_and_es256_tokens_verify_with_the_published_jwks():
             # the whole lifecycle works under the algorithm
             new = expect(c.post("token/refresh", {"refresh": t["refresh_token"]}), 200)
             expect(c.get("me", headers={"Authorization": "Bearer " + new["access"]}), 200)
+            # presented again within refresh_grace: the same refresh token,
+            # signed again (an ES256 signature is randomised: the claims are
+            # the same, the bytes need not be; RS256's are the same)
+            again = expect(Client(base_url=url).post("token/refresh", {"refresh": t["refresh_token"]}), 200)
+            claims = pyjwt.decode(again["refresh"], key, algorithms=[alg.upper()])
+            check(claims == pyjwt.decode(new["refresh"], key, algorithms=[alg.upper()]),
+                  "%s: a replay got another refresh token" % alg)
+            check(alg == "es256" or again["refresh"] == new["refresh"], "rs256: the same claims, other bytes")
+            expect(c.get("me", headers={"Authorization": "Bearer " + again["access"]}), 200)
 
 
 @test

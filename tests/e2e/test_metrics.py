@@ -11,7 +11,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from pa import (Client, Pool, check, expect, free_port, fresh_phone, run, signup,
+from pa import (Client, Pool, check, expect, free_port, fresh_phone, redis_command, run, signup,
                 stop_process, test, wait_for)
 
 READER = "127.0.0.1"      # metrics_allow's default: 127.0.0.1 and ::1
@@ -38,6 +38,27 @@ def only_metrics_allow_may_read_it_everyone_else_finds_no_route():
     check(set(body) == {"error", "message"}, body)
     with Pool({"PHONEAUTH_METRICS_ALLOW": "127.0.0.0/8"}, "metrics-wide") as url:
         expect(Client(base_url=url).get("metrics"), 200)
+
+
+def redis_calls(command):
+    """How many times Redis ran `command` since it started (INFO commandstats)."""
+    info = redis_command("INFO", "commandstats").decode()
+    m = re.search(r"^cmdstat_%s:calls=(\d+)," % command, info, re.M)
+    return int(m.group(1)) if m else 0
+
+
+@test
+def a_client_not_allowed_costs_the_stores_no_ping():
+    """metrics_allow is looked at first: a client not allowed gets its 404
+    before the scrape pings Redis and PostgreSQL. (Only health and a scrape
+    PING Redis, and the tests run one at a time.)"""
+    before = redis_calls("ping")
+    for _ in range(5):
+        body = expect(Client().get("metrics"), 404, "not_found")
+        check(set(body) == {"error", "message"}, body)
+    check(redis_calls("ping") == before, "%d PINGs for 5 refused scrapes" % (redis_calls("ping") - before))
+    scrape()                                    # the control: a scrape does PING
+    check(redis_calls("ping") == before + 1, "the count did not see the scrape's PING")
 
 
 @test

@@ -4,10 +4,23 @@ password reset and bans."""
 import re
 import time
 
+import jwt as pyjwt      # Debian's python3-jwt: the tokens as any client library reads them
+
 from pa import (Client, Pool, admin, check, cooldown_over, cooldown_pool, expect, family_of, fresh_phone, jwt_decode,
-                latest_code, outbox_entries, psql, register, run, signup, test, user_row, wait_for)
+                jwt_key, latest_code, outbox_entries, psql, register, run, signup, test, user_row, wait_for)
 
 PASSWORD = "correct horse battery"
+
+
+def claims_of(token):
+    """The claims of one of the stack's tokens, its HS256 signature checked by PyJWT."""
+    return pyjwt.decode(token, jwt_key(), algorithms=["HS256"])
+
+
+def live_tokens(family):
+    """The jtis of a family's tokens that can still be rotated (PostgreSQL)."""
+    return [r[0] for r in psql("SELECT jti FROM refresh_tokens WHERE family = :'f' AND spent_at IS NULL"
+                               " AND revoked_at IS NULL AND expires_at > now()", f=family)]
 
 
 def refresh(c, token, field="refresh", route="token/refresh"):
@@ -71,41 +84,67 @@ def parallel_refreshes_of_one_token_after_the_grace_let_one_through_at_most():
 
 
 @test
-def inside_the_grace_a_spent_token_gets_a_fresh_pair_of_its_family_and_after_it_reuse_revokes():
-    with Pool({"PHONEAUTH_REFRESH_GRACE": "2"}, "grace2") as url:
+def inside_the_grace_a_spent_token_gets_the_pair_it_was_rotated_into_and_after_it_reuse_revokes():
+    """A refresh token replayed within refresh_grace gets the refresh token
+    it was rotated into, the same jti each time (a second tab ends up on the
+    first one's branch), never a new branch: the family keeps one live
+    token. After the grace, reuse revokes the family."""
+    with Pool({"PHONEAUTH_REFRESH_GRACE": "3"}, "grace3") as url:
         c, phone = Client(base_url=url), fresh_phone()
         t = signup(c, phone)
         family = family_of(t["refresh_token"])
         first = rotated(refresh(c, t["refresh_token"]))
-        again = rotated(refresh(Client(base_url=url), t["refresh_token"]))   # a second tab
-        check(first["refresh"] != again["refresh"], "the same pair twice")
-        check(family_of(first["refresh"]) == family == family_of(again["refresh"]),
-              "the grace made another family")
-        # both pairs go on working
-        rotated(refresh(c, first["refresh"]))
-        later = rotated(refresh(c, again["refresh"]))
-        # past the grace (a time, nothing to poll), the spent token is reuse
-        # again: the family is revoked
-        time.sleep(2.5)
+        successor = claims_of(first["refresh"])
+        replays = [rotated(refresh(Client(base_url=url), t["refresh_token"])) for _ in range(5)]
+        for again in replays:
+            claims = claims_of(again["refresh"])
+            check(claims == successor, "a replay got another refresh token: %r, not %r" % (claims, successor))
+            # HS256: the same claims signed again are the same bytes
+            check(again["refresh"] == first["refresh"], "the same claims, other bytes")
+            # a new access token of the same login
+            access = claims_of(again["access"])
+            check(access["sid"] == family and access["user_id"] == successor["user_id"], access)
+        check(live_tokens(family) == [successor["jti"]], "the replays forked the login: %r" % live_tokens(family))
+        check(psql("SELECT count(*) FROM refresh_tokens WHERE family = :'f'", f=family) == [["2"]],
+              "the replays added tokens")
+        # the one branch goes on, and the second tab is on it
+        later = rotated(refresh(c, replays[-1]["refresh"]))
+        check(live_tokens(family) == [claims_of(later["refresh"])["jti"]], live_tokens(family))
+        # past the grace (a time, nothing to poll), the first token is reuse:
+        # the family is revoked, the live branch with it
+        time.sleep(3.5)
         expect(refresh(c, t["refresh_token"]), 401, "token_reused")
+        check(live_tokens(family) == [], "the family outlived the reuse")
+        check(psql("SELECT count(*) FROM refresh_tokens WHERE family = :'f' AND revoked_at IS NULL", f=family)
+              == [["0"]], "tokens of the family left unrevoked")
         expect(refresh(c, later["refresh"]), 401, "token_invalid")
 
 
 @test
-def parallel_refreshes_of_one_token_inside_the_grace_all_succeed_and_leave_one_family():
+def parallel_refreshes_of_one_token_inside_the_grace_all_get_the_one_successor():
+    """Eight refreshes of one token at the same moment: all succeed, all get
+    the same refresh token (no race makes two), and the login has one live
+    token."""
     from concurrent.futures import ThreadPoolExecutor
     c, phone = Client(), fresh_phone()      # the stack's own grace: the default, 10 s
     t = signup(c, phone)
+    family = family_of(t["refresh_token"])
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: refresh(Client(), t["refresh_token"]), range(8)))
     check(all(r.status == 200 for r in results), sorted(r.status for r in results))
-    families = {family_of(r.json["refresh"]) for r in results}
-    check(families == {family_of(t["refresh_token"])}, families)
+    jtis = {claims_of(r.json["refresh"])["jti"] for r in results}
+    check(len(jtis) == 1, "%d refresh tokens for one: %r" % (len(jtis), jtis))
+    check(live_tokens(family) == list(jtis), (live_tokens(family), jtis))
     uid = user_row(phone)["id"]
     check(psql("SELECT count(DISTINCT family) FROM refresh_tokens WHERE user_id = :'u'",
                u=uid) == [["1"]], "more than one family")
-    for r in results:
-        rotated(refresh(Client(), r.json["refresh"]))
+    # the one successor rotates once; the tabs that come later with it are
+    # inside its own grace and end up on the same branch again
+    with ThreadPoolExecutor(4) as pool:
+        nexts = list(pool.map(lambda r: refresh(Client(), r.json["refresh"]), results[:4]))
+    check(all(r.status == 200 for r in nexts), sorted(r.status for r in nexts))
+    check(len({claims_of(r.json["refresh"])["jti"] for r in nexts}) == 1, "the second rotation forked")
+    check(len(live_tokens(family)) == 1, live_tokens(family))
 
 
 @test
@@ -133,6 +172,37 @@ def verify_accepts_live_tokens_only():
     expect(r, 401, "token_invalid")
     check(r.header("WWW-Authenticate") is not None, r.headers)
     expect(c.post("token/verify", {}), 400, "validation_failed")
+
+
+@test
+def verify_refuses_the_tokens_of_a_deleted_or_banned_account_and_of_an_ended_login():
+    """token/verify answers for the account and the login, not only the
+    signature: the access and refresh tokens of a deleted account, of a
+    banned one (by the administrator, or marked banned with its logins left
+    as they were) and the access token of an ended login are 401
+    token_invalid."""
+    def verify(token):
+        return Client().post("token/verify", {"token": token})
+
+    deleted, banned, marked, ended = (fresh_phone() for _ in range(4))
+    tokens = {phone: signup(Client(), phone) for phone in (deleted, banned, marked, ended)}
+    for t in tokens.values():                   # the control: all good to begin with
+        expect(verify(t["access_token"]), 200)
+        expect(verify(t["refresh_token"]), 200)
+    expect(Client().post("account/delete", {"password": PASSWORD},
+                         headers={"Authorization": "Bearer " + tokens[deleted]["access_token"]}), 200)
+    check(admin("ban", banned).returncode == 0, "ban")
+    psql("UPDATE users SET is_banned = true WHERE mobile_number = :'p'", p=marked)
+    expect(Client().post("logout", {"refresh": tokens[ended]["refresh_token"]}), 200)
+    for phone, t in tokens.items():
+        for kind in ("access_token", "refresh_token"):
+            r = verify(t[kind])
+            check(r.status == 401 and r.json["error"] == "token_invalid", (phone, kind, r))
+            check(r.header("WWW-Authenticate") is not None, r.headers)
+    # unbanned (the row as it was), the marked account's tokens are good again
+    psql("UPDATE users SET is_banned = false WHERE mobile_number = :'p'", p=marked)
+    expect(verify(tokens[marked]["access_token"]), 200)
+    expect(verify(tokens[marked]["refresh_token"]), 200)
 
 
 @test

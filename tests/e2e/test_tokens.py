@@ -138,8 +138,9 @@ def a_token_signed_here_with_the_configured_key_is_the_services_own():
     expect(c.post("token/verify", {"token": again}), 200)
     check(expect(c.get("me", headers={"Authorization": "Bearer " + again}), 200)["mobile_number"] == mine,
           "me of a re-signed token")
-    # and another user's id, signed with the key: the service takes it as that user
-    claims = dict(claims, user_id=user_row(theirs)["id"])
+    # and another user's id and login, signed with the key: the service takes it as that user
+    their_sid = psql("SELECT family FROM logins WHERE user_id = :'u'", u=user_row(theirs)["id"])[0][0]
+    claims = dict(claims, user_id=user_row(theirs)["id"], sid=their_sid)
     other = jwt_forge({"alg": "HS256", "typ": "JWT"}, claims, jwt_key())
     check(expect(c.get("me", headers={"Authorization": "Bearer " + other}), 200)["mobile_number"] == theirs,
           "me of a token minted with the key for another user")

@@ -177,6 +177,34 @@ every_token_has_its_own_jti(void)
 	keys_free(&keys);
 }
 
+/* A rotation's successor presented again (refresh_grace) is the same token:
+ * signed again from the claims recorded, it is the one first answered. */
+static void
+signed_again_a_token_is_the_same_token(void)
+{
+	struct config cfg = test_config("https://auth.example.ir", "shop");
+	struct keys keys = hs_keys(&cfg);
+	static const enum token_type types[] = { TOKEN_REFRESH, TOKEN_ACCESS };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct token t, claims, again, got;
+
+		CHECK(token_issue(&cfg, &keys, types[i], 42, SID, 1700000000, &t), "issue");
+		claims = t;
+		claims.jwt = NULL;	/* only the claims are read */
+		CHECK(token_sign_again(&cfg, &keys, &claims, &again), "sign again");
+		CHECK_STR(again.jwt, t.jwt);
+		CHECK(token_verify(&cfg, &keys, again.jwt, types[i], 1700000001, &got), "refused");
+		CHECK_STR(got.jti, t.jti);
+		CHECK_INT(got.iat, 1700000000);
+		CHECK_INT(got.exp, t.exp);
+		CHECK_STR(got.sid, types[i] == TOKEN_ACCESS ? SID : "");
+		token_clear(&t);
+		token_clear(&again);
+	}
+	keys_free(&keys);
+}
+
 /* base64url of `len` bytes, no padding. */
 static void
 enc64(const void *in, size_t len, char *out)
@@ -369,6 +397,7 @@ main(void)
 	RUN(claims_are_simplejwts);
 	RUN(issuer_and_audience_when_configured);
 	RUN(every_token_has_its_own_jti);
+	RUN(signed_again_a_token_is_the_same_token);
 	RUN(verify_accepts_its_own_and_checks_the_type);
 	RUN(verify_refuses_forgeries);
 	RUN(verify_requires_configured_issuer_and_audience);
