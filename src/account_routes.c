@@ -32,7 +32,7 @@
 static bool
 password_or_reply(struct ctx *ctx, const struct user *u, const char *password)
 {
-	if (!limits_take_try_or_reply(ctx, u->phone))
+	if (!limits_take_try_or_reply(ctx, u->phone, NULL, 0))
 		return false;
 	if (!login_password_right(ctx, u, password)) {
 		limits_note_failure(ctx, u->phone, FAILURE_PASSWORD);
@@ -125,7 +125,7 @@ account_phone_change_route(struct ctx *ctx)
 	if (st != STORE_NOT_FOUND && !ctx_store_or_reply(ctx, st))
 		return;
 	/* The session is the new number's: its blocks and send limits apply. */
-	if (!session_open_or_reply(ctx, in.phone, STEP_OTP, PURPOSE_CHANGE, u.id, CODE_SEND, sid))
+	if (!session_open_or_reply(ctx, in.phone, STEP_OTP, PURPOSE_CHANGE, &u, CODE_SEND, sid))
 		return;
 	session_reply_step(ctx, sid, STEP_OTP, MSG_CHANGE_CODE_SENT);
 }
@@ -143,19 +143,23 @@ account_login_code_route(struct ctx *ctx)
 	/* The code goes to that number: sms_countries applies to it, whether
 	 * an account has it or not (an account may have been made before the
 	 * setting, or imported). */
-	static const struct field fields[] = { { "mobile_number", F_SMS_PHONE } };
+	static const struct field fields[] = {
+		{ "mobile_number", F_SMS_PHONE },
+		{ "device", F_DEVICE },
+	};
 	struct inputs in;
 
 	if (fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
 		session_owner_code_reply(ctx, in.phone, PURPOSE_LOGIN, may_log_in_by_code,
-		    MSG_LOGIN_CODE_SENT);
+		    in.device_hash, MSG_LOGIN_CODE_SENT);
 }
 
 /* The right code of a login by code: a new login, recorded before the
  * session ends (a failure in between leaves it, and the code can be sent
- * again). */
+ * again); only while the account's password and number are those of when
+ * the session opened. `device`: the device token the request sent. */
 static void
-logged_in(struct ctx *ctx, const char *sid, const struct rs_session *s)
+logged_in(struct ctx *ctx, const char *sid, const struct rs_session *s, const char *device)
 {
 	struct token_pair pair;
 	struct login_origin from;
@@ -164,23 +168,27 @@ logged_in(struct ctx *ctx, const char *sid, const struct rs_session *s)
 	if (!token_pair_issue_or_reply(ctx, s->user_id, &pair))
 		return;
 	logins_origin(ctx, &from);
-	st = pg_user_login(ctx->pg, s->user_id, s->phone, &pair.refresh, &from);
+	st = pg_user_login_by_code(ctx->pg, s->user_id, s->phone, s->credentials_version,
+	    &pair.refresh, &from);
 	if (st == STORE_NOT_FOUND)
-		session_account_lost_reply(ctx, s->user_id, s->phone, ERR_SESSION_INVALID);
+		session_void_reply(ctx, sid, s, STEP_OTP, s->phone);
 	else if (ctx_store_or_reply(ctx, st) &&
 	    session_advance_or_reply(ctx, sid, s, STEP_OTP, STEP__MAX, RS_GIVE_BACK_CLEAR_NUMBER,
 	    false))
-		token_pair_reply(ctx, 200, &pair, MSG_LOGGED_IN);
+		token_pair_reply(ctx, 200, &pair, device, MSG_LOGGED_IN);
 	token_pair_clear(&pair);
 }
 
-/* The right code of a phone change: the account takes the session's number. */
+/* The right code of a phone change: the account takes the session's
+ * number, only while its password and number are those of when the change
+ * began. */
 static void
 moved(struct ctx *ctx, const char *sid, const struct rs_session *s)
 {
 	char old[PHONE_MAX] = "";
 	struct rs_result res;
-	enum store_status st = pg_user_move(ctx->pg, s->user_id, s->phone, old);
+	enum store_status st = pg_user_move(ctx->pg, s->user_id, s->phone, s->credentials_version,
+	    old);
 
 	if (st == STORE_CONFLICT) {
 		/* Another account took the number since the code was sent. */
@@ -189,7 +197,7 @@ moved(struct ctx *ctx, const char *sid, const struct rs_session *s)
 		return;
 	}
 	if (st == STORE_NOT_FOUND) {
-		session_account_lost_reply(ctx, s->user_id, NULL, ERR_SESSION_INVALID);
+		session_void_reply(ctx, sid, s, STEP_OTP, NULL);
 		return;
 	}
 	if (!ctx_store_or_reply(ctx, st))
@@ -206,10 +214,11 @@ moved(struct ctx *ctx, const char *sid, const struct rs_session *s)
 }
 
 void
-account_code_verified(struct ctx *ctx, const char *sid, const struct rs_session *s)
+account_code_verified(struct ctx *ctx, const char *sid, const struct rs_session *s,
+    const char *device)
 {
 	if (s->purpose == PURPOSE_CHANGE)
 		moved(ctx, sid, s);
 	else
-		logged_in(ctx, sid, s);
+		logged_in(ctx, sid, s, device);
 }

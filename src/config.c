@@ -67,11 +67,14 @@ static const struct key keys[] = {
 	I(access_ttl, 300, 1, 30 * DAY),
 	I(refresh_ttl, 86400, 1, 3650 * DAY),
 	I(session_ttl, 120, 1, DAY),
+	I(session_max_age, 600, 1, DAY),
 	I(otp_ttl, 120, 1, DAY),
 	I(otp_cooldown, 120, 0, DAY),
 	I(otp_max_tries, 3, 1, 1000),
 	I(otp_max_per_hour, 5, 1, 100000000),
 	I(otp_max_per_ip_hour, 10, 1, 100000000),
+	I(otp_owner_max_per_hour, 20, 1, 100000000),
+	I(device_ttl, 7776000, 60, 3650 * DAY),
 	I(login_sessions_per_ip_hour, 300, 0, 100000000),
 	I(max_failed_attempts, 3, 1, 1000000000),
 	I(block_window, 3600, 1, 365 * DAY),
@@ -99,12 +102,15 @@ static const struct key keys[] = {
 	I(sms_prefix_digits, 7, 1, 15),
 	I(sms_max_per_hour, 0, 0, 1000000000),
 	I(sms_max_per_day, 0, 0, 1000000000),
+	I(sms_owner_max_per_hour, 0, 0, 1000000000),
+	I(sms_owner_max_per_day, 0, 0, 1000000000),
 	R(sms_min_conversion, 0),
 	I(sms_conversion_min_sent, 20, 1, 1000000000),
 	I(sms_conversion_window, 3600, 60, 30 * DAY),
 	I(sms_pause, 3600, 1, 30 * DAY),
 	S(test_numbers, NULL),
 	S(test_numbers_until, NULL),
+	I(test_number_max_tries, 10, 1, 1000000),
 	S(sms_template_dir, NULL),
 	S(sms_app_name, "phoneauth"),
 	S(sms_origin, NULL),
@@ -642,6 +648,8 @@ static const struct {
 } economics[] = {
 	{ "sms_max_per_hour", false },
 	{ "sms_max_per_day", false },
+	{ "sms_owner_max_per_hour", false },
+	{ "sms_owner_max_per_day", false },
 	{ "sms_max_per_prefix_hour", false },
 	{ "sms_min_conversion", false },
 	{ "sms_countries", true },
@@ -686,6 +694,17 @@ config_sms_unguarded(const struct config *cfg, char *keys_off, size_t len)
 			    used > 0 ? ", " : "", economics[i].key);
 	}
 	return true;
+}
+
+const char *
+config_test_code(const struct config *cfg, const char *phone, time_t now)
+{
+	if (now > cfg->test_until)
+		return NULL;
+	for (size_t i = 0; i < cfg->ntest; i++)
+		if (strcmp(cfg->test[i].phone, phone) == 0)
+			return cfg->test[i].code;
+	return NULL;
 }
 
 void

@@ -95,7 +95,7 @@ ctx_run_after(struct ctx *ctx)
 		char encoded[PASSWORD_ENCODED_MAX];
 
 		if (!hasher_hash(a->password, ctx->cfg->pbkdf2_iterations, encoded) ||
-		    pg_user_rehash(ctx->pg, a->rehash_user, encoded) != STORE_OK)
+		    pg_user_rehash(ctx->pg, a->rehash_user, a->rehash_credentials, encoded) != STORE_OK)
 			log_warn("password hash of user %lld not upgraded", a->rehash_user);
 		else
 			log_info("password hash of user %lld upgraded to %ld iterations",
@@ -120,6 +120,7 @@ ctx_reset(struct ctx *ctx)
 	OPENSSL_cleanse(ctx->after.password, sizeof ctx->after.password);
 	memset(&ctx->after, 0, sizeof ctx->after);
 	ctx->gated = false;
+	ctx->tried_device[0] = '\0';
 	response_reset(ctx->resp);
 	request_reset(ctx->req);
 }

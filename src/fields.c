@@ -241,6 +241,21 @@ valid_email(struct ctx *ctx, const char *name, const char *s, size_t len, struct
 	return true;
 }
 
+/* A device token is a bearer secret that only ever unlocks more for its
+ * account: one that is not of its form is no token, silently (wrong ones
+ * are ignored alike, further on). */
+static bool
+valid_device(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
+{
+	(void)ctx;
+	(void)name;
+	if (device_token_wellformed(s, len) && device_hash(s, in->device_hash))
+		memcpy(in->device, s, len + 1);
+	else
+		in->device_hash[0] = '\0';
+	return true;
+}
+
 static const struct {
 	validator check;
 	bool optional;		/* absent, null or "" mean none */
@@ -253,6 +268,7 @@ static const struct {
 	[F_FIRST_NAME] = { valid_name, false },
 	[F_LAST_NAME] = { valid_name, false },
 	[F_EMAIL] = { valid_email, true },
+	[F_DEVICE] = { valid_device, true },
 };
 
 /* One field; false when it was an invalid phone number. */

@@ -35,13 +35,16 @@
 void
 flow_register(struct ctx *ctx)
 {
-	static const struct field fields[] = { { "mobile_number", F_SMS_PHONE } };
+	static const struct field fields[] = {
+		{ "mobile_number", F_SMS_PHONE },
+		{ "device", F_DEVICE },
+	};
 	struct inputs in;
 	char sid[SESSION_ID_LEN + 1];
 	enum step next;
 
 	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
-	    !session_register_or_reply(ctx, in.phone, sid, &next))
+	    !session_register_or_reply(ctx, in.phone, in.device_hash, sid, &next))
 		return;
 	/* Only a number with a password skips the code; one that proved itself
 	 * once but never set a password proves itself again. */
@@ -58,11 +61,15 @@ may_reset(const struct user *u)
 void
 flow_password_reset(struct ctx *ctx)
 {
-	static const struct field fields[] = { { "mobile_number", F_SMS_PHONE } };
+	static const struct field fields[] = {
+		{ "mobile_number", F_SMS_PHONE },
+		{ "device", F_DEVICE },
+	};
 	struct inputs in;
 
 	if (fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
-		session_owner_code_reply(ctx, in.phone, PURPOSE_RESET, may_reset, MSG_RESET_CODE_SENT);
+		session_owner_code_reply(ctx, in.phone, PURPOSE_RESET, may_reset, in.device_hash,
+		    MSG_RESET_CODE_SENT);
 }
 
 /* Whether `code` is a code of session `s` (whose try is taken): its current
@@ -89,6 +96,7 @@ flow_verify_otp(struct ctx *ctx)
 	static const struct field fields[] = {
 		{ "session_id", F_SESSION },
 		{ "code", F_CODE },
+		{ "device", F_DEVICE },
 	};
 	struct inputs in;
 	struct rs_session s;
@@ -104,7 +112,7 @@ flow_verify_otp(struct ctx *ctx)
 	}
 	/* A phone change or a login by code ends here (account_routes.c). */
 	if (s.purpose == PURPOSE_CHANGE || s.by_code) {
-		account_code_verified(ctx, in.session_id, &s);
+		account_code_verified(ctx, in.session_id, &s, in.device);
 		return;
 	}
 	/* The phone is proved: a number without an account gets its row now. */
@@ -151,7 +159,9 @@ static const enum msg policy_msgs[] = {
 	[PASSWORD_CONTAINS_NUMBER] = MSG_PASSWORD_HAS_NUMBER,
 };
 
-/* The end of a reset: a new password, every old login revoked, a new one. */
+/* The end of a reset: a new password, every old login revoked, a new one.
+ * Only while the account's password and number are those of when the reset
+ * began: a reset session parked while its owner changed them is void. */
 static void
 finish_reset(struct ctx *ctx, const char *sid, const struct rs_session *s, const char *encoded)
 {
@@ -162,16 +172,18 @@ finish_reset(struct ctx *ctx, const char *sid, const struct rs_session *s, const
 	if (!token_pair_issue_or_reply(ctx, s->user_id, &pair))
 		return;
 	logins_origin(ctx, &from);
-	st = pg_user_reset_password(ctx->pg, s->user_id, s->phone, encoded, &pair.refresh, &from);
+	st = pg_user_reset_password(ctx->pg, s->user_id, s->phone, s->credentials_version, encoded,
+	    &pair.refresh, &from);
 	if (st == STORE_NOT_FOUND)
-		session_account_lost_reply(ctx, s->user_id, s->phone, ERR_SESSION_INVALID);
+		session_void_reply(ctx, sid, s, STEP_SET_PASSWORD, s->phone);
 	else if (ctx_store_or_reply(ctx, st) &&
 	    session_advance_or_reply(ctx, sid, s, STEP_SET_PASSWORD, STEP__MAX, RS_KEEP, true))
-		token_pair_reply(ctx, 200, &pair, MSG_PASSWORD_CHANGED);
+		token_pair_reply(ctx, 200, &pair, NULL, MSG_PASSWORD_CHANGED);
 	token_pair_clear(&pair);
 }
 
-/* The first password of an account that has just proved its phone. */
+/* The first password of an account that has just proved its phone: never
+ * over a password it has (set meanwhile by another session, or by a reset). */
 static void
 first_password(struct ctx *ctx, const char *sid, const struct rs_session *s, const char *encoded)
 {
@@ -179,8 +191,8 @@ first_password(struct ctx *ctx, const char *sid, const struct rs_session *s, con
 	enum store_status st = pg_user_set_password(ctx->pg, s->user_id, s->phone, encoded, &u);
 
 	if (st == STORE_NOT_FOUND) {
-		log_warn("set-password: user %lld of a live session is gone", s->user_id);
-		response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
+		log_info("set-password: user %lld has a password already, or is gone", s->user_id);
+		session_void_reply(ctx, sid, s, STEP_SET_PASSWORD, s->phone);
 	} else if (!ctx_store_or_reply(ctx, st)) {
 		/* answered */
 	} else if (u.is_banned) {
@@ -256,7 +268,7 @@ flow_user_info(struct ctx *ctx)
 	} else if (ctx_store_or_reply(ctx, st) &&
 	    session_advance_or_reply(ctx, in.session_id, &s, STEP_USER_INFO, STEP__MAX, RS_KEEP,
 	    false)) {
-		token_pair_reply(ctx, 201, &pair, MSG_SIGNED_UP);
+		token_pair_reply(ctx, 201, &pair, NULL, MSG_SIGNED_UP);
 	}
 	token_pair_clear(&pair);
 }

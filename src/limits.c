@@ -7,6 +7,8 @@
  */
 #include "phoneauth/limits.h"
 
+#include <stdio.h>
+
 #include "phoneauth/log.h"
 
 static void
@@ -45,25 +47,30 @@ limits_unblocked_or_reply(struct ctx *ctx)
 {
 	struct rs_result res;
 
-	if (rs_gate(ctx->rs, ctx->req->client, NULL, false, &res) != STORE_OK)
+	if (rs_gate(ctx->rs, ctx->req->client, NULL, false, NULL, 0, &res) != STORE_OK)
 		return true;
 	return limits_verdict_or_reply(ctx, STORE_OK, &res);
 }
 
 bool
-limits_take_try_or_reply(struct ctx *ctx, const char *phone)
+limits_take_try_or_reply(struct ctx *ctx, const char *phone, const char *device,
+    long long user_id)
 {
 	struct rs_result res;
 
-	return limits_verdict_or_reply(ctx,
-	    rs_gate(ctx->rs, ctx->req->client, phone, true, &res), &res);
+	if (!limits_verdict_or_reply(ctx,
+	    rs_gate(ctx->rs, ctx->req->client, phone, true, device, user_id, &res), &res))
+		return false;
+	if (res.on_device)
+		snprintf(ctx->tried_device, sizeof ctx->tried_device, "%s", device);
+	return true;
 }
 
 bool
 limits_fail_or_reply(struct ctx *ctx, const char *phone, const char *kind)
 {
 	struct rs_result res;
-	enum store_status st = rs_gate(ctx->rs, ctx->req->client, phone, true, &res);
+	enum store_status st = rs_gate(ctx->rs, ctx->req->client, phone, true, NULL, 0, &res);
 
 	if (st == STORE_OK) {
 		ctx->gated = true;
@@ -79,7 +86,8 @@ limits_fail_or_reply(struct ctx *ctx, const char *phone, const char *kind)
 bool
 limits_give_back_or_reply(struct ctx *ctx, const char *phone, bool clear_number)
 {
-	return ctx_store_or_reply(ctx, rs_release(ctx->rs, ctx->req->client, phone, clear_number));
+	return ctx_store_or_reply(ctx, rs_release(ctx->rs, ctx->req->client, phone, ctx->tried_device,
+	    clear_number));
 }
 
 void

@@ -5,6 +5,8 @@
  * nothing was judged), and both spend the time of a whole PBKDF2 at today's
  * iteration count on a wrong password whatever the account, so neither the
  * answer nor its timing tells who has an account or how old its hash is.
+ * With a live device token of the account (device.h) the number's block
+ * does not stop a login, and its try is the device's, not the number's.
  */
 #include "phoneauth/login.h"
 
@@ -35,14 +37,16 @@ password_matches(struct ctx *ctx, const char *password, const char *encoded, lon
 	return false;
 }
 
-/* Upgrades an old hash of a right password, after the answer. */
+/* Upgrades an old hash of a right password, after the answer (not if the
+ * password changed meanwhile). */
 static void
-rehash_later(struct ctx *ctx, long long user_id, const char *password, long iterations)
+rehash_later(struct ctx *ctx, const struct user *u, const char *password, long iterations)
 {
 	size_t len = strlen(password);
 
 	if (iterations < ctx->cfg->pbkdf2_iterations && len < sizeof ctx->after.password) {
-		ctx->after.rehash_user = user_id;
+		ctx->after.rehash_user = u->id;
+		ctx->after.rehash_credentials = u->credentials_version;
 		memcpy(ctx->after.password, password, len + 1);
 	}
 }
@@ -59,7 +63,7 @@ login_password_right(struct ctx *ctx, const struct user *u, const char *password
 	}
 	if (!password_matches(ctx, password, u->password, &iterations))
 		return false;
-	rehash_later(ctx, u->id, password, iterations);
+	rehash_later(ctx, u, password, iterations);
 	return true;
 }
 
@@ -78,12 +82,14 @@ settle_or_reply(struct ctx *ctx, const struct user *u, const char *sid,
 /*
  * The end of a login whose password was right: tokens for a complete
  * account, or a session waiting for the profile. `sid` is the login session
- * (session form) or NULL (number form). The login is recorded before the
- * session moves on, so a failure in between leaves the session where it was
- * and the client can send the login again.
+ * (session form) or NULL (number form); `device` the device token the
+ * request sent. The login is recorded before the session moves on, so a
+ * failure in between leaves the session where it was and the client can
+ * send the login again.
  */
 static void
-succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct rs_session *s)
+succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct rs_session *s,
+    const char *device)
 {
 	char new_sid[SESSION_ID_LEN + 1];
 	struct token_pair pair;
@@ -92,7 +98,7 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
 
 	if (!u->is_active) {
 		if (!settle_or_reply(ctx, u, sid, s) || (sid == NULL &&
-		    !session_open_or_reply(ctx, u->phone, STEP_USER_INFO, PURPOSE_LOGIN, u->id,
+		    !session_open_or_reply(ctx, u->phone, STEP_USER_INFO, PURPOSE_LOGIN, u,
 		    CODE_NONE, new_sid)))
 			return;
 		session_reply_step(ctx, sid ? sid : new_sid, STEP_USER_INFO, MSG_COMPLETE_PROFILE);
@@ -106,7 +112,7 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
 		session_account_lost_reply(ctx, u->id, u->phone,
 		    sid ? ERR_SESSION_INVALID : ERR_PASSWORD_INCORRECT);
 	else if (ctx_store_or_reply(ctx, st) && settle_or_reply(ctx, u, sid, s))
-		token_pair_reply(ctx, 200, &pair, MSG_LOGGED_IN);
+		token_pair_reply(ctx, 200, &pair, device, MSG_LOGGED_IN);
 	token_pair_clear(&pair);
 }
 
@@ -115,7 +121,7 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
  * is taken against the client and `phone`.
  */
 static void
-judge(struct ctx *ctx, const struct user *u, const char *phone, const char *password,
+judge(struct ctx *ctx, const struct user *u, const char *phone, const struct inputs *in,
     const char *sid, const struct rs_session *s)
 {
 	if (u != NULL && u->is_banned) {
@@ -123,12 +129,12 @@ judge(struct ctx *ctx, const struct user *u, const char *phone, const char *pass
 			response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
 		return;
 	}
-	if (!login_password_right(ctx, u, password)) {
+	if (!login_password_right(ctx, u, in->password)) {
 		limits_note_failure(ctx, phone, FAILURE_PASSWORD);
 		response_error(ctx->resp, ERR_PASSWORD_INCORRECT, ctx->req->lang);
 		return;
 	}
-	succeeded(ctx, u, sid, s);
+	succeeded(ctx, u, sid, s, in->device);
 }
 
 /* A store failure after the try was taken: the try goes back, unjudged. */
@@ -148,6 +154,7 @@ with_session(struct ctx *ctx)
 	static const struct field fields[] = {
 		{ "session_id", F_SESSION },
 		{ "password", F_PASSWORD },
+		{ "device", F_DEVICE },
 	};
 	struct inputs in;
 	struct rs_session s;
@@ -167,28 +174,48 @@ with_session(struct ctx *ctx)
 	if (st != STORE_OK)
 		unjudged(ctx, s.phone, st, ERR_SESSION_INVALID);
 	else
-		judge(ctx, &u, s.phone, in.password, in.session_id, &s);
+		judge(ctx, &u, s.phone, &in, in.session_id, &s);
 }
 
+/*
+ * Without a device token the try is taken first, so that a blocked client or
+ * number costs PostgreSQL nothing. With one, the account is read first:
+ * whether the token is a live one of it is decided in the same Redis call
+ * that takes the try. (A test number's block holds on every path: its
+ * device tokens are ignored.)
+ */
 static void
 with_number(struct ctx *ctx)
 {
 	static const struct field fields[] = {
 		{ "mobile_number", F_PHONE },
 		{ "password", F_PASSWORD },
+		{ "device", F_DEVICE },
 	};
 	struct inputs in;
 	struct user u;
 	enum store_status st;
+	bool device;
 
-	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
-	    !limits_take_try_or_reply(ctx, in.phone))
+	if (!fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
 		return;
-	st = pg_user_by_phone(ctx->pg, in.phone, &u);
+	device = in.device_hash[0] != '\0' &&
+	    config_test_code(ctx->cfg, in.phone, ctx->now) == NULL;
+	if (device) {
+		st = pg_user_by_phone(ctx->pg, in.phone, &u);
+		if ((st != STORE_NOT_FOUND && !ctx_store_or_reply(ctx, st)) ||
+		    !limits_take_try_or_reply(ctx, in.phone, in.device_hash,
+		    st == STORE_OK ? u.id : 0))
+			return;
+	} else {
+		if (!limits_take_try_or_reply(ctx, in.phone, NULL, 0))
+			return;
+		st = pg_user_by_phone(ctx->pg, in.phone, &u);
+	}
 	if (st != STORE_OK && st != STORE_NOT_FOUND)
 		unjudged(ctx, in.phone, st, ERR_INTERNAL);
 	else
-		judge(ctx, st == STORE_OK ? &u : NULL, in.phone, in.password, NULL, NULL);
+		judge(ctx, st == STORE_OK ? &u : NULL, in.phone, &in, NULL, NULL);
 }
 
 void

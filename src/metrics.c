@@ -244,8 +244,9 @@ static const struct family {
 	  (const char *const[]){ "register", "login", "reset", "change", NULL } },
 	{ "sms_refused", "phoneauth_sms_refused_total", "reason",
 	  "Codes a send limit refused, by the limit.",
-	  (const char *const[]){ "cooldown", "number_hour", "client_hour", "prefix_paused",
-	  "prefix_hour", "budget_hour", "budget_day", "conversion", NULL } },
+	  (const char *const[]){ "cooldown", "number_hour", "pair_hour", "owner_hour", "device_hour",
+	  "client_hour", "prefix_paused", "prefix_hour", "budget_hour", "budget_day",
+	  "owner_budget_hour", "owner_budget_day", "conversion", NULL } },
 	{ "sms_paused", "phoneauth_sms_paused_total", "by", "Prefixes the breaker paused.",
 	  (const char *const[]){ "conversion", NULL } },
 	{ "codes_verified", "phoneauth_codes_verified_total", "purpose",
@@ -255,7 +256,7 @@ static const struct family {
 	  (const char *const[]){ "ip", "phone", NULL } },
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
-#define MAX_LABELS 8
+#define MAX_LABELS 16
 
 struct redis_counts {
 	long long n[NFAMILIES][MAX_LABELS];

@@ -30,7 +30,22 @@
 #include "phoneauth/reconnect.h"
 
 
-#define USER_COLUMNS "id, mobile_number, password, is_verified, is_active, is_banned"
+#define USER_COLUMNS "id, mobile_number, password, is_verified, is_active, is_banned," \
+    " credentials_version"
+
+/*
+ * The one place an account's credentials change: every statement that may
+ * set its password or its number assigns this to credentials_version, in the
+ * same SET (the CASE reads the row as it was), so that it counts every real
+ * change and nothing else: a second run of the same statement (a `retry`)
+ * finds the value in place and adds nothing, and a hash upgraded to more
+ * iterations (ST_REHASH) is no change. A session that proved the phone of
+ * the account records the counter, and the statement that completes it runs
+ * only while it is unchanged (sql/004_credentials_version.sql).
+ */
+#define BUMP_IF_CHANGED(column, param) \
+    "credentials_version = credentials_version + CASE WHEN " column " = " param \
+    " THEN 0 ELSE 1 END"
 
 /*
  * Whether login $2 (the family an access token names in its sid) of the
@@ -107,9 +122,13 @@ static const struct {
 	[ST_VERIFY] = { "user_verify",
 	    "UPDATE users SET is_verified = true WHERE id = $1::bigint AND mobile_number = $2::text"
 	    " RETURNING id", true },
+	/* A sign-up's password: only on an account that has none (or has this
+	 * very hash: a second run of the statement). */
 	[ST_SET_PASSWORD] = { "user_set_password",
-	    "UPDATE users SET password = $2::text, is_verified = true WHERE id = $1::bigint"
-	    " AND mobile_number = $3::text RETURNING " USER_COLUMNS, true },
+	    "UPDATE users SET password = $2::text, is_verified = true, "
+	    BUMP_IF_CHANGED("password", "$2::text") " WHERE id = $1::bigint"
+	    " AND mobile_number = $3::text AND (password = '' OR password = $2::text)"
+	    " RETURNING " USER_COLUMNS, true },
 	/* The profile, and the first refresh token of the login it starts
 	 * (with where it began, in logins). The answer is the account's row
 	 * (none: gone, moved or banned). */
@@ -123,19 +142,26 @@ static const struct {
 	    " l AS (INSERT INTO logins (family, user_id, ip, user_agent)"
 	    "  SELECT $5::text, id, $8::inet, $9::text FROM u ON CONFLICT (family) DO NOTHING)"
 	    " SELECT id FROM u", true },
+	/* A login by code ($7: the credentials its session recorded; NULL for
+	 * a login by password) happens only while they are unchanged. */
 	[ST_LOGIN] = { "user_login",
 	    "WITH u AS (UPDATE users SET last_login = now() WHERE id = $1::bigint"
-	    "  AND mobile_number = $4::text AND NOT is_banned RETURNING id),"
+	    "  AND mobile_number = $4::text AND NOT is_banned"
+	    "  AND ($7::bigint IS NULL OR credentials_version = $7::bigint) RETURNING id),"
 	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
 	    "  SELECT $2::text, id, $2::text, to_timestamp($3::bigint) FROM u"
 	    "  ON CONFLICT (jti) DO NOTHING),"
 	    " l AS (INSERT INTO logins (family, user_id, ip, user_agent)"
 	    "  SELECT $2::text, id, $5::inet, $6::text FROM u ON CONFLICT (family) DO NOTHING)"
 	    " SELECT id FROM u", true },
-	/* A new password ends every login the account had, and starts this one. */
+	/* A new password ends every login the account had, and starts this
+	 * one; only while the credentials are those the reset session recorded
+	 * ($8), or this statement's own second run set them. */
 	[ST_RESET_PASSWORD] = { "user_reset_password",
-	    "WITH u AS (UPDATE users SET password = $2::text, is_verified = true, last_login = now()"
-	    "  WHERE id = $1::bigint AND mobile_number = $5::text AND NOT is_banned RETURNING id),"
+	    "WITH u AS (UPDATE users SET password = $2::text, is_verified = true, last_login = now(), "
+	    BUMP_IF_CHANGED("password", "$2::text")
+	    "  WHERE id = $1::bigint AND mobile_number = $5::text AND NOT is_banned"
+	    "  AND (credentials_version = $8::bigint OR password = $2::text) RETURNING id),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
 	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL AND jti <> $3::text),"
 	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
@@ -144,8 +170,11 @@ static const struct {
 	    " l AS (INSERT INTO logins (family, user_id, ip, user_agent)"
 	    "  SELECT $3::text, id, $6::inet, $7::text FROM u ON CONFLICT (family) DO NOTHING)"
 	    " SELECT id FROM u", true },
+	/* The same password, hashed again: not if it changed since the login
+	 * that judged it ($3, the credentials it read). */
 	[ST_REHASH] = { "user_rehash",
-	    "UPDATE users SET password = $2::text WHERE id = $1::bigint", true },
+	    "UPDATE users SET password = $2::text WHERE id = $1::bigint"
+	    " AND credentials_version = $3::bigint", true },
 	/*
 	 * Rotation in one statement: spend the old token (only if live, and
 	 * its account not banned), record in it its successor (jti $2, iat $5,
@@ -266,14 +295,17 @@ static const struct {
 	    "DELETE FROM users WHERE id = $1::bigint AND (NOT is_banned OR $2::boolean)"
 	    " RETURNING mobile_number", false },
 	/* An account takes a new number; the unique constraint refuses one
-	 * that has an account (two accounts racing for a number: one wins).
-	 * The answer is the number it had, or '' when it had this one already
-	 * (a second run). */
+	 * that has an account (two accounts racing for a number: one wins);
+	 * only while its credentials are those the change session recorded
+	 * ($3). The answer is the number it had, or '' when it had this one
+	 * already (a second run). */
 	[ST_MOVE] = { "user_move",
-	    "WITH o AS (SELECT id, mobile_number FROM users WHERE id = $1::bigint AND NOT is_banned"
+	    "WITH o AS (SELECT id, mobile_number AS was FROM users WHERE id = $1::bigint"
+	    "  AND NOT is_banned AND (credentials_version = $3::bigint OR mobile_number = $2::text)"
 	    "  FOR UPDATE),"
-	    " m AS (UPDATE users SET mobile_number = $2::text FROM o WHERE users.id = o.id"
-	    "  RETURNING o.mobile_number AS old)"
+	    " m AS (UPDATE users SET mobile_number = $2::text, "
+	    BUMP_IF_CHANGED("mobile_number", "$2::text") " FROM o WHERE users.id = o.id"
+	    "  RETURNING o.was AS old)"
 	    " SELECT CASE WHEN old = $2::text THEN '' ELSE old END FROM m", true },
 	/* A batch of rows in one statement: four arrays, one element per row. */
 	[ST_AUDIT] = { "audit_failures",
@@ -465,6 +497,7 @@ copy_user(const PGresult *r, int row, struct user *u)
 	u->is_verified = PQgetvalue(r, row, 3)[0] == 't';
 	u->is_active = PQgetvalue(r, row, 4)[0] == 't';
 	u->is_banned = PQgetvalue(r, row, 5)[0] == 't';
+	u->credentials_version = strtoll(PQgetvalue(r, row, 6), NULL, 10);
 }
 
 static enum store_status
@@ -649,39 +682,62 @@ pg_user_complete(struct pg_store *pg, long long id, const char *phone, const cha
 	return command(pg, ST_COMPLETE, 9, v, true);
 }
 
+/* ST_LOGIN, by password (no credentials to match: `credentials` NULL) or by code. */
+static enum store_status
+login(struct pg_store *pg, long long id, const char *phone, const char *credentials,
+    const struct token *refresh, const struct login_origin *from)
+{
+	char idbuf[24], exp[24];
+	const char *v[] = { idbuf, refresh->jti, exp, phone, origin_ip(from), origin_agent(from),
+		credentials };
+
+	fmt_id(idbuf, id);
+	fmt_exp(exp, refresh);
+	return command(pg, ST_LOGIN, 7, v, true);
+}
+
 enum store_status
 pg_user_login(struct pg_store *pg, long long id, const char *phone, const struct token *refresh,
     const struct login_origin *from)
 {
-	char idbuf[24], exp[24];
-	const char *v[] = { idbuf, refresh->jti, exp, phone, origin_ip(from), origin_agent(from) };
-
-	fmt_id(idbuf, id);
-	fmt_exp(exp, refresh);
-	return command(pg, ST_LOGIN, 6, v, true);
+	return login(pg, id, phone, NULL, refresh, from);
 }
 
 enum store_status
-pg_user_reset_password(struct pg_store *pg, long long id, const char *phone, const char *encoded,
-    const struct token *refresh, const struct login_origin *from)
+pg_user_login_by_code(struct pg_store *pg, long long id, const char *phone,
+    long long credentials_version, const struct token *refresh, const struct login_origin *from)
 {
-	char idbuf[24], exp[24];
+	char cv[24];
+
+	fmt_id(cv, credentials_version);
+	return login(pg, id, phone, cv, refresh, from);
+}
+
+enum store_status
+pg_user_reset_password(struct pg_store *pg, long long id, const char *phone,
+    long long credentials_version, const char *encoded, const struct token *refresh,
+    const struct login_origin *from)
+{
+	char idbuf[24], exp[24], cv[24];
 	const char *v[] = { idbuf, encoded, refresh->jti, exp, phone, origin_ip(from),
-		origin_agent(from) };
+		origin_agent(from), cv };
 
 	fmt_id(idbuf, id);
+	fmt_id(cv, credentials_version);
 	fmt_exp(exp, refresh);
-	return command(pg, ST_RESET_PASSWORD, 7, v, true);
+	return command(pg, ST_RESET_PASSWORD, 8, v, true);
 }
 
 enum store_status
-pg_user_rehash(struct pg_store *pg, long long id, const char *encoded)
+pg_user_rehash(struct pg_store *pg, long long id, long long credentials_version,
+    const char *encoded)
 {
-	char idbuf[24];
-	const char *v[] = { idbuf, encoded };
+	char idbuf[24], cv[24];
+	const char *v[] = { idbuf, encoded, cv };
 
 	fmt_id(idbuf, id);
-	return command(pg, ST_REHASH, 2, v, false);
+	fmt_id(cv, credentials_version);
+	return command(pg, ST_REHASH, 3, v, true);
 }
 
 enum store_status
@@ -789,13 +845,15 @@ pg_user_delete(struct pg_store *pg, long long user_id, bool even_banned, char ph
 }
 
 enum store_status
-pg_user_move(struct pg_store *pg, long long user_id, const char *phone, char old[PHONE_MAX])
+pg_user_move(struct pg_store *pg, long long user_id, const char *phone,
+    long long credentials_version, char old[PHONE_MAX])
 {
-	char idbuf[24];
-	const char *v[] = { idbuf, phone };
+	char idbuf[24], cv[24];
+	const char *v[] = { idbuf, phone, cv };
 
 	fmt_id(idbuf, user_id);
-	return first_value(pg, ST_MOVE, 2, v, old, PHONE_MAX);
+	fmt_id(cv, credentials_version);
+	return first_value(pg, ST_MOVE, 3, v, old, PHONE_MAX);
 }
 
 enum store_status

@@ -17,13 +17,13 @@
 enum rs_script {
 	SC_GATE, SC_OPEN, SC_STEP, SC_ADVANCE, SC_REGISTER, SC_RESEND, SC_RELEASE, SC_FORGET,
 	SC_UNBLOCK, SC_BLOCKS, SC_OUTBOX_DONE, SC_INDEX_REBUILD, SC_INDEX_DROP, SC_PAUSES, SC_UNPAUSE,
-	SC_COUNTS, SC_DEAD_RETRY, SC_GONE, SC_MOVE, SC__MAX
+	SC_COUNTS, SC_DEAD_RETRY, SC_GONE, SC_MOVE, SC_DEVICE, SC__MAX
 };
 
 /* How many values of the configuration every script call starts with, as
  * one argument, joined by newlines (redis_store.c: enum common_arg;
  * prelude.lua: CONFIG_FIELDS and configure()). */
-#define RS_COMMON_ARGS 25
+#define RS_COMMON_ARGS 31
 
 /* A script's own arguments (after the common ones); numbers are formatted
  * into `num`. */

@@ -48,6 +48,7 @@ static const char *const script_names[SC__MAX] = {
 	[SC_OUTBOX_DONE] = "outbox_done", [SC_INDEX_REBUILD] = "index_rebuild",
 	[SC_INDEX_DROP] = "index_drop", [SC_PAUSES] = "pauses", [SC_UNPAUSE] = "unpause",
 	[SC_COUNTS] = "counts", [SC_DEAD_RETRY] = "dead_retry", [SC_GONE] = "gone", [SC_MOVE] = "move",
+	[SC_DEVICE] = "device",
 };
 
 /* The values every script call starts with, from the configuration, in the
@@ -60,11 +61,12 @@ enum common_arg {
 	CA_CACHE_TTL_MS, CA_OUTBOX, CA_OUTBOX_DEAD, CA_OUTBOX_STATS, CA_OUTBOX_MAXLEN,
 	CA_OUTBOX_GROUP, CA_PREFIX_DIGITS, CA_PREFIX_HOUR, CA_BUDGET_HOUR, CA_BUDGET_DAY,
 	CA_MIN_CONVERSION, CA_CONVERSION_MIN_SENT, CA_CONVERSION_WINDOW_MS, CA_PAUSE_MS,
-	CA_LOGIN_SESSIONS_HOUR, CA__MAX
+	CA_LOGIN_SESSIONS_HOUR, CA_SESSION_MAX_AGE_MS, CA_DEVICE_TTL_MS, CA_OWNER_PER_HOUR,
+	CA_OWNER_BUDGET_HOUR, CA_OWNER_BUDGET_DAY, CA_TEST_MAX_TRIES, CA__MAX
 };
 
 /* Prepended to every script, in this order. */
-static const char *const libraries[] = { "prelude", "economics", "limits", "accounts" };
+static const char *const libraries[] = { "prelude", "economics", "devices", "limits", "accounts" };
 
 /* How long register trusts the cached account state. Every change phoneauth
  * makes drops it at once; this bounds only changes made behind its back
@@ -228,6 +230,12 @@ set_common(struct redis_store *rs)
 		[CA_CONVERSION_WINDOW_MS] = cfg->sms_conversion_window * 1000LL,
 		[CA_PAUSE_MS] = cfg->sms_pause * 1000LL,
 		[CA_LOGIN_SESSIONS_HOUR] = cfg->login_sessions_per_ip_hour,
+		[CA_SESSION_MAX_AGE_MS] = cfg->session_max_age * 1000LL,
+		[CA_DEVICE_TTL_MS] = cfg->device_ttl * 1000LL,
+		[CA_OWNER_PER_HOUR] = cfg->otp_owner_max_per_hour,
+		[CA_OWNER_BUDGET_HOUR] = cfg->sms_owner_max_per_hour,
+		[CA_OWNER_BUDGET_DAY] = cfg->sms_owner_max_per_day,
+		[CA_TEST_MAX_TRIES] = cfg->test_number_max_tries,
 	};
 
 	for (int i = 0; i < CA__MAX; i++)
@@ -634,20 +642,30 @@ code_args(struct rs_args *a, const struct rs_code *code)
 
 enum store_status
 rs_gate(struct redis_store *rs, const char *client, const char *phone, bool take,
-    struct rs_result *res)
+    const char *device, long long user_id, struct rs_result *res)
 {
 	struct rs_args a = { .n = 0 };
+	enum store_status st;
+	redisReply *r;
 
 	rs_arg_str(&a, client);
 	rs_arg_str(&a, phone ? phone : "");
 	rs_arg_str(&a, take ? "1" : "0");
-	return run_plain(rs, SC_GATE, &a, res);
+	rs_arg_str(&a, device ? device : "");
+	rs_arg_num(&a, user_id);
+	if ((st = rs_run(rs, SC_GATE, &a, &r, res)) != STORE_OK)
+		return st;
+	if (res != NULL && res->verdict == RS_OK)
+		res->on_device = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER &&
+		    r->element[1]->integer == 1;
+	freeReplyObject(r);
+	return STORE_OK;
 }
 
 enum store_status
 rs_open(struct redis_store *rs, const char *client, const char *phone, const char *sid,
     enum step step, enum purpose purpose, long long user_id, bool owner, bool by_code,
-    const struct rs_code *code, struct rs_result *res)
+    const struct rs_open_args *more, const struct rs_code *code, struct rs_result *res)
 {
 	struct rs_args a = { .n = 0 };
 
@@ -660,6 +678,8 @@ rs_open(struct redis_store *rs, const char *client, const char *phone, const cha
 	rs_arg_num(&a, user_id);
 	rs_arg_str(&a, owner ? "1" : "0");
 	rs_arg_str(&a, by_code ? "1" : "0");
+	rs_arg_str(&a, more != NULL && more->device != NULL ? more->device : "");
+	rs_arg_num(&a, more != NULL ? more->credentials_version : 0);
 	return run_plain(rs, SC_OPEN, &a, res);
 }
 
@@ -694,7 +714,7 @@ take_digest(const redisReply *e, unsigned char out[OTP_DIGEST_LEN])
 
 enum store_status
 rs_step(struct redis_store *rs, const char *client, const char *sid, enum step expect,
-    enum rs_take take, struct rs_result *res)
+    enum rs_take take, const char *device, struct rs_result *res)
 {
 	struct rs_args a = { .n = 0 };
 	struct rs_session *s = &res->session;
@@ -705,10 +725,11 @@ rs_step(struct redis_store *rs, const char *client, const char *sid, enum step e
 	rs_arg_str(&a, sid);
 	rs_arg_str(&a, step_name(expect));
 	rs_arg_str(&a, mode_digits[take]);
+	rs_arg_str(&a, device ? device : "");
 	if ((st = rs_run(rs, SC_STEP, &a, &r, res)) != STORE_OK)
 		return st;
 	if (res->verdict == RS_OK) {
-		if (r->elements < 9 || !session_fields(r, 1, s)) {
+		if (r->elements < 11 || !session_fields(r, 1, s)) {
 			log_error("redis: script step: a session that is not one of ours");
 			st = STORE_ERROR;
 		} else {
@@ -718,6 +739,10 @@ rs_step(struct redis_store *rs, const char *client, const char *sid, enum step e
 			s->owner = r->element[7]->type == REDIS_REPLY_INTEGER && r->element[7]->integer == 1;
 			s->by_code = r->element[8]->type == REDIS_REPLY_INTEGER &&
 			    r->element[8]->integer == 1;
+			s->on_device = r->element[9]->type == REDIS_REPLY_INTEGER &&
+			    r->element[9]->integer == 1;
+			s->credentials_version = r->element[10]->str ?
+			    strtoll(r->element[10]->str, NULL, 10) : 0;
 		}
 	}
 	freeReplyObject(r);
@@ -725,26 +750,27 @@ rs_step(struct redis_store *rs, const char *client, const char *sid, enum step e
 }
 
 enum store_status
-rs_advance(struct redis_store *rs, const char *client, const char *sid, const char *phone,
-    long long user_id, enum step from, enum step to, enum rs_give_back back,
-    bool account_changed, struct rs_result *res)
+rs_advance(struct redis_store *rs, const char *client, const char *sid, const struct rs_session *s,
+    enum step from, enum step to, enum rs_give_back back, bool account_changed,
+    struct rs_result *res)
 {
 	struct rs_args a = { .n = 0 };
 
 	rs_arg_str(&a, client);
 	rs_arg_str(&a, sid);
-	rs_arg_str(&a, phone);
-	rs_arg_num(&a, user_id);
+	rs_arg_str(&a, s->phone);
+	rs_arg_num(&a, s->user_id);
 	rs_arg_str(&a, step_name(from));
 	rs_arg_str(&a, to == STEP__MAX ? "" : step_name(to));
 	rs_arg_str(&a, mode_digits[back]);
 	rs_arg_str(&a, account_changed ? "1" : "0");
+	rs_arg_str(&a, s->on_device ? s->device : "");
 	return run_plain(rs, SC_ADVANCE, &a, res);
 }
 
 enum store_status
 rs_register(struct redis_store *rs, const char *client, const char *phone, const char *sid,
-    const char *state, const struct rs_code *code, struct rs_result *res)
+    const char *state, const char *device, const struct rs_code *code, struct rs_result *res)
 {
 	struct rs_args a = { .n = 0 };
 	enum store_status st;
@@ -756,6 +782,7 @@ rs_register(struct redis_store *rs, const char *client, const char *phone, const
 	rs_arg_str(&a, phone);
 	rs_arg_str(&a, sid);
 	rs_arg_str(&a, state ? state : "");
+	rs_arg_str(&a, device ? device : "");
 	if ((st = rs_run(rs, SC_REGISTER, &a, &r, res)) != STORE_OK)
 		return st;
 	if (res->verdict == RS_NOT_CACHED)
@@ -842,14 +869,36 @@ rs_resend(struct redis_store *rs, const char *client, const char *sid, const str
 }
 
 enum store_status
-rs_release(struct redis_store *rs, const char *client, const char *phone, bool clear_number)
+rs_release(struct redis_store *rs, const char *client, const char *phone, const char *device,
+    bool clear_number)
 {
 	struct rs_args a = { .n = 0 };
 
 	rs_arg_str(&a, client);
 	rs_arg_str(&a, phone);
 	rs_arg_str(&a, clear_number ? "1" : "0");
+	rs_arg_str(&a, device ? device : "");
 	return run_plain(rs, SC_RELEASE, &a, NULL);
+}
+
+enum store_status
+rs_device_grant(struct redis_store *rs, long long user_id, const char *sent, const char *made,
+    bool *kept)
+{
+	struct rs_args a = { .n = 0 };
+	enum store_status st;
+	redisReply *r;
+
+	*kept = false;
+	rs_arg_num(&a, user_id);
+	rs_arg_str(&a, sent ? sent : "");
+	rs_arg_str(&a, made ? made : "");
+	if ((st = rs_run(rs, SC_DEVICE, &a, &r, NULL)) != STORE_OK)
+		return st;
+	*kept = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->integer == 1;
+	freeReplyObject(r);
+	return STORE_OK;
 }
 
 /* ---- SMS economics ---- */

@@ -92,18 +92,6 @@ struct new_code {
 	struct rs_code rs;
 };
 
-/* The fixed code of `phone` when it is one of test_numbers still in force. */
-static const char *
-test_code(const struct config *cfg, const char *phone, time_t now)
-{
-	if (now > cfg->test_until)
-		return NULL;
-	for (size_t i = 0; i < cfg->ntest; i++)
-		if (strcmp(cfg->test[i].phone, phone) == 0)
-			return cfg->test[i].code;
-	return NULL;
-}
-
 /*
  * The code of session `sid` to `phone`: a fresh one, or a test number's
  * fixed one, with the SMS text for each purpose of the mask `purposes`; or
@@ -115,7 +103,7 @@ static bool
 code_or_reply(struct ctx *ctx, const char *sid, const char *phone, bool ghost, unsigned purposes,
     struct new_code *c)
 {
-	const char *fixed = ghost ? NULL : test_code(ctx->cfg, phone, ctx->now);
+	const char *fixed = ghost ? NULL : config_test_code(ctx->cfg, phone, ctx->now);
 
 	memset(&c->rs, 0, sizeof c->rs);
 	c->rs.lang = ctx->req->lang;
@@ -165,7 +153,8 @@ malformed_id_reply(struct ctx *ctx)
 
 static bool
 open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose purpose,
-    long long user_id, bool by_code, enum code_mode mode, char sid[SESSION_ID_LEN + 1])
+    long long user_id, bool by_code, enum code_mode mode, const struct rs_open_args *more,
+    char sid[SESSION_ID_LEN + 1])
 {
 	struct new_code c;
 	struct rs_result res;
@@ -180,7 +169,8 @@ open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose p
 	 * number does not stop a reset or a login by code (the right code
 	 * lifts it). */
 	st = rs_open(ctx->rs, ctx->req->client, phone, sid, step, purpose, user_id,
-	    purpose == PURPOSE_RESET || by_code, by_code, mode == CODE_NONE ? NULL : &c.rs, &res);
+	    purpose == PURPOSE_RESET || by_code, by_code, more, mode == CODE_NONE ? NULL : &c.rs,
+	    &res);
 	ok = verdict_or_reply(ctx, st, &res);
 	code_wipe(&c);
 	return ok;
@@ -188,25 +178,31 @@ open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose p
 
 bool
 session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose purpose,
-    long long user_id, enum code_mode mode, char sid[SESSION_ID_LEN + 1])
+    const struct user *u, enum code_mode mode, char sid[SESSION_ID_LEN + 1])
 {
-	return open_or_reply(ctx, phone, step, purpose, user_id, false, mode, sid);
+	const struct rs_open_args more = { .device = NULL, .credentials_version =
+	    u->credentials_version };
+
+	return open_or_reply(ctx, phone, step, purpose, u->id, false, mode, &more, sid);
 }
 
 void
 session_owner_code_reply(struct ctx *ctx, const char *phone, enum purpose purpose,
-    bool (*worthy)(const struct user *u), enum msg sent)
+    bool (*worthy)(const struct user *u), const char *device, enum msg sent)
 {
 	struct user u;
 	enum store_status st = pg_user_by_phone(ctx->pg, phone, &u);
+	struct rs_open_args more = { .device = device, .credentials_version = 0 };
 	char sid[SESSION_ID_LEN + 1];
 	bool real;
 
 	if (st != STORE_NOT_FOUND && !ctx_store_or_reply(ctx, st))
 		return;
 	real = st == STORE_OK && worthy(&u);
+	if (real)
+		more.credentials_version = u.credentials_version;
 	if (open_or_reply(ctx, phone, STEP_OTP, purpose, real ? u.id : 0, purpose == PURPOSE_LOGIN,
-	    real ? CODE_SEND : CODE_GHOST, sid))
+	    real ? CODE_SEND : CODE_GHOST, &more, sid))
 		session_reply_step(ctx, sid, STEP_OTP, sent);
 }
 
@@ -226,15 +222,17 @@ session_account_lost_reply(struct ctx *ctx, long long user_id, const char *phone
 
 bool
 session_load_or_reply(struct ctx *ctx, const char *sid, enum step expect, enum rs_take take,
-    struct rs_session *out)
+    const char *device, struct rs_session *out)
 {
 	struct rs_result res;
 
 	if (!session_id_wellformed(sid))
 		return malformed_id_reply(ctx);
-	if (!verdict_or_reply(ctx, rs_step(ctx->rs, ctx->req->client, sid, expect, take, &res), &res))
+	if (!verdict_or_reply(ctx, rs_step(ctx->rs, ctx->req->client, sid, expect, take, device, &res),
+	    &res))
 		return false;
 	*out = res.session;
+	snprintf(out->device, sizeof out->device, "%s", out->on_device ? device : "");
 	return true;
 }
 
@@ -243,7 +241,7 @@ session_request_or_reply(struct ctx *ctx, const struct field *fields, size_t n,
     struct inputs *in, enum step expect, enum rs_take take, struct rs_session *out)
 {
 	return fields_read_or_reply(ctx, fields, n, in) &&
-	    session_load_or_reply(ctx, in->session_id, expect, take, out);
+	    session_load_or_reply(ctx, in->session_id, expect, take, in->device_hash, out);
 }
 
 bool
@@ -252,8 +250,22 @@ session_advance_or_reply(struct ctx *ctx, const char *sid, const struct rs_sessi
 {
 	struct rs_result res;
 
-	return verdict_or_reply(ctx, rs_advance(ctx->rs, ctx->req->client, sid, s->phone, s->user_id,
-	    from, to, back, account_changed, &res), &res);
+	return verdict_or_reply(ctx, rs_advance(ctx->rs, ctx->req->client, sid, s, from, to, back,
+	    account_changed, &res), &res);
+}
+
+void
+session_void_reply(struct ctx *ctx, const char *sid, const struct rs_session *s, enum step at,
+    const char *phone)
+{
+	struct rs_result res;
+
+	/* A right code that found its session void is no failure: its try
+	 * goes back. */
+	if (rs_advance(ctx->rs, ctx->req->client, sid, s, at, STEP__MAX,
+	    at == STEP_OTP ? RS_GIVE_BACK : RS_KEEP, false, &res) != STORE_OK)
+		log_warn("session: a void session could not be ended; it ends with its lifetime");
+	session_account_lost_reply(ctx, s->user_id, phone, ERR_SESSION_INVALID);
 }
 
 /* "id|has_password|is_verified|is_banned" of `phone` from PostgreSQL,
@@ -273,8 +285,8 @@ account_state_or_reply(struct ctx *ctx, const char *phone, char *state, size_t l
 }
 
 bool
-session_register_or_reply(struct ctx *ctx, const char *phone, char sid[SESSION_ID_LEN + 1],
-    enum step *next)
+session_register_or_reply(struct ctx *ctx, const char *phone, const char *device,
+    char sid[SESSION_ID_LEN + 1], enum step *next)
 {
 	char state[80];
 	struct new_code c;
@@ -290,12 +302,12 @@ session_register_or_reply(struct ctx *ctx, const char *phone, char sid[SESSION_I
 	/* Most registers are of numbers whose state Redis has cached, or that
 	 * the account index knows to have no account: one round trip.
 	 * Otherwise PostgreSQL is read and Redis asked again. */
-	st = rs_register(ctx->rs, ctx->req->client, phone, sid, NULL, &c.rs, &res);
+	st = rs_register(ctx->rs, ctx->req->client, phone, sid, NULL, device, &c.rs, &res);
 	if (st == STORE_OK && res.verdict == RS_NOT_CACHED) {
 		ctx->after.reindex = !res.index_whole;
 		if (!account_state_or_reply(ctx, phone, state, sizeof state))
 			goto out;
-		st = rs_register(ctx->rs, ctx->req->client, phone, sid, state, &c.rs, &res);
+		st = rs_register(ctx->rs, ctx->req->client, phone, sid, state, device, &c.rs, &res);
 		if (st == STORE_OK && res.verdict == RS_NOT_CACHED) {
 			log_error("redis: register refused the account state it was given");
 			st = STORE_ERROR;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "phoneauth/device.h"
+
 /* Every this many pairs a worker also sweeps long-expired refresh tokens
  * (after the answer: ctx_run_after). */
 #define SWEEP_EVERY 1000
@@ -49,15 +51,20 @@ token_pair_issue_or_reply(struct ctx *ctx, long long user_id, struct token_pair 
 }
 
 void
-token_pair_reply(struct ctx *ctx, int status, const struct token_pair *pair, enum msg m)
+token_pair_reply(struct ctx *ctx, int status, const struct token_pair *pair, const char *sent,
+    enum msg m)
 {
 	json_object *o = json_object_new_object(), *t = json_object_new_object();
+	char device[DEVICE_TOKEN_LEN + 1];
+
+	device_for_answer(ctx, pair->refresh.user_id, sent, device);
 
 	json_object_object_add(t, "access_token", json_object_new_string(pair->access.jwt));
 	json_object_object_add(t, "refresh_token", json_object_new_string(pair->refresh.jwt));
 	json_object_object_add(t, "token_type", json_object_new_string("Bearer"));
 	json_object_object_add(t, "expires_in", json_object_new_int64(ctx->cfg->access_ttl));
 	json_object_object_add(o, "tokens", t);
+	json_object_object_add(o, "device", json_object_new_string(device));
 	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
 	response_json(ctx->resp, status, o);
 	token_pair_issued(ctx);

@@ -10,6 +10,10 @@
  * Tokens: the access token lives in this script's memory only; the refresh
  * token in sessionStorage (this tab, until it is closed), so that a reload
  * does not sign the user out. README.md, "The reference page", says why.
+ * Each account's device token (README.md, "Blocking and SMS limits") is kept
+ * in localStorage, by number, and sent back with every step that names the
+ * account: this browser stays open to its owner whatever a stranger does to
+ * the number.
  */
 (function () {
   "use strict";
@@ -371,6 +375,34 @@
   function setFlow(flow) {
     state.flow = flow;
     store(FLOW_KEY, flow);
+  }
+
+  // ---- device tokens ----
+
+  var DEVICE_KEY = "phoneauth.device.";
+
+  // A number as the service will read it, as far as the page can tell
+  // (the same key whichever way the user typed it).
+  function numberKey(phone) {
+    var p = asciiDigits(phone || "").replace(/[\s\-()]/g, "");
+    var m = /^(?:\+98|0098|98)(9[0-9]{9})$/.exec(p) || /^(9[0-9]{9})$/.exec(p);
+    return m ? "0" + m[1] : p;
+  }
+
+  // The device token this browser keeps for the account of `phone`, or
+  // undefined (then JSON.stringify leaves the field out).
+  function deviceFor(phone) {
+    if (!phone) return undefined;
+    try { return window.localStorage.getItem(DEVICE_KEY + numberKey(phone)) || undefined; }
+    catch (e) { return undefined; }
+  }
+
+  // Every answer with tokens carries the account's device token: the same
+  // one when this browser sent a live one, else a new one to keep.
+  function keepDevice(phone, token) {
+    if (!phone || typeof token !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(token)) return;
+    try { window.localStorage.setItem(DEVICE_KEY + numberKey(phone), token); }
+    catch (e) { /* storage off: this browser is like any other */ }
   }
 
   // ---- HTTP ----
@@ -858,6 +890,7 @@
   // What a step's answer says comes next: tokens, a new number, or a step.
   function follow(body) {
     if (body.tokens && body.tokens.access_token) {
+      keepDevice(state.flow && state.flow.phone, body.device);
       signedIn(body.tokens, body.message);
       return;
     }
@@ -923,7 +956,7 @@
     handle(f, function () {
       var phone = asciiDigits(value($("register-form"), "mobile_number")).trim();
       state.pendingPhone = phone;
-      return flowCall("register", { mobile_number: phone });
+      return flowCall("register", { mobile_number: phone, device: deviceFor(phone) });
     }, function (r) {
       setFlow({ session_id: r.body.session_id, phone: state.pendingPhone, kind: "register" });
       follow(r.body);
@@ -932,7 +965,8 @@
     f = $("otp-form");
     handle(f, function () {
       return flowCall("verify-otp", { session_id: state.flow && state.flow.session_id,
-        code: asciiDigits(value($("otp-form"), "code")).replace(/\s+/g, "") });
+        code: asciiDigits(value($("otp-form"), "code")).replace(/\s+/g, ""),
+        device: deviceFor(state.flow && state.flow.phone) });
     }, function (r) { follow(r.body); });
 
     f = $("set_password-form");
@@ -954,14 +988,15 @@
     f = $("password-form");
     handle(f, function () {
       return flowCall("login", { session_id: state.flow && state.flow.session_id,
-        password: value($("password-form"), "password") });
+        password: value($("password-form"), "password"),
+        device: deviceFor(state.flow && state.flow.phone) });
     }, function (r) { follow(r.body); });
 
     f = $("reset-form");
     handle(f, function () {
       var phone = asciiDigits(value($("reset-form"), "mobile_number")).trim();
       state.pendingPhone = phone;
-      return flowCall("password-reset", { mobile_number: phone });
+      return flowCall("password-reset", { mobile_number: phone, device: deviceFor(phone) });
     }, function (r) {
       setFlow({ session_id: r.body.session_id, phone: state.pendingPhone, kind: "reset" });
       follow(r.body);
@@ -1033,7 +1068,7 @@
       var phone = state.flow && state.flow.phone;
       if (!phone) return goStep("register");
       clearErrors(form);
-      call("POST", "login/code", { mobile_number: phone }).then(function (r) {
+      call("POST", "login/code", { mobile_number: phone, device: deviceFor(phone) }).then(function (r) {
         if (r.status === 404) {
           state.codeLogin = false;
           renderStepTexts();

@@ -14,7 +14,9 @@ void account_phone_change_route(struct ctx *ctx);
 void account_login_code_route(struct ctx *ctx);
 
 /* verify-otp, once the right code of session `sid` (a phone change, or a
- * login by code) is known: the rest of the step, and its answer. */
-void account_code_verified(struct ctx *ctx, const char *sid, const struct rs_session *s);
+ * login by code) is known: the rest of the step, and its answer. `device`:
+ * the device token the request sent ("" for none), for a login's answer. */
+void account_code_verified(struct ctx *ctx, const char *sid, const struct rs_session *s,
+    const char *device);
 
 #endif

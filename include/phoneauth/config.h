@@ -57,7 +57,10 @@ struct config {
 	char *jwt_audience;
 	long access_ttl, refresh_ttl;
 	long session_ttl, otp_ttl, otp_cooldown;
+	long session_max_age;		/* seconds a session lives at most from its opening */
 	long otp_max_tries, otp_max_per_hour, otp_max_per_ip_hour;
+	long otp_owner_max_per_hour;	/* codes to one account an hour, from clients without its device */
+	long device_ttl;		/* seconds a device token stays valid */
 	long login_sessions_per_ip_hour;	/* 0: no limit */
 	long max_failed_attempts, block_window, block_duration;
 	int phone_format;		/* enum phone_format */
@@ -78,10 +81,12 @@ struct config {
 	long refresh_grace;		/* seconds a just-rotated refresh token may come again */
 	char *sms_countries;
 	long sms_max_per_prefix_hour, sms_prefix_digits;
-	long sms_max_per_hour, sms_max_per_day;
+	long sms_max_per_hour, sms_max_per_day;		/* the sign-up budget (0: off) */
+	long sms_owner_max_per_hour, sms_owner_max_per_day;	/* owners' codes' budget (0: off) */
 	double sms_min_conversion;
 	long sms_conversion_min_sent, sms_conversion_window, sms_pause;
 	char *test_numbers, *test_numbers_until;
+	long test_number_max_tries;	/* wrong codes judged per test number a day */
 	char *sms_template_dir, *sms_app_name, *sms_origin;
 	char *metrics_allow;
 	int login_by_code;		/* POST login/code is served (0: off, 1: on) */
@@ -116,5 +121,9 @@ void config_free(struct config *cfg);
  * economics" off; if so, `keys_off` names them ("sms_max_per_hour, ...").
  */
 bool config_sms_unguarded(const struct config *cfg, char *keys_off, size_t len);
+
+/* The fixed code of `phone` (stored form) when it is one of test_numbers
+ * still in force at `now`, else NULL. */
+const char *config_test_code(const struct config *cfg, const char *phone, time_t now);
 
 #endif

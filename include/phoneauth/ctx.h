@@ -37,6 +37,7 @@ struct audit {
 /* Work that must not delay the answer: done once it has been sent. */
 struct after {
 	long long rehash_user;			/* upgrade the hash of this password */
+	long long rehash_credentials;		/* unless its credentials_version changed */
 	char password[PASSWORD_MAX_CHARS * 4 + 1];
 	bool sweep;				/* delete long-expired refresh tokens */
 	bool reindex;				/* the account index is not whole */
@@ -57,6 +58,9 @@ struct ctx {
 	struct audit audit;		/* kept across requests */
 	long long next_reindex_ms;	/* no rebuild of the account index before */
 	bool gated;		/* the blocks of this client were checked (limits.c) */
+	/* The device whose count a try outside a session was taken from
+	 * instead of the number's (limits.c; "" for none). */
+	char tried_device[RS_DEVICE_HASH_LEN + 1];
 	struct after after;
 };
 

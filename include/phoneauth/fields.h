@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "phoneauth/ctx.h"
+#include "phoneauth/device.h"
 #include "phoneauth/otp.h"
 #include "phoneauth/phone.h"
 
@@ -24,6 +25,7 @@ enum field_kind {
 	F_FIRST_NAME,
 	F_LAST_NAME,
 	F_EMAIL,	/* optional: absent, null or "" mean none */
+	F_DEVICE,	/* optional: a device token (device.h); one not of its form is none */
 	F__MAX
 };
 
@@ -44,6 +46,8 @@ struct inputs {
 	char first_name[FIRST_NAME_MAX * 4 + 1];
 	char last_name[LAST_NAME_MAX * 4 + 1];
 	char email[EMAIL_MAX + 1];	/* "" when none */
+	char device[DEVICE_TOKEN_LEN + 1];	/* "" when none */
+	char device_hash[DEVICE_HASH_LEN + 1];	/* its name in Redis; "" when none */
 };
 
 bool fields_read_or_reply(struct ctx *ctx, const struct field *list, size_t n,

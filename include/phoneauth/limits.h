@@ -4,7 +4,8 @@
  * 429 otp_rate_limited). The counting itself happens in Redis, inside the
  * script each request runs anyway (src/lua/limits.lua), so that it is atomic
  * with the step it guards; this file is the only one that asks for it and
- * the only writer of ctx->gated, which says the client's blocks were checked.
+ * the only writer of ctx->gated, which says the client's blocks were checked,
+ * and of ctx->tried_device, which says a try was taken from a device.
  * Every *_or_reply returns false when it has set the answer.
  */
 #ifndef PHONEAUTH_LIMITS_H
@@ -39,12 +40,19 @@ bool limits_unblocked_or_reply(struct ctx *ctx);
  */
 bool limits_fail_or_reply(struct ctx *ctx, const char *phone, const char *kind);
 
-/* A try is taken against the client and `phone` before a password is
- * judged outside a session (login by number); false with 429 or 503. */
-bool limits_take_try_or_reply(struct ctx *ctx, const char *phone);
+/*
+ * A try is taken against the client and `phone` before a password is
+ * judged outside a session (login by number); false with 429 or 503. With
+ * `device` (the hash of the request's device token, "" or NULL for none) a
+ * live device token of account `user_id`: the number's block does not stop
+ * it, and the try is taken from the device instead of the number.
+ */
+bool limits_take_try_or_reply(struct ctx *ctx, const char *phone, const char *device,
+    long long user_id);
 
-/* The judged try (or tries) was right, or ended unjudged: given back; with
- * clear_number the number's failures are forgotten too. False with 503. */
+/* The judged try (or tries) was right, or ended unjudged: given back (to
+ * whatever limits_take_try_or_reply took it from); with clear_number the
+ * failures of the number (or of the device) are forgotten too. False with 503. */
 bool limits_give_back_or_reply(struct ctx *ctx, const char *phone, bool clear_number);
 
 /* A judged try was wrong: it stays counted; this records it for the audit. */

@@ -26,6 +26,7 @@ struct user {
 	bool is_verified;
 	bool is_active;		/* profile complete */
 	bool is_banned;
+	long long credentials_version;	/* counts changes of its password and number */
 };
 
 /* Where a login began, recorded with its family (logins.c fills it in). */
@@ -67,7 +68,8 @@ enum store_status pg_user_by_login(struct pg_store *pg, long long id, const char
 enum store_status pg_user_verify(struct pg_store *pg, const char *phone, long long id,
     long long *out_id);
 
-/* Sets the password hash and marks the number verified. */
+/* Sets the first password hash (STORE_NOT_FOUND when the account has one
+ * already) and marks the number verified. */
 enum store_status pg_user_set_password(struct pg_store *pg, long long id, const char *phone,
     const char *encoded, struct user *out);
 
@@ -87,12 +89,26 @@ enum store_status pg_user_complete(struct pg_store *pg, long long id, const char
 enum store_status pg_user_login(struct pg_store *pg, long long id, const char *phone,
     const struct token *refresh, const struct login_origin *from);
 
+/*
+ * The statements that complete a session which proved the phone of an
+ * existing account (a login by code, a reset, a phone change) act only while
+ * the account's credentials_version is the one the session recorded when it
+ * opened: STORE_NOT_FOUND once its password or number changed by another way.
+ */
+
+/* Records a login by code. */
+enum store_status pg_user_login_by_code(struct pg_store *pg, long long id, const char *phone,
+    long long credentials_version, const struct token *refresh, const struct login_origin *from);
+
 /* Sets a new password and revokes every refresh token the account had. */
 enum store_status pg_user_reset_password(struct pg_store *pg, long long id, const char *phone,
-    const char *encoded, const struct token *refresh, const struct login_origin *from);
+    long long credentials_version, const char *encoded, const struct token *refresh,
+    const struct login_origin *from);
 
-/* Replaces a hash with a stronger one of the same password. */
-enum store_status pg_user_rehash(struct pg_store *pg, long long id, const char *encoded);
+/* Replaces a hash with a stronger one of the same password, unless the
+ * credentials changed since `credentials_version` was read. */
+enum store_status pg_user_rehash(struct pg_store *pg, long long id, long long credentials_version,
+    const char *encoded);
 
 enum pg_rotation {
 	ROTATION_DONE,		/* spent, into `next` or (refresh_grace) its earlier successor */
@@ -153,11 +169,12 @@ enum store_status pg_logins_end_all(struct pg_store *pg, long long user_id, long
 enum store_status pg_user_delete(struct pg_store *pg, long long user_id, bool even_banned,
     char phone[PHONE_MAX]);
 
-/* Gives an account the number `phone`; `old` is the number it had ("" when
- * it had this one already). STORE_CONFLICT when another account has it,
- * STORE_NOT_FOUND when the account is gone or banned. */
+/* Gives an account the number `phone` (see above: a phone-change session's
+ * `credentials_version`); `old` is the number it had ("" when it had this
+ * one already). STORE_CONFLICT when another account has it, STORE_NOT_FOUND
+ * when the account is gone, banned, or its credentials changed. */
 enum store_status pg_user_move(struct pg_store *pg, long long user_id, const char *phone,
-    char old[PHONE_MAX]);
+    long long credentials_version, char old[PHONE_MAX]);
 
 #define PG_TIME_MAX 40
 

@@ -37,6 +37,9 @@ extern const char *const rs_verdict_names[RS__MAX];
 
 #define SESSION_ID_LEN 36
 
+/* What names a device token in Redis: the hex SHA-256 of the token (device.h). */
+#define RS_DEVICE_HASH_LEN 64
+
 /* What a session holds. */
 struct rs_session {
 	char phone[PHONE_MAX];
@@ -50,6 +53,12 @@ struct rs_session {
 	bool owner;			/* reset or login by code: not stopped by a block of the number */
 	bool ghost;			/* rs_resend: nothing was sent */
 	bool by_code;			/* rs_step: a login by code (a right code answers tokens) */
+	/* rs_step: the request's device token is a live one of the account,
+	 * and the try was taken from it (not from the number); `device` is its
+	 * hash (the caller's to fill in), which rs_advance gives it back to. */
+	bool on_device;
+	char device[RS_DEVICE_HASH_LEN + 1];
+	long long credentials_version;	/* rs_step: the account's when the session opened */
 };
 
 struct rs_result {
@@ -58,6 +67,7 @@ struct rs_result {
 	char why[24];			/* RS_RATE_LIMITED, and RS_BLOCKED by a count: which limit (for the log only) */
 	enum step step;			/* RS_WRONG_STEP; STEP__MAX: the session ended */
 	bool index_whole;		/* RS_NOT_CACHED: the account index could not tell */
+	bool on_device;			/* rs_gate: the device took the number's place */
 	struct rs_session session;	/* RS_OK from rs_step, rs_resend, rs_register */
 };
 
@@ -91,10 +101,24 @@ void rs_free(struct redis_store *rs);
 /* PING; false if Redis cannot be reached. */
 bool rs_ping(struct redis_store *rs);
 
+/*
+ * A `device` argument is the hash of the device token the request sent
+ * ("" or NULL: none); it counts only when it names a live device of the
+ * account the request names (src/lua/devices.lua), and is ignored otherwise.
+ */
+
 /* Checks the blocks of `client` (and `phone`, may be NULL); with take,
- * counts a failure (or takes a try) against both. */
+ * counts a failure (or takes a try) against both. A live device token of
+ * account `user_id` is not stopped by the number's block and is counted
+ * instead of the number (res->on_device). */
 enum store_status rs_gate(struct redis_store *rs, const char *client, const char *phone, bool take,
-    struct rs_result *res);
+    const char *device, long long user_id, struct rs_result *res);
+
+/* What rs_open takes beyond its first arguments. */
+struct rs_open_args {
+	const char *device;		/* see above; its codes count against it */
+	long long credentials_version;	/* the account's, kept by an owner session */
+};
 
 /* Opens session `sid` at `step`; with `code`, first applies the send limits and
  * queues the code in the outbox. An `owner` session (password-reset, login by
@@ -102,19 +126,21 @@ enum store_status rs_gate(struct redis_store *rs, const char *client, const char
  * code (its right code answers tokens). */
 enum store_status rs_open(struct redis_store *rs, const char *client, const char *phone,
     const char *sid, enum step step, enum purpose purpose, long long user_id, bool owner,
-    bool by_code,
+    bool by_code, const struct rs_open_args *more,
     const struct rs_code *code, struct rs_result *res);
 
-/* Loads session `sid` for step `expect`; see enum rs_take. */
+/* Loads session `sid` for step `expect`; see enum rs_take. A live device
+ * token of the session's account takes the number's place (on_device). */
 enum store_status rs_step(struct redis_store *rs, const char *client, const char *sid,
-    enum step expect, enum rs_take take, struct rs_result *res);
+    enum step expect, enum rs_take take, const char *device, struct rs_result *res);
 
-/* Moves `sid` from `from` to `to` (STEP__MAX: ends it), recording its account
- * `user_id`, and gives back tries; with account_changed, drops the account
- * state cached for register. */
+/* Moves `sid` (session `s`, as rs_step loaded it) from `from` to `to`
+ * (STEP__MAX: ends it), recording its account s->user_id, and gives back
+ * tries (to s->device when s->on_device); with account_changed, drops the
+ * account state cached for register. */
 enum store_status rs_advance(struct redis_store *rs, const char *client, const char *sid,
-    const char *phone, long long user_id, enum step from, enum step to,
-    enum rs_give_back back, bool account_changed, struct rs_result *res);
+    const struct rs_session *s, enum step from, enum step to, enum rs_give_back back,
+    bool account_changed, struct rs_result *res);
 
 /*
  * register in one round trip: opens session `sid` for `phone` at the step
@@ -123,7 +149,8 @@ enum store_status rs_advance(struct redis_store *rs, const char *client, const c
  * state is cached first. RS_OK fills res->session.step and .purpose.
  */
 enum store_status rs_register(struct redis_store *rs, const char *client, const char *phone,
-    const char *sid, const char *state, const struct rs_code *code, struct rs_result *res);
+    const char *sid, const char *state, const char *device, const struct rs_code *code,
+    struct rs_result *res);
 
 /* Drops the cached account state of `phone` (after a change made elsewhere)
  * and notes in the account index that it has an account. */
@@ -147,9 +174,19 @@ enum store_status rs_account_moved(struct redis_store *rs, const char *client, c
 enum store_status rs_resend(struct redis_store *rs, const char *client, const char *sid,
     const struct rs_code *code, struct rs_result *res);
 
-/* Gives back the tries of a judged login by number. */
+/* Gives back the tries of a judged login by number: the number's, or the
+ * device's (`device`: the one rs_gate counted instead). */
 enum store_status rs_release(struct redis_store *rs, const char *client, const char *phone,
-    bool clear_number);
+    const char *device, bool clear_number);
+
+/*
+ * The device token of an answer with tokens for account `user_id`: keeps
+ * `sent` (a hash, "" for none) when it names a live device of the account,
+ * renewing it (*kept), else makes `made` (a fresh token's hash, "" for
+ * none) one. The account keeps its most recently used devices only.
+ */
+enum store_status rs_device_grant(struct redis_store *rs, long long user_id, const char *sent,
+    const char *made, bool *kept);
 
 /* ---- the account index (account_index.c; src/lua/accounts.lua) ---- */
 

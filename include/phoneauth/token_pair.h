@@ -39,8 +39,11 @@ bool token_pair_refresh_again_or_reply(struct ctx *ctx, const struct token *was,
 void token_pair_issued(struct ctx *ctx);
 
 /* Answers `status` {tokens: {access_token, refresh_token, token_type,
- * expires_in}, message}. */
-void token_pair_reply(struct ctx *ctx, int status, const struct token_pair *pair, enum msg m);
+ * expires_in}, device, message}, once the login is recorded: `device` is
+ * the token the request sent (`sent`, "" or NULL for none) when it is a
+ * live device token of the account, else a new one (device.h). */
+void token_pair_reply(struct ctx *ctx, int status, const struct token_pair *pair,
+    const char *sent, enum msg m);
 
 void token_pair_clear(struct token_pair *pair);
 

@@ -4,7 +4,12 @@
 -- digits): an hourly cap and the conversion breaker, which pauses a prefix
 -- whose codes are sent but not verified (SMS pumping: bots asking codes for
 -- ranges of premium numbers); for the whole service: an hourly and a daily
--- budget. Each is off at 0 and then costs nothing.
+-- budget for sign-ups' codes, and another for codes to existing accounts
+-- (reset, login, change), so that a flood of sign-ups never stops owners
+-- from getting in. Each is off at 0 and then costs nothing. Only codes that
+-- are queued count (economics_count); a ghost's (nothing sent) is refused
+-- by a budget or a pause in force, as a real account's would be, but
+-- never counted.
 --
 -- Counts over a sliding span are estimated from two fixed windows, the
 -- current one and the one before, weighted by how much of the span each
@@ -30,11 +35,19 @@ local function window_add(base, span)
   redis.call('PEXPIRE', key, 2 * span)
 end
 
--- ms to wait and why, when a code to `phone` would break an SMS-economics
--- rule; nil when none. The breaker trips here, on the code that would have
--- been one too many of an unverified prefix.
-local function economics_refusal(phone)
+-- The budget a code of `purpose` spends: sign-ups' or owners'. Returns
+-- whose keys, the hourly and the daily cap, and the reasons' prefix.
+local function budget_of(purpose)
+  if purpose == PURPOSE.REGISTER then return 'sb', BUDGET_HOUR, BUDGET_DAY, 'budget' end
+  return 'so', OWNER_BUDGET_HOUR, OWNER_BUDGET_DAY, 'owner_budget'
+end
+
+-- ms to wait and why, when a code of `purpose` to `phone` would break an
+-- SMS-economics rule; nil when none. The breaker trips here, on the code
+-- that would have been one too many of an unverified prefix.
+local function economics_refusal(phone, purpose)
   local prefix = prefix_of(phone)
+  local whose, budget_hour, budget_day, reason = budget_of(purpose)
   if MIN_CONVERSION > 0 then     -- only the breaker pauses a prefix
     local paused = redis.call('PTTL', KEY.pause(prefix))
     if paused > 0 then return paused, 'prefix_paused' end
@@ -43,13 +56,13 @@ local function economics_refusal(phone)
     local n, left = window_count(KEY.prefix_sent(prefix), HOUR)
     if n >= PREFIX_HOUR then return left, 'prefix_hour' end
   end
-  if BUDGET_HOUR > 0 then
-    local n, left = window_count(KEY.budget('h'), HOUR)
-    if n >= BUDGET_HOUR then return left, 'budget_hour' end
+  if budget_hour > 0 then
+    local n, left = window_count(KEY.budget(whose, 'h'), HOUR)
+    if n >= budget_hour then return left, reason .. '_hour' end
   end
-  if BUDGET_DAY > 0 then
-    local n, left = window_count(KEY.budget('d'), 24 * HOUR)
-    if n >= BUDGET_DAY then return left, 'budget_day' end
+  if budget_day > 0 then
+    local n, left = window_count(KEY.budget(whose, 'd'), DAY)
+    if n >= budget_day then return left, reason .. '_day' end
   end
   if MIN_CONVERSION > 0 then
     local sent = window_count(KEY.conversion_sent(prefix), CONVERSION_WINDOW)
@@ -65,12 +78,13 @@ local function economics_refusal(phone)
   return nil
 end
 
--- A code went out to `phone`: counted by every rule that is on.
-local function economics_count(phone)
+-- A code of `purpose` went out to `phone`: counted by every rule that is on.
+local function economics_count(phone, purpose)
   local prefix = prefix_of(phone)
+  local whose, budget_hour, budget_day = budget_of(purpose)
   if PREFIX_HOUR > 0 then window_add(KEY.prefix_sent(prefix), HOUR) end
-  if BUDGET_HOUR > 0 then window_add(KEY.budget('h'), HOUR) end
-  if BUDGET_DAY > 0 then window_add(KEY.budget('d'), 24 * HOUR) end
+  if budget_hour > 0 then window_add(KEY.budget(whose, 'h'), HOUR) end
+  if budget_day > 0 then window_add(KEY.budget(whose, 'd'), DAY) end
   if MIN_CONVERSION > 0 then window_add(KEY.conversion_sent(prefix), CONVERSION_WINDOW) end
 end
 

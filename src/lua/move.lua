@@ -7,17 +7,18 @@
 -- ended meanwhile: the first run counted it).
 -- Returns { R.OK } or { R.WRONG_STEP, step } when it no longer waits for a code.
 local client, sid, old, new = unpack(ARGV, OWN, OWN + 3)
+local k = KEY.session(sid)
+local s = redis.call('HMGET', k, 'st', 'tn')
 give_back('ip', client, false)
 give_back('ph', new, false)
+if s[2] then test_try_give_back(new) end
 redis.call('DEL', KEY.account(new))
 account_add(new)
 if old ~= '' then
   redis.call('DEL', KEY.account(old))
   account_remove(old)
 end
-local k = KEY.session(sid)
-local st = redis.call('HGET', k, 'st')
-if st ~= STEP.OTP then return { R.WRONG_STEP, st or '' } end
+if s[1] ~= STEP.OTP then return { R.WRONG_STEP, s[1] or '' } end
 economics_verified(new)
 count('codes_verified:' .. PURPOSE.CHANGE)
 redis.call('DEL', k)

@@ -28,6 +28,9 @@ local PURPOSES = { PURPOSE.REGISTER, PURPOSE.LOGIN, PURPOSE.RESET, PURPOSE.CHANG
 -- What step.lua takes before a judgement, and what advance.lua gives back
 -- after one. C: enum rs_take, enum rs_give_back.
 local TAKE = { LOOK = '0', TRY = '1', CODE_TRY = '2' }
+-- CLEAR_NUMBER: a success that forgets the failures of what its try was
+-- taken from (the number, or the request's device); after a code (the
+-- phone proved) the number's always.
 local GIVE_BACK = { KEEP = '0', TRIES = '1', CLEAR_NUMBER = '2' }
 
 -- The configuration every call passes first, as one argument: its values
@@ -46,17 +49,23 @@ local OUTBOX_MAXLEN        -- their approximate length cap
 local OUTBOX_GROUP         -- the senders' consumer group
 local PREFIX_DIGITS        -- sms_prefix_digits
 local PREFIX_HOUR          -- sms_max_per_prefix_hour (0: off)
-local BUDGET_HOUR, BUDGET_DAY           -- sms_max_per_hour, sms_max_per_day (0: off)
+local BUDGET_HOUR, BUDGET_DAY           -- sms_max_per_hour, sms_max_per_day: sign-ups (0: off)
 local MIN_CONVERSION       -- sms_min_conversion (0: off)
 local CONVERSION_MIN_SENT  -- sms_conversion_min_sent
 local CONVERSION_WINDOW    -- sms_conversion_window (ms)
 local PAUSE                -- sms_pause (ms)
 local LOGIN_SESSIONS_HOUR  -- login_sessions_per_ip_hour (0: off)
+local SESSION_MAX_AGE      -- session_max_age (ms)
+local DEVICE_TTL           -- device_ttl (ms)
+local OWNER_PER_HOUR       -- otp_owner_max_per_hour
+local OWNER_BUDGET_HOUR, OWNER_BUDGET_DAY  -- sms_owner_max_per_hour, _per_day (0: off)
+local TEST_MAX_TRIES       -- test_number_max_tries
 local OWN = 2
-local CONFIG_FIELDS = 25
+local CONFIG_FIELDS = 31
 
 -- Time is Redis's own clock, so every worker on every host agrees on it.
 local HOUR = 3600000
+local DAY = 24 * HOUR
 local now, time_reply
 
 -- The time of the call in microseconds, as a string (only for members of
@@ -97,6 +106,10 @@ local function configure(config)
   MIN_CONVERSION, CONVERSION_MIN_SENT = tonumber(f[21]), tonumber(f[22])
   CONVERSION_WINDOW, PAUSE = tonumber(f[23]), tonumber(f[24])
   LOGIN_SESSIONS_HOUR = tonumber(f[25])
+  SESSION_MAX_AGE, DEVICE_TTL = tonumber(f[26]), tonumber(f[27])
+  OWNER_PER_HOUR = tonumber(f[28])
+  OWNER_BUDGET_HOUR, OWNER_BUDGET_DAY = tonumber(f[29]), tonumber(f[30])
+  TEST_MAX_TRIES = tonumber(f[31])
 end
 
 -- The configuration of the last call: Lua keeps one copy of equal strings,
@@ -119,10 +132,15 @@ end
 -- need a whole Redis of their own, not a cluster.
 local KEY = {
   -- hash: ph phone, st step, pu purpose, uid user id (0: no account yet),
-  -- cd code digest, ce code expiry (ms), ct code tries, gh 1 for a ghost
-  -- (a reset or a login by code for a number without an account: judged
-  -- like a code, nothing is sent, and its digest is of no code at all),
-  -- lc 1 for a login by code (its right code answers tokens)
+  -- ex its end (ms: session_max_age after it opened; no renewal goes past),
+  -- cd code digest, ce code expiry (ms), ct code tries, pd pe the code
+  -- before (after a resend), gh 1 for a ghost (a reset or a login by code
+  -- for a number without an account: judged like a code, nothing is sent,
+  -- and its digest is of no code at all), lc 1 for a login by code (its
+  -- right code answers tokens), ow 1 for an owner session (not stopped by
+  -- its number's block), tn 1 for a test number's, cv the account's
+  -- credentials version when it opened (C completes it only while
+  -- unchanged), dv the device it was opened with (devices.lua)
   session = function(sid) return P .. 's:' .. sid end,
   -- failures (and tries being judged) within the window; kind 'ip' or 'ph'
   failures = function(kind, id) return P .. 'f:' .. kind .. ':' .. id end,
@@ -130,16 +148,29 @@ local KEY = {
   block = function(kind, id) return P .. 'b:' .. kind .. ':' .. id end,
   block_prefix = function() return P .. 'b:' end,
   cooldown = function(phone) return P .. 'cd:' .. phone end,
-  -- codes sent in the last hour (sorted sets)
+  -- codes sent in the last hour (sorted sets): to a number (sign-ups, a
+  -- phone change's new number), from a client; to an account's number
+  -- from clients without its device, all of them and each client's
   sent_to_number = function(phone) return P .. 'oh:' .. phone end,
   sent_from_client = function(client) return P .. 'oi:' .. client end,
+  sent_to_owner = function(phone) return P .. 'oo:' .. phone end,
+  sent_to_owner_from = function(phone, client) return P .. 'op:' .. phone .. ':' .. client end,
+  -- device tokens (devices.lua), by the hex SHA-256 of the token: a hash
+  -- (uid, f failures), the codes it asked in the last hour (a sorted set),
+  -- and each account's devices (a sorted set of hashes, by last use)
+  device = function(h) return P .. 'dv:' .. h end,
+  sent_for_device = function(h) return P .. 'dc:' .. h end,
+  devices = function(uid) return P .. 'du:' .. uid end,
+  -- a test number's codes judged today (a counter, gone at midnight UTC)
+  test_tries = function(phone) return P .. 'tt:' .. phone end,
   -- sessions at the password step a client opened this hour (a counter)
   login_sessions = function(client) return P .. 'ls:' .. client end,
   -- "id|has_password|is_verified|is_banned", cached for register.lua
   account = function(phone) return P .. 'u:' .. phone end,
   -- SMS economics (economics.lua): counters of windows, "<base>:<window>"
   prefix_sent = function(prefix) return P .. 'sp:' .. prefix end,
-  budget = function(span) return P .. 'sb:' .. span end,
+  -- the budgets, sign-ups' ('sb') and owners' ('so'), spans 'h' and 'd'
+  budget = function(whose, span) return P .. whose .. ':' .. span end,
   conversion_sent = function(prefix) return P .. 'cs:' .. prefix end,
   conversion_verified = function(prefix) return P .. 'cv:' .. prefix end,
   pause = function(prefix) return P .. 'pause:' .. prefix end,
@@ -163,4 +194,18 @@ end
 -- One more of something the metrics count ("sms_refused:budget_day").
 local function count(what)
   redis.call('HINCRBY', KEY.counts(), what, 1)
+end
+
+-- Renews session k: SESSION_TTL from now, but never past `ends` (its ex;
+-- nil for a session of an older version, which had none).
+local function session_expire(k, ends)
+  local ttl = SESSION_TTL
+  if ends then ttl = math.min(ttl, tonumber(ends) - now) end
+  redis.call('PEXPIRE', k, ttl < 1 and 1 or ttl)
+end
+
+-- The end (ms) of a session opened now: SESSION_MAX_AGE from now, whatever
+-- renews it. Its opener stores it as ex and calls session_expire.
+local function session_end()
+  return now + SESSION_MAX_AGE
 end

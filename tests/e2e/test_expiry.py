@@ -49,24 +49,27 @@ def an_expired_code_is_otp_invalid():
 
 
 @test
-def an_idle_session_expires_and_a_used_one_is_renewed():
+def an_idle_session_expires_a_used_one_is_renewed_and_a_wrong_step_renews_nothing():
     with Pool(SHORT, "expiry") as url:
         c, phone = Client(base_url=url), fresh_phone()
         t0 = time.time()
         sid = register(c, phone)["session_id"]
-        expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(phone)}), 200)
         pttl = lambda: redis_command("PTTL", session_key(sid))  # noqa: E731
         for _ in range(3):
-            # used when more than half its lifetime has gone by: renewed each time
+            # used when more than half its lifetime has gone by
             check(wait_for(lambda: pttl() < SESSION_TTL * 1000 // 2, SESSION_TTL + 5, 0.05),
                   "the session's lifetime does not run: %d ms" % pttl())
+            # a request for another step neither consumes nor renews it
             expect(c.post("user-info", {"session_id": sid, "first_name": "A", "last_name": "B"}),
                    409, "wrong_step")
+            check(pttl() < SESSION_TTL * 1000 // 2, "renewed by a wrong step: %d ms left" % pttl())
+            # its own step does, each time
+            expect(c.post("resend-otp", {"session_id": sid}), 200)
             check(pttl() > SESSION_TTL * 1000 // 2, "not renewed by its use: %d ms left" % pttl())
         check(time.time() - t0 > SESSION_TTL, "the session did not outlive session_ttl")
         # left alone, it goes
         check(wait_for(lambda: pttl() == -2, SESSION_TTL + 5, 0.05), "the idle session did not expire")
-        expect(c.post("set-password", {"session_id": sid, "password": "correct horse battery"}),
+        expect(c.post("verify-otp", {"session_id": sid, "code": latest_code(phone)}),
                400, "session_invalid")
 
 

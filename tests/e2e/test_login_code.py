@@ -23,8 +23,9 @@ def ask(c, phone):
 
 
 def codes_counted(phone):
-    """Codes counted against the number's hourly cap (limits.lua, KEY.sent_to_number)."""
-    return redis_command("ZCARD", REDIS_PREFIX + "oh:" + phone)
+    """Codes counted against the number's hourly cap of codes to an account
+    (limits.lua, KEY.sent_to_owner), a ghost's alike."""
+    return redis_command("ZCARD", REDIS_PREFIX + "oo:" + phone)
 
 
 def audited(phone, kind):
@@ -53,7 +54,7 @@ def a_code_signs_an_account_in_without_its_password():
     sent = outbox_entries(phone)[0]
     check(sent["purpose"] == "login", sent)
     body = expect(c.post("verify-otp", {"session_id": sid, "code": sent["code"]}), 200)
-    check(set(body) == {"tokens", "message"}, body)
+    check(set(body) == {"tokens", "device", "message"}, body)
     tokens = body["tokens"]
     check(set(tokens) == {"access_token", "refresh_token", "token_type", "expires_in"}, tokens)
     _, access = jwt_decode(tokens["access_token"])

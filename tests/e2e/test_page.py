@@ -16,6 +16,7 @@ Codes come from the Redis outbox. Each test loads the page through its own
 Forwarder (browser.py): its own client address and its own origin.
 """
 
+import hashlib
 import os
 import sys
 import time
@@ -23,8 +24,8 @@ import urllib.parse
 
 from browser import (HEIGHT, WIDTH, Browser, Forwarder, countdown_seconds, has_persian, persian_digits,
                      plain)
-from pa import (Client, Pool, check, cooldown_pool, expect, fresh_phone, jwt_decode, outbox_entries, run,
-                signup, test, user_row, wait_for)
+from pa import (REDIS_PREFIX, Client, Pool, check, cooldown_pool, expect, fresh_phone, jwt_decode,
+                outbox_entries, redis_command, run, signup, test, user_row, wait_for)
 
 HTTP_PORT = int(os.environ.get("PA_HTTP_PORT", "28080"))
 PASSWORD = "correct horse battery"
@@ -84,7 +85,7 @@ def account(phone=None, **kw):
     return phone, signup(Client(), phone, **kw)
 
 
-def login_in_browser(b, url, phone, password=PASSWORD):
+def login_in_browser(b, url, phone, password=PASSWORD, expect_phone=None):
     b.open(url)
     b.wait_step("register")
     b.fill("register-form", "mobile_number", typed(b.lang, phone))
@@ -92,9 +93,9 @@ def login_in_browser(b, url, phone, password=PASSWORD):
     b.wait_step("password")
     b.fill("password-form", "password", password)
     b.submit("password-form")
-    b.wait_step("signed_in")
-    b.wait(lambda: plain(b.js("return document.getElementById('me-mobile').textContent")) == phone,
-           what="the profile")
+    b.wait_step("signed_in", unless_alert="password-form")
+    b.wait(lambda: plain(b.js("return document.getElementById('me-mobile').textContent")) ==
+           (expect_phone or phone), what="the profile")
 
 
 def refresh_fails(refresh_token):
@@ -201,12 +202,16 @@ def signup_flow(lang):
         check(row and row["first_name"] == first and row["last_name"] == last and row["email"] == email, row)
 
         # the access token is nowhere but in memory; the refresh token is in
-        # this tab's sessionStorage only
+        # this tab's sessionStorage only; the account's device token (no
+        # login: it only keeps the number's block off this browser) stays
         stored = b.storage()
         refresh = b.refresh_token()
         check(refresh and refresh.count(".") == 2, "no refresh token kept: %r" % list(stored))
+        check(len(stored.get("local:phoneauth.device." + phone) or "") == 43, "no device token kept: %r"
+              % list(stored))
         for k, v in stored.items():
-            check(k == "session:phoneauth.refresh" or "eyJ" not in (v or ""), "a token in %s" % k)
+            check(k in ("session:phoneauth.refresh", "local:phoneauth.device." + phone) or
+                  "eyJ" not in (v or ""), "a token in %s" % k)
         check(not stored["cookie"], "cookies: %r" % stored["cookie"])
         # a reload keeps the user signed in (the refresh token is rotated)
         b.reload()
@@ -541,6 +546,33 @@ def login_by_code_where_it_is_on():
 # ---- the account's logins, logout everywhere, a new number, deletion
 # (GET sessions, DELETE sessions/<id>, POST logout-all, phone/change,
 # account/delete: branch h-accounts) ----
+
+@test
+def the_device_token_is_kept_and_keeps_a_blocked_number_open_to_this_browser():
+    b = browser("en")
+    phone, _ = account()
+    with site() as s:
+        login_in_browser(b, s.url, phone)
+        token = b.js("return localStorage.getItem('phoneauth.device.' + arguments[0])", phone)
+        check(token and len(token) == 43, "no device token kept: %r" % b.storage())
+        key = REDIS_PREFIX + "dv:" + hashlib.sha256(token.encode()).hexdigest()
+        check(redis_command("HGET", key, "uid") == str(user_row(phone)["id"]).encode(),
+              "the page kept a token the service does not know")
+        b.submit("logout-form")
+        b.wait_step("register")
+        check(b.js("return localStorage.getItem('phoneauth.device.' + arguments[0])", phone) == token,
+              "the device token went with the logout")
+        # a stranger blocks the number with three wrong passwords
+        for _ in range(3):
+            expect(Client().post("login", {"mobile_number": phone, "password": "not the password"}), 401)
+        expect(Client().post("login", {"mobile_number": phone, "password": PASSWORD}), 429)
+        # this browser sends its device token, and signs in all the same
+        # (typed another way, the number is the same account's)
+        login_in_browser(b, s.url, "+98" + phone[1:], expect_phone=phone)
+        check(b.js("return localStorage.getItem('phoneauth.device.' + arguments[0])", phone) == token,
+              "the service did not answer the same token")
+        check_clean_console(b)
+
 
 def sessions_shown(b):
     return b.js("return Array.prototype.map.call(document.querySelectorAll('#sessions li'), function (li) {"

@@ -66,6 +66,12 @@ defaults_are_the_contracts(void)
 	CHECK_INT(cfg.sms_claim_idle, 30);
 	CHECK_INT(cfg.max_requests, 0);
 	CHECK_INT(cfg.login_by_code, 0);
+	CHECK_INT(cfg.session_max_age, 600);
+	CHECK_INT(cfg.device_ttl, 7776000);
+	CHECK_INT(cfg.otp_owner_max_per_hour, 20);
+	CHECK_INT(cfg.sms_owner_max_per_hour, 0);
+	CHECK_INT(cfg.sms_owner_max_per_day, 0);
+	CHECK_INT(cfg.test_number_max_tries, 10);
 	CHECK(cfg.jwt_issuer == NULL && cfg.trusted_proxies == NULL && cfg.nproxies == 0, "unset keys");
 	CHECK_STR(cfg.redis.host, "127.0.0.1");
 	CHECK_INT(cfg.redis.port, 6379);
@@ -80,8 +86,16 @@ file_values_comments_and_hashes(void)
 
 	CHECK(load(&cfg, "# a comment\n\n  otp_ttl = 300   # trailing comment\n"
 	    "redis_url = redis://:pa#ss@10.0.0.5:6380/2\nlanguage=fa\nbase_path = /auth/\n"
-	    "trusted_proxies = 10.0.0.0/8, ::1\nlogin_by_code = on\n", err, sizeof err), "%s", err);
+	    "trusted_proxies = 10.0.0.0/8, ::1\nlogin_by_code = on\nsession_max_age = 300\n"
+	    "device_ttl = 86400\notp_owner_max_per_hour = 8\nsms_owner_max_per_hour = 100\n"
+	    "sms_owner_max_per_day = 1000\ntest_number_max_tries = 3\n", err, sizeof err), "%s", err);
 	CHECK_INT(cfg.otp_ttl, 300);
+	CHECK_INT(cfg.session_max_age, 300);
+	CHECK_INT(cfg.device_ttl, 86400);
+	CHECK_INT(cfg.otp_owner_max_per_hour, 8);
+	CHECK_INT(cfg.sms_owner_max_per_hour, 100);
+	CHECK_INT(cfg.sms_owner_max_per_day, 1000);
+	CHECK_INT(cfg.test_number_max_tries, 3);
 	CHECK_INT(cfg.login_by_code, 1);
 	CHECK_STR(cfg.redis.password, "pa#ss");
 	CHECK_STR(cfg.redis.host, "10.0.0.5");
@@ -125,6 +139,14 @@ bad_files_are_refused_naming_the_key(void)
 		{ __LINE__, "base_path = api\n", "base_path" },
 		{ __LINE__, "max_body_bytes = 1\n", "max_body_bytes" },
 		{ __LINE__, "login_by_code = yes\n", "login_by_code" },
+		{ __LINE__, "session_max_age = 0\n", "session_max_age" },
+		{ __LINE__, "session_max_age = 86401\n", "session_max_age" },
+		{ __LINE__, "device_ttl = 59\n", "device_ttl" },
+		{ __LINE__, "device_ttl = 90d\n", "device_ttl" },
+		{ __LINE__, "otp_owner_max_per_hour = 0\n", "otp_owner_max_per_hour" },
+		{ __LINE__, "sms_owner_max_per_hour = -1\n", "sms_owner_max_per_hour" },
+		{ __LINE__, "sms_owner_max_per_day = many\n", "sms_owner_max_per_day" },
+		{ __LINE__, "test_number_max_tries = 0\n", "test_number_max_tries" },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -238,7 +260,8 @@ sms_economics_all_off_is_named(void)
 
 	CHECK(load(&cfg, command, err, sizeof err), "%s", err);
 	CHECK(config_sms_unguarded(&cfg, off, sizeof off), "command, all off: no warning");
-	CHECK_STR(off, "sms_max_per_hour, sms_max_per_day, sms_max_per_prefix_hour, sms_min_conversion");
+	CHECK_STR(off, "sms_max_per_hour, sms_max_per_day, sms_owner_max_per_hour, "
+	    "sms_owner_max_per_day, sms_max_per_prefix_hour, sms_min_conversion");
 	config_free(&cfg);
 
 	snprintf(body, sizeof body, "%sphone_format = e164\n", command);
@@ -257,7 +280,7 @@ sms_economics_all_off_is_named(void)
 		config_free(&cfg);
 		named++;
 	}
-	CHECK(named == 5, "%zu keys named", named);
+	CHECK(named == 7, "%zu keys named", named);
 
 	/* a small buffer is cut, not overrun */
 	CHECK(load(&cfg, command, err, sizeof err), "%s", err);
