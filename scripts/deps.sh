@@ -27,6 +27,11 @@ pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql pos
 # libphonenumber metadata): the oracle of phone_format = e164
 # (tests/e2e/test_phone_e164.py).
 pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus python3-phonenumbers"
+# nodejs, npm: Spectral, the OpenAPI linter make test runs
+# (tests/openapi_lint.sh), comes from npm (tests/node/ensure.sh); Debian's
+# are installed only when there is no npm command at all (one from
+# elsewhere, nvm or NodeSource, is used as it is).
+pkgs_node="nodejs npm"
 # make test: the reference page (www/) in a real browser, Chromium headless
 # driven through chromedriver by Selenium (tests/e2e/test_page.py); a font
 # with Persian letters for its screenshots.
@@ -45,7 +50,9 @@ for group in "$@"; do
 	case $group in
 	build) wanted="$wanted $pkgs_build" ;;
 	run) wanted="$wanted $pkgs_run" ;;
-	test) wanted="$wanted $pkgs_test" ;;
+	test)
+		wanted="$wanted $pkgs_test"
+		command -v npm >/dev/null 2>&1 || wanted="$wanted $pkgs_node" ;;
 	browser) wanted="$wanted $pkgs_browser" ;;
 	bench) wanted="$wanted $pkgs_bench" ;;
 	fuzz) wanted="$wanted $pkgs_fuzz" ;;

@@ -2,7 +2,8 @@
 # tests/run.sh — what `make test` runs once the sanitizer builds exist
 # (build/asan/phoneauth and build/asan/tests/unit/test_*):
 #   1. every unit test binary, and every fuzz target over its seeds and
-#      crashers (build/asan/tests/fuzz/fuzz_replay_*, tests/fuzz/);
+#      crashers (build/asan/tests/fuzz/fuzz_replay_*, tests/fuzz/); Spectral
+#      on openapi/openapi.json (tests/openapi_lint.sh);
 #   2. a private stack (Redis, PostgreSQL, ASan+UBSan workers, lighttpd) under
 #      var/test on its own ports, and every tests/e2e/test_*.py through it;
 #   3. checks that no worker died and that no sanitizer reported anything.
@@ -81,6 +82,9 @@ for t in build/asan/tests/fuzz/fuzz_replay_*; do
 	name=${t##*/fuzz_replay_}
 	run_test "$(basename "$t")" "$t" "tests/fuzz/corpus/$name" "tests/fuzz/crashers/$name"
 done
+# The OpenAPI description lints clean under Spectral (its npm package is
+# installed once, in the user's cache: tests/node/ensure.sh).
+run_test openapi_lints_clean tests/openapi_lint.sh
 
 # ---- 2. the stack ----
 # A previous run that was cut short may have left its stack running: stop

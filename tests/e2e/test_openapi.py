@@ -260,6 +260,65 @@ def every_route_the_program_serves_is_described():
         check("options" in item, "/%s has no OPTIONS operation" % path)
 
 
+@test
+def every_operation_is_named_tagged_and_described_for_client_generators():
+    """What client generators and linters read (make test also runs Spectral
+    on the file: tests/openapi_lint.sh): every operation, OPTIONS included,
+    has a camelCase operationId of its own, one declared tag and a
+    description; no path item is a $ref (Spectral refuses them); and the
+    paths of one route (an alias: router.c gives both the same handler) are
+    described alike, but for operationId, summary and description."""
+    d = doc()
+    tags = d.get("tags", [])
+    declared = [t.get("name") for t in tags]
+    check(len(declared) == len(set(declared)), "a tag declared twice: %s" % declared)
+    for t in tags:
+        check(isinstance(t.get("description"), str) and t["description"].strip(), "tag %s: no description" % t)
+    ids, used = set(), set()
+    for path, item in d["paths"].items():
+        check("$ref" not in item, "%s: a path item that is a $ref" % path)
+        for m in METHODS:
+            if m not in item:
+                continue
+            op, where = item[m], "%s %s" % (m.upper(), path)
+            oid = op.get("operationId")
+            check(isinstance(oid, str) and re.fullmatch(r"[a-z][A-Za-z0-9]*", oid),
+                  "%s: no camelCase operationId (%r)" % (where, oid))
+            check(oid not in ids, "%s: operationId %s is used twice" % (where, oid))
+            ids.add(oid)
+            check(isinstance(op.get("tags"), list) and len(op["tags"]) == 1 and op["tags"][0] in declared,
+                  "%s: tags %r, want one of %s" % (where, op.get("tags"), declared))
+            used.add(op["tags"][0])
+            check(isinstance(op.get("description"), str) and op["description"].strip(),
+                  "%s: no description" % where)
+    check(used == set(declared), "tags no operation has: %s" % sorted(set(declared) - used))
+
+    routes = {}
+    for path, handler in re.findall(r'\{\s*"([^"]+)",\s*METHOD_[A-Z]+,\s*([a-z_]+),', read("src/router.c")):
+        routes.setdefault(handler, []).append(path)
+    aliases = [paths for paths in routes.values() if len(paths) > 1]
+    check(len(aliases) >= 2, "only %d aliases read from router.c (verify/otp, refresh-token): "
+          "the pattern is broken" % len(aliases))
+    own = {"operationId", "summary", "description"}
+    for first, *others in aliases:
+        want = d["paths"]["/" + first]
+        for other in others:
+            item = d["paths"]["/" + other]
+            where = "/%s (an alias of /%s)" % (other, first)
+            check(set(item) - {"description"} == set(want) - {"description"},
+                  "%s: path item keys %s, /%s has %s" % (where, sorted(item), first, sorted(want)))
+            check(item.get("parameters") == want.get("parameters"), "%s: other parameters" % where)
+            for m in METHODS:
+                if m not in want:
+                    continue
+                a = {k: v for k, v in want[m].items() if k not in own}
+                b = {k: v for k, v in item[m].items() if k not in own}
+                check(a == b, "%s: %s is not described as the route's first path is (%s differ)"
+                      % (where, m.upper(), sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))))
+                check(m == "options" or first in item[m]["description"],
+                      "%s: its description does not name %s" % (where, first))
+
+
 def codes_at(d, schema, codes):
     """The error codes (properties.error.const) a schema allows, through $ref and anyOf."""
     if not isinstance(schema, dict):
