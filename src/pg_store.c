@@ -32,6 +32,9 @@
 
 #define USER_COLUMNS "id, mobile_number, password, is_verified, is_active, is_banned," \
     " credentials_version"
+/* How many columns USER_COLUMNS names: a statement that selects more after
+ * them (ST_BY_LOGIN) finds its own from here. */
+#define USER_NCOLUMNS 7
 
 /*
  * The one place an account's credentials change: every statement that may
@@ -563,7 +566,7 @@ pg_user_by_login(struct pg_store *pg, long long id, const char *sid, struct user
 		st = STORE_NOT_FOUND;
 	} else {
 		copy_user(r, 0, out);
-		*login_live = PQgetvalue(r, 0, 6)[0] == 't';
+		*login_live = PQgetvalue(r, 0, USER_NCOLUMNS)[0] == 't';
 		st = STORE_OK;
 	}
 	PQclear(r);
