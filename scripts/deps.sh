@@ -36,9 +36,11 @@ pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python
 pkgs_browser="chromium chromium-driver python3-selenium fonts-dejavu-core"
 # gnuplot-nox: the chart make bench draws (build/bench/bench.png).
 pkgs_bench="wrk gnuplot-nox"
-# make deb, make test-deb: Debian's packaging tools; debootstrap makes the
-# clean Debian root the package is installed in.
-pkgs_deb="dpkg-dev debhelper lintian debootstrap python3"
+# make deb, make test-deb: Debian's packaging tools (build-essential:
+# dpkg-buildpackage refuses to build without it, as with any unmet build
+# dependency); debootstrap makes the clean Debian root the package is
+# installed in.
+pkgs_deb="build-essential dpkg-dev debhelper lintian debootstrap python3"
 # make fuzz: clang with libFuzzer and its sanitizer runtimes.
 pkgs_fuzz="clang libclang-rt-14-dev"
 
