@@ -13,7 +13,9 @@
 #      package's, and `phoneauth check` with the shipped configuration, as
 #      root and as the phoneauth user;
 #   3. then Redis, PostgreSQL and libfcgi-bin from Debian, the README's
-#      Deployment steps (the role and database, migrate as the service user),
+#      Deployment steps (PostgreSQL and Redis enabled, and started, also
+#      where they were disabled, as `make run` leaves them; the role and
+#      database; migrate as the service user),
 #      the installed units as systemd would run them (inside the root: the
 #      socket of phoneauth.socket with its group and mode, handed on standard
 #      input to phoneauth.service's ExecStart, run as phoneauth after its
@@ -233,6 +235,18 @@ else
 	finish
 fi
 keep_archives
+
+# The README's first step after the install: PostgreSQL and Redis on at
+# boot, and started. Debian enabled them just now, but a machine where
+# `make run` or `make test` ran before has them disabled (scripts/deps.sh
+# turns off what its install enabled): this root is made such a machine
+# first. No systemd runs in the root: the enabling here, the starting by
+# hand below.
+in_root systemctl disable --quiet postgresql.service redis-server.service >/dev/null 2>&1
+in_root systemctl enable --quiet postgresql redis-server > "$log/servers-enable.log" 2>&1
+states=$(in_root systemctl is-enabled postgresql.service redis-server.service 2>&1 | tr '\n' ' ')
+t deb_servers_enabled "after systemctl enable postgresql redis-server: $states $(head -c 300 "$log/servers-enable.log")" \
+	test "$states" = "enabled enabled "
 
 # PostgreSQL as Debian set it up, on its socket only (listen_addresses='').
 if chroot --userspec=postgres:postgres "$root" /usr/lib/postgresql/15/bin/pg_ctl \
