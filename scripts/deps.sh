@@ -8,11 +8,16 @@
 #
 # The stack (scripts/stack.sh) runs its own Redis, PostgreSQL and lighttpd
 # under var/ on other ports; the system services these packages bring are
-# never used: they are not started during the install, and those that the
-# install enabled at boot (Debian enables redis-server, postgresql, lighttpd,
-# apache2, nginx) are disabled again, in one line that names them. Services
-# enabled before are never touched.
+# never used: they are not started during the install, and those of them
+# that the install enabled at boot (Debian enables redis-server, postgresql,
+# lighttpd, apache2, nginx, prometheus) are disabled again, in one line that
+# names them. Which services those are is scripts/boot-services.sh's list;
+# no other service is ever touched (a minimal Debian that gets systemd from
+# this install keeps its getty, timers and the rest enabled), and one of the
+# list that started at boot before the install stays so.
 set -eu
+
+boot_services=$(cd "$(dirname "$0")" && pwd -P)/boot-services.sh
 
 pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev"
 # redis-tools (redis-cli), postgresql-client (psql), curl, openssl and procps
@@ -38,9 +43,11 @@ pkgs_node="nodejs npm"
 pkgs_browser="chromium chromium-driver python3-selenium fonts-dejavu-core"
 # gnuplot-nox: the chart make bench draws (build/bench/bench.png).
 pkgs_bench="wrk gnuplot-nox"
-# make deb, make test-deb: Debian's packaging tools; debootstrap makes the
-# clean Debian root the package is installed in.
-pkgs_deb="dpkg-dev debhelper lintian debootstrap python3"
+# make deb, make test-deb: Debian's packaging tools (build-essential:
+# dpkg-buildpackage refuses to build without it, as with any unmet build
+# dependency); debootstrap makes the clean Debian root the package is
+# installed in.
+pkgs_deb="build-essential dpkg-dev debhelper lintian debootstrap python3"
 # make fuzz: clang with libFuzzer and its sanitizer runtimes.
 pkgs_fuzz="clang libclang-rt-14-dev"
 
@@ -76,58 +83,33 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
+[ -r "$boot_services" ] || { echo "deps.sh: $boot_services is missing" >&2; exit 1; }
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 # Keep apt from starting the packages' own services (redis-server,
 # postgresql, lighttpd): a policy-rc.d that says no, for the duration of the
 # install, unless the system already has one (containers often do).
 before=$(mktemp)
-after=$(mktemp)
-cleanup() { rm -f "$before" "$after"; }
+cleanup() { rm -f "$before"; }
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\n# phoneauth deps.sh: no service starts during this install\nexit 101\n' > /usr/sbin/policy-rc.d
 	chmod 755 /usr/sbin/policy-rc.d
-	cleanup() { rm -f "$before" "$after" /usr/sbin/policy-rc.d; }
+	cleanup() { rm -f "$before" /usr/sbin/policy-rc.d; }
 fi
 trap 'cleanup' EXIT
 trap 'exit 130' INT TERM
 
-# What starts at boot: systemd's enabled units, and the System V start links
-# (a system without systemd).
-boot_services() {
-	if command -v systemctl >/dev/null 2>&1; then
-		systemctl list-unit-files --state=enabled --no-legend --no-pager 2>/dev/null |
-			awk '$1 ~ /\.(service|socket|timer)$/ { print $1 }'
-	fi
-	for f in /etc/rc2.d/S*; do
-		[ -e "$f" ] && echo "init.d:${f#/etc/rc2.d/S[0-9][0-9]}"
-	done
-	return 0
-}
-boot_services | sort -u > "$before"
+# Which of the services our packages bring start at boot (boot-services.sh
+# names them: the stores and web servers; nothing else is looked at).
+sh "$boot_services" enabled > "$before"
 
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing
 
-# Leave the new services off at boot (and stopped, where systemd runs).
-boot_services | sort -u > "$after"
-disabled=""
-for unit in $(comm -13 "$before" "$after"); do
-	case $unit in
-	init.d:*)
-		command -v update-rc.d >/dev/null 2>&1 &&
-			update-rc.d "${unit#init.d:}" disable >/dev/null 2>&1 || continue
-		unit=${unit#init.d:} ;;
-	*)
-		if [ -d /run/systemd/system ]; then
-			systemctl disable --now --quiet "$unit" >/dev/null 2>&1 || continue
-		else
-			systemctl disable --quiet "$unit" >/dev/null 2>&1 || continue
-		fi ;;
-	esac
-	case " $disabled " in *" ${unit%.service} "*) ;; *) disabled="$disabled ${unit%.service}" ;; esac
-done
+# Leave those the install enabled off at boot (and stopped, where systemd
+# runs); those that started at boot before stay as they were.
+disabled=$(sh "$boot_services" disable-new "$before" | tr '\n' ' ') || true
 if [ -n "$disabled" ]; then
-	echo "deps: left disabled and stopped, as phoneauth's stack runs its own:$disabled (systemctl enable --now NAME to use one)"
+	echo "deps: left disabled and stopped, as phoneauth's stack runs its own: ${disabled% } (systemctl enable --now NAME to use one)"
 fi

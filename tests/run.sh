@@ -1,9 +1,10 @@
 #!/bin/bash
 # tests/run.sh — what `make test` runs once the sanitizer builds exist
 # (build/asan/phoneauth and build/asan/tests/unit/test_*):
-#   1. every unit test binary, and every fuzz target over its seeds and
-#      crashers (build/asan/tests/fuzz/fuzz_replay_*, tests/fuzz/); Spectral
-#      on openapi/openapi.json (tests/openapi_lint.sh);
+#   1. every unit test binary, every fuzz target over its seeds and
+#      crashers (build/asan/tests/fuzz/fuzz_replay_*, tests/fuzz/), the
+#      tests of scripts/ (tests/scripts/test_*.sh: scratch directories, no
+#      daemon), and Spectral on openapi/openapi.json (tests/openapi_lint.sh);
 #   2. a private stack (Redis, PostgreSQL, ASan+UBSan workers, lighttpd) under
 #      var/test on its own ports, and every tests/e2e/test_*.py through it;
 #   3. checks that no worker died and that no sanitizer reported anything.
@@ -81,6 +82,10 @@ for t in build/asan/tests/fuzz/fuzz_replay_*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=${t##*/fuzz_replay_}
 	run_test "$(basename "$t")" "$t" "tests/fuzz/corpus/$name" "tests/fuzz/crashers/$name"
+done
+for t in tests/scripts/test_*.sh; do
+	[ -f "$t" ] || continue
+	run_test "$(basename "$t")" /bin/bash "$t"
 done
 # The OpenAPI description lints clean under Spectral (its npm package is
 # installed once, in the user's cache: tests/node/ensure.sh).

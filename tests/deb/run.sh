@@ -13,7 +13,9 @@
 #      package's, and `phoneauth check` with the shipped configuration, as
 #      root and as the phoneauth user;
 #   3. then Redis, PostgreSQL and libfcgi-bin from Debian, the README's
-#      Deployment steps (the role and database, migrate as the service user),
+#      Deployment steps (PostgreSQL and Redis enabled, and started, also
+#      where they were disabled, as `make run` leaves them; the role and
+#      database; migrate as the service user),
 #      the installed units as systemd would run them (inside the root: the
 #      socket of phoneauth.socket with its group and mode, handed on standard
 #      input to phoneauth.service's ExecStart, run as phoneauth after its
@@ -24,9 +26,12 @@
 #      the README's rollback (--allow-downgrades) keep the secret, the edited
 #      configuration and its mode; remove keeps the configuration; purge takes
 #      it, the secret, the statoverride and the units' links;
-#   5. in a fresh copy, scripts/deps.sh run (what `make run` installs): no
-#      service starts during the install, those Debian enabled at boot are
-#      disabled again and named, the test-only servers are not installed.
+#   5. in a fresh copy, scripts/deps.sh run deb (what `make run` and `make
+#      deb` install): no service starts during the install, the stores and
+#      servers Debian enabled at boot are disabled again and named, nothing
+#      else is (man-db.timer, which the install enabled, stays; what was
+#      enabled before stays), build-essential is there, the test-only
+#      servers are not installed.
 #
 # Nothing listens on TCP: Redis and PostgreSQL in the root use Unix sockets
 # inside it. Everything started here is stopped by pid. Needs root
@@ -234,6 +239,18 @@ else
 fi
 keep_archives
 
+# The README's first step after the install: PostgreSQL and Redis on at
+# boot, and started. Debian enabled them just now, but a machine where
+# `make run` or `make test` ran before has them disabled (scripts/deps.sh
+# turns off what its install enabled): this root is made such a machine
+# first. No systemd runs in the root: the enabling here, the starting by
+# hand below.
+in_root systemctl disable --quiet postgresql.service redis-server.service >/dev/null 2>&1
+in_root systemctl enable --quiet postgresql redis-server > "$log/servers-enable.log" 2>&1
+states=$(in_root systemctl is-enabled postgresql.service redis-server.service 2>&1 | tr '\n' ' ')
+t deb_servers_enabled "after systemctl enable postgresql redis-server: $states $(head -c 300 "$log/servers-enable.log")" \
+	test "$states" = "enabled enabled "
+
 # PostgreSQL as Debian set it up, on its socket only (listen_addresses='').
 if chroot --userspec=postgres:postgres "$root" /usr/lib/postgresql/15/bin/pg_ctl \
 	-D /var/lib/postgresql/15/main -l /tmp/postgresql.log -w -t 60 \
@@ -405,7 +422,7 @@ t deb_purge_statoverride "the statoverride outlived the purge" \
 	sh -c "! chroot '$root' dpkg-statoverride --list /etc/phoneauth/phoneauth.conf >/dev/null"
 
 # ---- 5. scripts/deps.sh in a clean root ----
-echo "== scripts/deps.sh run in a clean $suite"
+echo "== scripts/deps.sh run deb in a clean $suite"
 if [ "$failed" -eq 0 ]; then rm -rf "$root"; else mv "$root" "$root.package"; fi
 cp -a "$base" "$root"
 cp -l "$archives"/*.deb "$root/var/cache/apt/archives/" 2>/dev/null ||
@@ -416,11 +433,27 @@ cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 rm -f "$root/usr/sbin/policy-rc.d"
 printf '#!/bin/sh\ncase $1 in update) exit 0 ;; esac\nexec /usr/bin/apt-get "$@"\n' > "$root/usr/local/sbin/apt-get"
 chmod 755 "$root/usr/local/sbin/apt-get"
-cp "$repo/scripts/deps.sh" "$root/tmp/deps.sh"
-in_root env PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin sh /tmp/deps.sh run > "$log/deps.log" 2>&1
+cp "$repo/scripts/deps.sh" "$repo/scripts/boot-services.sh" "$root/tmp/"
+# What starts at boot, before and after: the install brings man-db (for
+# lintian), which enables man-db.timer; only the stores and servers of
+# scripts/boot-services.sh may be turned off again, nothing else.
+enabled_units() {
+	systemctl --root="$root" list-unit-files --state=enabled --no-legend --no-pager 2>/dev/null |
+		awk '{ print $1 }' | sort
+}
+enabled_units > "$log/enabled-before"
+in_root env PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin sh /tmp/deps.sh run deb > "$log/deps.log" 2>&1
 rc=$?
 keep_archives
-t deps_run_installs "deps.sh run (exit $rc): $(tail -n 5 "$log/deps.log")" test $rc -eq 0
+enabled_units > "$log/enabled-after"
+t deps_run_installs "deps.sh run deb (exit $rc): $(tail -n 5 "$log/deps.log")" test $rc -eq 0
+t deps_deb_has_build_essential "deps.sh deb did not install build-essential (dpkg-buildpackage needs it)" \
+	sh -c "chroot '$root' dpkg-query -W -f '\${db:Status-Status}' build-essential 2>/dev/null | grep -qx installed"
+gone=$(comm -23 "$log/enabled-before" "$log/enabled-after" | tr '\n' ' ')
+t deps_keeps_what_was_enabled "deps.sh disabled what was enabled before it: $gone" test -z "$gone"
+states=$(in_root systemctl is-enabled man-db.timer 2>&1)
+t deps_leaves_other_new_units_alone "man-db.timer, which the install enabled, is '$states' (deps.sh may only disable the stores and servers)" \
+	test "$states" = enabled
 in_root_procs=
 for p in /proc/[0-9]*; do
 	[ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && in_root_procs="$in_root_procs ${p#/proc/}($(cat "$p/comm" 2>/dev/null))"
@@ -435,8 +468,8 @@ t deps_says_so "deps.sh did not name what it disabled: $(tail -n 2 "$log/deps.lo
 t deps_removes_its_policy "deps.sh left its policy-rc.d" test ! -e "$root/usr/sbin/policy-rc.d"
 t deps_run_is_not_test "deps.sh run installed the test group's servers (apache2 or nginx)" \
 	sh -c "! chroot '$root' dpkg-query -W -f '\${db:Status-Status}' apache2 nginx 2>/dev/null | grep -q installed"
-t deps_second_run_is_quiet "a second deps.sh run printed: $(in_root sh /tmp/deps.sh run 2>&1 | head -c 300)" \
-	test -z "$(in_root sh /tmp/deps.sh run 2>&1)"
+t deps_second_run_is_quiet "a second deps.sh run printed: $(in_root sh /tmp/deps.sh run deb 2>&1 | head -c 300)" \
+	test -z "$(in_root sh /tmp/deps.sh run deb 2>&1)"
 
 if [ "$failed" -eq 0 ]; then
 	rm -rf "$root" "$root.package"

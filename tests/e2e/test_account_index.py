@@ -30,7 +30,7 @@ def rebuilt(c, timeout=20):
 @test
 def with_the_index_whole_a_new_number_registers_while_postgres_is_down():
     c = Client()
-    check(rebuilt(c), "the account index did not become whole")
+    check(rebuilt(), "the account index did not become whole")
     account = fresh_phone()
     signup(Client(), account)
     redis_command("DEL", REDIS_PREFIX + "u:" + account)    # not cached: only PostgreSQL knows it
@@ -60,7 +60,7 @@ def after_a_redis_restart_the_index_is_rebuilt_and_accounts_still_ask_for_their_
     # not whole: register asks PostgreSQL, and is right
     r = expect(c.post("register", {"mobile_number": account}), 200)
     check(r["next_step"] == "password", r)
-    check(rebuilt(c), "the account index was not rebuilt")
+    check(rebuilt(), "the account index was not rebuilt")
     redis_command("DEL", REDIS_PREFIX + "u:" + account)
     r = expect(Client().post("register", {"mobile_number": account}), 200)
     check(r["next_step"] == "password", "the rebuilt index missed an account: %r" % r)
@@ -83,13 +83,13 @@ def a_rebuild_postgres_interrupted_is_done_seconds_after_postgres_is_back():
         stack("start-postgres")
     check(recovers(c), "health did not come back")
     # not after a minute's lease nor a long pause: within seconds
-    check(rebuilt(c, timeout=10), "the index was not rebuilt within 10 s of PostgreSQL's return")
+    check(rebuilt(timeout=10), "the index was not rebuilt within 10 s of PostgreSQL's return")
 
 
 @test
 def an_account_made_by_sql_behind_the_index_is_never_taken_over():
     c = Client()
-    check(rebuilt(c), "the account index did not become whole")
+    check(rebuilt(), "the account index did not become whole")
     phone = fresh_phone()
     stored = django_hash("owner password 1", 1000)
     psql("INSERT INTO users (mobile_number, password, is_verified, is_active, first_name,"
@@ -109,7 +109,7 @@ def an_account_made_by_sql_behind_the_index_is_never_taken_over():
 @test
 def reindex_after_sql_by_hand_makes_the_account_known_at_once():
     c = Client()
-    check(rebuilt(c), "the account index did not become whole")
+    check(rebuilt(), "the account index did not become whole")
     phone = fresh_phone()
     psql("INSERT INTO users (mobile_number, password, is_verified, is_active, first_name,"
          " last_name) VALUES (:'p', :'h', true, true, 'O', 'W')", p=phone,

@@ -27,9 +27,10 @@ from pa import (Client, check, expect, free_port, fresh_phone, jwt_decode, jwt_f
                 signup, stop_process, test, user_row, wait_for)
 
 REPO = os.environ.get("PA_REPO", ".")
+# conf/ is laid out like the installed share/phoneauth/ (lighttpd/, apache/,
+# nginx/); the servers are given a copy installed as make install installs
+# it (Frontends.share), never the checkout's own files.
 CONF = os.path.join(REPO, "conf")
-# conf/ is laid out like the installed share/phoneauth/ (lighttpd/, apache/, nginx/)
-REPO_SHARE = CONF
 ROOT = os.geteuid() == 0
 COOKIE = "pa_token"
 MODULES = "/usr/lib/apache2/modules"
@@ -86,21 +87,27 @@ class Frontends:
         os.chmod(os.path.join(self.tmp, "asan"), 0o1777)
         for d in ("www", "www/members"):
             os.chmod(os.path.join(self.tmp, d), 0o755)
-        # The page where make install puts it (PREFIX/share/phoneauth/www),
-        # readable by the servers' users; conf/nginx/page.conf names the
-        # installed path, so it is used as make install writes it (PREFIX
-        # for /usr/local).
+        # The page and the web-server snippets where make install puts them
+        # (PREFIX/share/phoneauth/www, lighttpd/, apache/, nginx/), with its
+        # paths (PREFIX for /usr/local), readable by every user: the servers
+        # read some of them as their own user, Apache as www-data and nginx
+        # as nobody when we are root, and the checkout may be one they
+        # cannot enter (a clone in /root, mode 0700).
         self.prefix = self.path("prefix")
-        self.www = self.path("prefix", "share", "phoneauth", "www")
+        self.share = self.path("prefix", "share", "phoneauth")
+        self.www = os.path.join(self.share, "www")
         shutil.copytree(os.path.join(REPO, "www"), self.www)
+        for d in ("lighttpd", "apache", "nginx"):
+            os.makedirs(os.path.join(self.share, d))
+            for name in os.listdir(os.path.join(CONF, d)):
+                with open(os.path.join(CONF, d, name)) as f:
+                    text = f.read().replace("/usr/local", self.prefix)
+                with open(os.path.join(self.share, d, name), "w") as f:
+                    f.write(text)
         for root, dirs, files in os.walk(self.prefix):
             os.chmod(root, 0o755)
             for f in files:
                 os.chmod(os.path.join(root, f), 0o644)
-        with open(os.path.join(CONF, "nginx", "page.conf")) as f:
-            page_conf = f.read().replace("/usr/local", self.prefix)
-        with open(self.path("nginx-page.conf"), "w") as f:
-            f.write(page_conf)
         cgi = os.path.join(self.tmp, "www/members/whoami.cgi")
         with open(cgi, "w") as f:
             f.write(GUARDED_CGI)
@@ -159,7 +166,7 @@ include "%(conf)s/lighttpd/phoneauth.conf"
 include "%(conf)s/lighttpd/authorizer.conf"
 include "%(conf)s/lighttpd/page.conf"
 """ % dict(port=port, www=self.path("www"), log=self.path("log"), sock=self.path("run", "phoneauth.sock"),
-           conf=CONF, page=self.www))
+           conf=self.share, page=self.www))
         self.spawn(["lighttpd", "-D", "-f", conf], "lighttpd.log")
         self.urls["lighttpd"] = "http://127.0.0.1:%d/api" % port
 
@@ -191,7 +198,7 @@ DocumentRoot "%(www)s"
 %(body)s
 Include "%(conf)s/apache/page.conf"
 """ % dict(root=self.path(name), port=port, run=self.path("run"), log=self.path("log"), name=name,
-           m=MODULES, www=self.path("www"), body=body, share=REPO_SHARE, page=self.www, conf=CONF,
+           m=MODULES, www=self.path("www"), body=body, share=self.share, page=self.www, conf=self.share,
            user="User www-data\nGroup www-data" if ROOT else ""))
         r = subprocess.run(["apache2", "-f", conf, "-k", "start"], capture_output=True, text=True)
         if r.returncode != 0:
@@ -217,7 +224,7 @@ Include "%(conf)s/apache/proxy_fcgi.conf"
 Define PHONEAUTH_AUTHORIZER "fcgi://127.0.0.1:%(tcp)d/"
 Define PHONEAUTH_GUARDED "/members/"
 Include "%(conf)s/apache/authnz_fcgi.conf"
-""" % dict(m=MODULES, run=self.path("run"), www=self.path("www"), tcp=self.tcp_port, conf=CONF))
+""" % dict(m=MODULES, run=self.path("run"), www=self.path("www"), tcp=self.tcp_port, conf=self.share))
 
     # -- Apache: conf/apache/fcgid.conf (Apache runs the workers, as its user) --
     def start_apache_fcgid(self):
@@ -248,7 +255,7 @@ Define PHONEAUTH_BIN "%(bin)s"
 Define PHONEAUTH_CONF "%(pconf)s"
 Include "%(conf)s/apache/fcgid.conf"
 """ % dict(m=MODULES, run=self.path("run"), env=env_lines, bin=self.path("phoneauth"),
-           pconf=self.path("phoneauth-fcgid.conf"), conf=CONF))
+           pconf=self.path("phoneauth-fcgid.conf"), conf=self.share))
 
     # -- nginx: conf/nginx/phoneauth.conf, guard.conf and require-token.conf --
     def start_nginx(self):
@@ -285,8 +292,8 @@ http {
     }
 }
 """ % dict(user="user nobody nogroup;" if ROOT else "", run=self.path("run"), log=self.path("log"),
-           tmp=self.tmp, tcp=self.tcp_port, echo=self.echo_port, port=port, conf=CONF,
-           page=self.path("nginx-page.conf")))
+           tmp=self.tmp, tcp=self.tcp_port, echo=self.echo_port, port=port, conf=self.share,
+           page=os.path.join(self.share, "nginx", "page.conf")))
         r = subprocess.run(["nginx", "-c", conf], capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("nginx: " + r.stderr)

@@ -8,7 +8,8 @@ JSON 413, not its own HTML page.
 
 The servers are test_frontends.py's set-ups (its Frontends class), with
 mod_headers loaded in Apache, and lighttpd including only the API snippet,
-as `make install` installs it (its share directory: conf/)."""
+as `make install` installs it (in the share directory tf.Frontends lays out
+from conf/)."""
 
 import os
 import sys
@@ -28,11 +29,7 @@ class Frontends(tf.Frontends):
         super().apache_conf(name, port, "LoadModule headers_module %s/mod_headers.so\n" % tf.MODULES + body)
 
     def start_lighttpd(self):
-        # the snippet as `make install` installs it: /usr/local/share/phoneauth -> conf/
-        with open(os.path.join(tf.CONF, "lighttpd", "phoneauth.conf")) as f:
-            snippet = f.read().replace("/usr/local/share/phoneauth", tf.CONF)
-        with open(self.path("phoneauth-lighttpd.conf"), "w") as f:
-            f.write(snippet)
+        # the snippet as `make install` installs it (tf.Frontends: in share/)
         port = tf.free_port()
         with open(self.path("lighttpd.conf"), "w") as f:
             f.write("""
@@ -43,7 +40,7 @@ server.errorlog = "%(log)s/lighttpd-error.log"
 var.phoneauth_socket = "%(sock)s"
 include "%(snippet)s"
 """ % dict(port=port, www=self.path("www"), log=self.path("log"), sock=self.path("run", "phoneauth.sock"),
-           snippet=self.path("phoneauth-lighttpd.conf")))
+           snippet=os.path.join(self.share, "lighttpd", "phoneauth.conf")))
         self.spawn(["lighttpd", "-D", "-f", self.path("lighttpd.conf")], "lighttpd.log")
         self.urls["lighttpd"] = "http://127.0.0.1:%d/api" % port
 
