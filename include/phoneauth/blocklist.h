@@ -33,11 +33,10 @@ struct blocklist {
  * '#' is a password (its line end, "\n" or "\r\n", is not part of it, nor a
  * '\r' ending the last line, which needs no "\n"); lines over
  * BLOCKLIST_MAX_BYTES are ignored; duplicates, after folding, collapse.
- * Refused with one
- * line in `why`, which the caller prefixes with its key name: a file that
- * cannot be opened or read, anything but a regular file, a file over
- * BLOCKLIST_MAX_FILE, a NUL byte (a compressed or binary file), no password
- * at all. On refusal `list` is zeroed.
+ * Refused with one line in `why`, which the caller prefixes with its key
+ * name: a file that cannot be opened or read, anything but a regular file,
+ * a file over BLOCKLIST_MAX_FILE, a NUL byte (a compressed or binary file),
+ * no password at all. On refusal `list` is zeroed.
  */
 bool blocklist_load(const char *path, struct blocklist *list, char *why, size_t whylen);
 
