@@ -21,8 +21,10 @@ boot_services=$(cd "$(dirname "$0")" && pwd -P)/boot-services.sh
 
 pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev"
 # redis-tools (redis-cli), postgresql-client (psql), curl, openssl and procps
-# (pgrep) are used by scripts/stack.sh itself.
-pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql postgresql-client curl openssl procps"
+# (pgrep) are used by scripts/stack.sh itself. john-data: its
+# /usr/share/john/password.lst is password_blocklist's default (and
+# test_blocklist reads it).
+pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql postgresql-client curl openssl procps john-data"
 # python3-djangorestframework-simplejwt: the test that Django accepts our
 # tokens; it imports pkg_resources without depending on
 # python3-pkg-resources, so that is listed too. python3-jsonschema (4.10 in
@@ -46,8 +48,9 @@ pkgs_bench="wrk gnuplot-nox"
 # make deb, make test-deb: Debian's packaging tools (build-essential:
 # dpkg-buildpackage refuses to build without it, as with any unmet build
 # dependency); debootstrap makes the clean Debian root the package is
-# installed in.
-pkgs_deb="build-essential dpkg-dev debhelper lintian debootstrap python3"
+# installed in; john-data for the unit tests the package build runs (a
+# Build-Depends).
+pkgs_deb="build-essential dpkg-dev debhelper lintian debootstrap python3 john-data"
 # make fuzz: clang with libFuzzer and its sanitizer runtimes.
 pkgs_fuzz="clang libclang-rt-14-dev"
 
