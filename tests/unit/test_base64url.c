@@ -86,7 +86,7 @@ static void
 bounds_are_kept_on_both_sides(void)
 {
 	unsigned char out[8] = { 0 };
-	char text[8];
+	char text[9];
 	size_t got;
 
 	/* "foobar" needs 6 bytes: 5 is refused and nothing past 5 is written */
