@@ -34,7 +34,6 @@ base64url_decode(const char *in, size_t len, unsigned char *out, size_t outsize,
 {
 	const unsigned char *p = (const unsigned char *)in;
 	size_t o = 0, i, tail = len % 4;
-	uint32_t v = 0;
 
 	*outlen = 0;
 	if (tail == 1 || BASE64URL_DECODED_LEN(len) > outsize)
@@ -42,16 +41,17 @@ base64url_decode(const char *in, size_t len, unsigned char *out, size_t outsize,
 	for (i = 0; i + 4 <= len; i += 4) {
 		unsigned a = value_of(p[i]), b = value_of(p[i + 1]), c = value_of(p[i + 2]),
 		    d = value_of(p[i + 3]);
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | d;
 
 		if ((a | b | c | d) & 64)
 			return false;
-		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | d;
 		out[o++] = (unsigned char)(v >> 16);
 		out[o++] = (unsigned char)(v >> 8);
 		out[o++] = (unsigned char)v;
 	}
 	if (tail > 0) {
 		unsigned a = value_of(p[i]), b = value_of(p[i + 1]), c = tail == 3 ? value_of(p[i + 2]) : 0;
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
 
 		if ((a | b | c) & 64)
 			return false;
@@ -59,7 +59,6 @@ base64url_decode(const char *in, size_t len, unsigned char *out, size_t outsize,
 		 * and "QR" must not be "A" too. */
 		if ((tail == 2 && (b & 15) != 0) || (tail == 3 && (c & 3) != 0))
 			return false;
-		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
 		out[o++] = (unsigned char)(v >> 16);
 		if (tail == 3)
 			out[o++] = (unsigned char)(v >> 8);
