@@ -688,7 +688,7 @@ der_to_end(const unsigned char **p, const unsigned char *end, unsigned char tag)
 static EVP_PKEY *
 stored_key(const struct webauthn_public_key *key, enum webauthn_refusal *r)
 {
-	const unsigned char *p = key->public_key, *end = p + key->public_key_len;
+	const unsigned char *p = key->public_key, *end;
 	EVP_PKEY *pkey = NULL;
 
 	if (key->alg != WEBAUTHN_ES256 && key->alg != WEBAUTHN_EDDSA && key->alg != WEBAUTHN_RS256) {
@@ -698,6 +698,7 @@ stored_key(const struct webauthn_public_key *key, enum webauthn_refusal *r)
 	*r = WA_BAD_KEY;
 	if (p == NULL || key->public_key_len > WEBAUTHN_PUBLIC_KEY_MAX)
 		return NULL;
+	end = p + key->public_key_len;
 	if (key->alg == WEBAUTHN_ES256) {
 		if (key->public_key_len != sizeof p256_head + 65 ||
 		    memcmp(p, p256_head, sizeof p256_head) != 0 || p[sizeof p256_head] != 0x04)
