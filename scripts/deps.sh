@@ -19,12 +19,14 @@ set -eu
 
 boot_services=$(cd "$(dirname "$0")" && pwd -P)/boot-services.sh
 
-pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev"
+# libcbor-dev (passkeys: WebAuthn's CBOR), libqrencode-dev (TOTP's QR code),
+# libcurl4-openssl-dev (webhooks).
+pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev libcbor-dev libqrencode-dev libcurl4-openssl-dev"
 # redis-tools (redis-cli), postgresql-client (psql), curl, openssl and procps
 # (pgrep) are used by scripts/stack.sh itself. john-data: its
 # /usr/share/john/password.lst is password_blocklist's default (and
 # test_blocklist reads it).
-pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql postgresql-client curl openssl procps john-data"
+pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql postgresql-client curl openssl procps john-data ca-certificates"
 # python3-djangorestframework-simplejwt: the test that Django accepts our
 # tokens; it imports pkg_resources without depending on
 # python3-pkg-resources, so that is listed too. python3-jsonschema (4.10 in
@@ -32,10 +34,17 @@ pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql pos
 # the end-to-end tests receive is checked against openapi/openapi.json. prometheus:
 # its promtool checks GET metrics. python3-phonenumbers (Google's
 # libphonenumber metadata): the oracle of phone_format = e164
-# (tests/e2e/test_phone_e164.py).
-pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus python3-phonenumbers"
+# (tests/e2e/test_phone_e164.py). The oracles of the unit tests (make check
+# runs them too, hence the `deb` group and Build-Depends <!nocheck>):
+# python3-cbor2 with python3-cryptography, the software authenticator
+# tests/webauthn/authenticator.py whose passkeys test_webauthn checks;
+# oathtool and python3-pyotp, TOTP codes test_totp checks; librsvg2-bin and
+# zbar-tools, which draw and read back test_qr's QR codes.
+pkgs_oracles="python3 python3-cryptography python3-cbor2 oathtool python3-pyotp librsvg2-bin zbar-tools john-data"
+pkgs_test="$pkgs_oracles libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus python3-phonenumbers"
 # nodejs, npm: Spectral, the OpenAPI linter make test runs
-# (tests/openapi_lint.sh), comes from npm (tests/node/ensure.sh); Debian's
+# (tests/openapi_lint.sh), and standardwebhooks, the webhook receivers'
+# library that checks our signatures, come from npm (tests/node/ensure.sh); Debian's
 # are installed only when there is no npm command at all (one from
 # elsewhere, nvm or NodeSource, is used as it is).
 pkgs_node="nodejs npm"
@@ -48,9 +57,9 @@ pkgs_bench="wrk gnuplot-nox"
 # make deb, make test-deb: Debian's packaging tools (build-essential:
 # dpkg-buildpackage refuses to build without it, as with any unmet build
 # dependency); debootstrap makes the clean Debian root the package is
-# installed in; john-data for the unit tests the package build runs (a
-# Build-Depends).
-pkgs_deb="build-essential dpkg-dev debhelper lintian debootstrap python3 john-data"
+# installed in; the oracles of the unit tests the package build runs
+# (Build-Depends <!nocheck>).
+pkgs_deb="build-essential dpkg-dev debhelper lintian debootstrap $pkgs_oracles"
 # make fuzz: clang with libFuzzer and its sanitizer runtimes.
 pkgs_fuzz="clang libclang-rt-14-dev"
 
