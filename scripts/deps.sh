@@ -23,8 +23,9 @@ pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql pos
 # python3-pkg-resources, so that is listed too. python3-jsonschema (4.10 in
 # Debian 12, which has draft 2020-12, OpenAPI 3.1's dialect): every answer
 # the end-to-end tests receive is checked against openapi/openapi.json. prometheus:
-# its promtool checks GET metrics.
-pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus"
+# its promtool checks GET metrics. oathtool and python3-pyotp: the unit
+# tests' oracles for TOTP (test_totp.c).
+pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus oathtool python3-pyotp"
 # make test: the reference page (www/) in a real browser, Chromium headless
 # driven through chromedriver by Selenium (tests/e2e/test_page.py); a font
 # with Persian letters for its screenshots.
