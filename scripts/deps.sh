@@ -14,7 +14,7 @@
 # enabled before are never touched.
 set -eu
 
-pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev"
+pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev libqrencode-dev"
 # redis-tools (redis-cli), postgresql-client (psql), curl, openssl and procps
 # (pgrep) are used by scripts/stack.sh itself.
 pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql postgresql-client curl openssl procps"
@@ -24,8 +24,9 @@ pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql pos
 # Debian 12, which has draft 2020-12, OpenAPI 3.1's dialect): every answer
 # the end-to-end tests receive is checked against openapi/openapi.json. prometheus:
 # its promtool checks GET metrics. oathtool and python3-pyotp: the unit
-# tests' oracles for TOTP (test_totp.c).
-pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus oathtool python3-pyotp"
+# tests' oracles for TOTP (test_totp.c); librsvg2-bin (rsvg-convert) and
+# zbar-tools (zbarimg) draw and read back the QR codes (test_qr.c).
+pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus oathtool python3-pyotp librsvg2-bin zbar-tools"
 # make test: the reference page (www/) in a real browser, Chromium headless
 # driven through chromedriver by Selenium (tests/e2e/test_page.py); a font
 # with Persian letters for its screenshots.
@@ -33,8 +34,10 @@ pkgs_browser="chromium chromium-driver python3-selenium fonts-dejavu-core"
 # gnuplot-nox: the chart make bench draws (build/bench/bench.png).
 pkgs_bench="wrk gnuplot-nox"
 # make deb, make test-deb: Debian's packaging tools; debootstrap makes the
-# clean Debian root the package is installed in.
-pkgs_deb="dpkg-dev debhelper lintian debootstrap python3"
+# clean Debian root the package is installed in. The package's build runs
+# make check, whose oracles are Build-Depends <!nocheck> (debian/control):
+# oathtool, python3-pyotp, python3-cryptography, librsvg2-bin, zbar-tools.
+pkgs_deb="dpkg-dev debhelper lintian debootstrap python3 oathtool python3-pyotp python3-cryptography librsvg2-bin zbar-tools"
 # make fuzz: clang with libFuzzer and its sanitizer runtimes.
 pkgs_fuzz="clang libclang-rt-14-dev"
 
