@@ -198,8 +198,6 @@ seal_key_wipe(struct seal_key *key)
 	OPENSSL_cleanse(key, sizeof *key);
 }
 
-/* (GCM is a stream mode: the Final calls output nothing, the tag aside.) */
-
 /* The authenticated data: the version, so that a later format cannot be
  * fed this one's ciphertexts, and the caller's binding. */
 static bool
@@ -238,6 +236,8 @@ seal_encrypt(const struct seal_key *key, const void *plain, size_t len,
 		return false;
 	if (!random_bytes(nonce, sizeof nonce) || (ctx = EVP_CIPHER_CTX_new()) == NULL)
 		goto out;
+	/* GCM is a stream mode: Update writes as many bytes as it reads, Final
+	 * none (it makes or checks the tag). */
 	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
 	    EVP_EncryptInit_ex(ctx, NULL, NULL, key->bytes, nonce) != 1 ||
