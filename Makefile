@@ -36,7 +36,7 @@
 # dpkg-buildflags); WERROR=1 turns warnings into errors (CI does); V=1 shows
 # the commands.
 
-PKGS      := fcgi libpq hiredis json-c libjwt libcrypto uuid
+PKGS      := fcgi libpq hiredis json-c libjwt libcrypto uuid libcurl libssl
 # The version: the top entry of debian/changelog is the one source of truth,
 # for the package and for `phoneauth --version` alike.
 VERSION   := $(shell head -n 1 debian/changelog 2>/dev/null | cut -d'(' -f2 | cut -d')' -f1)
@@ -176,7 +176,7 @@ pkgs:
 ifneq ($(PKG_MISSING),)
 	@echo "make: $(if $(HAVE_PKG_CONFIG),$(PKG_CONFIG) cannot find the pkg-config module(s): $(PKG_MISSING),$(PKG_CONFIG) is not installed (needed to find $(PKGS)))" >&2
 	@echo "make: install the development packages (Debian: scripts/deps.sh build, as root," >&2
-	@echo "      or apt-get install pkg-config libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev)" >&2
+	@echo "      or apt-get install pkg-config libfcgi-dev libpq-dev libhiredis-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev libcurl4-openssl-dev)" >&2
 	@exit 1
 endif
 

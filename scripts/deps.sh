@@ -14,17 +14,22 @@
 # enabled before are never touched.
 set -eu
 
-pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev"
+pkgs_build="gcc make pkg-config libc6-dev libfcgi-dev libhiredis-dev libpq-dev libjson-c-dev libjwt-dev libssl-dev uuid-dev libcurl4-openssl-dev"
 # redis-tools (redis-cli), postgresql-client (psql), curl, openssl and procps
 # (pgrep) are used by scripts/stack.sh itself.
-pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql postgresql-client curl openssl procps"
+# ca-certificates: the sender verifies the certificates of https webhook receivers.
+pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql postgresql-client curl openssl procps ca-certificates"
 # python3-djangorestframework-simplejwt: the test that Django accepts our
 # tokens; it imports pkg_resources without depending on
 # python3-pkg-resources, so that is listed too. python3-jsonschema (4.10 in
 # Debian 12, which has draft 2020-12, OpenAPI 3.1's dialect): every answer
 # the end-to-end tests receive is checked against openapi/openapi.json. prometheus:
 # its promtool checks GET metrics.
-pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus"
+pkgs_test="python3 libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-cryptography python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus nodejs"
+# npm (tests/node/ensure.sh installs the receivers' npm package
+# standardwebhooks once): Debian's, unless an npm is already there (NodeSource's
+# nodejs brings its own, and conflicts with Debian's).
+command -v npm >/dev/null 2>&1 || pkgs_test="$pkgs_test npm"
 # make test: the reference page (www/) in a real browser, Chromium headless
 # driven through chromedriver by Selenium (tests/e2e/test_page.py); a font
 # with Persian letters for its screenshots.

@@ -81,6 +81,8 @@ for t in build/asan/tests/fuzz/fuzz_replay_*; do
 	name=${t##*/fuzz_replay_}
 	run_test "$(basename "$t")" "$t" "tests/fuzz/corpus/$name" "tests/fuzz/crashers/$name"
 done
+# The webhooks webhook.c signs, verified by the receivers' own npm package.
+run_test node_standardwebhooks tests/node/test_webhook.sh build/asan/tests/unit/test_webhook
 
 # ---- 2. the stack ----
 # A previous run that was cut short may have left its stack running: stop
