@@ -452,9 +452,11 @@ webhook_deliver(struct webhook_receiver *r, const struct webhook_secret *s,
 	if (curl_easy_getinfo(r->curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
 	    retry_after > 0)
 		out->retry_after_s = retry_after > WEBHOOK_MAX_DELAY ? WEBHOOK_MAX_DELAY : (long)retry_after;
-	/* A 2xx whose body we stopped reading is still a yes: the receiver
-	 * answered before it started talking too much. */
-	if (status >= 200 && status <= 299 && (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && r->over))) {
+	/* The status line is the receiver's answer: a 2xx whose body we
+	 * stopped reading (too long), or that never came whole, is a yes all
+	 * the same. (libcurl sets the status to 0 at the start of each
+	 * transfer: it is never the previous delivery's.) */
+	if (status >= 200 && status <= 299) {
 		out->result = WEBHOOK_DELIVERED;
 		return WEBHOOK_DELIVERED;
 	}

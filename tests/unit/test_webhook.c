@@ -357,6 +357,7 @@ struct server {
 	const char *answer;		/* the whole HTTP answer; NULL: never answer */
 	size_t answer_len;
 	bool close_after;		/* close the connection after answering */
+	int answer_only;		/* answer this many requests, then hang (0: all) */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	volatile int stop;
@@ -445,7 +446,7 @@ serve(void *arg)
 			got += (size_t)n;
 			if (whole_request(s, buf, got)) {
 				got = 0;
-				if (s->answer != NULL) {
+				if (s->answer != NULL && (s->answer_only == 0 || s->requests <= s->answer_only)) {
 					size_t off = 0;
 
 					while (off < s->answer_len) {
@@ -683,6 +684,39 @@ a_big_answer_is_read_no_further_than_64k(void)
 		memcpy(answer + n, "X-Pad: abc\r\n", 12);
 	answer[n] = '\0';
 	CHECK(deliver_to(answer, 5, &out, &srv) == WEBHOOK_RETRY, "endless headers delivered");
+}
+
+static void
+a_2xx_is_a_yes_even_when_its_body_never_comes_whole(void)
+{
+	struct webhook_outcome out;
+	struct server srv;
+
+	CHECK(deliver_to("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", 1, &out, &srv) ==
+	    WEBHOOK_DELIVERED, "%s", out.detail);
+	CHECK_INT(out.status, 200);
+}
+
+static void
+a_status_is_never_the_previous_deliverys(void)
+{
+	struct webhook_secret s = secret_of(VECTOR_SECRET);
+	struct webhook_outcome out;
+	struct webhook_receiver *r;
+	struct server srv;
+	char url[64], err[200];
+
+	server_start(&srv, OK_ANSWER);
+	srv.answer_only = 1;
+	r = webhook_receiver_new(url_of(&srv, "/", url, sizeof url), 1, NULL, err, sizeof err);
+	CHECK(r != NULL && webhook_deliver(r, &s, "a", 1, "{}", 2, &out) == WEBHOOK_DELIVERED,
+	    "the first: %s", r ? out.detail : err);
+	CHECK(r != NULL && webhook_deliver(r, &s, "b", 2, "{}", 2, &out) == WEBHOOK_RETRY,
+	    "the second, unanswered, delivered");
+	CHECK_INT(out.status, 0);
+	webhook_receiver_free(r);
+	server_stop(&srv);
+	webhook_secret_clear(&s);
 }
 
 static void
@@ -941,6 +975,8 @@ main(int argc, char **argv)
 	RUN(a_2xx_is_delivered_signed_as_the_spec_says_on_one_connection);
 	RUN(answers_other_than_2xx_are_retried_with_their_status);
 	RUN(a_big_answer_is_read_no_further_than_64k);
+	RUN(a_2xx_is_a_yes_even_when_its_body_never_comes_whole);
+	RUN(a_status_is_never_the_previous_deliverys);
 	RUN(a_receiver_that_hangs_is_retried_within_the_timeout);
 	RUN(a_refused_connection_is_retried);
 	RUN(a_redirect_is_not_followed);
