@@ -350,6 +350,9 @@ webhook_receiver_new(const char *url, long timeout_s, const char *proxy, char *e
 	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
 	    /* "" is no proxy, whatever http_proxy or https_proxy say */
 	    curl_easy_setopt(c, CURLOPT_PROXY, proxy != NULL ? proxy : "") == CURLE_OK &&
+	    /* and "" here: no_proxy from the environment does not bypass a
+	     * configured one either */
+	    curl_easy_setopt(c, CURLOPT_NOPROXY, "") == CURLE_OK &&
 	    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
 	    curl_easy_setopt(c, CURLOPT_POST, 1L) == CURLE_OK &&
 	    curl_easy_setopt(c, CURLOPT_USERAGENT, "phoneauth") == CURLE_OK &&

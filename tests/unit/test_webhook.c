@@ -811,6 +811,8 @@ no_proxy_is_taken_from_the_environment(void)
 		struct webhook_receiver *r;
 		char err[200];
 
+		setenv("no_proxy", "*", 1);
+		setenv("NO_PROXY", "*", 1);
 		r = webhook_receiver_new("http://receiver.invalid/in", 5, url, err, sizeof err);
 		CHECK(r != NULL && webhook_deliver(r, &s, "abc", 1, "{}", 2, &out) == WEBHOOK_DELIVERED,
 		    "through the proxy: %s", r ? out.detail : err);
@@ -819,6 +821,8 @@ no_proxy_is_taken_from_the_environment(void)
 		    strncmp(proxy.last.head, "POST http://receiver.invalid/in HTTP/1.1", 40) == 0,
 		    "the proxy saw: %s", proxy.last.head);
 		pthread_mutex_unlock(&proxy.lock);
+		unsetenv("no_proxy");
+		unsetenv("NO_PROXY");
 		webhook_receiver_free(r);
 		webhook_secret_clear(&s);
 	}
