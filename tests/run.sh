@@ -90,6 +90,8 @@ done
 # The OpenAPI description lints clean under Spectral (its npm package is
 # installed once, in the user's cache: tests/node/ensure.sh).
 run_test openapi_lints_clean tests/openapi_lint.sh
+# The webhooks webhook.c signs, verified by the receivers' own npm package.
+run_test node_standardwebhooks tests/node/test_webhook.sh build/asan/tests/unit/test_webhook
 
 # ---- 2. the stack ----
 # A previous run that was cut short may have left its stack running: stop
