@@ -2,9 +2,11 @@
 Debian's python3-jsonschema for the check of every answer against the
 OpenAPI description).
 
-The tests talk HTTP to lighttpd in front of the real workers, read codes from
-the Redis outbox as a real sender would, and look into PostgreSQL with psql.
-tests/run.sh starts the stack and passes its coordinates in PA_* variables.
+The tests talk HTTP to lighttpd in front of the real workers (Client), or
+FastCGI straight to workers with no web server (Worker, FcgiClient), read
+codes from the Redis outbox as a real sender would, and look into PostgreSQL
+with psql. tests/run.sh starts the stack and passes its coordinates in PA_*
+variables. Which file tests what, and how to add a test: README.md here.
 
 Blocking is on (3 failures per client address or number), so every test
 uses its own phone numbers and its own client address: Linux routes all of
@@ -68,7 +70,7 @@ def fresh_phone():
 # ---- the contract: openapi/openapi.json ----
 #
 # Every answer a Client receives is checked against the OpenAPI description
-# the program serves (the repository's openapi/openapi.json; test_openapi
+# the program serves (the repository's openapi/openapi.json; test_route_openapi
 # proves the served one is the same file): its operation is found by method
 # and path below the client's base path (a trailing slash dropped, the
 # query ignored, sessions/<id> matching sessions/{id}), and its status, the
