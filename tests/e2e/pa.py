@@ -603,6 +603,88 @@ def signup(c, phone, password=PASSWORD, first="Sara", last="Ahmadi", email=None)
     return expect(c.post("user-info", body), 201)["tokens"]
 
 
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def check_headers(r):
+    """The headers every JSON answer carries, and an error's code and message."""
+    check(r.header("Content-Type") == "application/json; charset=utf-8", r.headers)
+    check(r.header("Cache-Control") == "no-store", r.headers)
+    check(r.header("X-Content-Type-Options") == "nosniff", r.headers)
+    check(r.json is not None, "body is not JSON: %r" % r.body[:200])
+    if r.status >= 400:
+        check(isinstance(r.json.get("error"), str) and isinstance(r.json.get("message"), str), r.json)
+
+
+def check_tokens(body):
+    """An answer with tokens: the tokens object of API.md, and a message."""
+    t = body["tokens"]
+    check(set(t) == {"access_token", "refresh_token", "token_type", "expires_in"}, t)
+    check(t["token_type"] == "Bearer" and t["expires_in"] == 300, t)
+    check(t["access_token"].count(".") == 2 and t["refresh_token"].count(".") == 2, t)
+    check(isinstance(body.get("message"), str) and body["message"], body)
+
+
+def login(c, phone, password=PASSWORD, agent=None):
+    """The tokens of a login by number (with that User-Agent)."""
+    headers = {"User-Agent": agent} if agent else None
+    return expect(c.post("login", {"mobile_number": phone, "password": password}, headers=headers),
+                  200)["tokens"]
+
+
+def wrong_login(c, phone):
+    return c.post("login", {"mobile_number": phone, "password": "not the password"})
+
+
+def blocked(r):
+    """429 too_many_attempts, with when to come back in the body and in Retry-After."""
+    body = expect(r, 429, "too_many_attempts")
+    check(isinstance(body.get("retry_after"), int) and body["retry_after"] > 0, body)
+    check(r.header("Retry-After") == str(body["retry_after"]), r.headers)
+    return body
+
+
+def refresh(c, token, field="refresh", route="token/refresh"):
+    return c.post(route, {field: token})
+
+
+def rotated(r):
+    """The new pair of a rotation."""
+    body = expect(r, 200)
+    check(set(body) == {"access", "refresh"}, body)
+    return body
+
+
+def cached(phone):
+    """The account state register caches for `phone` (prelude.lua KEY.account)."""
+    return redis_command("GET", REDIS_PREFIX + "u:" + phone)
+
+
+def indexed(phone):
+    """Whether the account index (accounts.lua) has `phone`."""
+    return redis_command("SISMEMBER", REDIS_PREFIX + "a:" + phone[:-5], str(int(phone[-5:]))) == 1
+
+
+def rows_for(phones):
+    """The users rows of these numbers."""
+    return int(psql("SELECT count(*) FROM users WHERE mobile_number = ANY (string_to_array(:'p', ','))",
+                    p=",".join(phones))[0][0])
+
+
+def users_total():
+    return int(psql("SELECT count(*) FROM users")[0][0])
+
+
+def users_seq():
+    """The users id sequence: an INSERT moves it even when it conflicts or rolls back."""
+    return int(psql("SELECT last_value FROM users_id_seq")[0][0])
+
+
+def snapshot():
+    """What a request that writes no users row leaves as it was: (count, id sequence)."""
+    return users_total(), users_seq()
+
+
 def django_hash(password, iterations, salt="abcdefghijklmnopqrstuv"):
     """What Django's PBKDF2PasswordHasher stores."""
     dk = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)
@@ -634,6 +716,31 @@ def cooldown_over(phone, prefix=None, timeout=None):
     limit = timeout if timeout is not None else max(cooldown(), 25) + 5
     check(wait_for(lambda: redis_command("PTTL", key) < 0, limit, 0.05),
           "the cooldown of %s did not end within %s s" % (phone, limit))
+
+
+class Loops:
+    """`threads` threads, each running self.loop() (a subclass's) over and
+    over until the with block ends: loop() returns once self.stop is set,
+    and what the threads count is guarded by self.lock."""
+
+    def __init__(self, threads):
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(threads)]
+
+    def loop(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(30)
+        return False
 
 
 def stop_process(p, timeout=10):

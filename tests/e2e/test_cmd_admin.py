@@ -4,39 +4,8 @@ test_store_account_index.py, sms-* in test_sms_*.py), run as an
 administrator runs them, with the stack's configuration, against the
 accounts and blocks the routes made."""
 
-from pa import (PASSWORD, REDIS_PREFIX, Client, admin, check, expect, family_of, fresh_phone, redis_command,
-                register, run, signup, test, user_row)
-
-
-def blocked(r):
-    body = expect(r, 429, "too_many_attempts")
-    check(isinstance(body.get("retry_after"), int) and body["retry_after"] > 0, body)
-    check(r.header("Retry-After") == str(body["retry_after"]), r.headers)
-    return body
-
-
-def wrong_login(c, phone):
-    return c.post("login", {"mobile_number": phone, "password": "not the password"})
-
-
-def login(c, phone, password=PASSWORD, agent=None):
-    headers = {"User-Agent": agent} if agent else None
-    return expect(c.post("login", {"mobile_number": phone, "password": password}, headers=headers),
-                  200)["tokens"]
-
-
-def refresh(c, token):
-    return c.post("token/refresh", {"refresh": token})
-
-
-def cached(phone):
-    """The account state register caches for `phone` (prelude.lua KEY.account)."""
-    return redis_command("GET", REDIS_PREFIX + "u:" + phone)
-
-
-def indexed(phone):
-    """Whether the account index (accounts.lua) has `phone`."""
-    return redis_command("SISMEMBER", REDIS_PREFIX + "a:" + phone[:-5], str(int(phone[-5:]))) == 1
+from pa import (PASSWORD, Client, admin, blocked, cached, check, expect, family_of, fresh_phone, indexed,
+                login, refresh, register, run, signup, test, user_row, wrong_login)
 
 
 @test

@@ -12,22 +12,19 @@ import os
 import shutil
 import signal
 import subprocess
-import threading
 import time
 
-from pa import Client, Pool, admin, check, expect, run, test, wait_for
+from pa import Client, Loops, Pool, admin, check, expect, run, test, wait_for
 
 
-class Load:
+class Load(Loops):
     """Client threads asking for health as fast as they can, counting answers."""
 
     def __init__(self, url, threads=4, route="health"):
         self.url, self.route = url, route
-        self.stop = threading.Event()
         self.ok = 0
         self.failed = []
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(threads)]
+        super().__init__(threads)
 
     def loop(self):
         c = Client(base_url=self.url)
@@ -44,16 +41,9 @@ class Load:
                     self.failed.append(repr(r)[:200])
 
     def __enter__(self):
-        for t in self.threads:
-            t.start()
+        super().__enter__()
         wait_for(lambda: self.ok > 20, 10)
         return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(30)
-        return False
 
 
 def own_config(name, extra=""):

@@ -27,21 +27,13 @@ import random
 import re
 import time
 
-from pa import (Worker, check, expect, fresh_ip, fresh_phone, latest_code, outbox_entries, psql,
-                run, signup, test, user_row, wait_for)
+from pa import (UUID4, Worker, check, check_headers, expect, fresh_ip, fresh_phone, latest_code,
+                outbox_entries, psql, run, signup, test, user_row, wait_for)
 import fcgi_client  # noqa: E402  (tests/lib, which pa puts on the path)
 
 PASSWORD = "correct horse battery"
-UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 PERSIAN = re.compile("[\u0600-\u06ff]")
 W = None        # the suite's worker (the stack's settings), started below
-
-
-def json_headers(r):
-    """The headers every JSON answer carries (API.md, Conventions)."""
-    check(r.header("Content-Type") == "application/json; charset=utf-8", r.headers)
-    check(r.header("Cache-Control") == "no-store", r.headers)
-    check(r.header("X-Content-Type-Options") == "nosniff", r.headers)
 
 
 @test
@@ -49,7 +41,7 @@ def register_opens_a_session_and_queues_a_code_without_a_row():
     c, phone = W.client(), fresh_phone()
     r = c.post("register", {"mobile_number": phone})
     body = expect(r, 200)
-    json_headers(r)
+    check_headers(r)
     check(body["next_step"] == "otp" and UUID4.match(body["session_id"]) and body["message"], body)
     sent = outbox_entries(phone)
     check(len(sent) == 1 and sent[0]["purpose"] == "register" and re.fullmatch(r"[0-9]{6}", sent[0]["code"]),
@@ -95,7 +87,7 @@ def errors_are_the_error_tables_answers_in_the_clients_language():
     for lang in ("en", "fa"):
         r = W.client(lang=lang).post("register", {"mobile_number": "12"})
         body = expect(r, 400, "validation_failed")
-        json_headers(r)
+        check_headers(r)
         check(set(body) == {"error", "message", "fields"} and list(body["fields"]) == ["mobile_number"], body)
         check(bool(PERSIAN.search(body["message"])) == (lang == "fa"), (lang, body))
     expect(W.client().post("verify-otp", {"session_id": "3f1b5c1e-8d2a-4e7b-9c3d-2a1b0c9d8e7f",
@@ -112,7 +104,7 @@ def a_method_the_route_does_not_take_is_405_with_allow():
     r = W.client().get("register")
     expect(r, 405, "method_not_allowed")
     check(r.header("Allow") == "POST, OPTIONS", r.headers)
-    json_headers(r)
+    check_headers(r)
     r = W.client().request("DELETE", "health")
     expect(r, 405, "method_not_allowed")
     check(r.header("Allow") == "GET, HEAD, OPTIONS", r.headers)
@@ -129,7 +121,7 @@ def a_body_over_max_body_bytes_is_413_unread():
     for size in (limit + 1, 1 << 20):
         r = W.client().request("POST", "register", b"{" + b" " * (size - 2) + b"}", ct)
         expect(r, 413, "payload_too_large")
-        json_headers(r)
+        check_headers(r)
     # a length that claims too much is refused before a byte of the body
     # is read: at once, although the body never comes
     conn = fcgi_client.FastCGI(W.sock, timeout=10)

@@ -5,16 +5,7 @@ code stays the same."""
 
 import re
 
-from pa import Client, Pool, check, fresh_phone, register, run, test
-
-
-def check_headers(r):
-    check(r.header("Content-Type") == "application/json; charset=utf-8", r.headers)
-    check(r.header("Cache-Control") == "no-store", r.headers)
-    check(r.header("X-Content-Type-Options") == "nosniff", r.headers)
-    check(r.json is not None, "body is not JSON: %r" % r.body[:200])
-    if r.status >= 400:
-        check(isinstance(r.json.get("error"), str) and isinstance(r.json.get("message"), str), r.json)
+from pa import Client, Pool, check, check_headers, fresh_phone, register, run, test
 
 
 @test

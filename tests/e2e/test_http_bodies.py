@@ -28,17 +28,8 @@ import urllib.parse
 
 from bodies import (BYTE_EVERY, QUICK, SlowBodies, oversized_bodies_get_the_json_413, quick_while_slow_bodies,
                     request)
-from pa import BASE_URL, Client, Pool, check, expect, fresh_ip, fresh_phone, run, test
+from pa import BASE_URL, Client, Pool, check, check_headers, expect, fresh_ip, fresh_phone, run, test
 from fcgi_client import FastCGI  # noqa: E402  (tests/lib, which pa puts on the path)
-
-
-def check_headers(r):
-    check(r.header("Content-Type") == "application/json; charset=utf-8", r.headers)
-    check(r.header("Cache-Control") == "no-store", r.headers)
-    check(r.header("X-Content-Type-Options") == "nosniff", r.headers)
-    check(r.json is not None, "body is not JSON: %r" % r.body[:200])
-    if r.status >= 400:
-        check(isinstance(r.json.get("error"), str) and isinstance(r.json.get("message"), str), r.json)
 
 
 def post_raw(body, content_type="application/json", headers=None):

@@ -3,16 +3,7 @@
 Allow, HEAD is GET without a body, aliases and a trailing slash are the same
 route, and a query string changes nothing."""
 
-from pa import Client, check, expect, fresh_phone, latest_code, register, run, test
-
-
-def check_headers(r):
-    check(r.header("Content-Type") == "application/json; charset=utf-8", r.headers)
-    check(r.header("Cache-Control") == "no-store", r.headers)
-    check(r.header("X-Content-Type-Options") == "nosniff", r.headers)
-    check(r.json is not None, "body is not JSON: %r" % r.body[:200])
-    if r.status >= 400:
-        check(isinstance(r.json.get("error"), str) and isinstance(r.json.get("message"), str), r.json)
+from pa import Client, check, check_headers, expect, fresh_phone, latest_code, register, run, test
 
 
 @test

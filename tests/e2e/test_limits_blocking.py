@@ -14,19 +14,8 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from pa import (PASSWORD, Client, Pool, check, config, expect, fresh_ip, fresh_phone, latest_code,
-                outbox_entries, psql, register, run, signup, test, verified_session, wait_for)
-
-
-def blocked(r):
-    body = expect(r, 429, "too_many_attempts")
-    check(isinstance(body.get("retry_after"), int) and body["retry_after"] > 0, body)
-    check(r.header("Retry-After") == str(body["retry_after"]), r.headers)
-    return body
-
-
-def wrong_login(c, phone):
-    return c.post("login", {"mobile_number": phone, "password": "not the password"})
+from pa import (PASSWORD, Client, Pool, blocked, check, config, expect, fresh_ip, fresh_phone, latest_code,
+                outbox_entries, psql, register, run, signup, test, verified_session, wait_for, wrong_login)
 
 
 def at_user_info(c):

@@ -5,17 +5,10 @@ the owner's own caps: test_limits_devices.py.)"""
 
 from concurrent.futures import ThreadPoolExecutor
 
-from pa import (PASSWORD, REDIS_PREFIX, Client, Pool, Redis, admin, check, cooldown_pool, expect, fresh_ip,
-                fresh_phone, outbox_entries, psql, register, run, signup, test)
+from pa import (PASSWORD, REDIS_PREFIX, Client, Pool, Redis, admin, blocked, check, cooldown_pool, expect,
+                fresh_ip, fresh_phone, outbox_entries, psql, register, run, signup, test)
 
 COOLDOWN = 30   # seconds, for the pools of the tests about it: never over during the test
-
-
-def blocked(r):
-    body = expect(r, 429, "too_many_attempts")
-    check(isinstance(body.get("retry_after"), int) and body["retry_after"] > 0, body)
-    check(r.header("Retry-After") == str(body["retry_after"]), r.headers)
-    return body
 
 
 def sessions_of(phone):

@@ -10,29 +10,9 @@ cached account state, the account index, the outbox)."""
 
 from concurrent.futures import ThreadPoolExecutor
 
-from pa import (PASSWORD, REDIS_PREFIX, Client, audited, bearer, check, expect, fresh_phone,
-                jwt_decode, latest_code, outbox_entries, psql, redis_command, register, run, signup, test,
-                user_row, wait_for)
-
-
-def login(c, phone, password=PASSWORD, agent=None):
-    headers = {"User-Agent": agent} if agent else None
-    return expect(c.post("login", {"mobile_number": phone, "password": password}, headers=headers),
-                  200)["tokens"]
-
-
-def refresh(c, token):
-    return c.post("token/refresh", {"refresh": token})
-
-
-def cached(phone):
-    """The account state register caches for `phone` (prelude.lua KEY.account)."""
-    return redis_command("GET", REDIS_PREFIX + "u:" + phone)
-
-
-def indexed(phone):
-    """Whether the account index (accounts.lua) has `phone`."""
-    return redis_command("SISMEMBER", REDIS_PREFIX + "a:" + phone[:-5], str(int(phone[-5:]))) == 1
+from pa import (PASSWORD, Client, audited, bearer, cached, check, expect, fresh_phone, indexed, jwt_decode,
+                latest_code, login, outbox_entries, psql, refresh, register, run, signup, test, user_row,
+                wait_for)
 
 
 def change(c, access, phone, password=PASSWORD):

@@ -19,19 +19,9 @@ import re
 import statistics
 import time
 
-from pa import (PASSWORD, Client, Pool, admin, check, config, django_hash, expect, fresh_phone, outbox_entries,
-                psql, register, run, signup, test, user_row, verified_session, wait_for)
-
-UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
-
-def check_tokens(body):
-    t = body["tokens"]
-    check(set(t) == {"access_token", "refresh_token", "token_type", "expires_in"}, t)
-    check(t["token_type"] == "Bearer" and t["expires_in"] == 300, t)
-    check(t["access_token"].count(".") == 2 and t["refresh_token"].count(".") == 2, t)
-    check(isinstance(body.get("message"), str) and body["message"], body)
-
+from pa import (PASSWORD, UUID4, Client, Pool, admin, check, check_tokens, config, django_hash, expect,
+                fresh_phone, outbox_entries, psql, register, run, signup, test, user_row, verified_session,
+                wait_for)
 
 ITERATIONS = int(config()["pbkdf2_iterations"])  # what the test stack's workers were told
 

@@ -9,18 +9,7 @@ alike), and writes nothing to `users`. Otherwise five wrong codes tell who
 has an account."""
 
 from pa import (PASSWORD, Client, check, cooldown_over, cooldown_pool, expect, fresh_phone, latest_code,
-                outbox_entries, psql, register, run, signup, test)
-
-
-def refresh(c, token, field="refresh", route="token/refresh"):
-    return c.post(route, {field: token})
-
-
-def rotated(r):
-    body = expect(r, 200)
-    check(set(body) == {"access", "refresh"}, body)
-    return body
-
+                outbox_entries, refresh, register, rotated, rows_for, run, signup, snapshot, test)
 
 COOLDOWN = 2   # seconds, of the pool of the test about resend-otp
 
@@ -48,24 +37,6 @@ def reset_session(c, phone):
 
 def wrong_code(sid):
     return {"session_id": sid, "code": "000000"}
-
-
-def rows_for(phones):
-    return int(psql("SELECT count(*) FROM users WHERE mobile_number = ANY (string_to_array(:'p', ','))",
-                    p=",".join(phones))[0][0])
-
-
-def users_total():
-    return int(psql("SELECT count(*) FROM users")[0][0])
-
-
-def users_seq():
-    """The users id sequence: an INSERT moves it even when it conflicts or rolls back."""
-    return int(psql("SELECT last_value FROM users_id_seq")[0][0])
-
-
-def snapshot():
-    return users_total(), users_seq()
 
 
 @test

@@ -10,17 +10,11 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from pa import (PASSWORD, Client, Pool, bearer, check, expect, family_of, fresh_phone, jwt_decode,
-                outbox_entries, run, signup, test, user_row)
+from pa import (PASSWORD, Client, Pool, bearer, check, expect, family_of, fresh_phone, jwt_decode, login,
+                outbox_entries, refresh, run, signup, test, user_row)
 
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 LOGIN_KEYS = {"id", "created_at", "last_used_at", "ip", "user_agent", "current"}
-
-
-def login(c, phone, password=PASSWORD, agent=None):
-    headers = {"User-Agent": agent} if agent else None
-    return expect(c.post("login", {"mobile_number": phone, "password": password}, headers=headers),
-                  200)["tokens"]
 
 
 def sessions(c, access):
@@ -29,10 +23,6 @@ def sessions(c, access):
     for s in body["sessions"]:
         check(set(s) == LOGIN_KEYS, s)
     return body["sessions"]
-
-
-def refresh(c, token):
-    return c.post("token/refresh", {"refresh": token})
 
 
 @test

@@ -8,40 +8,12 @@ creates the row (is_verified, no password), once, however many sessions of
 one number verify at once. (The order of the steps: test_steps.py; the
 fields' rules: test_http_fields.py; how many codes: test_limits_codes.py.)"""
 
-import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from pa import (PASSWORD, Client, check, config, cooldown_over, cooldown_pool, expect, fresh_phone,
-                latest_code, outbox_entries, psql, register, run, signup, test, user_row, verified_session)
-
-UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
-
-def check_tokens(body):
-    t = body["tokens"]
-    check(set(t) == {"access_token", "refresh_token", "token_type", "expires_in"}, t)
-    check(t["token_type"] == "Bearer" and t["expires_in"] == 300, t)
-    check(t["access_token"].count(".") == 2 and t["refresh_token"].count(".") == 2, t)
-    check(isinstance(body.get("message"), str) and body["message"], body)
-
-
-def rows_for(phones):
-    return int(psql("SELECT count(*) FROM users WHERE mobile_number = ANY (string_to_array(:'p', ','))",
-                    p=",".join(phones))[0][0])
-
-
-def users_total():
-    return int(psql("SELECT count(*) FROM users")[0][0])
-
-
-def users_seq():
-    """The users id sequence: an INSERT moves it even when it conflicts or rolls back."""
-    return int(psql("SELECT last_value FROM users_id_seq")[0][0])
-
-
-def snapshot():
-    return users_total(), users_seq()
+from pa import (PASSWORD, UUID4, Client, check, check_tokens, config, cooldown_over, cooldown_pool, expect,
+                fresh_phone, latest_code, outbox_entries, psql, register, rows_for, run, signup, snapshot,
+                test, user_row, verified_session)
 
 
 def register_new_numbers(n):

@@ -8,7 +8,7 @@ import time
 import jwt as pyjwt      # Debian's python3-jwt: the tokens as any client library reads them
 
 from pa import (PASSWORD, Client, Pool, admin, bearer, check, expect, family_of, fresh_phone, jwt_decode,
-                jwt_key, latest_code, psql, run, signup, test, user_row, wait_for)
+                jwt_key, latest_code, psql, refresh, rotated, run, signup, test, user_row, wait_for)
 
 
 def claims_of(token):
@@ -20,16 +20,6 @@ def live_tokens(family):
     """The jtis of a family's tokens that can still be rotated (PostgreSQL)."""
     return [r[0] for r in psql("SELECT jti FROM refresh_tokens WHERE family = :'f' AND spent_at IS NULL"
                                " AND revoked_at IS NULL AND expires_at > now()", f=family)]
-
-
-def refresh(c, token, field="refresh", route="token/refresh"):
-    return c.post(route, {field: token})
-
-
-def rotated(r):
-    body = expect(r, 200)
-    check(set(body) == {"access", "refresh"}, body)
-    return body
 
 
 @test

@@ -52,14 +52,8 @@ def code_expiry_ms(sid):
 
 
 def pool(name, **settings):
-    """A prefixed_pool (a Redis prefix, so counters and an outbox of its
-    own) with cheap password hashing; returns (pool, prefix)."""
-    return prefixed_pool("lock-" + name, pbkdf2_iterations=1000, **settings)
-
-
-def codes(prefix, phone, purpose=None):
-    """The codes queued for `phone` in the outbox of `prefix`, newest first."""
-    return outbox_entries(phone, prefix, purpose)
+    """A prefixed_pool: session lifetimes of its own, an outbox of its own."""
+    return prefixed_pool("steps-" + name, pbkdf2_iterations=1000, **settings)
 
 
 def code_of(prefix, phone, purpose=None):

@@ -16,8 +16,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from pa import (PASSWORD, REDIS_PREFIX, Client, Pool, alive, check, django_hash, expect, fresh_phone, latest_code, psql,
-                redis_command, register, run, stack, test, user_row, verified_session, wait_for)
+from pa import (PASSWORD, REDIS_PREFIX, Client, Loops, Pool, alive, check, django_hash, expect, fresh_phone,
+                latest_code, psql, redis_command, register, run, stack, test, user_row, verified_session,
+                wait_for)
 
 
 def recovers(c):
@@ -97,17 +98,15 @@ def fire(jobs):
         return list(ex.map(one, jobs))
 
 
-class Downtime:
+class Downtime(Loops):
     """Requests that keep arriving while a store is away (they get 503: the
     store is down) and go on until the store answers again: from a few
     users at once."""
 
     def __init__(self, url, make, users=4):
         self.url, self.make = url, make
-        self.stop = threading.Event()
         self.refused = 0          # answers 503: requests that met the store away
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(users)]
+        super().__init__(users)
 
     def loop(self):
         while not self.stop.is_set():
@@ -118,17 +117,6 @@ class Downtime:
             except OSError:
                 pass
             time.sleep(0.01)   # pacing, so that the users do not starve the workers
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(30)
-        return False
 
 
 def bring_back(url, start_cmd, is_up, busy, traffic):

@@ -19,8 +19,8 @@ import secrets
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
-from pa import (PASSWORD, Client, Pool, check, expect, family_of, fresh_phone, psql, psql_super, register,
-                run, signup, test, user_row, wait_for)
+from pa import (PASSWORD, Client, Pool, check, expect, family_of, fresh_phone, login, psql, psql_super,
+                refresh, register, run, signup, test, user_row, wait_for)
 
 ROLE = "pa_test_noselect_%d" % os.getpid()
 
@@ -63,16 +63,6 @@ def log_since(pool, offset):
     with open(log_path(pool), "rb") as f:
         f.seek(offset)
         return f.read().decode("utf-8", "replace")
-
-
-def login(c, phone, password=PASSWORD, agent=None):
-    headers = {"User-Agent": agent} if agent else None
-    return expect(c.post("login", {"mobile_number": phone, "password": password}, headers=headers),
-                  200)["tokens"]
-
-
-def refresh(c, token):
-    return c.post("token/refresh", {"refresh": token})
 
 
 @test
