@@ -88,14 +88,9 @@ cleanup() {
 	fi
 }
 
-# The stack's PostgreSQL cluster may live outside var/ (stack.sh: under
-# /var/tmp when postgres cannot reach var/ as root): remove that too.
+# Everything the bench made: its stacks (remove_stack_state) and var/bench.
 remove_state() {
-	local pg
-	if [ -L "$STATE_DIR/pg" ]; then
-		pg=$(realpath -m "$STATE_DIR/pg")
-		case $pg in /var/tmp/phoneauth-pg-*) rm -rf "$pg" ;; esac
-	fi
+	remove_stack_state
 	rm -rf "$bench_dir"
 }
 
@@ -406,6 +401,8 @@ refresh_tokens() {
 	[ "$(wc -l < "$1")" -ge "$conns" ] || { echo "bench: only $(wc -l < "$1") logins gave a refresh token" >&2; return 1; }
 }
 
+# The stack's PostgreSQL cluster may live outside var/ (stack.sh: under
+# /var/tmp when postgres cannot reach var/ as root): removed with the rest.
 remove_stack_state() {
 	local pg
 	if [ -L "$STATE_DIR/pg" ]; then

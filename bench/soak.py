@@ -25,11 +25,13 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
+import redis_client  # noqa: E402  (tests/lib: the one Redis client of the tests, the bench and the soak)
 
 STATE = os.environ["STATE_DIR"]
 STACK = os.environ["SOAK_STACK"]
@@ -162,71 +164,16 @@ def server_trouble(a):
     return a.status == 0 or a.status >= 500
 
 
-# ---- Redis: just enough RESP to read the outbox ----
+# ---- Redis: tests/lib/redis_client.py, the one Redis client of the tests ----
 
-class Redis:
+class Redis(redis_client.Redis):
+    """The soak stack's Redis: connected on first use, and again after each
+    kill (a command that meets it gone raises ConnectionError)."""
+
     def __init__(self):
         with open(os.path.join(STATE, "redis.pass")) as f:
-            self.password = f.readline().strip()
-        self.sock = None
-
-    def _connect(self):
-        self.sock = socket.create_connection(("127.0.0.1", REDIS_PORT), timeout=5)
-        self.buf = b""
-        self._send("AUTH", self.password)
-
-    def _send(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for x in args:
-            x = x if isinstance(x, bytes) else str(x).encode()
-            out += b"$%d\r\n%s\r\n" % (len(x), x)
-        self.sock.sendall(out)
-        return self._reply()
-
-    def command(self, *args):
-        try:
-            if self.sock is None:
-                self._connect()
-            return self._send(*args)
-        except (OSError, ConnectionError):
-            if self.sock is not None:
-                self.sock.close()
-            self.sock = None
-            raise ConnectionError("redis unavailable")
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("redis closed the connection")
-        self.buf += chunk
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RuntimeError("redis: " + rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self._fill()
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._reply() for _ in range(n)]
-        raise RuntimeError("redis: bad reply %r" % line)
+            password = f.readline().strip()
+        super().__init__("127.0.0.1", REDIS_PORT, password, timeout=5, connect=False)
 
     def code_for(self, phone, since):
         """The code the outbox holds for `phone` in an entry added after

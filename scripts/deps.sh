@@ -34,14 +34,14 @@ pkgs_run="spawn-fcgi multiwatch lighttpd redis-server redis-tools postgresql pos
 # the end-to-end tests receive is checked against openapi/openapi.json. prometheus:
 # its promtool checks GET metrics. python3-phonenumbers (Google's
 # libphonenumber metadata): the oracle of phone_format = e164
-# (tests/e2e/test_phone_e164.py). The oracles of the unit tests (make check
+# (tests/e2e/test_http_fields.py). The oracles of the unit tests (make check
 # runs them too, hence the `deb` group and Build-Depends <!nocheck>):
 # python3-cbor2 with python3-cryptography, the software authenticator
 # tests/webauthn/authenticator.py whose passkeys test_webauthn checks;
 # oathtool and python3-pyotp, TOTP codes test_totp checks; librsvg2-bin and
 # zbar-tools, which draw and read back test_qr's QR codes.
 pkgs_oracles="python3 python3-cryptography python3-cbor2 oathtool python3-pyotp librsvg2-bin zbar-tools john-data"
-pkgs_test="$pkgs_oracles libfcgi-bin apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus python3-phonenumbers"
+pkgs_test="$pkgs_oracles apache2 libapache2-mod-fcgid nginx systemd python3-jwt python3-djangorestframework-simplejwt python3-pkg-resources python3-jsonschema postgresql-client curl ca-certificates procps prometheus python3-phonenumbers"
 # nodejs, npm: Spectral, the OpenAPI linter make test runs
 # (tests/openapi_lint.sh), and standardwebhooks, the webhook receivers'
 # library that checks our signatures, come from npm (tests/node/ensure.sh); Debian's

@@ -12,7 +12,6 @@ PAC_NS-<machine>; state and logs in PAC_STATE.
 
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -91,15 +90,8 @@ def delivered_code(phone, nth=1, timeout=15):
 
 # ---- Redis, the Sentinels, PostgreSQL, the machines ----
 
-class RedisAt(pa.Redis):
-    def __init__(self, host, port):
-        self.sock = socket.create_connection((host, port), timeout=5)
-        self.buf = b""
-        self.command("AUTH", REDIS_PASSWORD)
-
-
 def redis(machine, *args, port=6379):
-    r = RedisAt(ADDR[machine], port)
+    r = pa.Redis(ADDR[machine], port, REDIS_PASSWORD, timeout=5)
     try:
         return r.command(*args)
     finally:

@@ -1,6 +1,6 @@
 """Driving the reference page (www/) in Debian's Chromium, headless, through
 chromium-driver and python3-selenium: helpers of test_page.py and
-test_frontends.py.
+test_frontend_servers.py.
 
 Every page is loaded through a Forwarder: a TCP relay on a port of its own
 that reaches the web server from a fresh 127.x.y.z address. So each test is

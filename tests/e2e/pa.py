@@ -2,9 +2,11 @@
 Debian's python3-jsonschema for the check of every answer against the
 OpenAPI description).
 
-The tests talk HTTP to lighttpd in front of the real workers, read codes from
-the Redis outbox as a real sender would, and look into PostgreSQL with psql.
-tests/run.sh starts the stack and passes its coordinates in PA_* variables.
+The tests talk HTTP to lighttpd in front of the real workers (Client), or
+FastCGI straight to workers with no web server (Worker, FcgiClient), read
+codes from the Redis outbox as a real sender would, and look into PostgreSQL
+with psql. tests/run.sh starts the stack and passes its coordinates in PA_*
+variables. Which file tests what, and how to add a test: README.md here.
 
 Blocking is on (3 failures per client address or number), so every test
 uses its own phone numbers and its own client address: Linux routes all of
@@ -33,8 +35,15 @@ import urllib.parse
 from jsonschema import Draft202012Validator, RefResolver
 from jsonschema.exceptions import best_match
 
+# tests/lib: the one FastCGI client and the one Redis client of the tests,
+# the bench and the soak.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import fcgi_client  # noqa: E402
+import redis_client  # noqa: E402
+
 BASE_URL = os.environ.get("PA_BASE_URL", "http://127.0.0.1:28080/api")
 REDIS_PREFIX = os.environ.get("PA_REDIS_PREFIX", "phoneauth:")
+PASSWORD = "correct horse battery"     # the password of the accounts signup() makes
 
 _used_ips = set()
 _used_phones = set()
@@ -61,7 +70,7 @@ def fresh_phone():
 # ---- the contract: openapi/openapi.json ----
 #
 # Every answer a Client receives is checked against the OpenAPI description
-# the program serves (the repository's openapi/openapi.json; test_openapi
+# the program serves (the repository's openapi/openapi.json; test_route_openapi
 # proves the served one is the same file): its operation is found by method
 # and path below the client's base path (a trailing slash dropped, the
 # query ignored, sessions/<id> matching sessions/{id}), and its status, the
@@ -307,7 +316,24 @@ class Response:
         return "<%d %s>" % (self.status, self.body[:300].decode("utf-8", "replace"))
 
 
-class Client:
+class _Requests:
+    """post() and get() in terms of request(method, route, body, headers)."""
+
+    def post(self, route, json_body=None, form=None, raw=None, headers=None):
+        hdrs = dict(headers or {})
+        if json_body is not None:
+            raw = json.dumps(json_body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif form is not None:
+            raw = urllib.parse.urlencode(form).encode()
+            hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return self.request("POST", route, raw, hdrs)
+
+    def get(self, route, headers=None):
+        return self.request("GET", route, None, headers)
+
+
+class Client(_Requests):
     """An HTTP client with its own source address (a fresh one by default)."""
 
     def __init__(self, ip=None, base_url=None, lang=None):
@@ -332,80 +358,66 @@ class Client:
         check_answer(method, self.base.path, path, answer)
         return answer
 
-    def post(self, route, json_body=None, form=None, raw=None, headers=None):
-        hdrs = dict(headers or {})
-        if json_body is not None:
-            raw = json.dumps(json_body).encode()
-            hdrs.setdefault("Content-Type", "application/json")
-        elif form is not None:
-            raw = urllib.parse.urlencode(form).encode()
-            hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        return self.request("POST", route, raw, hdrs)
 
-    def get(self, route, headers=None):
-        return self.request("GET", route, None, headers)
+class FcgiClient(_Requests):
+    """A Client without a web server: the same requests (request, post,
+    get; a Response, checked against the OpenAPI description), sent over
+    FastCGI straight to a worker's socket (a Worker's, or a Pool's), with
+    the params a web server would send for them: the client's address in
+    REMOTE_ADDR (any address: nothing binds to it), each header as HTTP_*
+    (Content-Type and Content-Length as CONTENT_TYPE and CONTENT_LENGTH),
+    the path in REQUEST_URI. Host is `host` unless a header says otherwise,
+    so the service's own origin is http://<host>. role=fcgi_client.AUTHORIZER
+    asks as lighttpd's authorizer mode and Apache's mod_authnz_fcgi do."""
+
+    def __init__(self, sock, ip=None, lang=None, base_path="/api", host="127.0.0.1",
+                 role=fcgi_client.RESPONDER):
+        self.sock = sock
+        self.ip = ip or fresh_ip()
+        self.lang = lang
+        self.base_path = base_path
+        self.host = host
+        self.role = role
+
+    def params(self, method, path, body, headers):
+        """The FastCGI params of one request (a dict of str)."""
+        u = urllib.parse.urlsplit(path)
+        params = {"GATEWAY_INTERFACE": "CGI/1.1", "SERVER_SOFTWARE": "pa.FcgiClient",
+                  "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_NAME": self.host, "SERVER_ADDR": "127.0.0.1",
+                  "SERVER_PORT": "80", "REQUEST_SCHEME": "http", "REQUEST_METHOD": method,
+                  "REQUEST_URI": path, "SCRIPT_NAME": u.path, "QUERY_STRING": u.query,
+                  "REMOTE_ADDR": self.ip, "REMOTE_PORT": "40000", "HTTP_HOST": self.host}
+        if body is not None:
+            params["CONTENT_LENGTH"] = str(len(body))
+        for name, value in headers.items():
+            key = name.upper().replace("-", "_")
+            params[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = str(value)
+        return params
+
+    def request(self, method, route, body=None, headers=None):
+        path = route if route.startswith("/") else self.base_path.rstrip("/") + "/" + route
+        hdrs = {}
+        if self.lang:
+            hdrs["Accept-Language"] = self.lang
+        hdrs.update(headers or {})
+        status, got, data = fcgi_client.request(self.sock, self.params(method, path, body, hdrs),
+                                                body or b"", timeout=30, role=self.role)
+        answer = Response(status, list(got.items()), data)
+        check_answer(method, self.base_path, path, answer)
+        return answer
 
 
-# ---- Redis (RESP2 over a socket) ----
+# ---- Redis (tests/lib/redis_client.py) ----
 
-class Redis:
-    """A connection to the stack's Redis, or to the one at host, port."""
+class Redis(redis_client.Redis):
+    """A connection to the stack's Redis (PA_REDIS_HOST, PA_REDIS_PORT,
+    PA_REDIS_PASSWORD), or to the one at host, port."""
 
-    def __init__(self, host=None, port=None, password=None):
-        self.sock = socket.create_connection(
-            (host or os.environ.get("PA_REDIS_HOST", "127.0.0.1"),
-             port or int(os.environ.get("PA_REDIS_PORT", "26379"))), timeout=10)
-        self.buf = b""
+    def __init__(self, host=None, port=None, password=None, timeout=10):
         if host is None:
             password = os.environ.get("PA_REDIS_PASSWORD")
-        if password:
-            self.command("AUTH", password)
-
-    def close(self):
-        self.sock.close()
-
-    def command(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-        return self._reply()
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("redis closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("redis closed the connection")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def _reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RuntimeError("redis: " + rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._reply() for _ in range(n)]
-        raise RuntimeError("redis: bad reply %r" % line)
+        super().__init__(host or os.environ.get("PA_REDIS_HOST", "127.0.0.1"),
+                         port or int(os.environ.get("PA_REDIS_PORT", "26379")), password, timeout)
 
 
 def redis_command(*args):
@@ -426,23 +438,18 @@ def stream_entries(key, count=5000):
     return found
 
 
-def outbox_entries(phone, prefix=None):
-    """Outbox entries for `phone`, newest first, as dicts of str."""
-    entries = redis_command("XREVRANGE", (prefix or REDIS_PREFIX) + "sms", "+", "-", "COUNT", "5000") or []
-    found = []
-    for _id, fields in entries:
-        d = {fields[i].decode(): fields[i + 1].decode() for i in range(0, len(fields), 2)}
-        d["id"] = _id.decode()
-        if d.get("phone") == phone:
-            found.append(d)
-    return found
+def outbox_entries(phone, prefix=None, purpose=None):
+    """Outbox entries (<prefix>sms: the stack's, or a prefixed_pool's) for
+    `phone`, of `purpose` if given, newest first, as dicts of str."""
+    return [e for e in stream_entries((prefix or REDIS_PREFIX) + "sms")
+            if e.get("phone") == phone and (purpose is None or e.get("purpose") == purpose)]
 
 
-def latest_code(phone, purpose=None):
-    for e in outbox_entries(phone):
-        if purpose is None or e.get("purpose") == purpose:
-            return e["code"]
-    raise AssertionError("no code in the outbox for %s" % phone)
+def latest_code(phone, purpose=None, prefix=None):
+    """The newest code queued for `phone` (of `purpose`); fails the test when there is none."""
+    for e in outbox_entries(phone, prefix, purpose):
+        return e["code"]
+    raise AssertionError("no code in the outbox %ssms for %s" % (prefix or REDIS_PREFIX, phone))
 
 
 # ---- PostgreSQL ----
@@ -472,6 +479,12 @@ def _psql(url, sql, params):
     out = subprocess.run(cmd, input=sql, capture_output=True, text=True, check=True,
                          env=env).stdout
     return [line.split("\x1f") for line in out.splitlines() if line != ""]
+
+
+def audited(phone, kind):
+    """Failures of `kind` (code, phone, password, phone_taken...) audited against `phone`."""
+    return int(psql("SELECT count(*) FROM failed_attempts WHERE mobile_number = :'p' AND kind = :'k'",
+                    p=phone, k=kind)[0][0])
 
 
 def family_of(refresh_token):
@@ -532,6 +545,11 @@ def jwt_decode(token, key=None):
     return json.loads(b64url_decode(head)), json.loads(b64url_decode(body))
 
 
+def bearer(token, **more):
+    """Headers with `Authorization: Bearer <token>` (and any more)."""
+    return dict({"Authorization": "Bearer " + token}, **more)
+
+
 def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -575,7 +593,7 @@ def verified_session(c, phone):
     return sid
 
 
-def signup(c, phone, password="correct horse battery", first="Sara", last="Ahmadi", email=None):
+def signup(c, phone, password=PASSWORD, first="Sara", last="Ahmadi", email=None):
     """The whole happy path; returns the tokens object."""
     sid = verified_session(c, phone)
     expect(c.post("set-password", {"session_id": sid, "password": password}), 200)
@@ -583,6 +601,88 @@ def signup(c, phone, password="correct horse battery", first="Sara", last="Ahmad
     if email:
         body["email"] = email
     return expect(c.post("user-info", body), 201)["tokens"]
+
+
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def check_headers(r):
+    """The headers every JSON answer carries, and an error's code and message."""
+    check(r.header("Content-Type") == "application/json; charset=utf-8", r.headers)
+    check(r.header("Cache-Control") == "no-store", r.headers)
+    check(r.header("X-Content-Type-Options") == "nosniff", r.headers)
+    check(r.json is not None, "body is not JSON: %r" % r.body[:200])
+    if r.status >= 400:
+        check(isinstance(r.json.get("error"), str) and isinstance(r.json.get("message"), str), r.json)
+
+
+def check_tokens(body):
+    """An answer with tokens: the tokens object of API.md, and a message."""
+    t = body["tokens"]
+    check(set(t) == {"access_token", "refresh_token", "token_type", "expires_in"}, t)
+    check(t["token_type"] == "Bearer" and t["expires_in"] == 300, t)
+    check(t["access_token"].count(".") == 2 and t["refresh_token"].count(".") == 2, t)
+    check(isinstance(body.get("message"), str) and body["message"], body)
+
+
+def login(c, phone, password=PASSWORD, agent=None):
+    """The tokens of a login by number (with that User-Agent)."""
+    headers = {"User-Agent": agent} if agent else None
+    return expect(c.post("login", {"mobile_number": phone, "password": password}, headers=headers),
+                  200)["tokens"]
+
+
+def wrong_login(c, phone):
+    return c.post("login", {"mobile_number": phone, "password": "not the password"})
+
+
+def blocked(r):
+    """429 too_many_attempts, with when to come back in the body and in Retry-After."""
+    body = expect(r, 429, "too_many_attempts")
+    check(isinstance(body.get("retry_after"), int) and body["retry_after"] > 0, body)
+    check(r.header("Retry-After") == str(body["retry_after"]), r.headers)
+    return body
+
+
+def refresh(c, token, field="refresh", route="token/refresh"):
+    return c.post(route, {field: token})
+
+
+def rotated(r):
+    """The new pair of a rotation."""
+    body = expect(r, 200)
+    check(set(body) == {"access", "refresh"}, body)
+    return body
+
+
+def cached(phone):
+    """The account state register caches for `phone` (prelude.lua KEY.account)."""
+    return redis_command("GET", REDIS_PREFIX + "u:" + phone)
+
+
+def indexed(phone):
+    """Whether the account index (accounts.lua) has `phone`."""
+    return redis_command("SISMEMBER", REDIS_PREFIX + "a:" + phone[:-5], str(int(phone[-5:]))) == 1
+
+
+def rows_for(phones):
+    """The users rows of these numbers."""
+    return int(psql("SELECT count(*) FROM users WHERE mobile_number = ANY (string_to_array(:'p', ','))",
+                    p=",".join(phones))[0][0])
+
+
+def users_total():
+    return int(psql("SELECT count(*) FROM users")[0][0])
+
+
+def users_seq():
+    """The users id sequence: an INSERT moves it even when it conflicts or rolls back."""
+    return int(psql("SELECT last_value FROM users_id_seq")[0][0])
+
+
+def snapshot():
+    """What a request that writes no users row leaves as it was: (count, id sequence)."""
+    return users_total(), users_seq()
 
 
 def django_hash(password, iterations, salt="abcdefghijklmnopqrstuv"):
@@ -616,6 +716,31 @@ def cooldown_over(phone, prefix=None, timeout=None):
     limit = timeout if timeout is not None else max(cooldown(), 25) + 5
     check(wait_for(lambda: redis_command("PTTL", key) < 0, limit, 0.05),
           "the cooldown of %s did not end within %s s" % (phone, limit))
+
+
+class Loops:
+    """`threads` threads, each running self.loop() (a subclass's) over and
+    over until the with block ends: loop() returns once self.stop is set,
+    and what the threads count is guarded by self.lock."""
+
+    def __init__(self, threads):
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(threads)]
+
+    def loop(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(30)
+        return False
 
 
 def stop_process(p, timeout=10):
@@ -654,62 +779,60 @@ def free_port(host="127.0.0.1"):
     raise RuntimeError("no free port below %d on %s" % (low, host))
 
 
-def _zombie(pid):
-    """Whether `pid` has exited and waits for its parent to reap it (or is gone)."""
+def alive(pid):
+    """Whether process `pid` runs: it exists and is no zombie (one that has
+    exited and waits for its parent to reap it)."""
     try:
         with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
-        return True
+        return False
 
 
-class Pool:
-    """An extra worker pool and lighttpd with other settings, sharing the
-    stack's Redis and PostgreSQL:  with Pool({"PHONEAUTH_OTP_TTL": "2"}) as url."""
+class Worker:
+    """Workers of the program under test with settings of their own, on a
+    FastCGI socket of their own and no web server in front (spawn-fcgi -n --
+    multiwatch -f N -- phoneauth), sharing the stack's Redis and PostgreSQL:
+
+        with Worker({"PHONEAUTH_TRUSTED_PROXIES": "127.0.0.0/8"}, "proxy") as w:
+            r = w.client(ip="198.51.100.7").post("register", {"mobile_number": fresh_phone()})
+
+    env: PHONEAUTH_<KEY> settings; name: the directory under
+    $PA_STATE_DIR/pools (run/phoneauth.sock, log/phoneauth.log)."""
 
     def __init__(self, env, name, workers=1, conf=None):
         self.env = env
         self.dir = os.path.join(os.environ["PA_STATE_DIR"], "pools", name)
         self.workers = workers
         self.conf = conf or os.environ["PA_CONF"]
+        self.sock = os.path.join(self.dir, "run", "phoneauth.sock")
         self.procs = []
 
     def __enter__(self):
-        repo = os.environ["PA_REPO"]
+        self.start_workers()
+        if not wait_for(self._answers, 10):
+            self.__exit__(None, None, None)
+            raise RuntimeError("workers %s did not come up (see %s/log/phoneauth.log)"
+                               % (self.dir, self.dir))
+        return self
+
+    def start_workers(self):
         for sub in ("run", "log", "www"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
-        sock = os.path.join(self.dir, "run", "phoneauth.sock")
-        if os.path.exists(sock):
-            os.unlink(sock)
-        self.port = free_port()
-        with open(os.path.join(repo, "lighttpd.conf")) as f:
-            lines = f.read().splitlines()
-        conf = []
-        for line in lines:
-            if line.startswith("var.phoneauth_state ="):
-                line = 'var.phoneauth_state = "%s"' % self.dir
-            elif line.startswith("server.port ="):
-                line = "server.port = %d" % self.port
-            conf.append(line)
-        lconf = os.path.join(self.dir, "lighttpd.conf")
-        with open(lconf, "w") as f:
-            f.write("\n".join(conf) + "\n")
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
         log = open(os.path.join(self.dir, "log", "phoneauth.log"), "ab")
         env = dict(os.environ, **self.env)
         self.procs.append(subprocess.Popen(
-            ["spawn-fcgi", "-n", "-s", sock, "-M", "0600", "--", "/usr/bin/multiwatch",
+            ["spawn-fcgi", "-n", "-s", self.sock, "-M", "0600", "--", "/usr/bin/multiwatch",
              "-f", str(self.workers), "-s", "TERM", "-r", "100", "-t", "1000", "--",
              os.environ["PA_APP_BIN"], "-c", self.conf],
             env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL))
-        wait_for(lambda: os.path.exists(sock), 10)
-        self.procs.append(subprocess.Popen(["lighttpd", "-D", "-f", lconf], cwd=repo,
-                                           stdin=subprocess.DEVNULL))
-        self.url = "http://127.0.0.1:%d/api" % self.port
-        ok = wait_for(lambda: self._answers(), 10)
-        if not ok:
-            self.__exit__(None, None, None)
-            raise RuntimeError("extra pool %s did not come up" % self.dir)
-        return self.url
+        wait_for(lambda: os.path.exists(self.sock), 10)
+
+    def client(self, ip=None, lang=None, **kw):
+        """An FcgiClient of these workers (a fresh client address by default)."""
+        return FcgiClient(self.sock, ip=ip, lang=lang, **kw)
 
     @property
     def pool_pid(self):
@@ -720,7 +843,55 @@ class Pool:
         """The pool's live workers: its children, less any that has exited
         and is not reaped yet (a zombie is no worker)."""
         out = subprocess.run(["pgrep", "-P", str(self.pool_pid)], capture_output=True, text=True)
-        return sorted(int(p) for p in out.stdout.split() if not _zombie(int(p)))
+        return sorted(int(p) for p in out.stdout.split() if alive(int(p)))
+
+    def _answers(self):
+        """A worker itself answers health (whatever its stores say)."""
+        c = FcgiClient(self.sock, ip="127.0.0.1")
+        try:
+            status, _h, body = fcgi_client.request(self.sock, c.params("GET", "/api/health", None, {}),
+                                                   timeout=2)
+            return status in (200, 503) and b'"redis"' in body
+        except OSError:
+            return False
+
+    def __exit__(self, *exc):
+        for p in reversed(self.procs):
+            stop_process(p)
+        self.procs = []
+        return False
+
+
+class Pool(Worker):
+    """A Worker with lighttpd in front (the stack's lighttpd.conf on a port
+    of its own), as the stack's own workers are:
+        with Pool({"PHONEAUTH_OTP_TTL": "2"}, "short-codes") as url:
+            Client(base_url=url).post(...)"""
+
+    def __enter__(self):
+        repo = os.environ["PA_REPO"]
+        self.port = free_port()
+        with open(os.path.join(repo, "lighttpd.conf")) as f:
+            lines = f.read().splitlines()
+        conf = []
+        for line in lines:
+            if line.startswith("var.phoneauth_state ="):
+                line = 'var.phoneauth_state = "%s"' % self.dir
+            elif line.startswith("server.port ="):
+                line = "server.port = %d" % self.port
+            conf.append(line)
+        self.start_workers()
+        lconf = os.path.join(self.dir, "lighttpd.conf")
+        with open(lconf, "w") as f:
+            f.write("\n".join(conf) + "\n")
+        self.procs.append(subprocess.Popen(["lighttpd", "-D", "-f", lconf], cwd=repo,
+                                           stdin=subprocess.DEVNULL))
+        self.url = "http://127.0.0.1:%d/api" % self.port
+        ok = wait_for(lambda: self._answers(), 10)
+        if not ok:
+            self.__exit__(None, None, None)
+            raise RuntimeError("extra pool %s did not come up" % self.dir)
+        return self.url
 
     def _answers(self):
         """phoneauth itself answers health (whatever its stores say): not
@@ -733,11 +904,22 @@ class Pool:
             return False
         return r.status in (200, 503) and isinstance(r.json, dict) and "redis" in r.json
 
-    def __exit__(self, *exc):
-        for p in reversed(self.procs):
-            stop_process(p)
-        self.procs = []
-        return False
+
+_prefixed = 0
+
+
+def prefixed_pool(name, **settings):
+    """A Pool with settings given as keys (otp_max_per_hour=2 for
+    PHONEAUTH_OTP_MAX_PER_HOUR=2), no cooldown unless told, and a Redis
+    prefix of its own, so that its counters, budgets, blocks and outbox are
+    its own (its codes: outbox_entries(phone, prefix), latest_code(phone,
+    prefix=prefix)); returns (pool, prefix). The pool's env is pool.env."""
+    global _prefixed
+    _prefixed += 1
+    prefix = "%s-%d-%d:" % (name, os.getpid(), _prefixed)
+    env = {"PHONEAUTH_REDIS_PREFIX": prefix, "PHONEAUTH_OTP_COOLDOWN": "0"}
+    env.update({"PHONEAUTH_" + k.upper(): str(v) for k, v in settings.items()})
+    return Pool(env, name), prefix
 
 
 def cooldown_pool(name, seconds, workers=1):

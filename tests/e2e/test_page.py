@@ -85,12 +85,19 @@ def account(phone=None, **kw):
     return phone, signup(Client(), phone, **kw)
 
 
-def login_in_browser(b, url, phone, password=PASSWORD, expect_phone=None):
+def number_sent(b, url, number, step=None):
+    """The page opened at `url`, `number` typed into the register form and
+    sent; then the page waits for `step` (the next one), if given."""
     b.open(url)
     b.wait_step("register")
-    b.fill("register-form", "mobile_number", typed(b.lang, phone))
+    b.fill("register-form", "mobile_number", number)
     b.submit("register-form")
-    b.wait_step("password")
+    if step:
+        b.wait_step(step)
+
+
+def login_in_browser(b, url, phone, password=PASSWORD, expect_phone=None):
+    number_sent(b, url, typed(b.lang, phone), "password")
     b.fill("password-form", "password", password)
     b.submit("password-form")
     b.wait_step("signed_in", unless_alert="password-form")
@@ -236,11 +243,7 @@ def login_flow(lang):
     b = browser(lang)
     phone, _ = account()
     with site() as s:
-        b.open(s.url)
-        b.wait_step("register")
-        b.fill("register-form", "mobile_number", typed(lang, phone))
-        b.submit("register-form")
-        b.wait_step("password")
+        number_sent(b, s.url, typed(lang, phone), "password")
         check_lang(b, lang)
         check_focus(b, "password")
         b.fill("password-form", "password", "not the password")
@@ -279,11 +282,7 @@ def block_flow(lang):
     b = browser(lang)
     phone, _ = account()
     with site() as s:
-        b.open(s.url)
-        b.wait_step("register")
-        b.fill("register-form", "mobile_number", typed(lang, phone))
-        b.submit("register-form")
-        b.wait_step("password")
+        number_sent(b, s.url, typed(lang, phone), "password")
         for i in range(3):
             b.fill("password-form", "password", "wrong password %d" % i)
             b.submit("password-form")
@@ -320,11 +319,7 @@ def password_reset():
     b = browser("en")
     phone, _ = account()
     with site() as s:
-        b.open(s.url)
-        b.wait_step("register")
-        b.fill("register-form", "mobile_number", phone)
-        b.submit("register-form")
-        b.wait_step("password")
+        number_sent(b, s.url, phone, "password")
         b.driver.find_element("css selector", '[data-panel="password"] [data-action="forgot"]').click()
         b.wait_step("reset")
         check_focus(b, "mobile_number")
@@ -347,11 +342,7 @@ def wrong_step_leads_to_the_step_the_session_waits_for():
     b = browser("en")
     phone = fresh_phone()
     with site() as s:
-        b.open(s.url)
-        b.wait_step("register")
-        b.fill("register-form", "mobile_number", phone)
-        b.submit("register-form")
-        b.wait_step("otp")
+        number_sent(b, s.url, phone, "otp")
         # another tab (here: the API) verified the code meanwhile
         sid = b.flow()["session_id"]
         code = code_for(phone, "register")
@@ -371,11 +362,7 @@ def a_reload_resumes_a_sign_up_at_its_step():
     b = browser("en")
     phone = fresh_phone()
     with site() as s:
-        b.open(s.url)
-        b.wait_step("register")
-        b.fill("register-form", "mobile_number", phone)
-        b.submit("register-form")
-        b.wait_step("otp")
+        number_sent(b, s.url, phone, "otp")
         b.reload()
         b.wait_step("otp")
         b.fill("otp-form", "code", code_for(phone, "register"))
@@ -422,10 +409,7 @@ def a_store_that_is_down_says_try_again_shortly():
     b = browser("en")
     with Pool({"PHONEAUTH_REDIS_URL": "redis://127.0.0.1:1/0"}, "page-down") as url, \
             site(urllib.parse.urlsplit(url).port) as s:
-        b.open(s.url)
-        b.wait_step("register")
-        b.fill("register-form", "mobile_number", fresh_phone())
-        b.submit("register-form")
+        number_sent(b, s.url, fresh_phone())
         text = b.wait_alert("register-form")
         check("try again shortly" in text.lower(), text)
         check(b.step() == "register", "left the step")
@@ -507,11 +491,7 @@ def login_by_code_is_hidden_where_it_is_off():
     b = browser("en")
     phone, _ = account()
     with site() as s:
-        b.open(s.url)
-        b.wait_step("register")
-        b.fill("register-form", "mobile_number", phone)
-        b.submit("register-form")
-        b.wait_step("password")
+        number_sent(b, s.url, phone, "password")
         option = b.driver.find_element("css selector", '[data-panel="password"] [data-action="login-code"]')
         time.sleep(0.3)    # the page asked GET login/code at its start
         if option.is_displayed():
@@ -528,11 +508,7 @@ def login_by_code_where_it_is_on():
     b = browser("en")
     phone, _ = account()
     with Pool({"PHONEAUTH_LOGIN_BY_CODE": "on"}, "page-code") as url, site(urllib.parse.urlsplit(url).port) as s:
-        b.open(s.url)
-        b.wait_step("register")
-        b.fill("register-form", "mobile_number", phone)
-        b.submit("register-form")
-        b.wait_step("password")
+        number_sent(b, s.url, phone, "password")
         option = b.driver.find_element("css selector", '[data-panel="password"] [data-action="login-code"]')
         b.wait(lambda: option.is_displayed(), 3, "the code option")
         option.click()

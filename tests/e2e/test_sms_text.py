@@ -6,17 +6,16 @@ import os
 import subprocess
 import tempfile
 
-from pa import (Client, Pool, admin, check, expect, fresh_phone, run, stop_process, stream_entries,
+from pa import (Client, admin, check, expect, fresh_phone, prefixed_pool, run, stop_process, stream_entries,
                 test, wait_for)
 
 STATE = os.environ.get("PA_STATE_DIR", "/tmp")
 
 
 def pool(name, **settings):
-    prefix = "text-%s-%d:" % (name, os.getpid())
-    env = {"PHONEAUTH_REDIS_PREFIX": prefix, "PHONEAUTH_OTP_COOLDOWN": "0"}
-    env.update({"PHONEAUTH_" + k.upper(): str(v) for k, v in settings.items()})
-    return Pool(env, "text-" + name), prefix, env
+    """A prefixed_pool (an outbox of its own): (pool, prefix, its env)."""
+    p, prefix = prefixed_pool("text-" + name, **settings)
+    return p, prefix, p.env
 
 
 def entry(prefix, phone):
