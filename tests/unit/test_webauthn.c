@@ -213,7 +213,7 @@ run_oracle(void)
 		fputs("]}\n", req);
 	}
 	fclose(req);
-	snprintf(cmd, sizeof cmd, "%s %s batch --rp-id %s --origin %s --challenge %s < %s",
+	snprintf(cmd, sizeof cmd, "%s %s batch --rp-id=%s --origin=%s --challenge=%s < %s",
 	    PYTHON, AUTHENTICATOR, RP_ID, ORIGIN, chal, path);
 	if ((out = popen(cmd, "r")) == NULL) {
 		snprintf(oracle_failure, sizeof oracle_failure, "cannot run %s", cmd);
