@@ -13,7 +13,7 @@
 
 #include <openssl/crypto.h>
 
-#include "phoneauth/account_index.h"
+#include "phoneauth/store_account_index.h"
 #include "phoneauth/clock.h"
 #include "phoneauth/hasher.h"
 #include "phoneauth/log.h"
@@ -123,4 +123,21 @@ ctx_reset(struct ctx *ctx)
 	ctx->tried_device[0] = '\0';
 	response_reset(ctx->resp);
 	request_reset(ctx->req);
+}
+
+void
+ctx_login_origin(const struct ctx *ctx, struct login_origin *out)
+{
+	const char *ua = request_param(ctx->req, P_USER_AGENT);
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->ip, sizeof out->ip, "%s", ctx->req->ip);
+	if (ua == NULL)
+		return;
+	/* A header is whatever the client wrote: the column holds text. */
+	for (i = 0; i < LOGIN_AGENT_MAX && ua[i] != '\0'; i++)
+		out->user_agent[i] = ua[i] >= 0x20 && ua[i] < 0x7f ? ua[i] : '?';
+	out->user_agent[i] = '\0';
+	out->has_user_agent = true;
 }

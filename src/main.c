@@ -5,7 +5,7 @@
  *                                 (spawn-fcgi -s SOCK -F N -- phoneauth -c FILE)
  *   phoneauth [-c FILE] migrate   apply the SQL migrations compiled in
  *   phoneauth [-c FILE] unblock | blocks | ban | unban | sessions | revoke | delete | keygen ...
- *                                 administration (admin.c)
+ *                                 administration (cmd_admin.c)
  *
  * A worker handles one request at a time: read it, answer it, flush the
  * answer, then do the work queued for after the answer. TERM, INT, QUIT and
@@ -25,9 +25,9 @@
 #include <fcgiapp.h>
 #include <openssl/crypto.h>
 
-#include "phoneauth/account_index.h"
-#include "phoneauth/admin.h"
-#include "phoneauth/authorizer.h"
+#include "phoneauth/store_account_index.h"
+#include "phoneauth/cmd_admin.h"
+#include "phoneauth/route_auth_check.h"
 #include "phoneauth/config.h"
 #include "phoneauth/ctx.h"
 #include "phoneauth/embedded.h"
@@ -45,7 +45,7 @@
 #include "phoneauth/router.h"
 #include "phoneauth/sender.h"
 #include "phoneauth/signals.h"
-#include "phoneauth/sms_admin.h"
+#include "phoneauth/cmd_sms.h"
 #include "phoneauth/sms_text.h"
 #include "phoneauth/step.h"
 
@@ -83,22 +83,22 @@ static const struct command {
 } commands[] = {
 	{ "serve", cmd_serve, 0, 0, "", "serve FastCGI on the socket inherited on fd 0 (the default)", true },
 	{ "migrate", cmd_migrate, 0, 0, "", "apply the database migrations compiled into this program", true },
-	{ "unblock", admin_unblock, 2, 2, "--ip ADDR | --phone NUMBER", "lift a block and forget its failures", true },
-	{ "blocks", admin_blocks, 0, 0, "", "list what is blocked, and until when", true },
-	{ "ban", admin_ban, 1, 1, "NUMBER", "disable an account and revoke its refresh tokens", true },
-	{ "unban", admin_unban, 1, 1, "NUMBER", "enable an account again", true },
-	{ "sessions", admin_sessions, 1, 1, "NUMBER", "list an account's live logins: id, began, last used, ip, user agent", true },
-	{ "revoke", admin_revoke, 1, 3, "NUMBER [--session ID]", "end one login of an account, or every one", true },
-	{ "delete", admin_delete, 1, 1, "NUMBER", "delete an account with its tokens and logins", true },
-	{ "sender", sender_main, 0, 0, "", "deliver the codes of the SMS outbox (a long-running process)", true },
-	{ "sms-status", sms_admin_status, 0, 0, "", "count the outbox's unread, pending, delivered, expired and dead codes", true },
-	{ "sms-dead", sms_admin_dead, 0, 1, "[--retry]", "list the dead letters with their last error, or put them back in the outbox", true },
-	{ "sms-pauses", sms_admin_pauses, 0, 0, "", "list the prefixes the conversion breaker paused", true },
-	{ "sms-unpause", sms_admin_unpause, 1, 1, "PREFIX", "lift a prefix's pause and forget its conversion counts", true },
-	{ "import-django", admin_import_django, 2, 3, "--from URL [--dry-run]", "import PhoneAuthDjango's users with their password hashes", true },
-	{ "reindex", account_index_command, 0, 0, "", "rebuild the index of numbers with an account (after SQL by hand)", true },
+	{ "unblock", cmd_unblock, 2, 2, "--ip ADDR | --phone NUMBER", "lift a block and forget its failures", true },
+	{ "blocks", cmd_blocks, 0, 0, "", "list what is blocked, and until when", true },
+	{ "ban", cmd_ban, 1, 1, "NUMBER", "disable an account and revoke its refresh tokens", true },
+	{ "unban", cmd_unban, 1, 1, "NUMBER", "enable an account again", true },
+	{ "sessions", cmd_sessions, 1, 1, "NUMBER", "list an account's live logins: id, began, last used, ip, user agent", true },
+	{ "revoke", cmd_revoke, 1, 3, "NUMBER [--session ID]", "end one login of an account, or every one", true },
+	{ "delete", cmd_delete, 1, 1, "NUMBER", "delete an account with its tokens and logins", true },
+	{ "sender", cmd_sender, 0, 0, "", "deliver the codes of the SMS outbox (a long-running process)", true },
+	{ "sms-status", cmd_sms_status, 0, 0, "", "count the outbox's unread, pending, delivered, expired and dead codes", true },
+	{ "sms-dead", cmd_sms_dead, 0, 1, "[--retry]", "list the dead letters with their last error, or put them back in the outbox", true },
+	{ "sms-pauses", cmd_sms_pauses, 0, 0, "", "list the prefixes the conversion breaker paused", true },
+	{ "sms-unpause", cmd_sms_unpause, 1, 1, "PREFIX", "lift a prefix's pause and forget its conversion counts", true },
+	{ "import-django", cmd_import_django, 2, 3, "--from URL [--dry-run]", "import PhoneAuthDjango's users with their password hashes", true },
+	{ "reindex", cmd_reindex, 0, 0, "", "rebuild the index of numbers with an account (after SQL by hand)", true },
 	{ "check", cmd_check, 0, 0, "", "check the configuration and the keys, and say so", true },
-	{ "keygen", admin_keygen, 1, 2, "rs256|es256 [FILE]", "write a new private key (0600) for jwt_private_key_file", false },
+	{ "keygen", cmd_keygen, 1, 2, "rs256|es256 [FILE]", "write a new private key (0600) for jwt_private_key_file", false },
 };
 
 static void
@@ -224,7 +224,7 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 		ctx.route = -1;
 		request_begin(&req, &fcgx, cfg);
 		if (req.authorizer)
-			authorizer_authorize(&ctx);
+			route_authorize(&ctx);
 		else
 			router_dispatch(&ctx, fcgx.in);
 		response_write(&resp, fcgx.out, req.method == METHOD_HEAD);

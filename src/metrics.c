@@ -23,7 +23,7 @@
 
 #include "phoneauth/log.h"
 #include "phoneauth/net.h"
-#include "phoneauth/outbox.h"
+#include "phoneauth/redis_outbox.h"
 #include "phoneauth/router.h"
 
 #define LAYOUT 1

@@ -1,6 +1,6 @@
 /*
  * Between the two files that speak to Redis, redis_store.c (the connection
- * and the worker's scripts) and outbox.c (the sender's stream): the one way a
+ * and the worker's scripts) and redis_outbox.c (the sender's stream): the one way a
  * command or a script meets the connection. Nothing else includes this, so
  * no hiredis type goes further.
  */

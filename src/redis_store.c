@@ -31,7 +31,7 @@
 
 #include "phoneauth/embedded.h"
 #include "phoneauth/log.h"
-#include "phoneauth/outbox.h"
+#include "phoneauth/redis_outbox.h"
 #include "phoneauth/reconnect.h"
 #include "phoneauth/redis_sentinel.h"
 
@@ -975,7 +975,7 @@ rs_counts(struct redis_store *rs, void (*each)(const char *name, long long n, vo
 	return STORE_OK;
 }
 
-/* ---- the account index (account_index.c) ---- */
+/* ---- the account index (store_account_index.c) ---- */
 
 static const char *const index_steps[] = {
 	[RS_INDEX_BEGIN] = "begin", [RS_INDEX_ADD] = "add", [RS_INDEX_END] = "end",

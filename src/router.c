@@ -13,17 +13,17 @@
 #include <string.h>
 #include <strings.h>
 
-#include "phoneauth/account_routes.h"
-#include "phoneauth/authorizer.h"
-#include "phoneauth/flow.h"
-#include "phoneauth/health.h"
+#include "phoneauth/route_account.h"
+#include "phoneauth/route_auth_check.h"
+#include "phoneauth/route_signup.h"
+#include "phoneauth/route_health.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
-#include "phoneauth/login.h"
-#include "phoneauth/logins.h"
+#include "phoneauth/route_login.h"
+#include "phoneauth/route_sessions.h"
 #include "phoneauth/metrics.h"
-#include "phoneauth/openapi.h"
-#include "phoneauth/token_routes.h"
+#include "phoneauth/route_openapi.h"
+#include "phoneauth/route_tokens.h"
 
 enum route_id {
 	R_REGISTER,
@@ -54,30 +54,30 @@ enum route_id {
 };
 
 static const struct route routes[R__MAX] = {
-	[R_REGISTER]         = { "register",     METHOD_POST, flow_register,     ROUTE_READS_BODY },
-	[R_VERIFY_OTP]       = { "verify-otp",   METHOD_POST, flow_verify_otp,   ROUTE_READS_BODY },
-	[R_VERIFY_OTP_ALIAS] = { "verify/otp",   METHOD_POST, flow_verify_otp,   ROUTE_READS_BODY },
-	[R_RESEND_OTP]       = { "resend-otp",   METHOD_POST, flow_resend_otp,   ROUTE_READS_BODY },
-	[R_SET_PASSWORD]     = { "set-password", METHOD_POST, flow_set_password, ROUTE_READS_BODY },
-	[R_USER_INFO]        = { "user-info",    METHOD_POST, flow_user_info,    ROUTE_READS_BODY },
-	[R_LOGIN]            = { "login",        METHOD_POST, login_route,       ROUTE_READS_BODY },
-	[R_PASSWORD_RESET]   = { "password-reset", METHOD_POST, flow_password_reset, ROUTE_READS_BODY },
-	[R_TOKEN_REFRESH]    = { "token/refresh", METHOD_POST, token_routes_refresh,   ROUTE_READS_BODY | ROUTE_GATE_FIRST },
-	[R_TOKEN_REFRESH_ALIAS] = { "refresh-token", METHOD_POST, token_routes_refresh, ROUTE_READS_BODY | ROUTE_GATE_FIRST },
-	[R_TOKEN_VERIFY]     = { "token/verify", METHOD_POST, token_routes_verify,     ROUTE_READS_BODY | ROUTE_GATE_FIRST },
-	[R_LOGOUT]           = { "logout",       METHOD_POST, token_routes_logout,     ROUTE_READS_BODY | ROUTE_GATE_FIRST },
-	[R_ME]               = { "me",           METHOD_GET,  token_routes_me,         ROUTE_GATE_FIRST },
-	[R_JWKS]             = { ".well-known/jwks.json", METHOD_GET, token_routes_jwks, ROUTE_GATE_FIRST },
-	[R_AUTH_CHECK]       = { "auth-check",   METHOD_GET,  authorizer_auth_check, ROUTE_GATE_FIRST },
-	[R_HEALTH]           = { "health",       METHOD_GET,  health_route,      ROUTE_GATE_FIRST },
+	[R_REGISTER]         = { "register",     METHOD_POST, route_register,     ROUTE_READS_BODY },
+	[R_VERIFY_OTP]       = { "verify-otp",   METHOD_POST, route_verify_otp,   ROUTE_READS_BODY },
+	[R_VERIFY_OTP_ALIAS] = { "verify/otp",   METHOD_POST, route_verify_otp,   ROUTE_READS_BODY },
+	[R_RESEND_OTP]       = { "resend-otp",   METHOD_POST, route_resend_otp,   ROUTE_READS_BODY },
+	[R_SET_PASSWORD]     = { "set-password", METHOD_POST, route_set_password, ROUTE_READS_BODY },
+	[R_USER_INFO]        = { "user-info",    METHOD_POST, route_user_info,    ROUTE_READS_BODY },
+	[R_LOGIN]            = { "login",        METHOD_POST, route_login,       ROUTE_READS_BODY },
+	[R_PASSWORD_RESET]   = { "password-reset", METHOD_POST, route_password_reset, ROUTE_READS_BODY },
+	[R_TOKEN_REFRESH]    = { "token/refresh", METHOD_POST, route_token_refresh,   ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_TOKEN_REFRESH_ALIAS] = { "refresh-token", METHOD_POST, route_token_refresh, ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_TOKEN_VERIFY]     = { "token/verify", METHOD_POST, route_token_verify,     ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_LOGOUT]           = { "logout",       METHOD_POST, route_logout,     ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_ME]               = { "me",           METHOD_GET,  route_me,         ROUTE_GATE_FIRST },
+	[R_JWKS]             = { ".well-known/jwks.json", METHOD_GET, route_jwks, ROUTE_GATE_FIRST },
+	[R_AUTH_CHECK]       = { "auth-check",   METHOD_GET,  route_auth_check, ROUTE_GATE_FIRST },
+	[R_HEALTH]           = { "health",       METHOD_GET,  route_health,      ROUTE_GATE_FIRST },
 	[R_METRICS]          = { "metrics",      METHOD_GET,  metrics_route,     0 },
-	[R_OPENAPI]          = { "openapi.json", METHOD_GET,  openapi_route,     ROUTE_GATE_FIRST },
-	[R_SESSIONS]         = { "sessions",     METHOD_GET,  logins_list_route, ROUTE_GATE_FIRST },
-	[R_SESSION_END]      = { LOGINS_PATH_PREFIX, METHOD_DELETE, logins_end_route, ROUTE_GATE_FIRST | ROUTE_PREFIX },
-	[R_LOGOUT_ALL]       = { "logout-all",   METHOD_POST, logins_end_all_route, ROUTE_READS_BODY | ROUTE_GATE_FIRST },
-	[R_ACCOUNT_DELETE]   = { "account/delete", METHOD_POST, account_delete_route, ROUTE_READS_BODY },
-	[R_PHONE_CHANGE]     = { "phone/change", METHOD_POST, account_phone_change_route, ROUTE_READS_BODY },
-	[R_LOGIN_CODE]       = { "login/code",   METHOD_POST, account_login_code_route, ROUTE_READS_BODY | ROUTE_LOGIN_BY_CODE },
+	[R_OPENAPI]          = { "openapi.json", METHOD_GET,  route_openapi,     ROUTE_GATE_FIRST },
+	[R_SESSIONS]         = { "sessions",     METHOD_GET,  route_sessions_list, ROUTE_GATE_FIRST },
+	[R_SESSION_END]      = { SESSIONS_PATH_PREFIX, METHOD_DELETE, route_session_end, ROUTE_GATE_FIRST | ROUTE_PREFIX },
+	[R_LOGOUT_ALL]       = { "logout-all",   METHOD_POST, route_logout_all, ROUTE_READS_BODY | ROUTE_GATE_FIRST },
+	[R_ACCOUNT_DELETE]   = { "account/delete", METHOD_POST, route_account_delete, ROUTE_READS_BODY },
+	[R_PHONE_CHANGE]     = { "phone/change", METHOD_POST, route_phone_change, ROUTE_READS_BODY },
+	[R_LOGIN_CODE]       = { "login/code",   METHOD_POST, route_login_code, ROUTE_READS_BODY | ROUTE_LOGIN_BY_CODE },
 };
 
 _Static_assert(sizeof routes / sizeof routes[0] == R__MAX, "one entry per route");

@@ -20,7 +20,7 @@
 
 #include "phoneauth/clock.h"
 #include "phoneauth/log.h"
-#include "phoneauth/outbox.h"
+#include "phoneauth/redis_outbox.h"
 #include "phoneauth/signals.h"
 #include "phoneauth/sms.h"
 
@@ -196,7 +196,7 @@ block_for(const struct sender *s)
 }
 
 int
-sender_main(const struct config *cfg, int argc, char **argv)
+cmd_sender(const struct config *cfg, int argc, char **argv)
 {
 	struct sender *s = calloc(1, sizeof *s);
 	struct outbox_entry entries[BATCH];

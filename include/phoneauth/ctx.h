@@ -87,4 +87,8 @@ void ctx_run_after(struct ctx *ctx);
 /* Clears what one request left: in ctx, its request and its response. */
 void ctx_reset(struct ctx *ctx);
 
+/* Where this request's login begins: its client and its User-Agent (bytes
+ * other than printable ASCII become '?', cut at LOGIN_AGENT_MAX). */
+void ctx_login_origin(const struct ctx *ctx, struct login_origin *out);
+
 #endif

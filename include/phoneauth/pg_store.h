@@ -29,7 +29,7 @@ struct user {
 	long long credentials_version;	/* counts changes of its password and number */
 };
 
-/* Where a login began, recorded with its family (logins.c fills it in). */
+/* Where a login began, recorded with its family (route_sessions.c fills it in). */
 #define LOGIN_AGENT_MAX 256
 struct login_origin {
 	char ip[46];				/* the client; "" when unknown */

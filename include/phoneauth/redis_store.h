@@ -4,7 +4,7 @@
  * per connection), so the rules hold across every worker and every host
  * sharing the Redis, in one round trip. Every call answers a store_status;
  * what a script decided is in struct rs_result. No hiredis type leaves the
- * two files that speak to Redis (this module and outbox.c).
+ * two files that speak to Redis (this module and redis_outbox.c).
  */
 #ifndef PHONEAUTH_REDIS_STORE_H
 #define PHONEAUTH_REDIS_STORE_H
@@ -188,7 +188,7 @@ enum store_status rs_release(struct redis_store *rs, const char *client, const c
 enum store_status rs_device_grant(struct redis_store *rs, long long user_id, const char *sent,
     const char *made, bool *kept);
 
-/* ---- the account index (account_index.c; src/lua/accounts.lua) ---- */
+/* ---- the account index (store_account_index.c; src/lua/accounts.lua) ---- */
 
 enum rs_index_step { RS_INDEX_BEGIN, RS_INDEX_ADD, RS_INDEX_END, RS_INDEX_ABANDON };
 

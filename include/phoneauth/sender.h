@@ -11,6 +11,6 @@
 #include "phoneauth/config.h"
 
 /* phoneauth sender: runs until TERM or INT. */
-int sender_main(const struct config *cfg, int argc, char **argv);
+int cmd_sender(const struct config *cfg, int argc, char **argv);
 
 #endif

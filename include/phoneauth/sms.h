@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "phoneauth/config.h"
-#include "phoneauth/outbox.h"
+#include "phoneauth/redis_outbox.h"
 
 /*
  * Delivers one entry; false with a short reason in `err`, fit for the log

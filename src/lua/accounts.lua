@@ -1,5 +1,5 @@
 -- The index of the numbers that have an account (prepended to every script
--- after limits.lua; src/account_index.c builds it). It lets register tell a
+-- after limits.lua; src/store_account_index.c builds it). It lets register tell a
 -- number without an account in the same round trip that opens its session,
 -- instead of asking PostgreSQL: sign-ups cost one round trip, like logins.
 -- It is only trusted when whole (KEY.accounts_ready, set by a rebuild that

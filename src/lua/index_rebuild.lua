@@ -1,4 +1,4 @@
--- One step of rebuilding the account index (src/account_index.c), by the
+-- One step of rebuilding the account index (src/store_account_index.c), by the
 -- holder of `token`: 'begin' takes the rebuild (nobody else may hold it),
 -- 'add' puts the comma-separated numbers in, 'end' declares the index
 -- whole, 'abandon' gives the rebuild up (PostgreSQL went away) so that the

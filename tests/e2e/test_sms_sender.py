@@ -1,4 +1,4 @@
-"""The SMS sender (sender.c, outbox.c, sms.c), its drivers and the provider
+"""The SMS sender (sender.c, redis_outbox.c, sms.c), its drivers and the provider
 scripts (conf/sms/): what an outbox entry holds, delivery through the
 command driver with retries and dead letters, the provider scripts against
 fakes of their APIs, what the command inherits, and the log driver that is

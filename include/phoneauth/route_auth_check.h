@@ -8,15 +8,15 @@
  * (204 with X-Phoneauth-User-Id and X-Phoneauth-Mobile), for nginx's
  * auth_request.
  */
-#ifndef PHONEAUTH_AUTHORIZER_H
-#define PHONEAUTH_AUTHORIZER_H
+#ifndef PHONEAUTH_ROUTE_AUTH_CHECK_H
+#define PHONEAUTH_ROUTE_AUTH_CHECK_H
 
 #include "phoneauth/ctx.h"
 
 /* A request in the FastCGI Authorizer role. */
-void authorizer_authorize(struct ctx *ctx);
+void route_authorize(struct ctx *ctx);
 
 /* GET auth-check. */
-void authorizer_auth_check(struct ctx *ctx);
+void route_auth_check(struct ctx *ctx);
 
 #endif

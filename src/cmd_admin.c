@@ -3,7 +3,7 @@
  * side does (a number is normalised, an address canonicalised), so the key
  * it touches is the key the service uses.
  */
-#include "phoneauth/admin.h"
+#include "phoneauth/cmd_admin.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +35,7 @@ store_failed(const char *command, const char *store, enum store_status st)
 }
 
 int
-admin_unblock(const struct config *cfg, int argc, char **argv)
+cmd_unblock(const struct config *cfg, int argc, char **argv)
 {
 	struct redis_store *rs;
 	enum rs_block_kind kind;
@@ -86,7 +86,7 @@ print_block(const struct rs_block *b, void *arg)
 }
 
 int
-admin_blocks(const struct config *cfg, int argc, char **argv)
+cmd_blocks(const struct config *cfg, int argc, char **argv)
 {
 	struct redis_store *rs;
 	enum store_status st;
@@ -139,13 +139,13 @@ set_banned(const struct config *cfg, int argc, char **argv, bool banned)
 }
 
 int
-admin_ban(const struct config *cfg, int argc, char **argv)
+cmd_ban(const struct config *cfg, int argc, char **argv)
 {
 	return set_banned(cfg, argc, argv, true);
 }
 
 int
-admin_unban(const struct config *cfg, int argc, char **argv)
+cmd_unban(const struct config *cfg, int argc, char **argv)
 {
 	return set_banned(cfg, argc, argv, false);
 }
@@ -181,7 +181,7 @@ print_login(const struct pg_login *l, void *arg)
 }
 
 int
-admin_sessions(const struct config *cfg, int argc, char **argv)
+cmd_sessions(const struct config *cfg, int argc, char **argv)
 {
 	char phone[PHONE_MAX];
 	struct pg_store *pg = pg_new(cfg);
@@ -202,7 +202,7 @@ admin_sessions(const struct config *cfg, int argc, char **argv)
 }
 
 int
-admin_revoke(const struct config *cfg, int argc, char **argv)
+cmd_revoke(const struct config *cfg, int argc, char **argv)
 {
 	char phone[PHONE_MAX];
 	struct pg_store *pg;
@@ -235,7 +235,7 @@ admin_revoke(const struct config *cfg, int argc, char **argv)
 }
 
 int
-admin_delete(const struct config *cfg, int argc, char **argv)
+cmd_delete(const struct config *cfg, int argc, char **argv)
 {
 	char phone[PHONE_MAX], had[PHONE_MAX];
 	struct pg_store *pg;
@@ -270,7 +270,7 @@ admin_delete(const struct config *cfg, int argc, char **argv)
 }
 
 int
-admin_keygen(const struct config *cfg, int argc, char **argv)
+cmd_keygen(const struct config *cfg, int argc, char **argv)
 {
 	char err[256];
 

@@ -5,7 +5,7 @@
  * one is only as good as its login (bearer.h); refresh tokens are
  * recorded, so they can be spent, revoked, and caught when presented twice.
  */
-#include "phoneauth/token_routes.h"
+#include "phoneauth/route_tokens.h"
 
 #include <string.h>
 
@@ -47,7 +47,7 @@ body_token_or_reply(struct ctx *ctx, const char *const *names, size_t n, enum to
 static const char *const refresh_names[] = { "refresh", "refresh_token" };
 
 void
-token_routes_refresh(struct ctx *ctx)
+route_token_refresh(struct ctx *ctx)
 {
 	struct token old, into;
 	struct token_pair pair;
@@ -96,7 +96,7 @@ token_routes_refresh(struct ctx *ctx)
 }
 
 void
-token_routes_verify(struct ctx *ctx)
+route_token_verify(struct ctx *ctx)
 {
 	static const char *const names[] = { "token" };
 	struct token t;
@@ -131,7 +131,7 @@ token_routes_verify(struct ctx *ctx)
 }
 
 void
-token_routes_logout(struct ctx *ctx)
+route_logout(struct ctx *ctx)
 {
 	struct token t;
 	enum store_status st;
@@ -153,7 +153,7 @@ token_routes_logout(struct ctx *ctx)
 }
 
 void
-token_routes_me(struct ctx *ctx)
+route_me(struct ctx *ctx)
 {
 	struct token t;
 	struct profile p;
@@ -181,7 +181,7 @@ token_routes_me(struct ctx *ctx)
 }
 
 void
-token_routes_jwks(struct ctx *ctx)
+route_jwks(struct ctx *ctx)
 {
 	json_object *o;
 

@@ -1,12 +1,12 @@
 /*
- * The logins of an account (see logins.h). The routes here read no body
+ * The logins of an account (see route_sessions.h). The routes here read no body
  * and count no failure: a bearer token that does not verify, or whose
  * login is ended, is refused like everywhere (401, bearer.c), and an id
  * that names no live login of the account is 404, whoever's it may be, so
  * that a login of another account is not told apart from one that never
  * was.
  */
-#include "phoneauth/logins.h"
+#include "phoneauth/route_sessions.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,23 +16,6 @@
 
 /* GET sessions shows at most this many (the newest). */
 #define LOGINS_SHOWN 100
-
-void
-logins_origin(const struct ctx *ctx, struct login_origin *out)
-{
-	const char *ua = request_param(ctx->req, P_USER_AGENT);
-	size_t i;
-
-	memset(out, 0, sizeof *out);
-	snprintf(out->ip, sizeof out->ip, "%s", ctx->req->ip);
-	if (ua == NULL)
-		return;
-	/* A header is whatever the client wrote: the column holds text. */
-	for (i = 0; i < LOGIN_AGENT_MAX && ua[i] != '\0'; i++)
-		out->user_agent[i] = ua[i] >= 0x20 && ua[i] < 0x7f ? ua[i] : '?';
-	out->user_agent[i] = '\0';
-	out->has_user_agent = true;
-}
 
 static void
 reply_message(struct ctx *ctx, enum msg m)
@@ -71,7 +54,7 @@ add_login(const struct pg_login *l, void *arg)
 }
 
 void
-logins_list_route(struct ctx *ctx)
+route_sessions_list(struct ctx *ctx)
 {
 	struct token t;
 	struct user u;
@@ -99,9 +82,9 @@ family_wellformed(const char *id)
 }
 
 void
-logins_end_route(struct ctx *ctx)
+route_session_end(struct ctx *ctx)
 {
-	const char *id = ctx->req->path + strlen(LOGINS_PATH_PREFIX);
+	const char *id = ctx->req->path + strlen(SESSIONS_PATH_PREFIX);
 	struct token t;
 	struct user u;
 	enum store_status st;
@@ -120,7 +103,7 @@ logins_end_route(struct ctx *ctx)
 }
 
 void
-logins_end_all_route(struct ctx *ctx)
+route_logout_all(struct ctx *ctx)
 {
 	struct token t;
 	struct user u;

@@ -1,5 +1,5 @@
 /*
- * The account itself (see account_routes.h). A password these routes ask
+ * The account itself (see route_account.h). A password these routes ask
  * for is judged as a login judges one: a try is taken against the client
  * and the account's number first, a wrong password stays counted (401
  * password_incorrect) at the cost of a whole PBKDF2, a right one is given
@@ -13,7 +13,7 @@
  * the same send limits, the same lookups, and a ghost session that counts
  * wrong codes like a real one and that no code fits.
  */
-#include "phoneauth/account_routes.h"
+#include "phoneauth/route_account.h"
 
 #include <string.h>
 
@@ -21,8 +21,8 @@
 #include "phoneauth/fields.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
-#include "phoneauth/login.h"
-#include "phoneauth/logins.h"
+#include "phoneauth/route_login.h"
+#include "phoneauth/route_sessions.h"
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
 
@@ -54,7 +54,7 @@ reply_message(struct ctx *ctx, enum msg m, const char *phone)
 }
 
 void
-account_delete_route(struct ctx *ctx)
+route_account_delete(struct ctx *ctx)
 {
 	static const struct field fields[] = { { "password", F_PASSWORD } };
 	struct inputs in;
@@ -91,7 +91,7 @@ account_delete_route(struct ctx *ctx)
 }
 
 void
-account_phone_change_route(struct ctx *ctx)
+route_phone_change(struct ctx *ctx)
 {
 	/* The code goes to the new number: sms_countries applies to it. */
 	static const struct field fields[] = {
@@ -138,7 +138,7 @@ may_log_in_by_code(const struct user *u)
 }
 
 void
-account_login_code_route(struct ctx *ctx)
+route_login_code(struct ctx *ctx)
 {
 	/* The code goes to that number: sms_countries applies to it, whether
 	 * an account has it or not (an account may have been made before the
@@ -167,7 +167,7 @@ logged_in(struct ctx *ctx, const char *sid, const struct rs_session *s, const ch
 
 	if (!token_pair_issue_or_reply(ctx, s->user_id, &pair))
 		return;
-	logins_origin(ctx, &from);
+	ctx_login_origin(ctx, &from);
 	st = pg_user_login_by_code(ctx->pg, s->user_id, s->phone, s->credentials_version,
 	    &pair.refresh, &from);
 	if (st == STORE_NOT_FOUND)

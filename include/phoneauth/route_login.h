@@ -1,12 +1,12 @@
 /*
  * POST login: by a session waiting for `password`, or by number and password.
  */
-#ifndef PHONEAUTH_LOGIN_H
-#define PHONEAUTH_LOGIN_H
+#ifndef PHONEAUTH_ROUTE_LOGIN_H
+#define PHONEAUTH_ROUTE_LOGIN_H
 
 #include "phoneauth/ctx.h"
 
-void login_route(struct ctx *ctx);
+void route_login(struct ctx *ctx);
 
 /*
  * Judges the password of account `u` (NULL: none) as a login does: a wrong

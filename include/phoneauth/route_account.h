@@ -3,15 +3,15 @@
  * login/code, and what verify-otp does with the sessions the last two open
  * (the account moves to the new number; tokens for a login by code).
  */
-#ifndef PHONEAUTH_ACCOUNT_ROUTES_H
-#define PHONEAUTH_ACCOUNT_ROUTES_H
+#ifndef PHONEAUTH_ROUTE_ACCOUNT_H
+#define PHONEAUTH_ROUTE_ACCOUNT_H
 
 #include "phoneauth/ctx.h"
 #include "phoneauth/redis_store.h"
 
-void account_delete_route(struct ctx *ctx);
-void account_phone_change_route(struct ctx *ctx);
-void account_login_code_route(struct ctx *ctx);
+void route_account_delete(struct ctx *ctx);
+void route_phone_change(struct ctx *ctx);
+void route_login_code(struct ctx *ctx);
 
 /* verify-otp, once the right code of session `sid` (a phone change, or a
  * login by code) is known: the rest of the step, and its answer. `device`:

@@ -1,6 +1,6 @@
 /*
  * The sign-up and password-reset flow: register, verify-otp, resend-otp,
- * set-password, user-info, password-reset. (Logins are login.c's.) Handlers
+ * set-password, user-info, password-reset. (Logins are route_login.c's.) Handlers
  * never build SQL or Redis commands and never answer twice: every
  * *_or_reply helper they call has already set the answer when it returns
  * false.
@@ -15,25 +15,25 @@
  *  - tokens are signed first and their refresh token is recorded by the same
  *    statement that makes the change they stand for.
  */
-#include "phoneauth/flow.h"
+#include "phoneauth/route_signup.h"
 
 #include <string.h>
 
 #include <openssl/crypto.h>
 
-#include "phoneauth/account_routes.h"
+#include "phoneauth/route_account.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/hasher.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
-#include "phoneauth/logins.h"
+#include "phoneauth/route_sessions.h"
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
 
 #define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
 
 void
-flow_register(struct ctx *ctx)
+route_register(struct ctx *ctx)
 {
 	static const struct field fields[] = {
 		{ "mobile_number", F_SMS_PHONE },
@@ -59,7 +59,7 @@ may_reset(const struct user *u)
 }
 
 void
-flow_password_reset(struct ctx *ctx)
+route_password_reset(struct ctx *ctx)
 {
 	static const struct field fields[] = {
 		{ "mobile_number", F_SMS_PHONE },
@@ -91,7 +91,7 @@ code_right(struct ctx *ctx, const char *sid, const struct rs_session *s, char *c
 }
 
 void
-flow_verify_otp(struct ctx *ctx)
+route_verify_otp(struct ctx *ctx)
 {
 	static const struct field fields[] = {
 		{ "session_id", F_SESSION },
@@ -110,7 +110,7 @@ flow_verify_otp(struct ctx *ctx)
 		response_error(ctx->resp, ERR_OTP_INVALID, ctx->req->lang);
 		return;
 	}
-	/* A phone change or a login by code ends here (account_routes.c). */
+	/* A phone change or a login by code ends here (route_account.c). */
 	if (s.purpose == PURPOSE_CHANGE || s.by_code) {
 		account_code_verified(ctx, in.session_id, &s, in.device);
 		return;
@@ -141,7 +141,7 @@ flow_verify_otp(struct ctx *ctx)
 }
 
 void
-flow_resend_otp(struct ctx *ctx)
+route_resend_otp(struct ctx *ctx)
 {
 	static const struct field fields[] = { { "session_id", F_SESSION } };
 	struct inputs in;
@@ -171,7 +171,7 @@ finish_reset(struct ctx *ctx, const char *sid, const struct rs_session *s, const
 
 	if (!token_pair_issue_or_reply(ctx, s->user_id, &pair))
 		return;
-	logins_origin(ctx, &from);
+	ctx_login_origin(ctx, &from);
 	st = pg_user_reset_password(ctx->pg, s->user_id, s->phone, s->credentials_version, encoded,
 	    &pair.refresh, &from);
 	if (st == STORE_NOT_FOUND)
@@ -204,7 +204,7 @@ first_password(struct ctx *ctx, const char *sid, const struct rs_session *s, con
 }
 
 void
-flow_set_password(struct ctx *ctx)
+route_set_password(struct ctx *ctx)
 {
 	static const struct field fields[] = {
 		{ "session_id", F_SESSION },
@@ -235,7 +235,7 @@ flow_set_password(struct ctx *ctx)
 }
 
 void
-flow_user_info(struct ctx *ctx)
+route_user_info(struct ctx *ctx)
 {
 	static const struct field fields[] = {
 		{ "session_id", F_SESSION },
@@ -253,7 +253,7 @@ flow_user_info(struct ctx *ctx)
 	    RS_LOOK, &s) ||
 	    !token_pair_issue_or_reply(ctx, s.user_id, &pair))
 		return;
-	logins_origin(ctx, &from);
+	ctx_login_origin(ctx, &from);
 	st = pg_user_complete(ctx->pg, s.user_id, s.phone, in.first_name, in.last_name,
 	    in.email[0] ? in.email : NULL, &pair.refresh, &from);
 	if (st == STORE_CONFLICT) {

@@ -9,7 +9,7 @@
  * verifies tokens itself would, and an ended login's access token passes
  * until it expires (access_ttl bounds that).
  */
-#include "phoneauth/authorizer.h"
+#include "phoneauth/route_auth_check.h"
 
 #include <stdio.h>
 
@@ -58,13 +58,13 @@ answer(struct ctx *ctx, bool authorizer_role)
 }
 
 void
-authorizer_authorize(struct ctx *ctx)
+route_authorize(struct ctx *ctx)
 {
 	answer(ctx, true);
 }
 
 void
-authorizer_auth_check(struct ctx *ctx)
+route_auth_check(struct ctx *ctx)
 {
 	answer(ctx, false);
 }

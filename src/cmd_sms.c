@@ -1,13 +1,13 @@
 /*
- * The SMS commands (see sms_admin.h), one line per fact, like admin.c's.
+ * The SMS commands (see cmd_sms.h), one line per fact, like cmd_admin.c's.
  */
-#include "phoneauth/sms_admin.h"
+#include "phoneauth/cmd_sms.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "phoneauth/outbox.h"
+#include "phoneauth/redis_outbox.h"
 #include "phoneauth/redis_store.h"
 
 /* The store failed: said once, exit status 1. */
@@ -30,7 +30,7 @@ utc(long long seconds, char *out, size_t outlen)
 }
 
 int
-sms_admin_status(const struct config *cfg, int argc, char **argv)
+cmd_sms_status(const struct config *cfg, int argc, char **argv)
 {
 	struct redis_store *rs = rs_new(cfg);
 	struct outbox_status st;
@@ -57,7 +57,7 @@ print_pause(const struct rs_pause *p, void *arg)
 }
 
 int
-sms_admin_pauses(const struct config *cfg, int argc, char **argv)
+cmd_sms_pauses(const struct config *cfg, int argc, char **argv)
 {
 	struct redis_store *rs = rs_new(cfg);
 	int count = 0;
@@ -74,7 +74,7 @@ sms_admin_pauses(const struct config *cfg, int argc, char **argv)
 }
 
 int
-sms_admin_unpause(const struct config *cfg, int argc, char **argv)
+cmd_sms_unpause(const struct config *cfg, int argc, char **argv)
 {
 	const char *prefix = argv[0];
 	struct redis_store *rs;
@@ -110,7 +110,7 @@ print_dead(const struct outbox_dead_letter *d, void *arg)
 }
 
 int
-sms_admin_dead(const struct config *cfg, int argc, char **argv)
+cmd_sms_dead(const struct config *cfg, int argc, char **argv)
 {
 	struct redis_store *rs;
 	enum store_status s;

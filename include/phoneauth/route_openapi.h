@@ -1,11 +1,11 @@
 /*
  * GET openapi.json: the OpenAPI 3.1 description of the API.
  */
-#ifndef PHONEAUTH_OPENAPI_H
-#define PHONEAUTH_OPENAPI_H
+#ifndef PHONEAUTH_ROUTE_OPENAPI_H
+#define PHONEAUTH_ROUTE_OPENAPI_H
 
 #include "phoneauth/ctx.h"
 
-void openapi_route(struct ctx *ctx);
+void route_openapi(struct ctx *ctx);
 
 #endif

@@ -8,7 +8,7 @@
  * With a live device token of the account (device.h) the number's block
  * does not stop a login, and its try is the device's, not the number's.
  */
-#include "phoneauth/login.h"
+#include "phoneauth/route_login.h"
 
 #include <string.h>
 
@@ -16,7 +16,7 @@
 #include "phoneauth/hasher.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/metrics.h"
-#include "phoneauth/logins.h"
+#include "phoneauth/route_sessions.h"
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
 
@@ -106,7 +106,7 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
 	}
 	if (!token_pair_issue_or_reply(ctx, u->id, &pair))
 		return;
-	logins_origin(ctx, &from);
+	ctx_login_origin(ctx, &from);
 	st = pg_user_login(ctx->pg, u->id, u->phone, &pair.refresh, &from);
 	if (st == STORE_NOT_FOUND)
 		session_account_lost_reply(ctx, u->id, u->phone,
@@ -219,7 +219,7 @@ with_number(struct ctx *ctx)
 }
 
 void
-login_route(struct ctx *ctx)
+route_login(struct ctx *ctx)
 {
 	json_object *sid;
 	int status;

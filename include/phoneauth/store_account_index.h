@@ -5,8 +5,8 @@
  * scripts as accounts are made; rebuilt from PostgreSQL when it is not whole
  * (a Redis that restarted, an import) by the first worker that needs it.
  */
-#ifndef PHONEAUTH_ACCOUNT_INDEX_H
-#define PHONEAUTH_ACCOUNT_INDEX_H
+#ifndef PHONEAUTH_STORE_ACCOUNT_INDEX_H
+#define PHONEAUTH_STORE_ACCOUNT_INDEX_H
 
 #include <stdbool.h>
 
@@ -24,6 +24,6 @@ bool account_index_rebuild(struct pg_store *pg, struct redis_store *rs, long *co
 bool account_index_drop(const struct config *cfg);
 
 /* phoneauth reindex: rebuilds the index now. */
-int account_index_command(const struct config *cfg, int argc, char **argv);
+int cmd_reindex(const struct config *cfg, int argc, char **argv);
 
 #endif

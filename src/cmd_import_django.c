@@ -10,7 +10,7 @@
  * time), a savepoint per user so that one refused row does not undo the rest.
  * Like pg_store.c, this file speaks to PostgreSQL and to nothing else.
  */
-#include "phoneauth/admin.h"
+#include "phoneauth/cmd_admin.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 
 #include <libpq-fe.h>
 
-#include "phoneauth/account_index.h"
+#include "phoneauth/store_account_index.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/pg_cli.h"
 #include "phoneauth/phone.h"
@@ -134,7 +134,7 @@ import_one(PGconn *dst, const struct config *cfg, PGresult *src, int row, struct
 }
 
 int
-admin_import_django(const struct config *cfg, int argc, char **argv)
+cmd_import_django(const struct config *cfg, int argc, char **argv)
 {
 	const char *from = NULL;
 	bool dry_run = false, good = false;

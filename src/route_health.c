@@ -3,12 +3,12 @@
  * SELECT 1), else 503 naming the part that does not; with the outbox's
  * backlog, which keeps growing when no sender runs.
  */
-#include "phoneauth/health.h"
+#include "phoneauth/route_health.h"
 
-#include "phoneauth/outbox.h"
+#include "phoneauth/redis_outbox.h"
 
 void
-health_route(struct ctx *ctx)
+route_health(struct ctx *ctx)
 {
 	bool redis_ok = rs_ping(ctx->rs);
 	bool pg_ok = pg_ping(ctx->pg);

@@ -5,12 +5,12 @@
  * (json-c's own json_object_userdata_to_json_string), made once per worker,
  * so every answer is the source byte for byte and costs one copy.
  */
-#include "phoneauth/openapi.h"
+#include "phoneauth/route_openapi.h"
 
 #include "phoneauth/embedded.h"
 
 void
-openapi_route(struct ctx *ctx)
+route_openapi(struct ctx *ctx)
 {
 	/* Owner: this function, for the worker's life; each answer holds a
 	 * reference of its own, which response_reset() gives back. */

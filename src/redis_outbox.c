@@ -1,11 +1,11 @@
 /*
- * The outbox stream's protocol (see outbox.h), over the connection of
+ * The outbox stream's protocol (see redis_outbox.h), over the connection of
  * redis_store.c. Reading goes through the consumer group: XAUTOCLAIM for
  * what a dead sender left, XREADGROUP for what is new, XCLAIM to take back an
  * entry for a retry; finishing one (acknowledging it, counting it, copying a
  * dead letter) is the outbox_done script, so it happens at once or not at all.
  */
-#include "phoneauth/outbox.h"
+#include "phoneauth/redis_outbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>

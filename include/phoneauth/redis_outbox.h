@@ -5,8 +5,8 @@
  * sender that dies loses nothing. This file is the stream's protocol; its
  * key names are defined here and handed to the scripts.
  */
-#ifndef PHONEAUTH_OUTBOX_H
-#define PHONEAUTH_OUTBOX_H
+#ifndef PHONEAUTH_REDIS_OUTBOX_H
+#define PHONEAUTH_REDIS_OUTBOX_H
 
 #include <stdbool.h>
 #include <stddef.h>

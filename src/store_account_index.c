@@ -1,5 +1,5 @@
 /*
- * Rebuilding the account index (see account_index.h): take the rebuild in
+ * Rebuilding the account index (see store_account_index.h): take the rebuild in
  * Redis, page through users by id, add each page's numbers, and declare the
  * index whole. Accounts made meanwhile are added by the scripts themselves
  * (a set does not mind twice); a row deleted meanwhile may stay in, which
@@ -7,7 +7,7 @@
  * that lost its Redis (a restart: the numbers added before are gone) unable
  * to declare the new Redis's index whole.
  */
-#include "phoneauth/account_index.h"
+#include "phoneauth/store_account_index.h"
 
 #include <stdio.h>
 
@@ -77,7 +77,7 @@ account_index_drop(const struct config *cfg)
 }
 
 int
-account_index_command(const struct config *cfg, int argc, char **argv)
+cmd_reindex(const struct config *cfg, int argc, char **argv)
 {
 	struct redis_store *rs = rs_new(cfg);
 	struct pg_store *pg = pg_new(cfg);
