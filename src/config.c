@@ -459,7 +459,6 @@ add_country(struct config *cfg, char *item, char *err, size_t errlen)
 	char **grown;
 	size_t len = strlen(item);
 
-	_Static_assert(CONFIG_PHONE_MAX == PHONE_MAX, "one length of a stored number");
 	if (len < 1 || len > 3 || strspn(item, "0123456789") != len || item[0] == '0')
 		return errmsg(err, errlen, "sms_countries: '%s' is not a calling code (1 to 3 digits)",
 		    item);
