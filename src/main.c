@@ -267,7 +267,6 @@ cmd_migrate(const struct config *cfg, int argc, char **argv)
 static void
 check_texts(const struct config *cfg)
 {
-	static const char *const lang_tags[LANG__MAX] = { "en", "fa" };
 	char text[SMS_TEXT_MAX];
 
 	for (int p = 0; p < PURPOSE__MAX; p++)
@@ -278,7 +277,7 @@ check_texts(const struct config *cfg)
 			    sizeof text) || (n = sms_text_segments(text)) <= 1)
 				continue;
 			fprintf(stderr, "phoneauth: warning: the %s SMS in %s (%s) takes %d SMS, each "
-			    "paid for: shorten it (%s)\n", purpose_name((enum purpose)p), lang_tags[l],
+			    "paid for: shorten it (%s)\n", purpose_name((enum purpose)p), lang_names[l],
 			    texts.from_file[p][l] ? "sms_template_dir" : "compiled in", n,
 			    cfg->sms_origin ? "sms_origin adds a line" : "160 GSM-7 or 70 UCS-2 "
 			    "characters a message");

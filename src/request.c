@@ -298,7 +298,6 @@ request_client_ip(const char *remote_addr, const char *forwarded_for,
 enum lang
 request_pick_language(const char *header, enum lang fallback)
 {
-	static const char *const tags[LANG__MAX] = { "en", "fa" };
 	enum lang best = fallback;
 	int best_q = 0;
 	const char *p = header;
@@ -341,9 +340,9 @@ request_pick_language(const char *header, enum lang fallback)
 			}
 		}
 		for (int i = 0; i < LANG__MAX; i++) {
-			size_t n = strlen(tags[i]);
+			size_t n = strlen(lang_names[i]);
 
-			if (tag_len >= n && strncasecmp(tag, tags[i], n) == 0 &&
+			if (tag_len >= n && strncasecmp(tag, lang_names[i], n) == 0 &&
 			    (tag_len == n || tag[n] == '-' || tag[n] == '_'))
 				lang = i;
 		}

@@ -14,6 +14,7 @@
 #include "phoneauth/net.h"
 #include "phoneauth/phone.h"
 #include "phoneauth/redis_addr.h"
+#include "phoneauth/token_alg.h"
 
 /* A number of test_numbers and its fixed code. */
 struct test_number {
@@ -21,7 +22,6 @@ struct test_number {
 	char code[7];
 };
 
-enum token_alg { TOKEN_HS256, TOKEN_RS256, TOKEN_ES256 };
 enum sms_driver { SMS_DRIVER_LOG, SMS_DRIVER_COMMAND };
 
 struct config {
