@@ -363,7 +363,6 @@ request_begin(struct request *req, FCGX_Request *fcgx, const struct config *cfg)
 	const char *uri, *role;
 	unsigned char addr[16];
 
-	request_reset(req);
 	request_set_params(req, fcgx->envp);
 	req->fd = fcgx->ipcFd;
 	req->method = parse_method(request_param(req, P_REQUEST_METHOD));

@@ -73,7 +73,8 @@ bool request_init(struct request *req, const struct config *cfg);
 
 void request_free(struct request *req);
 
-/* Reads the FastCGI params: method, path, client address, language. */
+/* Reads the FastCGI params: method, path, client address, language, into a
+ * request fresh from request_init() or the last request_reset(). */
 void request_begin(struct request *req, FCGX_Request *fcgx, const struct config *cfg);
 
 /* Reads and parses the body (JSON object or form) into req->body. */
