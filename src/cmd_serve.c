@@ -98,6 +98,10 @@ serve_one(struct ctx *ctx, FCGX_Request *fcgx)
 		route_authorize(ctx);
 	else
 		router_dispatch(ctx, fcgx->in);
+	/* json-c failed to allocate part of the answer (response.h): a 500
+	 * rather than a body with a hole in it. */
+	if (response_incomplete(ctx->resp))
+		ctx_reply_internal(ctx);
 	response_write(ctx->resp, fcgx->out, ctx->req->method == METHOD_HEAD);
 	request_finish(fcgx);
 	metrics_request(ctx->route, ctx->resp->status, (clock_monotonic_us() - started) / 1e6);

@@ -176,6 +176,9 @@ body_or_reply(struct ctx *ctx, FCGX_Stream *in)
 		log_warn("request: the body could not be read");
 		response_error(ctx->resp, ERR_INVALID_JSON, lang);
 		return false;
+	case BODY_NO_MEMORY:
+		ctx_reply_internal(ctx);
+		return false;
 	case BODY_TIMEOUT:
 		log_warn("request: the body did not arrive within %ld s; given up",
 		    ctx->cfg->body_timeout);

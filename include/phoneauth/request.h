@@ -25,6 +25,7 @@ enum body_status {
 	BODY_INVALID_FORM_TEXT,	/* a form field that is not UTF-8; bad_field names it */
 	BODY_READ_ERROR,
 	BODY_TIMEOUT,		/* not all there within body_timeout */
+	BODY_NO_MEMORY,		/* json-c could not allocate the parsed body */
 };
 
 /* The FastCGI params the service reads, found in one pass over them. */

@@ -182,7 +182,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	FUZZ_ASSERT(st == BODY_OK || st == BODY_TOO_LARGE || st == BODY_UNSUPPORTED_TYPE ||
 	    st == BODY_INVALID_JSON || st == BODY_INVALID_FORM_TEXT || st == BODY_READ_ERROR ||
-	    st == BODY_TIMEOUT);
+	    st == BODY_TIMEOUT || st == BODY_NO_MEMORY);
 	FUZZ_ASSERT(st == req.body_status);
 	FUZZ_ASSERT((st == BODY_OK) == (req.body != NULL));
 	if (req.body != NULL)
