@@ -40,9 +40,7 @@ struct key {
 	const char *const *choices;	/* K_ENUM, NULL-terminated, index = value */
 };
 
-static const char *const alg_names[] = { "HS256", "RS256", "ES256", NULL };
 static const char *const phone_names[] = { "ir", "e164", NULL };
-static const char *const lang_names[] = { "en", "fa", NULL };
 static const char *const driver_names[] = { "log", "command", NULL };
 /* One hasher today; an enum so that a typo is refused, not ignored. */
 static const char *const hasher_names[] = { "pbkdf2_sha256", NULL };
@@ -59,7 +57,7 @@ static const struct key keys[] = {
 	S(redis_url, "redis://127.0.0.1:6379/0"),
 	S(redis_prefix, "phoneauth:"),
 	S(postgres_url, "postgresql:///phoneauth"),
-	E(jwt_alg, "HS256", alg_names),
+	E(jwt_alg, "HS256", token_alg_names),
 	S(jwt_secret_file, NULL),
 	S(jwt_private_key_file, NULL),
 	S(jwt_issuer, NULL),
@@ -459,7 +457,6 @@ add_country(struct config *cfg, char *item, char *err, size_t errlen)
 	char **grown;
 	size_t len = strlen(item);
 
-	_Static_assert(CONFIG_PHONE_MAX == PHONE_MAX, "one length of a stored number");
 	if (len < 1 || len > 3 || strspn(item, "0123456789") != len || item[0] == '0')
 		return errmsg(err, errlen, "sms_countries: '%s' is not a calling code (1 to 3 digits)",
 		    item);
@@ -539,7 +536,7 @@ read_key_file(struct config *cfg, const char *key, const char *path,
 
 	if (path == NULL)
 		return errmsg(err, errlen, "%s: must be set for jwt_alg = %s", key,
-		    alg_names[cfg->jwt_alg]);
+		    token_alg_names[cfg->jwt_alg]);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)	/* a FIFO never blocks the start */
 		return errmsg(err, errlen, "%s: %s: %s", key, path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 65536) {

@@ -45,11 +45,11 @@ password_or_reply(struct ctx *ctx, const struct user *u, const char *password)
 static void
 reply_message(struct ctx *ctx, enum msg m, const char *phone)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = response_object(ctx->resp);
 
 	if (phone != NULL)
-		json_object_object_add(o, "mobile_number", json_object_new_string(phone));
-	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
+		response_add_string(ctx->resp, o, "mobile_number", phone);
+	response_add_string(ctx->resp, o, "message", msg_text(m, ctx->req->lang));
 	response_json(ctx->resp, 200, o);
 }
 

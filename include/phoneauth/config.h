@@ -10,40 +10,19 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "phoneauth/lang.h"
 #include "phoneauth/net.h"
-
-#define CONFIG_PHONE_MAX 17	/* = PHONE_MAX (phone.h includes this header) */
+#include "phoneauth/phone.h"
+#include "phoneauth/redis_addr.h"
+#include "phoneauth/token_alg.h"
 
 /* A number of test_numbers and its fixed code. */
 struct test_number {
-	char phone[CONFIG_PHONE_MAX];	/* stored form */
+	char phone[PHONE_MAX];		/* stored form */
 	char code[7];
 };
 
-enum lang { LANG_EN, LANG_FA, LANG__MAX };
-enum phone_format { PHONE_FORMAT_IR, PHONE_FORMAT_E164 };
-enum token_alg { TOKEN_HS256, TOKEN_RS256, TOKEN_ES256 };
 enum sms_driver { SMS_DRIVER_LOG, SMS_DRIVER_COMMAND };
-
-/* One host:port of a list (the Sentinels of a sentinel:// URL). */
-struct host_port {
-	char *host;
-	int port;
-};
-
-/* redis_url, taken apart. */
-struct redis_addr {
-	char *host;		/* NULL for a unix socket and for sentinel:// */
-	int port;
-	char *socket_path;	/* unix:/path */
-	char *user, *password;	/* NULL when not given */
-	int db;
-	/* sentinel:// (redis_sentinel.h): the master's name, and the Sentinels
-	 * that are asked where it is; NULL and 0 otherwise. */
-	char *master;
-	struct host_port *sentinels;
-	size_t nsentinels;
-};
 
 struct config {
 	char *base_path;
