@@ -114,6 +114,7 @@ static const struct key keys[] = {
 	S(sms_origin, NULL),
 	S(metrics_allow, "127.0.0.1,::1"),
 	E(login_by_code, "off", switch_names),
+	S(data_key_file, NULL),
 };
 #undef S
 #undef I
@@ -562,6 +563,7 @@ read_key_file(struct config *cfg, const char *key, const char *path,
 static bool
 validate(struct config *cfg, char *err, size_t errlen)
 {
+	char why[512];
 	size_t len;
 
 	/* base_path: "/api", "/api/" and "" (routes at the root) */
@@ -610,6 +612,10 @@ validate(struct config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->sms_driver == SMS_DRIVER_COMMAND && cfg->sms_command == NULL)
 		return errmsg(err, errlen, "sms_command: must be set for sms_driver = command");
+	/* Required whether or not any account has a second factor: a service
+	 * that started without it could not open what it sealed before. */
+	if (!seal_key_load(cfg->data_key_file, &cfg->data_key, why, sizeof why))
+		return errmsg(err, errlen, "%s", why);
 	return true;
 }
 
@@ -729,6 +735,7 @@ config_free(struct config *cfg)
 	if (cfg->test != NULL)
 		OPENSSL_cleanse(cfg->test, cfg->ntest * sizeof *cfg->test);
 	free(cfg->test);
+	seal_key_wipe(&cfg->data_key);
 	if (cfg->jwt_key != NULL)
 		OPENSSL_cleanse(cfg->jwt_key, cfg->jwt_key_len);
 	free(cfg->jwt_key);

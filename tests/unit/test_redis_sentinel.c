@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 #include "phoneauth/config.h"
@@ -109,7 +110,7 @@ bad_urls_are_refused_in_one_line(void)
 static void
 the_configuration_takes_them(void)
 {
-	char dir[] = "/tmp/phoneauth-test-sentinel-XXXXXX", secret[128], conf[128];
+	char dir[] = "/tmp/phoneauth-test-sentinel-XXXXXX", secret[128], conf[128], data_key[128];
 	struct config cfg;
 	char err[512] = "";
 	FILE *f;
@@ -121,6 +122,12 @@ the_configuration_takes_them(void)
 	f = fopen(secret, "w");
 	fputs("0123456789012345678901234567890123456789\n", f);
 	fclose(f);
+	snprintf(data_key, sizeof data_key, "%s/data.key", dir);
+	f = fopen(data_key, "w");
+	fputs("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", f);
+	fclose(f);
+	chmod(data_key, 0600);
+	setenv("PHONEAUTH_DATA_KEY_FILE", data_key, 1);
 	f = fopen(conf, "w");
 	fprintf(f, "jwt_secret_file = %s\nredis_url = sentinel://:p#w@10.213.0.11:26379,"
 	    "10.213.0.12/pamaster?db=3\n", secret);
@@ -142,6 +149,8 @@ the_configuration_takes_them(void)
 	CHECK(!config_load(&cfg, conf, err, sizeof err) && strstr(err, "redis_url") != NULL &&
 	    strchr(err, '\n') == NULL, "%s", err);
 	config_free(&cfg);
+	unsetenv("PHONEAUTH_DATA_KEY_FILE");
+	unlink(data_key);
 	unlink(secret);
 	unlink(conf);
 	rmdir(dir);
