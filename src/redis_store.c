@@ -48,7 +48,7 @@ static const char *const script_names[SC__MAX] = {
 	[SC_OUTBOX_DONE] = "outbox_done", [SC_INDEX_REBUILD] = "index_rebuild",
 	[SC_INDEX_DROP] = "index_drop", [SC_PAUSES] = "pauses", [SC_UNPAUSE] = "unpause",
 	[SC_COUNTS] = "counts", [SC_DEAD_RETRY] = "dead_retry", [SC_GONE] = "gone", [SC_MOVE] = "move",
-	[SC_DEVICE] = "device",
+	[SC_DEVICE] = "device", [SC_MFA] = "mfa",
 };
 
 /* The values every script call starts with, from the configuration, in the
