@@ -306,10 +306,17 @@ route_mfa_totp_confirm(struct ctx *ctx)
 		response_error(ctx->resp, ERR_MFA_ALREADY_ENABLED, ctx->req->lang);
 		goto out;
 	}
-	/* No setup waiting: no code can be right, and it counts as wrong. */
 	st = rs_mfa_setup_get(ctx->rs, u.id, pending.secret, sizeof pending.secret);
-	if (!ctx_store_or_reply(ctx, st) ||
-	    !code_or_reply(ctx, &u, &pending, &in.mfa, false) ||
+	if (!ctx_store_or_reply(ctx, st))
+		goto out;
+	/* No setup waiting (none made, or expired): no code can be right, and
+	 * one sent counts as a wrong one. */
+	if (pending.secret[0] == '\0') {
+		if (limits_fail_or_reply(ctx, u.phone, FAILURE_MFA))
+			response_error(ctx->resp, ERR_MFA_INVALID, ctx->req->lang);
+		goto out;
+	}
+	if (!code_or_reply(ctx, &u, &pending, &in.mfa, false) ||
 	    !new_codes_or_reply(ctx, u.id, codes, &m))
 		goto out;
 	st = pg_mfa_enable(ctx->pg, u.id, pending.secret,

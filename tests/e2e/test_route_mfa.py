@@ -6,20 +6,10 @@ GET me's mfa, the secret at rest and `phoneauth mfa-reset`. The TOTP codes
 are computed with pyotp (python3-pyotp) from the otpauth_uri the service
 gives: a library no one here wrote."""
 
-import time
-
 import pyotp
 
 from pa import (PASSWORD, Client, Pool, admin, bearer, blocked, check, check_tokens, cooldown_over,
-                expect, fresh_phone, latest_code, psql, register, run, signup, test)
-
-
-def steady():
-    """The start of a time well inside a TOTP step (at least 10 s left), so
-    that codes of the steps around it are what the service sees too."""
-    while time.time() % 30 > 20:
-        time.sleep(0.5)
-    return time.time()
+                expect, fresh_phone, latest_code, psql, register, run, signup, test, totp_steady)
 
 
 def totp_account(c=None, confirm_step=0):
@@ -33,7 +23,7 @@ def totp_account(c=None, confirm_step=0):
     totp = pyotp.parse_uri(setup["otpauth_uri"])
     check(totp.secret == setup["secret"] and len(setup["secret"]) == 32, setup)
     check(setup["qr_svg"].startswith("<svg") or "<svg" in setup["qr_svg"][:200], setup["qr_svg"][:80])
-    t0 = steady()
+    t0 = totp_steady()
     body = expect(c.post("mfa/totp/confirm", {"code": totp.at(t0 + 30 * confirm_step)},
                          headers=bearer(access)), 200)
     codes = body["recovery_codes"]
@@ -205,6 +195,24 @@ def disable_needs_the_password_and_a_code():
     expect(c.post("mfa/totp/disable", {"password": PASSWORD, "code": codes[3]},
                   headers=bearer(access)), 200)
     me = expect(c.get("me", headers=bearer(access)), 200)
+    check(me["mfa"] == {"totp": False, "passkeys": 0, "recovery_codes_left": 0}, me)
+    check_tokens(expect(Client().post("login", {"mobile_number": phone, "password": PASSWORD}), 200))
+
+
+@test
+def confirm_without_a_setup_and_a_wrong_confirm_are_mfa_invalid():
+    c = Client()
+    phone = fresh_phone()
+    access = signup(c, phone)["access_token"]
+    expect(c.post("mfa/totp/confirm", {"code": "123456"}, headers=bearer(access)), 400, "mfa_invalid")
+    setup = expect(Client().post("mfa/totp/setup", {"password": PASSWORD}, headers=bearer(access)), 200)
+    totp = pyotp.parse_uri(setup["otpauth_uri"])
+    t0 = totp_steady()
+    wrong = "%06d" % ((int(totp.at(t0)) + 1) % 1000000)
+    expect(Client().post("mfa/totp/confirm", {"code": wrong}, headers=bearer(access)), 400, "mfa_invalid")
+    expect(Client().post("mfa/totp/confirm", {"code": "not a code"}, headers=bearer(access)), 400,
+           "validation_failed")
+    me = expect(Client().get("me", headers=bearer(access)), 200)
     check(me["mfa"] == {"totp": False, "passkeys": 0, "recovery_codes_left": 0}, me)
     check_tokens(expect(Client().post("login", {"mobile_number": phone, "password": PASSWORD}), 200))
 
