@@ -56,6 +56,8 @@ setup(void)
 	snprintf(conf_path, sizeof conf_path, "/proc/self/fd/%d", conf_fd);
 	snprintf(key_path, sizeof key_path, "/proc/self/fd/%d", key_fd);
 	setenv("PHONEAUTH_JWT_SECRET_FILE", key_path, 1);
+	/* The secret is a list of one password: no john-data needed. */
+	setenv("PHONEAUTH_PASSWORD_BLOCKLIST", key_path, 1);
 	setenv("PHONEAUTH_JWT_PRIVATE_KEY_FILE", key_path, 1);
 }
 
