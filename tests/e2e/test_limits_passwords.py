@@ -4,7 +4,8 @@ rule, refused when in password_blocklist (john's list of common passwords
 by default, compared case-insensitively) or when holding the account's
 number; the same rule wherever a password is chosen: set-password at
 sign-up and at the end of a reset, and password/change. A password that
-exists already (an imported Django hash) is not judged again. A blocklist
+exists already (an imported Django hash) is not judged again, only a new
+one. A blocklist
 that cannot be read stops `phoneauth check` and the workers with one line
 naming password_blocklist.
 
@@ -54,6 +55,9 @@ def common_passwords_are_refused_at_sign_up():
     c, phone = Client(), fresh_phone()
     sid = verified_session(c, phone)
     for pw in COMMON:
+        refused_on(c.post("set-password", {"session_id": sid, "password": pw}), "password")
+    # the number, in any of its forms
+    for pw in ("my" + phone, phone[1:] + "!", "pw+98" + phone[1:], "x98" + phone[1:] + "x"):
         refused_on(c.post("set-password", {"session_id": sid, "password": pw}), "password")
     check(user_row(phone)["password"] == "", "a common password was stored")
     expect(c.post("set-password", {"session_id": sid, "password": "a horse of my own"}), 200)
@@ -106,23 +110,19 @@ def a_long_passphrase_and_digits_off_the_list_are_accepted():
 
 
 @test
-def a_password_with_the_number_inside_is_refused():
-    c, phone = Client(), fresh_phone()
-    sid = verified_session(c, phone)
-    for pw in ("my" + phone, phone[1:] + "!", "pw+98" + phone[1:], "x98" + phone[1:] + "x"):
-        refused_on(c.post("set-password", {"session_id": sid, "password": pw}), "password")
-    expect(c.post("set-password", {"session_id": sid, "password": "not my number 1"}), 200)
-
-
-@test
-def an_existing_hash_of_a_common_password_still_logs_in():
+def an_imported_common_password_logs_in_but_cannot_be_chosen_again():
     """The list applies when a password is chosen, not to hashes that exist
-    (an account imported from Django with one keeps it)."""
-    phone = fresh_phone()
-    signup(Client(), phone)
+    (an account imported from Django with one keeps it until it changes it)."""
+    c, phone = Client(), fresh_phone()
+    signup(c, phone)
     psql("UPDATE users SET password = :'h' WHERE mobile_number = :'p'",
          h=django_hash("password1", 1000), p=phone)
-    login(Client(), phone, "password1")
+    t = login(c, phone, "password1")
+    refused_on(c.post("password/change", {"password": "password1", "new_password": "PASSWORD1"},
+                      headers=bearer(t["access_token"])), "new_password")
+    expect(c.post("password/change", {"password": "password1", "new_password": "a horse of my own"},
+                  headers=bearer(t["access_token"])), 200)
+    login(Client(), phone, "a horse of my own")
 
 
 @test
