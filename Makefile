@@ -280,7 +280,8 @@ build/bench:
 # systemd-sysusers makes the user first, as the postinst does), the example
 # configuration, the web-server snippets, the reference sign-in page
 # (share/phoneauth/www) and the SMS provider scripts; paths inside them follow
-# PREFIX and SYSCONFDIR.
+# PREFIX and SYSCONFDIR. The documentation: README.md beside docs/ (its
+# documents and their images), as in the tree, so the links between them work.
 SHARE := $(PREFIX)/share/phoneauth
 DOCDIR ?= $(PREFIX)/share/doc/phoneauth
 FIXPATHS = sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/phoneauth|$(SYSCONFDIR)/phoneauth|g'
@@ -314,6 +315,9 @@ install: all
 	done; done
 	install -m 0644 www/index.html www/phoneauth.css www/phoneauth.js $(DESTDIR)$(SHARE)/www/
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/docs/screenshots
+	install -m 0644 docs/*.md docs/*.png $(DESTDIR)$(DOCDIR)/docs/
+	install -m 0644 docs/screenshots/*.png $(DESTDIR)$(DOCDIR)/docs/screenshots/
 
 # make deb: dpkg-buildpackage -us -uc -b (debian/rules: the distribution's
 # build flags, `make check` as the test) in a copy of the tree under

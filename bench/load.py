@@ -22,7 +22,7 @@ no store itself.
 
 The keys are the ones src/lua/prelude.lua's KEY table names, with the values
 and encodings the scripts leave (compared with keys made by real requests;
-see the README, "Performance"):
+see docs/performance.md):
 
   otp-sessions    a sign-up waiting for its code (register.lua of a number
                   without an account): s:<sid> {cd <32-byte digest>, ce, ph,

@@ -648,7 +648,7 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 }
 
 /*
- * The controls of "SMS economics" (README): with a real driver and every one
+ * The controls of "SMS economics" (docs/security.md): with a real driver and every one
  * of them off, whoever finds the sign-up form decides how many SMS the
  * service pays for. One line per control; a key is "on" when it is set to
  * anything but its off value (0, or empty). sms_countries only counts with

@@ -167,7 +167,7 @@ cmd_serve(const struct config *cfg, int argc, char **argv)
 	(void)argv;
 	if (FCGX_IsCGI()) {
 		fprintf(stderr, "phoneauth: standard input is not a FastCGI socket; start the "
-		    "workers with spawn-fcgi (see README.md)\n");
+		    "workers with spawn-fcgi (see docs/operations.md)\n");
 		return 2;
 	}
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, 0) != 0) {
@@ -295,7 +295,7 @@ check_sms_economics(const struct config *cfg)
 	if (config_sms_unguarded(cfg, keys_off, sizeof keys_off))
 		fprintf(stderr, "phoneauth: warning: the command SMS driver runs with every SMS-economics "
 		    "control off (%s): nothing bounds what a botnet makes it send; turn some on "
-		    "(README, \"Deployment\")\n", keys_off);
+		    "(docs/operations.md, \"Deployment\")\n", keys_off);
 }
 
 /* Lists the test numbers, and says when they have ended. */
@@ -324,7 +324,7 @@ cmd_check(const struct config *cfg, int argc, char **argv)
 	printf("phoneauth: the configuration is valid\n");
 	if (cfg->sms_driver == SMS_DRIVER_LOG)
 		fprintf(stderr, "phoneauth: warning: sms_driver = log: codes are only written to the "
-		    "log and no SMS is sent; set sms_driver = command (README, \"SMS delivery\")\n");
+		    "log and no SMS is sent; set sms_driver = command (docs/operations.md, \"SMS delivery\")\n");
 	check_sms_economics(cfg);
 	check_texts(cfg);
 	check_test_numbers(cfg);

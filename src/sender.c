@@ -220,7 +220,7 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 		    "sent; set sms_driver = command to deliver them");
 	if (config_sms_unguarded(cfg, keys_off, sizeof keys_off))
 		log_warn("sender: every SMS-economics control is off (%s): nothing bounds what a "
-		    "botnet makes this sender send; turn some on (README, \"Deployment\")", keys_off);
+		    "botnet makes this sender send; turn some on (docs/operations.md, \"Deployment\")", keys_off);
 	while (!stopping) {
 		int n;
 

@@ -1,7 +1,7 @@
 /*
  * phoneauth's reference sign-in page: plain JavaScript, no framework, no
  * build step, nothing loaded from anywhere else. It speaks the HTTP contract
- * of the service (README.md, "The API") on the same origin.
+ * of the service (docs/api.md) on the same origin.
  *
  * The step on screen is <main data-step="...">; each step is a <section
  * data-panel="..."> with one form. Inputs carry the API's field names, so a
@@ -9,8 +9,8 @@
  *
  * Tokens: the access token lives in this script's memory only; the refresh
  * token in sessionStorage (this tab, until it is closed), so that a reload
- * does not sign the user out. README.md, "The reference page", says why.
- * Each account's device token (README.md, "Blocking and SMS limits") is kept
+ * does not sign the user out. docs/api.md, "The reference page", says why.
+ * Each account's device token (docs/security.md, "Device tokens") is kept
  * in localStorage, by number, and sent back with every step that names the
  * account: this browser stays open to its owner whatever a stranger does to
  * the number.

@@ -19,7 +19,7 @@
 set -eu
 
 # A secret not in the environment is read from the file of its name in
-# $CREDENTIALS_DIRECTORY: systemd's LoadCredential= (README, "SMS delivery"),
+# $CREDENTIALS_DIRECTORY: systemd's LoadCredential= (docs/operations.md, "SMS delivery"),
 # which no other user can read, unlike an Environment= line.
 for name in TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN; do
 	eval "value=\${$name:-}"

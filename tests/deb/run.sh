@@ -12,7 +12,7 @@
 #      finds every program they name), `phoneauth --version` against the
 #      package's, and `phoneauth check` with the shipped configuration, as
 #      root and as the phoneauth user;
-#   3. then Redis, PostgreSQL and libfcgi-bin from Debian, the README's
+#   3. then Redis, PostgreSQL and libfcgi-bin from Debian, docs/operations.md's
 #      Deployment steps (PostgreSQL and Redis enabled, and started, also
 #      where they were disabled, as `make run` leaves them; the role and
 #      database; migrate as the service user),
@@ -23,7 +23,7 @@
 #      web server's user (www-data), and the sender unit's ExecStart
 #      delivering the code;
 #   4. a reinstall, an upgrade (the same package as version V+upgrade1) and
-#      the README's rollback (--allow-downgrades) keep the secret, the edited
+#      docs/operations.md's rollback (--allow-downgrades) keep the secret, the edited
 #      configuration and its mode; remove keeps the configuration; purge takes
 #      it, the secret, the statoverride and the units' links;
 #   5. in a fresh copy, scripts/deps.sh run deb (what `make run` and `make
@@ -176,7 +176,8 @@ expected="/usr/bin/phoneauth
 /usr/share/doc/phoneauth/README.md
 /usr/share/doc/phoneauth/LICENSE
 /usr/share/doc/phoneauth/copyright
-/usr/share/man/man1/phoneauth.1.gz"
+/usr/share/man/man1/phoneauth.1.gz
+$(cd "$repo" && for f in docs/*.md docs/*.png docs/screenshots/*.png; do echo "/usr/share/doc/phoneauth/$f"; done)"
 missing=$(in_root dpkg -L phoneauth | sort > "$log/files"; echo "$expected" | sort | comm -23 - "$log/files" | tr '\n' ' ')
 t deb_has_every_file "missing from the package: $missing" test -z "$missing"
 missing=
@@ -223,13 +224,13 @@ fi
 out=$(in_root phoneauth -c /etc/phoneauth/phoneauth.conf check 2>&1)
 rc=$?
 t deb_check_as_root "phoneauth check (exit $rc): $out" test $rc -eq 0
-# the README's line
+# docs/operations.md's line
 out=$(in_root runuser -u phoneauth -- phoneauth -c /etc/phoneauth/phoneauth.conf check 2>&1)
 rc=$?
 t deb_check_as_service_user "phoneauth check as phoneauth (exit $rc): $out" test $rc -eq 0
 
-# ---- 3. a deployment, as the README has it ----
-echo "== redis-server, postgresql and the README's Deployment steps in the root"
+# ---- 3. a deployment, as docs/operations.md has it ----
+echo "== redis-server, postgresql and docs/operations.md's Deployment steps in the root"
 if apt_in_root install redis-server postgresql libfcgi-bin > "$log/servers.log" 2>&1; then
 	pass deb_servers_install
 else
@@ -239,7 +240,7 @@ else
 fi
 keep_archives
 
-# The README's first step after the install: PostgreSQL and Redis on at
+# docs/operations.md's first step after the install: PostgreSQL and Redis on at
 # boot, and started. Debian enabled them just now, but a machine where
 # `make run` or `make test` ran before has them disabled (scripts/deps.sh
 # turns off what its install enabled): this root is made such a machine
@@ -270,7 +271,7 @@ chroot --userspec=redis:redis "$root" redis-server /etc/redis/redis.conf --port 
 for _ in $(seq 1 50); do [ -S "$root/run/redis/redis-server.sock" ] && break; sleep 0.1; done
 t deb_redis_starts "$(cat "$log/redis-start.log")" test -S "$root/run/redis/redis-server.sock"
 
-# The README: the role and the database for peer authentication.
+# docs/operations.md: the role and the database for peer authentication.
 in_root su - postgres -c 'createuser phoneauth' > "$log/createuser.log" 2>&1 &&
 	in_root su - postgres -c 'createdb -O phoneauth phoneauth' >> "$log/createuser.log" 2>&1
 rc=$?
@@ -368,7 +369,7 @@ t deb_sender_delivers "the sender unit ($sender) sent no code for $phone: $(tail
 	grep -q "code [0-9]* for $phone" "$log/sender.log"
 cleanup
 
-# The README's `systemctl enable --now phoneauth phoneauth-sender`: here
+# docs/operations.md's `systemctl enable --now phoneauth phoneauth-sender`: here
 # only the enabling (no systemd runs in the root); the socket comes along.
 in_root systemctl enable phoneauth phoneauth-sender > "$log/enable.log" 2>&1
 states=$(in_root systemctl is-enabled phoneauth.socket phoneauth.service phoneauth-sender.service 2>&1 | tr '\n' ' ')

@@ -27,7 +27,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 REPO = os.environ.get("PA_REPO", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 # Screenshots go under the stack's state directory, so that a test run does
 # not rewrite the committed ones; PA_SCREENSHOTS=docs/screenshots renews those
-# (the README shows them).
+# (docs/api.md shows them).
 SHOTS = os.environ.get("PA_SCREENSHOTS") or os.path.join(
     os.environ.get("PA_STATE_DIR", os.path.join(REPO, "var")), "screenshots")
 WIDTH, HEIGHT = 480, 900

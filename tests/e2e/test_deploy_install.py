@@ -191,7 +191,13 @@ def make_install_places_everything_under_the_prefix():
                     "opt/pa/lib/systemd/system/phoneauth-sender.service",
                     "opt/pa/share/phoneauth/sms/kavenegar.sh",
                     "opt/pa/share/phoneauth/sms/twilio.sh",
-                    "opt/pa/share/doc/phoneauth/README.md"]
+                    "opt/pa/share/doc/phoneauth/README.md",
+                    "opt/pa/share/doc/phoneauth/LICENSE"]
+        # the documents beside README.md as in the tree, so its links work
+        for sub in ("docs", "docs/screenshots"):
+            expected += ["opt/pa/share/doc/phoneauth/%s/%s" % (sub, name)
+                         for name in sorted(os.listdir(os.path.join(REPO, sub)))
+                         if name.endswith((".md", ".png"))]
         missing = [f for f in expected if not os.path.exists(os.path.join(dest, f))]
         check(not missing, missing)
         with open(os.path.join(dest, "opt/pa/lib/systemd/system/phoneauth.service")) as f:

@@ -10,7 +10,7 @@ delete the account; the page's contract (data-step, the API's field names,
 one submit button per form, role="alert", lang and dir) and its manners
 (focus on the new step's first field, labels, 320 px wide, tokens kept out
 of persistent storage). Each step is saved as <lang>-*.png under the stack's state directory
-(PA_SCREENSHOTS=docs/screenshots renews the README's).
+(PA_SCREENSHOTS=docs/screenshots renews those docs/api.md shows).
 
 Codes come from the Redis outbox. Each test loads the page through its own
 Forwarder (browser.py): its own client address and its own origin.

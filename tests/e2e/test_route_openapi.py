@@ -336,14 +336,15 @@ def codes_at(d, schema, codes):
 
 @test
 def every_error_code_is_described_with_its_status():
-    # the service's own table (response.c) and the README's
+    # the service's own table (response.c) and docs/api.md's
     table = dict((code, int(status)) for status, code in
                  re.findall(r'\[ERR_[A-Z_]+\] = \{ ([0-9]{3}), "([a-z_]+)"', read("src/response.c")))
     check(len(table) >= 19, "only %d codes read from response.c: the pattern is broken" % len(table))
-    readme = dict((code, int(status)) for status, code in
-                  re.findall(r"^\| ([0-9]{3}) \| `([a-z_]+)` \|", read("README.md"), re.M))
-    check(readme.items() <= table.items() and set(readme) == set(table),
-          "README.md's error table and response.c's differ: %s" % sorted(set(readme.items()) ^ set(table.items())))
+    documented = dict((code, int(status)) for status, code in
+                      re.findall(r"^\| ([0-9]{3}) \| `([a-z_]+)` \|", read("docs/api.md"), re.M))
+    check(documented.items() <= table.items() and set(documented) == set(table),
+          "docs/api.md's error table and response.c's differ: %s"
+          % sorted(set(documented.items()) ^ set(table.items())))
     d = doc()
     enum = set(d["components"]["schemas"]["ErrorCode"]["enum"])
     check(set(table) <= enum, "ErrorCode lacks %s" % sorted(set(table) - enum))

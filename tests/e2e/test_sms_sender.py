@@ -329,7 +329,7 @@ def codes_are_delivered_through_the_command_driver():
 
 @test
 def provider_scripts_read_their_secrets_from_the_credentials_directory():
-    """LoadCredential= (README, "SMS delivery"): no secret in the unit's
+    """LoadCredential= (docs/operations.md, "SMS delivery"): no secret in the unit's
     environment, which `systemctl show` prints to every local user; the
     script reads $CREDENTIALS_DIRECTORY/NAME instead."""
     fake = Fake(kavenegar_ok)
