@@ -49,6 +49,7 @@ enum route_id {
 	R_LOGOUT_ALL,
 	R_ACCOUNT_DELETE,
 	R_PHONE_CHANGE,
+	R_PASSWORD_CHANGE,
 	R_LOGIN_CODE,
 	R__MAX
 };
@@ -77,6 +78,7 @@ static const struct route routes[R__MAX] = {
 	[R_LOGOUT_ALL]       = { "logout-all",   METHOD_POST, route_logout_all, ROUTE_READS_BODY | ROUTE_GATE_FIRST },
 	[R_ACCOUNT_DELETE]   = { "account/delete", METHOD_POST, route_account_delete, ROUTE_READS_BODY },
 	[R_PHONE_CHANGE]     = { "phone/change", METHOD_POST, route_phone_change, ROUTE_READS_BODY },
+	[R_PASSWORD_CHANGE]  = { "password/change", METHOD_POST, route_password_change, ROUTE_READS_BODY },
 	[R_LOGIN_CODE]       = { "login/code",   METHOD_POST, route_login_code, ROUTE_READS_BODY | ROUTE_LOGIN_BY_CODE },
 };
 

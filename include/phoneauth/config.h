@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "phoneauth/blocklist.h"
 #include "phoneauth/lang.h"
 #include "phoneauth/net.h"
 #include "phoneauth/phone.h"
@@ -69,6 +70,9 @@ struct config {
 	char *sms_template_dir, *sms_app_name, *sms_origin;
 	char *metrics_allow;
 	int login_by_code;		/* POST login/code is served (0: off, 1: on) */
+	long password_min_length;	/* code points, at least PASSWORD_MIN_CHARS */
+	char *password_blocklist;	/* the file of common passwords */
+	long login_max_age;		/* seconds a login lives from its sign-in, however it rotates */
 
 	/* Derived at load time. */
 	struct redis_addr redis;
@@ -85,6 +89,7 @@ struct config {
 	time_t test_until;		/* the last second they hold */
 	unsigned char *jwt_key;		/* HS256 secret or PEM private key */
 	size_t jwt_key_len;
+	struct blocklist common_passwords;	/* password_blocklist, loaded; owner: this */
 };
 
 /*

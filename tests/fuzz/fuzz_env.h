@@ -50,13 +50,16 @@ fuzz_memfd(const char *name, const char *text, char path[64])
 }
 
 /* Clears the environment, then names the test secret (an HS256 key of more
- * than 32 bytes) as PHONEAUTH_JWT_SECRET_FILE; its path into `path`. */
+ * than 32 bytes) as PHONEAUTH_JWT_SECRET_FILE and as the password blocklist; its path
+ * into `path`. */
 static inline void
 fuzz_env_secret(char path[64])
 {
 	fuzz_env_clear();
 	(void)fuzz_memfd("fuzz-key", "a fuzz-only secret of more than 32 bytes\n", path);
 	setenv("PHONEAUTH_JWT_SECRET_FILE", path, 1);
+	/* The secret is a list of one password: no john-data needed. */
+	setenv("PHONEAUTH_PASSWORD_BLOCKLIST", path, 1);
 }
 
 #endif
