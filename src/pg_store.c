@@ -293,14 +293,16 @@ static const struct {
 	    "SELECT id, mobile_number FROM users WHERE id > $1::bigint ORDER BY id LIMIT $2::int",
 	    true },
 	/* The live logins of an account, newest first: those of a family with
-	 * a token that can still be rotated. A login was last used when its
-	 * newest token was made (by its last rotation, or by the login). */
+	 * a token that can still be rotated, begun less than login_max_age ($3)
+	 * ago. A login was last used when its newest token was made (by its
+	 * last rotation, or by the login). */
 	[ST_LOGINS] = { "logins",
 	    "SELECT l.family,"
 	    " to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 	    " to_char(max(t.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 	    " host(l.ip), l.user_agent"
 	    " FROM logins l JOIN refresh_tokens t ON t.family = l.family WHERE l.user_id = $1::bigint"
+	    " AND l.created_at > now() - $3::bigint * interval '1 second'"
 	    " GROUP BY l.family, l.created_at, l.ip, l.user_agent"
 	    " HAVING bool_or(t.revoked_at IS NULL AND t.spent_at IS NULL AND t.expires_at > now())"
 	    " ORDER BY l.created_at DESC, l.family LIMIT $2::int", true },
@@ -831,14 +833,15 @@ enum store_status
 pg_logins(struct pg_store *pg, long long user_id, int max,
     void (*each)(const struct pg_login *l, void *arg), void *arg)
 {
-	char idbuf[24], limit[16];
-	const char *v[] = { idbuf, limit };
+	char idbuf[24], limit[16], age[24];
+	const char *v[] = { idbuf, limit, age };
 	enum store_status st;
 	PGresult *r;
 
 	fmt_id(idbuf, user_id);
 	snprintf(limit, sizeof limit, "%d", max);
-	if ((r = exec(pg, ST_LOGINS, 2, v, &st)) == NULL)
+	snprintf(age, sizeof age, "%ld", pg->cfg->login_max_age);
+	if ((r = exec(pg, ST_LOGINS, 3, v, &st)) == NULL)
 		return st;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct pg_login l;

@@ -355,7 +355,7 @@ def a_login_past_login_max_age_cannot_refresh_and_rotation_did_not_extend_it():
 def a_login_older_than_login_max_age_at_upgrade_ends_at_its_next_refresh():
     """A login that began before login_max_age existed (31 days ago) ends
     at its next refresh on the stack's default of 30 days; a younger one
-    (29 days) refreshes as before."""
+    (29 days) refreshes as before; GET sessions never lists the old one."""
     c, phone = Client(), fresh_phone()
     old, young = signup(c, phone), expect(Client().post(
         "login", {"mobile_number": phone, "password": PASSWORD}), 200)["tokens"]
@@ -363,6 +363,9 @@ def a_login_older_than_login_max_age_at_upgrade_ends_at_its_next_refresh():
         psql("UPDATE logins SET created_at = now() - make_interval(days => :'d'::int) WHERE family = :'f'",
              d=days, f=family_of(t["refresh_token"]))
     account = account_row(phone)
+    # GET sessions lists only the login that can still refresh
+    listed = expect(c.get("sessions", headers=bearer(young["access_token"])), 200)["sessions"]
+    check([s["id"] for s in listed] == [family_of(young["refresh_token"])], listed)
     expect(refresh(c, old["refresh_token"]), 401, "token_invalid")
     check(live_tokens(family_of(old["refresh_token"])) == [], "the old login is still live")
     rotated(refresh(c, young["refresh_token"]))
