@@ -9,8 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "phoneauth/embedded.h"
 #include "phoneauth/keys.h"
 #include "phoneauth/net.h"
+#include "phoneauth/pg_migrate.h"
 #include "phoneauth/pg_store.h"
 #include "phoneauth/phone.h"
 #include "phoneauth/redis_store.h"
@@ -282,4 +284,12 @@ cmd_keygen(const struct config *cfg, int argc, char **argv)
 	if (argc == 2)
 		fprintf(stderr, "phoneauth: wrote a new %s key to %s\n", argv[0], argv[1]);
 	return 0;
+}
+
+int
+cmd_migrate(const struct config *cfg, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return pg_migrate(cfg, migrations, migrations_count) ? 0 : 1;
 }

@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 
+#include "phoneauth/blocklist.h"
 #include "phoneauth/errmsg.h"
 #include "phoneauth/otp.h"
 #include "phoneauth/phone.h"
@@ -40,9 +41,7 @@ struct key {
 	const char *const *choices;	/* K_ENUM, NULL-terminated, index = value */
 };
 
-static const char *const alg_names[] = { "HS256", "RS256", "ES256", NULL };
 static const char *const phone_names[] = { "ir", "e164", NULL };
-static const char *const lang_names[] = { "en", "fa", NULL };
 static const char *const driver_names[] = { "log", "command", NULL };
 /* One hasher today; an enum so that a typo is refused, not ignored. */
 static const char *const hasher_names[] = { "pbkdf2_sha256", NULL };
@@ -59,7 +58,7 @@ static const struct key keys[] = {
 	S(redis_url, "redis://127.0.0.1:6379/0"),
 	S(redis_prefix, "phoneauth:"),
 	S(postgres_url, "postgresql:///phoneauth"),
-	E(jwt_alg, "HS256", alg_names),
+	E(jwt_alg, "HS256", token_alg_names),
 	S(jwt_secret_file, NULL),
 	S(jwt_private_key_file, NULL),
 	S(jwt_issuer, NULL),
@@ -116,6 +115,9 @@ static const struct key keys[] = {
 	S(sms_origin, NULL),
 	S(metrics_allow, "127.0.0.1,::1"),
 	E(login_by_code, "off", switch_names),
+	I(password_min_length, 8, 8, 128),
+	S(password_blocklist, "/usr/share/john/password.lst"),
+	I(login_max_age, 2592000, 1, 3650 * DAY),
 };
 #undef S
 #undef I
@@ -459,7 +461,6 @@ add_country(struct config *cfg, char *item, char *err, size_t errlen)
 	char **grown;
 	size_t len = strlen(item);
 
-	_Static_assert(CONFIG_PHONE_MAX == PHONE_MAX, "one length of a stored number");
 	if (len < 1 || len > 3 || strspn(item, "0123456789") != len || item[0] == '0')
 		return errmsg(err, errlen, "sms_countries: '%s' is not a calling code (1 to 3 digits)",
 		    item);
@@ -539,7 +540,7 @@ read_key_file(struct config *cfg, const char *key, const char *path,
 
 	if (path == NULL)
 		return errmsg(err, errlen, "%s: must be set for jwt_alg = %s", key,
-		    alg_names[cfg->jwt_alg]);
+		    token_alg_names[cfg->jwt_alg]);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)	/* a FIFO never blocks the start */
 		return errmsg(err, errlen, "%s: %s: %s", key, path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 65536) {
@@ -565,6 +566,7 @@ read_key_file(struct config *cfg, const char *key, const char *path,
 static bool
 validate(struct config *cfg, char *err, size_t errlen)
 {
+	char why[256];
 	size_t len;
 
 	/* base_path: "/api", "/api/" and "" (routes at the root) */
@@ -613,6 +615,13 @@ validate(struct config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->sms_driver == SMS_DRIVER_COMMAND && cfg->sms_command == NULL)
 		return errmsg(err, errlen, "sms_command: must be set for sms_driver = command");
+	/* Every process reads it, not only the workers: `phoneauth check`
+	 * (ExecReload) then refuses the file the workers would refuse. */
+	if (cfg->password_blocklist == NULL)
+		return errmsg(err, errlen, "password_blocklist: must be set (NIST SP 800-63B-4 "
+		    "asks for a list of common passwords)");
+	if (!blocklist_load(cfg->password_blocklist, &cfg->common_passwords, why, sizeof why))
+		return errmsg(err, errlen, "password_blocklist: %s", why);
 	return true;
 }
 
@@ -735,5 +744,6 @@ config_free(struct config *cfg)
 	if (cfg->jwt_key != NULL)
 		OPENSSL_cleanse(cfg->jwt_key, cfg->jwt_key_len);
 	free(cfg->jwt_key);
+	blocklist_free(&cfg->common_passwords);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -298,7 +298,6 @@ request_client_ip(const char *remote_addr, const char *forwarded_for,
 enum lang
 request_pick_language(const char *header, enum lang fallback)
 {
-	static const char *const tags[LANG__MAX] = { "en", "fa" };
 	enum lang best = fallback;
 	int best_q = 0;
 	const char *p = header;
@@ -341,9 +340,9 @@ request_pick_language(const char *header, enum lang fallback)
 			}
 		}
 		for (int i = 0; i < LANG__MAX; i++) {
-			size_t n = strlen(tags[i]);
+			size_t n = strlen(lang_names[i]);
 
-			if (tag_len >= n && strncasecmp(tag, tags[i], n) == 0 &&
+			if (tag_len >= n && strncasecmp(tag, lang_names[i], n) == 0 &&
 			    (tag_len == n || tag[n] == '-' || tag[n] == '_'))
 				lang = i;
 		}
@@ -364,7 +363,6 @@ request_begin(struct request *req, FCGX_Request *fcgx, const struct config *cfg)
 	const char *uri, *role;
 	unsigned char addr[16];
 
-	request_reset(req);
 	request_set_params(req, fcgx->envp);
 	req->fd = fcgx->ipcFd;
 	req->method = parse_method(request_param(req, P_REQUEST_METHOD));
@@ -442,9 +440,11 @@ form_decode(char *s, size_t len)
 static enum body_status
 parse_form(char *data, size_t len, json_object **out, char *bad_field, size_t bad_len)
 {
-	json_object *obj = json_object_new_object();
+	json_object *obj = json_object_new_object(), *v;
 	char *p = data, *end = data + len;
 
+	if (obj == NULL)
+		return BODY_NO_MEMORY;
 	while (p < end) {
 		char *amp = memchr(p, '&', (size_t)(end - p));
 		char *pair_end = amp ? amp : end;
@@ -466,7 +466,12 @@ parse_form(char *data, size_t len, json_object **out, char *bad_field, size_t ba
 				return BODY_INVALID_FORM_TEXT;
 			}
 			/* as in Django's QueryDict, the last value of a key wins */
-			json_object_object_add(obj, key, json_object_new_string_len(val, (int)vlen));
+			if ((v = json_object_new_string_len(val, (int)vlen)) == NULL ||
+			    json_object_object_add(obj, key, v) != 0) {
+				json_object_put(v);
+				json_object_put(obj);
+				return BODY_NO_MEMORY;
+			}
 		}
 		p = pair_end + 1;
 	}
@@ -492,7 +497,7 @@ parse_json(const char *data, size_t len, json_object **out)
 		return BODY_INVALID_JSON;
 	if (tok == NULL) {
 		if ((tok = json_tokener_new_ex(JSON_CHECK_MAX_DEPTH + 1)) == NULL)
-			return BODY_INVALID_JSON;
+			return BODY_NO_MEMORY;
 		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 		body_tokener = tok;
 	}
@@ -556,7 +561,7 @@ request_parse_body(const char *content_type, const char *data, size_t len,
 	*out = NULL;
 	if (len == 0) {
 		*out = json_object_new_object();
-		return BODY_OK;
+		return *out != NULL ? BODY_OK : BODY_NO_MEMORY;
 	}
 	switch (media_kind(content_type)) {
 	case 1:

@@ -4,6 +4,12 @@
  * raises an error by name and can never invent a code or a status. Machine
  * codes never change with the language; only `message` does.
  * Nothing internal (SQL, Redis replies, paths) ever reaches a body.
+ *
+ * json-c's constructors are checked here, once: every JSON answer is built
+ * through response_object()/response_add_*(), which note an allocation
+ * failure in the response (response_incomplete()), and the request loop
+ * answers 500 in its place. Nothing else calls json_object_new_*() for an
+ * answer (see response.h).
  */
 #include "phoneauth/response.h"
 
@@ -127,12 +133,13 @@ static const char *const messages[MSG__MAX][LANG__MAX] = {
 	    "ارسال کد به شماره‌های این کشور ممکن نیست." },
 	[MSG_CODE_FORMAT] = { "Enter the 6-digit code.",
 	    "کد ۶ رقمی را وارد کنید." },
-	[MSG_PASSWORD_TOO_SHORT] = { "The password must be at least 8 characters long.",
-	    "رمز عبور باید دست‌کم ۸ نویسه باشد." },
-	[MSG_PASSWORD_TOO_LONG] = { "The password must be at most 70 characters long.",
-	    "رمز عبور باید حداکثر ۷۰ نویسه باشد." },
-	[MSG_PASSWORD_ALL_DIGITS] = { "The password cannot be made of digits only.",
-	    "رمز عبور نمی‌تواند فقط از رقم تشکیل شده باشد." },
+	/* Not "8": password_min_length may ask for more. */
+	[MSG_PASSWORD_TOO_SHORT] = { "The password is too short.",
+	    "رمز عبور کوتاه است." },
+	[MSG_PASSWORD_TOO_LONG] = { "The password must be at most 128 characters long.",
+	    "رمز عبور باید حداکثر ۱۲۸ نویسه باشد." },
+	[MSG_PASSWORD_COMMON] = { "This password is too common: it is among the first that attackers try.",
+	    "این رمز عبور بسیار رایج است و از نخستین رمزهایی است که مهاجمان امتحان می‌کنند." },
 	[MSG_PASSWORD_HAS_NUMBER] = { "The password cannot contain your phone number.",
 	    "رمز عبور نباید شمارهٔ موبایل شما را در بر داشته باشد." },
 	[MSG_FIRST_NAME_LENGTH] = { "Enter between 1 and 30 characters.",
@@ -221,20 +228,85 @@ response_json(struct response *r, int status, json_object *body)
 	replace_body(r, status, body);
 }
 
-static json_object *
-error_body(enum err e, enum lang lang)
+json_object *
+response_object(struct response *r)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "error", json_object_new_string(errors[e].code));
-	json_object_object_add(o, "message", json_object_new_string(errors[e].text[lang]));
+	if (o == NULL)
+		r->incomplete = true;
 	return o;
+}
+
+json_object *
+response_array(struct response *r)
+{
+	json_object *a = json_object_new_array();
+
+	if (a == NULL)
+		r->incomplete = true;
+	return a;
+}
+
+void
+response_add(struct response *r, json_object *o, const char *key, json_object *v)
+{
+	if (o == NULL || json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		r->incomplete = true;
+	}
+}
+
+/* A value its constructor should have made: NULL notes the failure. */
+static json_object *
+made(struct response *r, json_object *v)
+{
+	if (v == NULL)
+		r->incomplete = true;
+	return v;
+}
+
+void
+response_add_string(struct response *r, json_object *o, const char *key, const char *s)
+{
+	response_add(r, o, key, s != NULL ? made(r, json_object_new_string(s)) : NULL);
+}
+
+void
+response_add_int(struct response *r, json_object *o, const char *key, int64_t n)
+{
+	response_add(r, o, key, made(r, json_object_new_int64(n)));
+}
+
+void
+response_add_bool(struct response *r, json_object *o, const char *key, bool b)
+{
+	response_add(r, o, key, made(r, json_object_new_boolean(b)));
+}
+
+void
+response_append(struct response *r, json_object *list, json_object *v)
+{
+	if (list == NULL || json_object_array_add(list, v) != 0) {
+		json_object_put(v);
+		r->incomplete = true;
+	}
+}
+
+bool
+response_incomplete(const struct response *r)
+{
+	return r->incomplete;
 }
 
 void
 response_error(struct response *r, enum err e, enum lang lang)
 {
-	replace_body(r, errors[e].status, error_body(e, lang));
+	json_object *o = response_object(r);
+
+	response_add_string(r, o, "error", errors[e].code);
+	response_add_string(r, o, "message", errors[e].text[lang]);
+	replace_body(r, errors[e].status, o);
 	r->is_error = true;
 	r->error = e;
 }
@@ -247,7 +319,7 @@ response_retry(struct response *r, enum err e, enum lang lang, long retry_after)
 	if (retry_after < 1)
 		retry_after = 1;
 	response_error(r, e, lang);
-	json_object_object_add(r->body, "retry_after", json_object_new_int64(retry_after));
+	response_add_int(r, r->body, "retry_after", retry_after);
 	snprintf(value, sizeof value, "%ld", retry_after);
 	response_header(r, "Retry-After", value);
 }
@@ -256,7 +328,7 @@ void
 response_wrong_step(struct response *r, enum lang lang, const char *next_step)
 {
 	response_error(r, ERR_WRONG_STEP, lang);
-	json_object_object_add(r->body, "next_step", json_object_new_string(next_step));
+	response_add_string(r, r->body, "next_step", next_step);
 }
 
 void
@@ -264,13 +336,18 @@ response_field_error(struct response *r, const char *field, enum msg m, enum lan
 {
 	json_object *list;
 
-	if (r->fields == NULL)
-		r->fields = json_object_new_object();
+	if (r->fields == NULL && (r->fields = response_object(r)) == NULL)
+		return;
 	if (!json_object_object_get_ex(r->fields, field, &list)) {
-		list = json_object_new_array();
-		json_object_object_add(r->fields, field, list);
+		if ((list = response_array(r)) == NULL)
+			return;
+		if (json_object_object_add(r->fields, field, list) != 0) {
+			json_object_put(list);
+			r->incomplete = true;
+			return;
+		}
 	}
-	json_object_array_add(list, json_object_new_string(messages[m][lang]));
+	response_append(r, list, made(r, json_object_new_string(messages[m][lang])));
 }
 
 bool
@@ -286,7 +363,7 @@ response_validation_failed(struct response *r, enum lang lang)
 
 	r->fields = NULL;
 	response_error(r, ERR_VALIDATION_FAILED, lang);
-	json_object_object_add(r->body, "fields", fields ? fields : json_object_new_object());
+	response_add(r, r->body, "fields", fields ? fields : response_object(r));
 }
 
 void

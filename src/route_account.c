@@ -17,8 +17,11 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "phoneauth/bearer.h"
 #include "phoneauth/fields.h"
+#include "phoneauth/hasher.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
 #include "phoneauth/route_login.h"
@@ -45,11 +48,11 @@ password_or_reply(struct ctx *ctx, const struct user *u, const char *password)
 static void
 reply_message(struct ctx *ctx, enum msg m, const char *phone)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = response_object(ctx->resp);
 
 	if (phone != NULL)
-		json_object_object_add(o, "mobile_number", json_object_new_string(phone));
-	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
+		response_add_string(ctx->resp, o, "mobile_number", phone);
+	response_add_string(ctx->resp, o, "message", msg_text(m, ctx->req->lang));
 	response_json(ctx->resp, 200, o);
 }
 
@@ -128,6 +131,44 @@ route_phone_change(struct ctx *ctx)
 	if (!session_open_or_reply(ctx, in.phone, STEP_OTP, PURPOSE_CHANGE, &u, CODE_SEND, sid))
 		return;
 	session_reply_step(ctx, sid, STEP_OTP, MSG_CHANGE_CODE_SENT);
+}
+
+void
+route_password_change(struct ctx *ctx)
+{
+	static const struct field fields[] = {
+		{ "password", F_PASSWORD },
+		{ "new_password", F_PASSWORD },
+	};
+	struct inputs in;
+	struct token t;
+	struct user u;
+	char encoded[PASSWORD_ENCODED_MAX];
+	enum store_status st;
+
+	/* The new password's rules first: a refused one costs no try. */
+	if (!bearer_account_or_reply(ctx, &t, &u) ||
+	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
+	    !fields_new_password_or_reply(ctx, "new_password", in.new_password, u.phone) ||
+	    !password_or_reply(ctx, &u, in.password))
+		return;
+	ctx->after.rehash_user = 0;	/* the old password is upgraded to nothing */
+	if (!hasher_hash(in.new_password, ctx->cfg->pbkdf2_iterations, encoded)) {
+		ctx_reply_internal(ctx);
+		return;
+	}
+	st = pg_user_change_password(ctx->pg, u.id, u.credentials_version, encoded, t.sid);
+	OPENSSL_cleanse(encoded, sizeof encoded);
+	if (st == STORE_NOT_FOUND) {
+		/* Banned, deleted, or its password or number changed since it was
+		 * read (another change, a reset): nothing is changed. */
+		(void)bearer_invalid_reply(ctx);
+		return;
+	}
+	if (!ctx_store_or_reply(ctx, st))
+		return;
+	log_info("user %lld changed its password; its other logins are ended", u.id);
+	reply_message(ctx, MSG_PASSWORD_CHANGED, NULL);
 }
 
 /* Who may log in by a code: a verified, active account that is not banned. */

@@ -16,17 +16,16 @@ route_health(struct ctx *ctx)
 	json_object *o;
 
 	if (redis_ok && pg_ok) {
-		o = json_object_new_object();
-		json_object_object_add(o, "status", json_object_new_string("ok"));
+		o = response_object(ctx->resp);
+		response_add_string(ctx->resp, o, "status", "ok");
 		response_json(ctx->resp, 200, o);
 	} else {
 		response_error(ctx->resp, ERR_SERVICE_UNAVAILABLE, ctx->req->lang);
 		o = ctx->resp->body;
-		json_object_object_add(o, "status", json_object_new_string("unavailable"));
+		response_add_string(ctx->resp, o, "status", "unavailable");
 	}
-	json_object_object_add(o, "redis", json_object_new_string(redis_ok ? "ok" : "unavailable"));
-	json_object_object_add(o, "postgres", json_object_new_string(pg_ok ? "ok" : "unavailable"));
+	response_add_string(ctx->resp, o, "redis", redis_ok ? "ok" : "unavailable");
+	response_add_string(ctx->resp, o, "postgres", pg_ok ? "ok" : "unavailable");
 	if (redis_ok && outbox_status(ctx->rs, &outbox) == STORE_OK)
-		json_object_object_add(o, "sms_backlog",
-		    json_object_new_int64(outbox.unread + outbox.pending));
+		response_add_int(ctx->resp, o, "sms_backlog", outbox.unread + outbox.pending);
 }

@@ -20,37 +20,33 @@
 static void
 reply_message(struct ctx *ctx, enum msg m)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = response_object(ctx->resp);
 
-	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
+	response_add_string(ctx->resp, o, "message", msg_text(m, ctx->req->lang));
 	response_json(ctx->resp, 200, o);
 }
 
 struct listing {
+	struct response *resp;
 	json_object *list;
 	const char *current;	/* the caller's family ("" when its token names none) */
 };
-
-static json_object *
-string_or_null(bool has, const char *s)
-{
-	return has ? json_object_new_string(s) : NULL;
-}
 
 static void
 add_login(const struct pg_login *l, void *arg)
 {
 	struct listing *out = arg;
-	json_object *o = json_object_new_object();
+	struct response *r = out->resp;
+	json_object *o = response_object(r);
 
-	json_object_object_add(o, "id", json_object_new_string(l->family));
-	json_object_object_add(o, "created_at", json_object_new_string(l->created_at));
-	json_object_object_add(o, "last_used_at", json_object_new_string(l->last_used_at));
-	json_object_object_add(o, "ip", string_or_null(l->has_ip, l->ip));
-	json_object_object_add(o, "user_agent", string_or_null(l->has_user_agent, l->user_agent));
-	json_object_object_add(o, "current", json_object_new_boolean(out->current[0] != '\0' &&
-	    strcmp(out->current, l->family) == 0));
-	json_object_array_add(out->list, o);
+	response_add_string(r, o, "id", l->family);
+	response_add_string(r, o, "created_at", l->created_at);
+	response_add_string(r, o, "last_used_at", l->last_used_at);
+	response_add_string(r, o, "ip", l->has_ip ? l->ip : NULL);
+	response_add_string(r, o, "user_agent", l->has_user_agent ? l->user_agent : NULL);
+	response_add_bool(r, o, "current", out->current[0] != '\0' &&
+	    strcmp(out->current, l->family) == 0);
+	response_append(r, out->list, o);
 }
 
 void
@@ -63,14 +59,15 @@ route_sessions_list(struct ctx *ctx)
 
 	if (!bearer_account_or_reply(ctx, &t, &u))
 		return;
-	out.list = json_object_new_array();
+	out.resp = ctx->resp;
+	out.list = response_array(ctx->resp);
 	out.current = t.sid;
 	if (!ctx_store_or_reply(ctx, pg_logins(ctx->pg, u.id, LOGINS_SHOWN, add_login, &out))) {
 		json_object_put(out.list);
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "sessions", out.list);
+	o = response_object(ctx->resp);
+	response_add(ctx->resp, o, "sessions", out.list);
 	response_json(ctx->resp, 200, o);
 }
 

@@ -75,9 +75,9 @@ route_token_refresh(struct ctx *ctx)
 		if (!token_pair_access_or_reply(ctx, old.user_id, family, &pair))
 			return;
 		token_pair_issued(ctx);
-		o = json_object_new_object();
-		json_object_object_add(o, "access", json_object_new_string(pair.access.jwt));
-		json_object_object_add(o, "refresh", json_object_new_string(pair.refresh.jwt));
+		o = response_object(ctx->resp);
+		response_add_string(ctx->resp, o, "access", pair.access.jwt);
+		response_add_string(ctx->resp, o, "refresh", pair.refresh.jwt);
 		response_json(ctx->resp, 200, o);
 		break;
 	case ROTATION_BANNED:
@@ -87,6 +87,10 @@ route_token_refresh(struct ctx *ctx)
 		log_warn("refresh token of user %lld presented again: its login is revoked",
 		    old.user_id);
 		response_error(ctx->resp, ERR_TOKEN_REUSED, ctx->req->lang);
+		break;
+	case ROTATION_AGED:
+		log_info("a login of user %lld reached login_max_age: it is ended", old.user_id);
+		(void)bearer_invalid_reply(ctx);
 		break;
 	case ROTATION_UNKNOWN:
 		(void)bearer_invalid_reply(ctx);
@@ -127,7 +131,7 @@ route_token_verify(struct ctx *ctx)
 	}
 	if (!ctx_store_or_reply(ctx, st))
 		return;
-	response_json(ctx->resp, 200, json_object_new_object());
+	response_json(ctx->resp, 200, response_object(ctx->resp));
 }
 
 void
@@ -146,9 +150,8 @@ route_logout(struct ctx *ctx)
 	}
 	if (!ctx_store_or_reply(ctx, st))
 		return;
-	o = json_object_new_object();
-	json_object_object_add(o, "message", json_object_new_string(msg_text(MSG_LOGGED_OUT,
-	    ctx->req->lang)));
+	o = response_object(ctx->resp);
+	response_add_string(ctx->resp, o, "message", msg_text(MSG_LOGGED_OUT, ctx->req->lang));
 	response_json(ctx->resp, 200, o);
 }
 
@@ -159,6 +162,7 @@ route_me(struct ctx *ctx)
 	struct profile p;
 	bool live;
 	enum store_status st;
+	struct response *r;
 	json_object *o;
 
 	/* The profile is read with the login's standing: one statement. */
@@ -167,17 +171,17 @@ route_me(struct ctx *ctx)
 	st = pg_user_profile(ctx->pg, t.user_id, t.sid, &p, &live);
 	if (!bearer_standing_or_reply(ctx, st, st == STORE_OK && p.is_banned, live))
 		return;
-	o = json_object_new_object();
-	json_object_object_add(o, "id", json_object_new_int64(p.id));
-	json_object_object_add(o, "mobile_number", json_object_new_string(p.phone));
-	json_object_object_add(o, "email", p.has_email ? json_object_new_string(p.email) : NULL);
-	json_object_object_add(o, "first_name", json_object_new_string(p.first_name));
-	json_object_object_add(o, "last_name", json_object_new_string(p.last_name));
-	json_object_object_add(o, "is_verified", json_object_new_boolean(p.is_verified));
-	json_object_object_add(o, "date_joined", json_object_new_string(p.date_joined));
-	json_object_object_add(o, "last_login",
-	    p.has_last_login ? json_object_new_string(p.last_login) : NULL);
-	response_json(ctx->resp, 200, o);
+	r = ctx->resp;
+	o = response_object(r);
+	response_add_int(r, o, "id", p.id);
+	response_add_string(r, o, "mobile_number", p.phone);
+	response_add_string(r, o, "email", p.has_email ? p.email : NULL);
+	response_add_string(r, o, "first_name", p.first_name);
+	response_add_string(r, o, "last_name", p.last_name);
+	response_add_bool(r, o, "is_verified", p.is_verified);
+	response_add_string(r, o, "date_joined", p.date_joined);
+	response_add_string(r, o, "last_login", p.has_last_login ? p.last_login : NULL);
+	response_json(r, 200, o);
 }
 
 void

@@ -21,7 +21,7 @@
 #include "phoneauth/log.h"
 #include "phoneauth/route_login.h"
 #include "phoneauth/route_sessions.h"
-#include "phoneauth/metrics.h"
+#include "phoneauth/route_metrics.h"
 #include "phoneauth/route_openapi.h"
 #include "phoneauth/route_tokens.h"
 
@@ -49,6 +49,7 @@ enum route_id {
 	R_LOGOUT_ALL,
 	R_ACCOUNT_DELETE,
 	R_PHONE_CHANGE,
+	R_PASSWORD_CHANGE,
 	R_LOGIN_CODE,
 	R__MAX
 };
@@ -70,13 +71,14 @@ static const struct route routes[R__MAX] = {
 	[R_JWKS]             = { ".well-known/jwks.json", METHOD_GET, route_jwks, ROUTE_GATE_FIRST },
 	[R_AUTH_CHECK]       = { "auth-check",   METHOD_GET,  route_auth_check, ROUTE_GATE_FIRST },
 	[R_HEALTH]           = { "health",       METHOD_GET,  route_health,      ROUTE_GATE_FIRST },
-	[R_METRICS]          = { "metrics",      METHOD_GET,  metrics_route,     0 },
+	[R_METRICS]          = { "metrics",      METHOD_GET,  route_metrics,     0 },
 	[R_OPENAPI]          = { "openapi.json", METHOD_GET,  route_openapi,     ROUTE_GATE_FIRST },
 	[R_SESSIONS]         = { "sessions",     METHOD_GET,  route_sessions_list, ROUTE_GATE_FIRST },
 	[R_SESSION_END]      = { SESSIONS_PATH_PREFIX, METHOD_DELETE, route_session_end, ROUTE_GATE_FIRST | ROUTE_PREFIX },
 	[R_LOGOUT_ALL]       = { "logout-all",   METHOD_POST, route_logout_all, ROUTE_READS_BODY | ROUTE_GATE_FIRST },
 	[R_ACCOUNT_DELETE]   = { "account/delete", METHOD_POST, route_account_delete, ROUTE_READS_BODY },
 	[R_PHONE_CHANGE]     = { "phone/change", METHOD_POST, route_phone_change, ROUTE_READS_BODY },
+	[R_PASSWORD_CHANGE]  = { "password/change", METHOD_POST, route_password_change, ROUTE_READS_BODY },
 	[R_LOGIN_CODE]       = { "login/code",   METHOD_POST, route_login_code, ROUTE_READS_BODY | ROUTE_LOGIN_BY_CODE },
 };
 
@@ -175,6 +177,9 @@ body_or_reply(struct ctx *ctx, FCGX_Stream *in)
 	case BODY_READ_ERROR:
 		log_warn("request: the body could not be read");
 		response_error(ctx->resp, ERR_INVALID_JSON, lang);
+		return false;
+	case BODY_NO_MEMORY:
+		ctx_reply_internal(ctx);
 		return false;
 	case BODY_TIMEOUT:
 		log_warn("request: the body did not arrive within %ld s; given up",

@@ -341,10 +341,11 @@ session_resend_or_reply(struct ctx *ctx, const char *sid)
 void
 session_reply_step(struct ctx *ctx, const char *sid, enum step next, enum msg m)
 {
-	json_object *o = json_object_new_object();
+	struct response *r = ctx->resp;
+	json_object *o = response_object(r);
 
-	json_object_object_add(o, "session_id", json_object_new_string(sid));
-	json_object_object_add(o, "next_step", json_object_new_string(step_name(next)));
-	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
-	response_json(ctx->resp, 200, o);
+	response_add_string(r, o, "session_id", sid);
+	response_add_string(r, o, "next_step", step_name(next));
+	response_add_string(r, o, "message", msg_text(m, ctx->req->lang));
+	response_json(r, 200, o);
 }

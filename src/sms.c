@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "phoneauth/clock.h"
+#include "phoneauth/lang.h"
 #include "phoneauth/log.h"
 
 extern char **environ;
@@ -46,7 +47,7 @@ exec_command(const struct config *cfg, const struct outbox_entry *e, int errfd)
 	setenv("PHONE", e->phone, 1);
 	setenv("CODE", e->code, 1);
 	setenv("PURPOSE", e->purpose, 1);
-	setenv("LANGUAGE", e->language[0] ? e->language : "en", 1);
+	setenv("LANGUAGE", e->language[0] ? e->language : lang_names[LANG_EN], 1);
 	setenv("TEXT", e->text, 1);
 	for (char *w = strtok_r(copy, " \t", &save); w != NULL && argc < MAX_ARGS;
 	    w = strtok_r(NULL, " \t", &save))

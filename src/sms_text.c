@@ -34,7 +34,6 @@ static const char *const builtin[PURPOSE__MAX][LANG__MAX] = {
 	    "کد تأیید شماره جدید {app}: {code}\nتا {minutes} دقیقه معتبر است." },
 };
 
-static const char *const lang_tags[LANG__MAX] = { "en", "fa" };
 static const char *const placeholders[] = { "{code}", "{minutes}", "{app}" };
 
 /* Whether every {...} of `t` is one of ours, and {code} is there. */
@@ -64,7 +63,7 @@ read_template(const char *dir, enum purpose p, enum lang l, char **out, char *er
 	FILE *f;
 
 	*out = NULL;
-	snprintf(path, sizeof path, "%s/%s.%s.txt", dir, purpose_name(p), lang_tags[l]);
+	snprintf(path, sizeof path, "%s/%s.%s.txt", dir, purpose_name(p), lang_names[l]);
 	if ((f = fopen(path, "r")) == NULL)
 		return errno == ENOENT ? true : errmsg(err, errlen, "sms_template_dir: %s: %s", path,
 		    strerror(errno));

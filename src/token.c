@@ -21,9 +21,16 @@
 
 #include "phoneauth/log.h"
 #include "phoneauth/random.h"
+#include "phoneauth/token_alg.h"
 
 static const char *const type_names[] = { "access", "refresh" };
-static const char *const alg_names[] = { "HS256", "RS256", "ES256" };
+
+const char *const token_alg_names[TOKEN_ALG__MAX + 1] = {
+	[TOKEN_HS256] = "HS256",
+	[TOKEN_RS256] = "RS256",
+	[TOKEN_ES256] = "ES256",
+	[TOKEN_ALG__MAX] = NULL,
+};
 
 static jwt_alg_t
 libjwt_alg(int alg)
@@ -194,7 +201,7 @@ header_acceptable(const struct keys *keys, json_object *head)
 	const char *alg = str_member(head, "alg"), *typ, *kid;
 	json_object *v;
 
-	if (alg == NULL || strcmp(alg, alg_names[keys->alg]) != 0)
+	if (alg == NULL || strcmp(alg, token_alg_names[keys->alg]) != 0)
 		return false;
 	if (json_object_object_get_ex(head, "typ", &v) &&
 	    ((typ = str_member(head, "typ")) == NULL || strcmp(typ, "JWT") != 0))

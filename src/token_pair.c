@@ -54,19 +54,20 @@ void
 token_pair_reply(struct ctx *ctx, int status, const struct token_pair *pair, const char *sent,
     enum msg m)
 {
-	json_object *o = json_object_new_object(), *t = json_object_new_object();
+	struct response *r = ctx->resp;
+	json_object *o = response_object(r), *t = response_object(r);
 	char device[DEVICE_TOKEN_LEN + 1];
 
 	device_for_answer(ctx, pair->refresh.user_id, sent, device);
 
-	json_object_object_add(t, "access_token", json_object_new_string(pair->access.jwt));
-	json_object_object_add(t, "refresh_token", json_object_new_string(pair->refresh.jwt));
-	json_object_object_add(t, "token_type", json_object_new_string("Bearer"));
-	json_object_object_add(t, "expires_in", json_object_new_int64(ctx->cfg->access_ttl));
-	json_object_object_add(o, "tokens", t);
-	json_object_object_add(o, "device", json_object_new_string(device));
-	json_object_object_add(o, "message", json_object_new_string(msg_text(m, ctx->req->lang)));
-	response_json(ctx->resp, status, o);
+	response_add_string(r, t, "access_token", pair->access.jwt);
+	response_add_string(r, t, "refresh_token", pair->refresh.jwt);
+	response_add_string(r, t, "token_type", "Bearer");
+	response_add_int(r, t, "expires_in", ctx->cfg->access_ttl);
+	response_add(r, o, "tokens", t);
+	response_add_string(r, o, "device", device);
+	response_add_string(r, o, "message", msg_text(m, ctx->req->lang));
+	response_json(r, status, o);
 	token_pair_issued(ctx);
 }
 

@@ -27,6 +27,9 @@ int cmd_revoke(const struct config *cfg, int argc, char **argv);
 /* phoneauth delete NUMBER: the account goes, as account/delete does it */
 int cmd_delete(const struct config *cfg, int argc, char **argv);
 
+/* phoneauth migrate: the SQL migrations compiled in (pg_migrate.c) */
+int cmd_migrate(const struct config *cfg, int argc, char **argv);
+
 /* phoneauth keygen rs256|es256 [FILE]; needs no configuration (cfg NULL). */
 int cmd_keygen(const struct config *cfg, int argc, char **argv);
 

@@ -10,40 +10,20 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "phoneauth/blocklist.h"
+#include "phoneauth/lang.h"
 #include "phoneauth/net.h"
-
-#define CONFIG_PHONE_MAX 17	/* = PHONE_MAX (phone.h includes this header) */
+#include "phoneauth/phone.h"
+#include "phoneauth/redis_addr.h"
+#include "phoneauth/token_alg.h"
 
 /* A number of test_numbers and its fixed code. */
 struct test_number {
-	char phone[CONFIG_PHONE_MAX];	/* stored form */
+	char phone[PHONE_MAX];		/* stored form */
 	char code[7];
 };
 
-enum lang { LANG_EN, LANG_FA, LANG__MAX };
-enum phone_format { PHONE_FORMAT_IR, PHONE_FORMAT_E164 };
-enum token_alg { TOKEN_HS256, TOKEN_RS256, TOKEN_ES256 };
 enum sms_driver { SMS_DRIVER_LOG, SMS_DRIVER_COMMAND };
-
-/* One host:port of a list (the Sentinels of a sentinel:// URL). */
-struct host_port {
-	char *host;
-	int port;
-};
-
-/* redis_url, taken apart. */
-struct redis_addr {
-	char *host;		/* NULL for a unix socket and for sentinel:// */
-	int port;
-	char *socket_path;	/* unix:/path */
-	char *user, *password;	/* NULL when not given */
-	int db;
-	/* sentinel:// (redis_sentinel.h): the master's name, and the Sentinels
-	 * that are asked where it is; NULL and 0 otherwise. */
-	char *master;
-	struct host_port *sentinels;
-	size_t nsentinels;
-};
 
 struct config {
 	char *base_path;
@@ -90,6 +70,9 @@ struct config {
 	char *sms_template_dir, *sms_app_name, *sms_origin;
 	char *metrics_allow;
 	int login_by_code;		/* POST login/code is served (0: off, 1: on) */
+	long password_min_length;	/* code points, at least PASSWORD_MIN_CHARS */
+	char *password_blocklist;	/* the file of common passwords */
+	long login_max_age;		/* seconds a login lives from its sign-in, however it rotates */
 
 	/* Derived at load time. */
 	struct redis_addr redis;
@@ -106,6 +89,7 @@ struct config {
 	time_t test_until;		/* the last second they hold */
 	unsigned char *jwt_key;		/* HS256 secret or PEM private key */
 	size_t jwt_key_len;
+	struct blocklist common_passwords;	/* password_blocklist, loaded; owner: this */
 };
 
 /*

@@ -5,16 +5,16 @@
  * memory file of the host (atomic additions, no round trip, kept across
  * worker restarts and reloads); the SMS, code and block counts to Redis,
  * counted by the scripts that decide them (the service's, all hosts
- * together). GET metrics reads both, and the outbox and the stores, at
- * scrape time.
+ * together). This is the counting; GET metrics (route_metrics.h) reads both,
+ * and the outbox and the stores, at scrape time.
  */
 #ifndef PHONEAUTH_METRICS_H
 #define PHONEAUTH_METRICS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "phoneauth/config.h"
-#include "phoneauth/ctx.h"
 
 enum login_result { LOGIN_OK, LOGIN_WRONG_PASSWORD, LOGIN_BANNED, LOGIN_BLOCKED, LOGIN_ERROR,
 	LOGIN__MAX };
@@ -30,7 +30,12 @@ void metrics_request(int route, int status, double seconds);
 
 void metrics_login(enum login_result r);
 
-/* GET metrics: the exposition, for metrics_allow's addresses; 404 to others. */
-void metrics_route(struct ctx *ctx);
+/* The label a route index is written out with (the router's path). */
+typedef const char *(*metrics_label_fn)(int route);
+
+/* Writes the pool's counts (requests, durations, logins) in the exposition
+ * format; false, writing nothing, when the worker is not counting. GET
+ * metrics is route_metrics.c. */
+bool metrics_write(FILE *f, metrics_label_fn route_label);
 
 #endif

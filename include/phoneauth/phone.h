@@ -6,9 +6,10 @@
 
 #include <stdbool.h>
 
-#include "phoneauth/config.h"
-
 #define PHONE_MAX 17	/* "+" and 15 digits, or 11 national digits, and NUL */
+
+/* The `phone_format` of the configuration. */
+enum phone_format { PHONE_FORMAT_IR, PHONE_FORMAT_E164 };
 
 /*
  * Normalises `in` (Persian and Arabic-Indic digits, spaces, dashes,

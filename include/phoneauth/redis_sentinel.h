@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "phoneauth/config.h"
+#include "phoneauth/redis_addr.h"
 
 #define SENTINEL_DEFAULT_PORT 26379
 #define SENTINEL_MAX 16		/* Sentinels in one URL */

@@ -25,6 +25,7 @@ enum body_status {
 	BODY_INVALID_FORM_TEXT,	/* a form field that is not UTF-8; bad_field names it */
 	BODY_READ_ERROR,
 	BODY_TIMEOUT,		/* not all there within body_timeout */
+	BODY_NO_MEMORY,		/* json-c could not allocate the parsed body */
 };
 
 /* The FastCGI params the service reads, found in one pass over them. */
@@ -73,7 +74,8 @@ bool request_init(struct request *req, const struct config *cfg);
 
 void request_free(struct request *req);
 
-/* Reads the FastCGI params: method, path, client address, language. */
+/* Reads the FastCGI params: method, path, client address, language, into a
+ * request fresh from request_init() or the last request_reset(). */
 void request_begin(struct request *req, FCGX_Request *fcgx, const struct config *cfg);
 
 /* Reads and parses the body (JSON object or form) into req->body. */

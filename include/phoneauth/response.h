@@ -1,12 +1,22 @@
 /*
  * Answers: the contract's error table, the messages in every language, and
  * the one place a response is turned into bytes on the FastCGI stream.
+ *
+ * json-c's allocation rule: a JSON answer is built with response_object(),
+ * response_add_*() and response_append(), never with json_object_new_*()
+ * unchecked. json-c's constructors return NULL only when malloc fails, and
+ * json_object_object_add() stores a NULL value as JSON null: unchecked, a
+ * failed allocation would answer 200 with a null where a token belongs.
+ * These helpers note any failure in the response instead, and the request
+ * loop (serve_one) then answers 500 internal_error in its place; one check
+ * for the whole answer rather than one per constructor.
  */
 #ifndef PHONEAUTH_RESPONSE_H
 #define PHONEAUTH_RESPONSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <fcgiapp.h>
 #include <json-c/json.h>
@@ -65,7 +75,7 @@ enum msg {
 	MSG_CODE_FORMAT,
 	MSG_PASSWORD_TOO_SHORT,
 	MSG_PASSWORD_TOO_LONG,
-	MSG_PASSWORD_ALL_DIGITS,
+	MSG_PASSWORD_COMMON,
 	MSG_PASSWORD_HAS_NUMBER,
 	MSG_FIRST_NAME_LENGTH,
 	MSG_LAST_NAME_LENGTH,
@@ -87,6 +97,7 @@ struct response {
 	char *raw;			/* a body that is not JSON built here; owner: the response */
 	size_t raw_len;
 	const char *content_type;	/* of raw; a string constant */
+	bool incomplete;		/* json-c could not allocate part of the answer */
 };
 
 const char *msg_text(enum msg m, enum lang lang);
@@ -119,6 +130,24 @@ void response_empty(struct response *r, int status, bool bare);
 
 /* Adds "Name: value" to the answer's headers (dropped if they do not fit). */
 void response_header(struct response *r, const char *name, const char *value);
+
+/* Building a JSON answer (see the top of this header). response_object()
+ * and response_array() return NULL when they fail, and every helper taking
+ * a NULL container notes the failure and frees what it was given, so a
+ * handler builds its answer straight through and checks nothing. */
+json_object *response_object(struct response *r);
+json_object *response_array(struct response *r);
+/* Adds `v` to object `o` (owner: o from now on); NULL is a JSON null. */
+void response_add(struct response *r, json_object *o, const char *key, json_object *v);
+/* Adds a string; a NULL `s` is a JSON null. */
+void response_add_string(struct response *r, json_object *o, const char *key, const char *s);
+void response_add_int(struct response *r, json_object *o, const char *key, int64_t n);
+void response_add_bool(struct response *r, json_object *o, const char *key, bool b);
+/* Appends `v` to array `list` (owner: list from now on). */
+void response_append(struct response *r, json_object *list, json_object *v);
+/* Whether an allocation failed while this answer was built: it must not go
+ * out as it is. */
+bool response_incomplete(const struct response *r);
 
 /* Writes status line, headers and body to the FastCGI stream. */
 void response_write(struct response *r, FCGX_Stream *out, bool head_only);

@@ -20,6 +20,13 @@ def change(c, access, phone, password=PASSWORD):
                   headers=bearer(access))
 
 
+def change_under_way(new):
+    """A new account that asked to move to `new`: its client, number, tokens and change session."""
+    c, phone = Client(), fresh_phone()
+    t = signup(c, phone)
+    return c, phone, t, expect(change(c, t["access_token"], new), 200)["session_id"]
+
+
 # ---- POST account/delete ----
 
 
@@ -223,9 +230,8 @@ def phone_change_obeys_the_blocks_of_the_new_number():
 
 @test
 def wrong_codes_on_a_change_session_count_against_the_new_number():
-    c, phone, new = Client(), fresh_phone(), fresh_phone()
-    t = signup(c, phone)
-    sid = expect(change(c, t["access_token"], new), 200)["session_id"]
+    new = fresh_phone()
+    c, phone, t, sid = change_under_way(new)
     code = latest_code(new)
     wrong = "%06d" % ((int(code) + 1) % 1000000)
     for _ in range(2):
@@ -241,9 +247,7 @@ def two_accounts_changing_to_one_number_at_once_one_wins_the_other_is_phone_take
         target = fresh_phone()
         racers = []
         for _ in range(2):
-            c, phone = Client(), fresh_phone()
-            t = signup(c, phone)
-            sid = expect(change(c, t["access_token"], target), 200)["session_id"]
+            c, phone, t, sid = change_under_way(target)
             racers.append((c, phone, sid, latest_code(target)))
         with ThreadPoolExecutor(2) as pool:
             results = list(pool.map(lambda r: r[0].post("verify-otp", {"session_id": r[2], "code": r[3]}),
@@ -261,9 +265,8 @@ def two_accounts_changing_to_one_number_at_once_one_wins_the_other_is_phone_take
 
 @test
 def a_number_signed_up_while_its_change_code_was_out_is_phone_taken():
-    c, phone, target = Client(), fresh_phone(), fresh_phone()
-    t = signup(c, phone)
-    sid = expect(change(c, t["access_token"], target), 200)["session_id"]
+    target = fresh_phone()
+    c, phone, t, sid = change_under_way(target)
     code = latest_code(target)
     verified = Client()
     reg = register(verified, target)["session_id"]      # the number proves itself first: it gets its row
@@ -291,9 +294,8 @@ def sessions_of_the_old_number_cannot_act_on_the_moved_account():
 
 @test
 def a_change_session_of_a_deleted_account_moves_nothing():
-    c, phone, new = Client(), fresh_phone(), fresh_phone()
-    t = signup(c, phone)
-    sid = expect(change(c, t["access_token"], new), 200)["session_id"]
+    new = fresh_phone()
+    c, phone, t, sid = change_under_way(new)
     code = latest_code(new)
     expect(c.post("account/delete", {"password": PASSWORD}, headers=bearer(t["access_token"])), 200)
     expect(c.post("verify-otp", {"session_id": sid, "code": code}), 400, "session_invalid")

@@ -165,6 +165,14 @@ def summary(answers):
     return counts
 
 
+def not_200(answers, cycle, busy):
+    """[one line on the answers of a cycle that were not 200], or []."""
+    wrong = [a for a in answers if a[1] != 200]
+    if not wrong:
+        return []
+    return ["cycle %d (%s downtime): %r" % (cycle, "busy" if busy else "quiet", summary(wrong))]
+
+
 def warm_main_stack():
     """Leave the main stack's own workers (whose connections died too)
     reconnected, so that the test files after this one do not pay for it:
@@ -288,11 +296,7 @@ def no_503_once_postgres_is_back():
                 for p in resets[n]:
                     jobs.append(("password-reset", lambda p=p: Client(base_url=url).post(
                         "password-reset", {"mobile_number": p})))
-                answers = fire(jobs)
-                wrong = [a for a in answers if a[1] != 200]
-                if wrong:
-                    bad.append("cycle %d (%s downtime): %r" % (cycle, "busy" if busy else "quiet",
-                                                             summary(wrong)))
+                bad += not_200(fire(jobs), cycle, busy)
             check(not bad, "after PostgreSQL came back (of 60 per cycle): " + "; ".join(bad))
     finally:
         warm_main_stack()
@@ -319,11 +323,7 @@ def no_503_once_redis_is_back():
                         c = Client(base_url=url)   # under the per-address cap of codes
                     jobs.append(("register", lambda c=c: c.post("register",
                                                                 {"mobile_number": fresh_phone()})))
-                answers = fire(jobs)
-                wrong = [a for a in answers if a[1] != 200]
-                if wrong:
-                    bad.append("cycle %d (%s downtime): %r" % (cycle, "busy" if busy else "quiet",
-                                                             summary(wrong)))
+                bad += not_200(fire(jobs), cycle, busy)
             check(not bad, "after Redis came back (of 60 registers per cycle): " + "; ".join(bad))
     finally:
         warm_main_stack()

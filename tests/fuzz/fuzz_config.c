@@ -13,13 +13,11 @@
  */
 #define _GNU_SOURCE		/* memfd_create */
 #include <stdbool.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "fuzz_env.h"
 #include "phoneauth/config.h"
-
-extern char **environ;
 
 static int conf_fd = -1;
 static char conf_path[64];
@@ -27,35 +25,12 @@ static char conf_path[64];
 static void
 setup(void)
 {
-	static const char secret[] = "a fuzz-only secret of more than 32 bytes\n";
 	char key_path[64];
-	int key_fd;
 
 	if (conf_fd >= 0)
 		return;
-	/* unsetenv changes environ: start over after each one */
-	for (bool again = true; again; ) {
-		again = false;
-		for (char **e = environ; *e != NULL; e++)
-			if (strncmp(*e, "PHONEAUTH_", 10) == 0) {
-				char name[256];
-				size_t len = strcspn(*e, "=");
-
-				snprintf(name, sizeof name, "%.*s", (int)len, *e);
-				unsetenv(name);
-				again = true;
-				break;
-			}
-	}
-	if ((conf_fd = memfd_create("fuzz-config", MFD_CLOEXEC)) < 0 ||
-	    (key_fd = memfd_create("fuzz-key", MFD_CLOEXEC)) < 0 ||
-	    write(key_fd, secret, sizeof secret - 1) != (ssize_t)(sizeof secret - 1)) {
-		perror("fuzz_config: memfd");
-		abort();
-	}
-	snprintf(conf_path, sizeof conf_path, "/proc/self/fd/%d", conf_fd);
-	snprintf(key_path, sizeof key_path, "/proc/self/fd/%d", key_fd);
-	setenv("PHONEAUTH_JWT_SECRET_FILE", key_path, 1);
+	fuzz_env_secret(key_path);
+	conf_fd = fuzz_memfd("fuzz-config", "", conf_path);
 	setenv("PHONEAUTH_JWT_PRIVATE_KEY_FILE", key_path, 1);
 }
 

@@ -21,18 +21,16 @@
  */
 #define _GNU_SOURCE		/* memfd_create */
 #include <stdbool.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "fuzz_env.h"
 #include "phoneauth/config.h"
 #include "phoneauth/ctx.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/log.h"
 #include "phoneauth/redis_store.h"
 #include "phoneauth/text.h"
-
-extern char **environ;
 
 static struct config cfg_ir, cfg_e164;
 static struct redis_store *rs_ir, *rs_e164;
@@ -54,30 +52,12 @@ load(struct config *cfg, const char *format)
 static void
 setup(void)
 {
-	static const char secret[] = "a fuzz-only secret of more than 32 bytes\n";
 	static bool done;
 	char path[64];
-	int fd;
 
 	if (done)
 		return;
-	for (bool again = true; again; ) {
-		again = false;
-		for (char **e = environ; *e != NULL; e++)
-			if (strncmp(*e, "PHONEAUTH_", 10) == 0) {
-				char name[256];
-
-				snprintf(name, sizeof name, "%.*s", (int)strcspn(*e, "="), *e);
-				unsetenv(name);
-				again = true;
-				break;
-			}
-	}
-	if ((fd = memfd_create("fuzz-key", 0)) < 0 ||
-	    write(fd, secret, sizeof secret - 1) != (ssize_t)(sizeof secret - 1))
-		abort();
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-	setenv("PHONEAUTH_JWT_SECRET_FILE", path, 1);
+	fuzz_env_secret(path);
 	setenv("PHONEAUTH_REDIS_URL", "unix:/nonexistent/phoneauth-fuzz.sock", 1);
 	log_set_level(LOG_LEVEL_ERROR);		/* "Redis is down", once a request */
 	load(&cfg_ir, "ir");

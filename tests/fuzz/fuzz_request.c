@@ -23,46 +23,26 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "fuzz_env.h"
 #include "phoneauth/config.h"
 #include "phoneauth/request.h"
 
 #define MAX_PARAMS 32
-
-extern char **environ;
 
 static struct config cfg;
 
 static void
 setup(void)
 {
-	static const char secret[] = "a fuzz-only secret of more than 32 bytes\n";
 	static bool done;
 	char path[64], err[256];
-	int fd;
 
 	if (done)
 		return;
-	for (bool again = true; again; ) {
-		again = false;
-		for (char **e = environ; *e != NULL; e++)
-			if (strncmp(*e, "PHONEAUTH_", 10) == 0) {
-				char name[256];
-
-				snprintf(name, sizeof name, "%.*s", (int)strcspn(*e, "="), *e);
-				unsetenv(name);
-				again = true;
-				break;
-			}
-	}
-	if ((fd = memfd_create("fuzz-key", 0)) < 0 ||
-	    write(fd, secret, sizeof secret - 1) != (ssize_t)(sizeof secret - 1))
-		abort();
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-	setenv("PHONEAUTH_JWT_SECRET_FILE", path, 1);
+	fuzz_env_secret(path);
 	setenv("PHONEAUTH_MAX_BODY_BYTES", "256", 1);
 	if (!config_load(&cfg, NULL, err, sizeof err)) {
 		fprintf(stderr, "fuzz_request: %s\n", err);
@@ -182,7 +162,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	FUZZ_ASSERT(st == BODY_OK || st == BODY_TOO_LARGE || st == BODY_UNSUPPORTED_TYPE ||
 	    st == BODY_INVALID_JSON || st == BODY_INVALID_FORM_TEXT || st == BODY_READ_ERROR ||
-	    st == BODY_TIMEOUT);
+	    st == BODY_TIMEOUT || st == BODY_NO_MEMORY);
 	FUZZ_ASSERT(st == req.body_status);
 	FUZZ_ASSERT((st == BODY_OK) == (req.body != NULL));
 	if (req.body != NULL)

@@ -385,12 +385,34 @@ lines_and_passwords_over_512_bytes_never_match(void)
 
 /* ---- refusals ---- */
 
+/* Files refused for what is in them, and the reason each is given. */
+static const struct {
+	int line;
+	const char *name, *data;
+	size_t len;
+	const char *why;
+} refused[] = {
+	{ __LINE__, "nul", "alpha\nbeta\nga\0mma\n", 18, "line 3: a NUL byte" },
+	{ __LINE__, "comments", "#!comment: nothing\n\n\r\n#\n", 24, "no password" },
+	{ __LINE__, "empty", "", 0, "no password" },
+};
+
+/* A sparse file of `size` bytes (no disk spent), at `path`. */
+static void
+sparse_file(const char *path, off_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CHECK(fd >= 0 && ftruncate(fd, size) == 0, "ftruncate %s", path);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void
 refusals_give_a_reason(void)
 {
 	char path[256], why[256];
 	struct blocklist list;
-	int fd;
 
 	path_of(path, sizeof path, "missing");
 	CHECK(!blocklist_load(path, &list, why, sizeof why), "a missing file loaded");
@@ -406,38 +428,25 @@ refusals_give_a_reason(void)
 	CHECK(!blocklist_load(path, &list, why, sizeof why), "a FIFO loaded");
 	CHECK(strstr(why, "not a regular file") != NULL, "why: %s", why);
 
-	/* over the cap, as a sparse file: no disk spent */
+	/* over the cap */
 	path_of(path, sizeof path, "huge");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	CHECK(fd >= 0 && ftruncate(fd, (off_t)BLOCKLIST_MAX_FILE + 1) == 0, "ftruncate");
-	if (fd >= 0)
-		close(fd);
+	sparse_file(path, (off_t)BLOCKLIST_MAX_FILE + 1);
 	CHECK(!blocklist_load(path, &list, why, sizeof why), "a 64 MiB + 1 file loaded");
 	CHECK(strstr(why, "64 MiB") != NULL, "why: %s", why);
 
 	/* exactly the cap is allowed (all NULs here: refused for that instead) */
 	path_of(path, sizeof path, "cap");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	CHECK(fd >= 0 && ftruncate(fd, (off_t)BLOCKLIST_MAX_FILE) == 0, "ftruncate");
-	if (fd >= 0)
-		close(fd);
+	sparse_file(path, (off_t)BLOCKLIST_MAX_FILE);
 	CHECK(!blocklist_load(path, &list, why, sizeof why), "a file of NULs loaded");
 	CHECK(strstr(why, "line 1: a NUL byte") != NULL, "why: %s", why);
 
-	write_file("nul", "alpha\nbeta\nga\0mma\n", 18);
-	path_of(path, sizeof path, "nul");
-	CHECK(!blocklist_load(path, &list, why, sizeof why), "a NUL byte loaded");
-	CHECK(strstr(why, "line 3: a NUL byte") != NULL, "why: %s", why);
-
-	write_file("comments", "#!comment: nothing\n\n\r\n#\n", 24);
-	path_of(path, sizeof path, "comments");
-	CHECK(!blocklist_load(path, &list, why, sizeof why), "a list of comments loaded");
-	CHECK(strstr(why, "no password") != NULL, "why: %s", why);
-
-	write_file("empty", "", 0);
-	path_of(path, sizeof path, "empty");
-	CHECK(!blocklist_load(path, &list, why, sizeof why), "an empty file loaded");
-	CHECK(strstr(why, "no password") != NULL, "why: %s", why);
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		write_file(refused[i].name, refused[i].data, refused[i].len);
+		path_of(path, sizeof path, refused[i].name);
+		CHECK_AT(refused[i].line, !blocklist_load(path, &list, why, sizeof why), "%s loaded",
+		    refused[i].name);
+		CHECK_AT(refused[i].line, strstr(why, refused[i].why) != NULL, "why: %s", why);
+	}
 
 	CHECK(!blocklist_parse("", 0, &list, why, sizeof why), "nothing parsed");
 	CHECK(!blocklist_parse("x", (size_t)BLOCKLIST_MAX_FILE + 1, &list, why, sizeof why),

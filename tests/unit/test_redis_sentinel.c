@@ -122,8 +122,9 @@ the_configuration_takes_them(void)
 	fputs("0123456789012345678901234567890123456789\n", f);
 	fclose(f);
 	f = fopen(conf, "w");
-	fprintf(f, "jwt_secret_file = %s\nredis_url = sentinel://:p#w@10.213.0.11:26379,"
-	    "10.213.0.12/pamaster?db=3\n", secret);
+	/* The secret is a list of one password: no john-data needed. */
+	fprintf(f, "jwt_secret_file = %s\npassword_blocklist = %s\nredis_url = "
+	    "sentinel://:p#w@10.213.0.11:26379,10.213.0.12/pamaster?db=3\n", secret, secret);
 	fclose(f);
 	CHECK(config_load(&cfg, conf, err, sizeof err), "%s", err);
 	CHECK_STR(cfg.redis.master, "pamaster");
@@ -137,7 +138,8 @@ the_configuration_takes_them(void)
 	}
 	config_free(&cfg);
 	f = fopen(conf, "w");
-	fprintf(f, "jwt_secret_file = %s\nredis_url = sentinel://10.213.0.11:26379\n", secret);
+	fprintf(f, "jwt_secret_file = %s\npassword_blocklist = %s\nredis_url = "
+	    "sentinel://10.213.0.11:26379\n", secret, secret);
 	fclose(f);
 	CHECK(!config_load(&cfg, conf, err, sizeof err) && strstr(err, "redis_url") != NULL &&
 	    strchr(err, '\n') == NULL, "%s", err);

@@ -333,7 +333,7 @@ field_errors_are_gathered_per_field(void)
 	CHECK(!response_has_field_errors(&r), "field errors before any");
 	response_field_error(&r, "password", MSG_PASSWORD_TOO_SHORT, LANG_EN);
 	response_field_error(&r, "mobile_number", MSG_REQUIRED, LANG_EN);
-	response_field_error(&r, "password", MSG_PASSWORD_ALL_DIGITS, LANG_EN);
+	response_field_error(&r, "password", MSG_PASSWORD_COMMON, LANG_EN);
 	CHECK(response_has_field_errors(&r), "no field errors after three");
 	response_validation_failed(&r, LANG_EN);
 	CHECK_INT(r.status, 400);
@@ -344,7 +344,7 @@ field_errors_are_gathered_per_field(void)
 	    strcmp(json_object_get_string(json_object_array_get_idx(list, 0)),
 	    msg_text(MSG_PASSWORD_TOO_SHORT, LANG_EN)) == 0 &&
 	    strcmp(json_object_get_string(json_object_array_get_idx(list, 1)),
-	    msg_text(MSG_PASSWORD_ALL_DIGITS, LANG_EN)) == 0, "%s", json_object_to_json_string(fields));
+	    msg_text(MSG_PASSWORD_COMMON, LANG_EN)) == 0, "%s", json_object_to_json_string(fields));
 	CHECK(json_object_object_get_ex(fields, "mobile_number", &list) && json_object_array_length(list) == 1 &&
 	    strcmp(json_object_get_string(json_object_array_get_idx(list, 0)),
 	    msg_text(MSG_REQUIRED, LANG_EN)) == 0, "%s", json_object_to_json_string(fields));
@@ -408,6 +408,48 @@ headers_that_do_not_fit_are_dropped_whole(void)
 	response_reset(&r);
 }
 
+static void
+an_answer_built_by_the_helpers_is_whole_with_its_deliberate_nulls(void)
+{
+	struct response r = { 0 };
+	struct capture c;
+	json_object *o = response_object(&r), *list = response_array(&r);
+	const char *out;
+
+	response_add_string(&r, o, "s", "x");
+	response_add_int(&r, o, "n", 7);
+	response_add_bool(&r, o, "b", true);
+	response_add_string(&r, o, "z", NULL);
+	response_append(&r, list, json_object_new_string("i"));
+	response_add(&r, o, "l", list);
+	response_json(&r, 200, o);
+	CHECK(!response_incomplete(&r), "a whole answer counted as incomplete");
+	out = written(&c, &r, false);
+	CHECK(strstr(out, "\r\n\r\n{\"s\":\"x\",\"n\":7,\"b\":true,\"z\":null,\"l\":[\"i\"]}")
+	    != NULL, "\"%s\"", out);
+	response_reset(&r);
+}
+
+/* A constructor that returned NULL leaves a NULL container behind: what is
+ * added to it is freed (ASan's leak check in make test), and the answer is
+ * marked so that it is never sent with a hole in it. */
+static void
+a_failed_constructor_marks_the_answer_incomplete_until_reset(void)
+{
+	struct response r = { 0 };
+
+	response_add_string(&r, NULL, "s", "x");
+	CHECK(response_incomplete(&r), "a value added to a failed object went unnoticed");
+	response_reset(&r);
+	CHECK(!response_incomplete(&r), "the next request inherits the failure");
+	response_append(&r, NULL, json_object_new_string("i"));
+	CHECK(response_incomplete(&r), "a value appended to a failed array went unnoticed");
+	response_reset(&r);
+	response_add(&r, NULL, "o", json_object_new_object());
+	CHECK(response_incomplete(&r), "an object added to a failed object went unnoticed");
+	response_reset(&r);
+}
+
 int
 main(void)
 {
@@ -422,5 +464,7 @@ main(void)
 	RUN(field_errors_are_gathered_per_field);
 	RUN(wrong_step_names_the_next_step);
 	RUN(headers_that_do_not_fit_are_dropped_whole);
+	RUN(an_answer_built_by_the_helpers_is_whole_with_its_deliberate_nulls);
+	RUN(a_failed_constructor_marks_the_answer_incomplete_until_reset);
 	HARNESS_EXIT();
 }
