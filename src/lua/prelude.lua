@@ -16,6 +16,10 @@ local R = {
   NOT_CACHED = 6,     -- register: the account state must come from PostgreSQL
   BANNED = 7,         -- register: the account is banned
 }
+-- The refusals' replies, whatever the script (C: redis_scripts.h).
+-- REPLY BLOCKED: verdict ms why
+-- REPLY RATE_LIMITED: verdict ms why
+-- REPLY WRONG_STEP: verdict step
 
 -- Steps and purposes, as stored in a session and named by the API. C: step.c.
 local STEP = { OTP = 'otp', SET_PASSWORD = 'set_password', USER_INFO = 'user_info',
@@ -78,6 +82,7 @@ end
 -- code, language, kind ('' for no code; limits.lua's send_code says the
 -- rest), then the SMS text for each purpose that may be needed ('' for the
 -- others), in PURPOSES order. A script's own arguments follow it.
+-- ARGV code_block: digest code lang kind text_register text_login text_reset text_change
 local CODE_ARGS = 4 + #PURPOSES
 
 local function code_block(ARGV)
