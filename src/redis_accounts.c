@@ -49,16 +49,14 @@ rs_index_rebuild(struct redis_store *rs, enum rs_index_step step, const char *to
 {
 	struct rs_args a = { .n = 0 };
 	enum store_status st;
-	redisReply *r;
+	long long n;
 
 	rs_arg_str(&a, INDEX_REBUILD_ARG_STEP, index_steps[step]);
 	rs_arg_str(&a, INDEX_REBUILD_ARG_TOKEN, token);
 	rs_arg_str(&a, INDEX_REBUILD_ARG_NUMBERS, numbers);
-	if ((st = rs_run(rs, SC_INDEX_REBUILD, &a, &r, NULL)) != STORE_OK)
-		return st;
-	*done = rs_reply_flag(r, INDEX_REBUILD_REPLY_DONE);
-	freeReplyObject(r);
-	return STORE_OK;
+	st = rs_run_number(rs, SC_INDEX_REBUILD, &a, INDEX_REBUILD_REPLY_DONE, &n);
+	*done = n == 1;
+	return st;
 }
 
 enum store_status

@@ -78,15 +78,13 @@ rs_unblock(struct redis_store *rs, enum rs_block_kind kind, const char *id, int 
 {
 	struct rs_args a = { .n = 0 };
 	enum store_status st;
-	redisReply *r;
+	long long n;
 
 	rs_arg_str(&a, UNBLOCK_ARG_KIND, block_kind_tags[kind]);
 	rs_arg_str(&a, UNBLOCK_ARG_ID, id);
-	if ((st = rs_run(rs, SC_UNBLOCK, &a, &r, NULL)) != STORE_OK)
-		return st;
-	*removed = (int)rs_reply_int(r, UNBLOCK_REPLY_REMOVED);
-	freeReplyObject(r);
-	return STORE_OK;
+	st = rs_run_number(rs, SC_UNBLOCK, &a, UNBLOCK_REPLY_REMOVED, &n);
+	*removed = (int)n;
+	return st;
 }
 
 /* One paused prefix of a pauses.lua reply, from slot `at` on. */
@@ -115,14 +113,12 @@ rs_unpause(struct redis_store *rs, const char *prefix, bool *was_paused)
 {
 	struct rs_args a = { .n = 0 };
 	enum store_status st;
-	redisReply *r;
+	long long n;
 
 	rs_arg_str(&a, UNPAUSE_ARG_PREFIX, prefix);
-	if ((st = rs_run(rs, SC_UNPAUSE, &a, &r, NULL)) != STORE_OK)
-		return st;
-	*was_paused = rs_reply_flag(r, UNPAUSE_REPLY_WAS);
-	freeReplyObject(r);
-	return STORE_OK;
+	st = rs_run_number(rs, SC_UNPAUSE, &a, UNPAUSE_REPLY_WAS, &n);
+	*was_paused = n == 1;
+	return st;
 }
 
 enum store_status

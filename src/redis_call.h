@@ -17,11 +17,6 @@
 #include "phoneauth/redis_store.h"
 #include "redis_scripts.h"
 
-/* How many values of the configuration every script call starts with, as
- * one argument, joined by newlines (redis_store.c: enum common_arg;
- * prelude.lua: CONFIG_FIELDS and configure()). */
-#define RS_COMMON_ARGS 31
-
 /*
  * The SMS outbox's keys, which the scripts add codes to (prelude.lua's
  * outbox_add, handed over in the common arguments) and redis_outbox.c reads:
@@ -76,6 +71,11 @@ enum store_status rs_run(struct redis_store *rs, enum rs_script s, const struct 
 /* Runs a script whose reply says nothing beyond its verdict. */
 enum store_status rs_run_plain(struct redis_store *rs, enum rs_script s, const struct rs_args *a,
     struct rs_result *res);
+
+/* Runs a script that answers one integer, in reply slot `slot`: *n (0 when
+ * it did not run, or answered none). */
+enum store_status rs_run_number(struct redis_store *rs, enum rs_script s, const struct rs_args *a,
+    size_t slot, long long *n);
 
 /* The key prefix, and the configuration the store was made with. */
 const struct config *rs_config(const struct redis_store *rs);

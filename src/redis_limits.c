@@ -46,15 +46,12 @@ rs_device_grant(struct redis_store *rs, long long user_id, const char *sent, con
 {
 	struct rs_args a = { .n = 0 };
 	enum store_status st;
-	redisReply *r;
+	long long n;
 
-	*kept = false;
 	rs_arg_num(&a, DEVICE_ARG_UID, user_id);
 	rs_arg_str(&a, DEVICE_ARG_SENT, sent);
 	rs_arg_str(&a, DEVICE_ARG_MADE, made);
-	if ((st = rs_run(rs, SC_DEVICE, &a, &r, NULL)) != STORE_OK)
-		return st;
-	*kept = rs_reply_flag(r, DEVICE_REPLY_KEPT);
-	freeReplyObject(r);
-	return STORE_OK;
+	st = rs_run_number(rs, SC_DEVICE, &a, DEVICE_REPLY_KEPT, &n);
+	*kept = n == 1;
+	return st;
 }

@@ -423,14 +423,11 @@ outbox_dead_retry(struct redis_store *rs, long *moved)
 	for (;;) {
 		struct rs_args a = { .n = 0 };
 		enum store_status st;
-		redisReply *r;
-		long n;
+		long long n;
 
-		if ((st = rs_run(rs, SC_DEAD_RETRY, &a, &r, NULL)) != STORE_OK)
+		if ((st = rs_run_number(rs, SC_DEAD_RETRY, &a, DEAD_RETRY_REPLY_MOVED, &n)) != STORE_OK)
 			return st;
-		n = (long)rs_reply_int(r, DEAD_RETRY_REPLY_MOVED);
-		freeReplyObject(r);
-		*moved += n;
+		*moved += (long)n;
 		if (n == 0)
 			return STORE_OK;
 	}

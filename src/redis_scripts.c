@@ -6,6 +6,25 @@
  */
 #include "redis_scripts.h"
 
+#include <string.h>
+
+#include "phoneauth/embedded.h"
+
+const char *const rs_verdict_names[RS__MAX] = {
+	[RS_OK] = "OK", [RS_BLOCKED] = "BLOCKED", [RS_RATE_LIMITED] = "RATE_LIMITED",
+	[RS_NO_SESSION] = "NO_SESSION", [RS_WRONG_STEP] = "WRONG_STEP",
+	[RS_CODE_VOID] = "CODE_VOID", [RS_NOT_CACHED] = "NOT_CACHED", [RS_BANNED] = "BANNED",
+};
+
+const char *
+rs_script_text(const char *name)
+{
+	for (size_t i = 0; i < lua_scripts_count; i++)
+		if (strcmp(lua_scripts[i].name, name) == 0)
+			return lua_scripts[i].text;
+	return NULL;
+}
+
 #define N(a) ((int)(sizeof a / sizeof a[0]))
 #define REPLY(v, s) { .verdict = (v), .slots = (s), .n = N(s) }
 #define WALK(s, e) { .verdict = RS_OK, .slots = (s), .n = N(s), .each = (e), .n_each = N(e) }

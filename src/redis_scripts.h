@@ -29,6 +29,11 @@ enum rs_code_arg {
 	CODE_ARG__MAX = CODE_ARG_TEXTS + PURPOSE__MAX
 };
 
+/* How many values of the configuration every script call starts with, as
+ * one argument, joined by newlines (redis_library.c: enum common_arg;
+ * prelude.lua: CONFIG_FIELDS and configure()). */
+#define RS_COMMON_ARGS 31
+
 /* Every reply starts with the verdict (enum rs_verdict). */
 #define RS_REPLY_VERDICT 0
 
@@ -122,6 +127,9 @@ struct rs_script_decl {
 };
 
 extern const struct rs_script_decl rs_scripts[SC__MAX];
+
+/* The text of src/lua/<name>.lua as compiled in, or NULL. */
+const char *rs_script_text(const char *name);
 extern const char *const rs_code_argv[CODE_ARG__MAX];
 
 /* The refusals' shapes, as prelude.lua declares them. */

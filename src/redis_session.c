@@ -73,11 +73,35 @@ take_digest(const redisReply *r, size_t slot, unsigned char out[OTP_DIGEST_LEN])
 	return true;
 }
 
-/* The session of step.lua's RS_OK reply; false: not one of ours. */
-static bool
-read_session(const redisReply *r, struct rs_session *s)
+/*
+ * Runs session script `s`; `read` copies what its reply says into res
+ * (false: a session that is not one of ours, which no script makes: a
+ * version skew, or another program's keys).
+ */
+static enum store_status
+run_session(struct redis_store *rs, enum rs_script s, const struct rs_args *a,
+    struct rs_result *res, bool (*read)(const redisReply *r, struct rs_result *res))
 {
+	redisReply *r;
+	enum store_status st = rs_run(rs, s, a, &r, res);
+
+	if (st == STORE_OK && !read(r, res)) {
+		log_error("redis: script %s: a session that is not one of ours", rs_scripts[s].name);
+		st = STORE_ERROR;
+	}
+	freeReplyObject(r);
+	return st;
+}
+
+/* The session of step.lua's RS_OK reply. */
+static bool
+read_session(const redisReply *r, struct rs_result *res)
+{
+	struct rs_session *s = &res->session;
 	char step[32], purpose[32];
+
+	if (res->verdict != RS_OK)
+		return true;
 
 	rs_reply_str(r, STEP_REPLY_PHONE, s->phone, sizeof s->phone);
 	rs_reply_str(r, STEP_REPLY_STEP, step, sizeof step);
@@ -96,22 +120,13 @@ enum store_status
 rs_step(struct redis_store *rs, const struct rs_step_args *o, struct rs_result *res)
 {
 	struct rs_args a = { .n = 0 };
-	enum store_status st;
-	redisReply *r;
 
 	rs_arg_str(&a, STEP_ARG_CLIENT, o->client);
 	rs_arg_str(&a, STEP_ARG_SID, o->sid);
 	rs_arg_str(&a, STEP_ARG_EXPECT, step_name(o->expect));
 	rs_arg_str(&a, STEP_ARG_TAKE, mode_digits[o->take]);
 	rs_arg_str(&a, STEP_ARG_DEVICE, o->device);
-	if ((st = rs_run(rs, SC_STEP, &a, &r, res)) != STORE_OK)
-		return st;
-	if (res->verdict == RS_OK && !read_session(r, &res->session)) {
-		log_error("redis: script step: a session that is not one of ours");
-		st = STORE_ERROR;
-	}
-	freeReplyObject(r);
-	return st;
+	return run_session(rs, SC_STEP, &a, res, read_session);
 }
 
 enum store_status
@@ -132,12 +147,18 @@ rs_advance(struct redis_store *rs, const struct rs_advance_args *o, struct rs_re
 	return rs_run_plain(rs, SC_ADVANCE, &a, res);
 }
 
-/* The step and purpose of register.lua's RS_OK reply; false: not ours. */
+/* The step and purpose of register.lua's RS_OK reply; whether PostgreSQL
+ * must be asked whole (RS_NOT_CACHED). */
 static bool
-read_opened(const redisReply *r, struct rs_session *s)
+read_opened(const redisReply *r, struct rs_result *res)
 {
+	struct rs_session *s = &res->session;
 	char step[32], purpose[32];
 
+	if (res->verdict == RS_NOT_CACHED)
+		res->index_whole = rs_reply_flag(r, NOT_CACHED_REPLY_INDEX_WHOLE);
+	if (res->verdict != RS_OK)
+		return true;
 	rs_reply_str(r, REGISTER_REPLY_STEP, step, sizeof step);
 	rs_reply_str(r, REGISTER_REPLY_PURPOSE, purpose, sizeof purpose);
 	return step_from_name(step, &s->step) && purpose_from_name(purpose, &s->purpose);
@@ -147,8 +168,6 @@ enum store_status
 rs_register(struct redis_store *rs, const struct rs_register_args *o, struct rs_result *res)
 {
 	struct rs_args a = { .n = 0 };
-	enum store_status st;
-	redisReply *r;
 
 	code_args(&a, o->code);
 	rs_arg_str(&a, REGISTER_ARG_CLIENT, o->client);
@@ -156,16 +175,22 @@ rs_register(struct redis_store *rs, const struct rs_register_args *o, struct rs_
 	rs_arg_str(&a, REGISTER_ARG_SID, o->sid);
 	rs_arg_str(&a, REGISTER_ARG_STATE, o->state);
 	rs_arg_str(&a, REGISTER_ARG_DEVICE, o->device);
-	if ((st = rs_run(rs, SC_REGISTER, &a, &r, res)) != STORE_OK)
-		return st;
-	if (res->verdict == RS_NOT_CACHED)
-		res->index_whole = rs_reply_flag(r, NOT_CACHED_REPLY_INDEX_WHOLE);
-	if (res->verdict == RS_OK && !read_opened(r, &res->session)) {
-		log_error("redis: script register: a step that is not one of ours");
-		st = STORE_ERROR;
-	}
-	freeReplyObject(r);
-	return st;
+	return run_session(rs, SC_REGISTER, &a, res, read_opened);
+}
+
+/* The number, purpose and ghost of resend.lua's RS_OK reply. */
+static bool
+read_resent(const redisReply *r, struct rs_result *res)
+{
+	struct rs_session *s = &res->session;
+	char purpose[32];
+
+	if (res->verdict != RS_OK)
+		return true;
+	rs_reply_str(r, RESEND_REPLY_PHONE, s->phone, sizeof s->phone);
+	rs_reply_str(r, RESEND_REPLY_PURPOSE, purpose, sizeof purpose);
+	s->ghost = rs_reply_flag(r, RESEND_REPLY_GHOST);
+	return purpose_from_name(purpose, &s->purpose);
 }
 
 enum store_status
@@ -173,25 +198,9 @@ rs_resend(struct redis_store *rs, const char *client, const char *sid, const str
     struct rs_result *res)
 {
 	struct rs_args a = { .n = 0 };
-	struct rs_session *s = &res->session;
-	enum store_status st;
-	redisReply *r;
-	char purpose[32];
 
 	code_args(&a, code);
 	rs_arg_str(&a, RESEND_ARG_CLIENT, client);
 	rs_arg_str(&a, RESEND_ARG_SID, sid);
-	if ((st = rs_run(rs, SC_RESEND, &a, &r, res)) != STORE_OK || res->verdict != RS_OK) {
-		freeReplyObject(r);
-		return st;
-	}
-	rs_reply_str(r, RESEND_REPLY_PHONE, s->phone, sizeof s->phone);
-	rs_reply_str(r, RESEND_REPLY_PURPOSE, purpose, sizeof purpose);
-	s->ghost = rs_reply_flag(r, RESEND_REPLY_GHOST);
-	freeReplyObject(r);
-	if (!purpose_from_name(purpose, &s->purpose)) {
-		log_error("redis: script resend: a session that is not one of ours");
-		return STORE_ERROR;
-	}
-	return STORE_OK;
+	return run_session(rs, SC_RESEND, &a, res, read_resent);
 }

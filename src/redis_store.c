@@ -9,14 +9,12 @@
  * restart thus costs the requests made while it was down and nothing more.
  *
  * The rules themselves live in src/lua/, loaded as one Redis function
- * library at connect (FUNCTION LOAD): prelude.lua and limits.lua run once
- * when it loads, and each script becomes one function, run with FCALL. (As
- * EVAL scripts they ran the whole prelude at every call, a third of a
- * register's time in Redis.) The library and its functions are named after
- * the hash of their text, so two versions of phoneauth sharing a Redis during
- * an upgrade each find their own. The protocol is named on both sides: the common
- * values (enum common_arg here, configure() at the top of prelude.lua),
- * the verdicts (enum rs_verdict, prelude's R), the steps and purposes
+ * library at connect (FUNCTION LOAD; redis_library.c makes it): the
+ * libraries run once when it loads, and each script becomes one function,
+ * run with FCALL. (As EVAL scripts they ran the whole prelude at every call,
+ * a third of a register's time in Redis.) The protocol is named on both
+ * sides: the common values (redis_library.c's enum common_arg, configure()
+ * at the top of prelude.lua), the verdicts (enum rs_verdict, prelude's R), the steps and purposes
  * (step.c, prelude's STEP and PURPOSE), take and give-back modes, and each
  * script's argument and reply slots (redis_scripts.h, each script's
  * header); unit tests check they agree. This file never calls up into the
@@ -31,41 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
-#include "phoneauth/embedded.h"
 #include "phoneauth/log.h"
 #include "phoneauth/reconnect.h"
 #include "phoneauth/redis_sentinel.h"
-
-const char *const rs_verdict_names[RS__MAX] = {
-	[RS_OK] = "OK", [RS_BLOCKED] = "BLOCKED", [RS_RATE_LIMITED] = "RATE_LIMITED",
-	[RS_NO_SESSION] = "NO_SESSION", [RS_WRONG_STEP] = "WRONG_STEP",
-	[RS_CODE_VOID] = "CODE_VOID", [RS_NOT_CACHED] = "NOT_CACHED", [RS_BANNED] = "BANNED",
-};
-
-/* The values every script call starts with, from the configuration, in the
- * order of configure() at the top of prelude.lua; they travel as one
- * argument, joined by newlines, which the library parses again only when it
- * differs from the last call's. */
-enum common_arg {
-	CA_PREFIX, CA_MAX_FAILED, CA_WINDOW_MS, CA_DURATION_MS, CA_SESSION_TTL_MS,
-	CA_CODE_TTL_MS, CA_COOLDOWN_MS, CA_MAX_PER_HOUR, CA_MAX_PER_CLIENT_HOUR, CA_MAX_TRIES,
-	CA_CACHE_TTL_MS, CA_OUTBOX, CA_OUTBOX_DEAD, CA_OUTBOX_STATS, CA_OUTBOX_MAXLEN,
-	CA_OUTBOX_GROUP, CA_PREFIX_DIGITS, CA_PREFIX_HOUR, CA_BUDGET_HOUR, CA_BUDGET_DAY,
-	CA_MIN_CONVERSION, CA_CONVERSION_MIN_SENT, CA_CONVERSION_WINDOW_MS, CA_PAUSE_MS,
-	CA_LOGIN_SESSIONS_HOUR, CA_SESSION_MAX_AGE_MS, CA_DEVICE_TTL_MS, CA_OWNER_PER_HOUR,
-	CA_OWNER_BUDGET_HOUR, CA_OWNER_BUDGET_DAY, CA_TEST_MAX_TRIES, CA__MAX
-};
-_Static_assert(CA__MAX == RS_COMMON_ARGS, "the common block of redis_call.h");
-
-/* Prepended to every script, in this order. */
-static const char *const libraries[] = { "prelude", "economics", "devices", "limits", "accounts" };
-
-/* How long register trusts the cached account state. Every change phoneauth
- * makes drops it at once; this bounds only changes made behind its back
- * (SQL by hand). */
-#define ACCOUNT_CACHE_MS 300000
+#include "redis_library.h"
 
 #define CONNECT_TIMEOUT_MS 1000
 #define COMMAND_TIMEOUT_MS 2000
@@ -73,27 +40,13 @@ static const char *const libraries[] = { "prelude", "economics", "devices", "lim
 struct redis_store {
 	const struct config *cfg;
 	redisContext *c;
-	char *library;			/* the function library; owner: this */
-	char function[SC__MAX][64];	/* pa_<hash>_<script> */
+	struct rs_library lib;		/* what is loaded, and each call's common argument */
 	struct reconnect again;
 	size_t sentinel_first;		/* the Sentinel asked first (the last to answer) */
 	char master[300];		/* host:port the Sentinels named last */
 	char why[512];			/* why the Sentinels named none */
-	char common[CA__MAX][256];
-	char common_resp[CA__MAX * 260 + 32];	/* the common argument, formatted once */
-	size_t common_len;
 	char cmd[16384];			/* the script call being sent */
 };
-
-static const char *const outbox_suffixes[] = {
-	[OUTBOX_STREAM] = "", [OUTBOX_DEAD] = ":dead", [OUTBOX_STATS] = ":stats",
-};
-
-void
-rs_outbox_key(const struct config *cfg, enum outbox_key k, char *out, size_t outlen)
-{
-	snprintf(out, outlen, "%ssms%s", cfg->redis_prefix, outbox_suffixes[k]);
-}
 
 void
 rs_arg_bin(struct rs_args *a, int slot, const void *v, size_t len)
@@ -181,128 +134,6 @@ rs_reply_num(const redisReply *r, size_t slot)
 	return r->element[slot]->str ? strtoll(r->element[slot]->str, NULL, 10) : 0;
 }
 
-static const char *
-embedded_text(const char *name)
-{
-	for (size_t i = 0; i < lua_scripts_count; i++)
-		if (strcmp(lua_scripts[i].name, name) == 0)
-			return lua_scripts[i].text;
-	return NULL;
-}
-
-/* Appends `text` to the library being built (rs->library, `*len` long, of
- * `size` bytes); false when it would not fit. */
-static bool
-append(struct redis_store *rs, size_t *len, size_t size, const char *text)
-{
-	size_t n = strlen(text);
-
-	if (*len + n + 1 > size)
-		return false;
-	memcpy(rs->library + *len, text, n + 1);
-	*len += n;
-	return true;
-}
-
-/*
- * The library: its name line, the libraries of src/lua/, then each script
- * as a function whose body starts with begin(ARGV). Named after the SHA-1
- * of the scripts' text (12 hex digits).
- */
-static bool
-assemble(struct redis_store *rs)
-{
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	char tag[13], line[160];
-	size_t size = 512, len = 0;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();	/* owner: this function */
-	bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha1(), NULL) == 1;
-
-	for (size_t i = 0; ok && i < lua_scripts_count; i++) {
-		size += strlen(lua_scripts[i].text) + 160;
-		ok = EVP_DigestUpdate(md, lua_scripts[i].text, strlen(lua_scripts[i].text)) == 1;
-	}
-	ok = ok && EVP_DigestFinal_ex(md, digest, NULL) == 1;
-	EVP_MD_CTX_free(md);
-	if (!ok)
-		return false;
-	for (int i = 0; i < 6; i++)
-		snprintf(tag + 2 * i, 3, "%02x", digest[i]);
-	if ((rs->library = malloc(size)) == NULL)
-		return false;
-	snprintf(line, sizeof line, "#!lua name=phoneauth_%s\n", tag);
-	if (!append(rs, &len, size, line))
-		return false;
-	for (size_t l = 0; l < sizeof libraries / sizeof libraries[0]; l++)
-		if (embedded_text(libraries[l]) == NULL ||
-		    !append(rs, &len, size, embedded_text(libraries[l])))
-			return false;
-	for (int s = 0; s < SC__MAX; s++) {
-		const char *own = embedded_text(rs_scripts[s].name);
-
-		snprintf(rs->function[s], sizeof rs->function[s], "pa_%s_%s", tag, rs_scripts[s].name);
-		snprintf(line, sizeof line, "redis.register_function('%s', function(KEYS, ARGV)\n"
-		    "begin(ARGV)\n", rs->function[s]);
-		if (own == NULL || !append(rs, &len, size, line) || !append(rs, &len, size, own) ||
-		    !append(rs, &len, size, "end)\n")) {
-			log_error("redis: script %s is not compiled in", rs_scripts[s].name);
-			return false;
-		}
-	}
-	return true;
-}
-
-static void
-set_common(struct redis_store *rs)
-{
-	const struct config *cfg = rs->cfg;
-	size_t len = 0;
-	const long long numbers[CA__MAX] = {
-		[CA_MAX_FAILED] = cfg->max_failed_attempts,
-		[CA_WINDOW_MS] = cfg->block_window * 1000LL,
-		[CA_DURATION_MS] = cfg->block_duration * 1000LL,
-		[CA_SESSION_TTL_MS] = cfg->session_ttl * 1000LL,
-		[CA_CODE_TTL_MS] = cfg->otp_ttl * 1000LL,
-		[CA_COOLDOWN_MS] = cfg->otp_cooldown * 1000LL,
-		[CA_MAX_PER_HOUR] = cfg->otp_max_per_hour,
-		[CA_MAX_PER_CLIENT_HOUR] = cfg->otp_max_per_ip_hour,
-		[CA_MAX_TRIES] = cfg->otp_max_tries,
-		[CA_CACHE_TTL_MS] = ACCOUNT_CACHE_MS,
-		[CA_OUTBOX_MAXLEN] = OUTBOX_MAXLEN,
-		[CA_PREFIX_DIGITS] = cfg->sms_prefix_digits,
-		[CA_PREFIX_HOUR] = cfg->sms_max_per_prefix_hour,
-		[CA_BUDGET_HOUR] = cfg->sms_max_per_hour,
-		[CA_BUDGET_DAY] = cfg->sms_max_per_day,
-		[CA_CONVERSION_MIN_SENT] = cfg->sms_conversion_min_sent,
-		[CA_CONVERSION_WINDOW_MS] = cfg->sms_conversion_window * 1000LL,
-		[CA_PAUSE_MS] = cfg->sms_pause * 1000LL,
-		[CA_LOGIN_SESSIONS_HOUR] = cfg->login_sessions_per_ip_hour,
-		[CA_SESSION_MAX_AGE_MS] = cfg->session_max_age * 1000LL,
-		[CA_DEVICE_TTL_MS] = cfg->device_ttl * 1000LL,
-		[CA_OWNER_PER_HOUR] = cfg->otp_owner_max_per_hour,
-		[CA_OWNER_BUDGET_HOUR] = cfg->sms_owner_max_per_hour,
-		[CA_OWNER_BUDGET_DAY] = cfg->sms_owner_max_per_day,
-		[CA_TEST_MAX_TRIES] = cfg->test_number_max_tries,
-	};
-
-	for (int i = 0; i < CA__MAX; i++)
-		snprintf(rs->common[i], sizeof rs->common[i], "%lld", numbers[i]);
-	snprintf(rs->common[CA_PREFIX], sizeof rs->common[0], "%s", cfg->redis_prefix);
-	rs_outbox_key(cfg, OUTBOX_STREAM, rs->common[CA_OUTBOX], sizeof rs->common[0]);
-	rs_outbox_key(cfg, OUTBOX_DEAD, rs->common[CA_OUTBOX_DEAD], sizeof rs->common[0]);
-	rs_outbox_key(cfg, OUTBOX_STATS, rs->common[CA_OUTBOX_STATS], sizeof rs->common[0]);
-	snprintf(rs->common[CA_OUTBOX_GROUP], sizeof rs->common[0], "%s", OUTBOX_GROUP);
-	snprintf(rs->common[CA_MIN_CONVERSION], sizeof rs->common[0], "%.6f", cfg->sms_min_conversion);
-	for (int i = 0; i < CA__MAX; i++)
-		len += strlen(rs->common[i]) + (i > 0);
-	rs->common_len = (size_t)snprintf(rs->common_resp, sizeof rs->common_resp, "$%zu\r\n", len);
-	for (int i = 0; i < CA__MAX; i++)
-		rs->common_len += (size_t)snprintf(rs->common_resp + rs->common_len,
-		    sizeof rs->common_resp - rs->common_len, "%s%s", i > 0 ? "\n" : "", rs->common[i]);
-	memcpy(rs->common_resp + rs->common_len, "\r\n", 2);
-	rs->common_len += 2;
-}
-
 struct redis_store *
 rs_new(const struct config *cfg)
 {
@@ -312,9 +143,8 @@ rs_new(const struct config *cfg)
 		return NULL;
 	rs->cfg = cfg;
 	rs->again.store = "redis";
-	set_common(rs);
-	if (!assemble(rs)) {
-		rs_free(rs);
+	if (!rs_library_make(&rs->lib, cfg)) {
+		free(rs);
 		return NULL;
 	}
 	return rs;
@@ -337,7 +167,7 @@ rs_free(struct redis_store *rs)
 		return;
 	if (rs->c != NULL)
 		redisFree(rs->c);
-	free(rs->library);
+	rs_library_free(&rs->lib);
 	free(rs);
 }
 
@@ -358,7 +188,7 @@ command_ok(redisContext *c, int argc, const char **argv, const char *what)
 static bool
 load_library(struct redis_store *rs)
 {
-	const char *argv[] = { "FUNCTION", "LOAD", "REPLACE", rs->library };
+	const char *argv[] = { "FUNCTION", "LOAD", "REPLACE", rs->lib.text };
 	redisReply *r = redisCommandArgv(rs->c, 4, argv, NULL);
 	bool ok = r != NULL && r->type == REDIS_REPLY_STRING;
 
@@ -582,11 +412,11 @@ format_call(struct redis_store *rs, enum rs_script s, const struct rs_args *own)
 	bool ok;
 
 	at = (size_t)n;
-	ok = put_bulk(rs, &at, rs->function[s], strlen(rs->function[s])) &&
-	    put_bulk(rs, &at, "0", 1) && at + rs->common_len < sizeof rs->cmd;
+	ok = put_bulk(rs, &at, rs->lib.function[s], strlen(rs->lib.function[s])) &&
+	    put_bulk(rs, &at, "0", 1) && at + rs->lib.common_len < sizeof rs->cmd;
 	if (ok) {
-		memcpy(rs->cmd + at, rs->common_resp, rs->common_len);
-		at += rs->common_len;
+		memcpy(rs->cmd + at, rs->lib.common, rs->lib.common_len);
+		at += rs->lib.common_len;
 	}
 	for (int i = 0; ok && i < own->n; i++)
 		ok = put_bulk(rs, &at, own->v[i], own->len[i]);
@@ -704,6 +534,18 @@ rs_run_plain(struct redis_store *rs, enum rs_script s, const struct rs_args *a,
 	redisReply *r;
 	enum store_status st = rs_run(rs, s, a, &r, res);
 
+	freeReplyObject(r);
+	return st;
+}
+
+enum store_status
+rs_run_number(struct redis_store *rs, enum rs_script s, const struct rs_args *a, size_t slot,
+    long long *n)
+{
+	redisReply *r;
+	enum store_status st = rs_run(rs, s, a, &r, NULL);
+
+	*n = st == STORE_OK ? rs_reply_int(r, slot) : 0;
 	freeReplyObject(r);
 	return st;
 }

@@ -1,9 +1,10 @@
--- The top of the phoneauth function library (redis_store.c loads it with
--- FUNCTION LOAD: this file, limits.lua, then each script of src/lua/ as one
--- function): the protocol with redis_store.c, the key layout and the clock.
--- It runs once, when the library is loaded; begin() runs at the start of
--- every call. Everything named here is named once; a unit test
--- (tests/unit/test_redis_protocol.c) checks that the C side agrees.
+-- The top of the phoneauth function library (redis_library.c assembles it
+-- and redis_store.c loads it with FUNCTION LOAD: this file, the other
+-- libraries, then each script of src/lua/ as one function): the protocol
+-- with the C side, the key layout and the clock. It runs once, when the
+-- library is loaded; begin() runs at the start of every call. Everything
+-- named here is named once; unit tests (tests/unit/test_redis_protocol.c,
+-- test_redis_scripts.c) check that the C side agrees.
 
 -- What a script answers, as its first element. C: enum rs_verdict.
 local R = {

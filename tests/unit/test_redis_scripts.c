@@ -15,15 +15,6 @@
 #include "phoneauth/embedded.h"
 #include "../../src/redis_scripts.h"
 
-static const char *
-lua(const char *name)
-{
-	for (size_t i = 0; i < lua_scripts_count; i++)
-		if (strcmp(lua_scripts[i].name, name) == 0)
-			return lua_scripts[i].text;
-	return NULL;
-}
-
 /* Whether `text` has `line` as a whole line. */
 static bool
 has_line(const char *text, const char *line)
@@ -76,7 +67,7 @@ every_script_declares_its_argv_and_replies(void)
 
 	for (int s = 0; s < SC__MAX; s++) {
 		const struct rs_script_decl *d = &rs_scripts[s];
-		const char *text = lua(d->name);
+		const char *text = rs_script_text(d->name);
 
 		CHECK(text != NULL, "src/lua/%s.lua is not compiled in", d->name);
 		if (text == NULL)
@@ -134,7 +125,7 @@ every_script_unpacks_its_argv_in_the_declared_order(void)
 
 	for (int s = 0; s < SC__MAX; s++) {
 		const struct rs_script_decl *d = &rs_scripts[s];
-		const char *text = lua(d->name);
+		const char *text = rs_script_text(d->name);
 
 		if (text == NULL || d->argc == 0)
 			continue;
@@ -204,7 +195,7 @@ every_reply_has_the_declared_slots(void)
 {
 	for (int s = 0; s < SC__MAX; s++) {
 		const struct rs_script_decl *d = &rs_scripts[s];
-		const char *text = lua(d->name);
+		const char *text = rs_script_text(d->name);
 
 		if (text == NULL)
 			continue;
@@ -221,7 +212,7 @@ every_reply_has_the_declared_slots(void)
 static void
 refusals_and_code_block_match_the_prelude(void)
 {
-	const char *prelude = lua("prelude");
+	const char *prelude = rs_script_text("prelude");
 	char want[512];
 
 	CHECK(prelude != NULL, "prelude.lua is not compiled in");
