@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "phoneauth/lang.h"
 #include "phoneauth/log.h"
 
 /* The code kinds as prelude.lua's code_block and limits.lua name them. */
@@ -25,7 +26,6 @@ _Static_assert(RS_TAKE__MAX == 3 && RS_GIVE_BACK__MAX == 3, "one digit per mode"
 static void
 code_args(struct rs_args *a, const struct rs_code *code)
 {
-	static const char *const lang_tags[LANG__MAX] = { "en", "fa" };
 	bool sent = code != NULL && code->kind == RS_CODE_SEND;
 
 	if (code == NULL) {
@@ -34,7 +34,7 @@ code_args(struct rs_args *a, const struct rs_code *code)
 	} else {
 		rs_arg_bin(a, CODE_ARG_DIGEST, code->digest, OTP_DIGEST_LEN);
 		rs_arg_str(a, CODE_ARG_CODE, sent ? code->code : "");
-		rs_arg_str(a, CODE_ARG_LANG, lang_tags[code->lang]);
+		rs_arg_str(a, CODE_ARG_LANG, lang_names[code->lang]);
 		rs_arg_str(a, CODE_ARG_KIND, code_kinds[code->kind]);
 	}
 	for (int p = 0; p < PURPOSE__MAX; p++)
