@@ -227,6 +227,8 @@ static void
 moved(struct ctx *ctx, const char *sid, const struct rs_session *s)
 {
 	char old[PHONE_MAX] = "";
+	const struct rs_move_args move = { .client = ctx->req->client, .sid = sid, .old = old,
+		.phone = s->phone };
 	struct rs_result res;
 	enum store_status st = pg_user_move(ctx->pg, s->user_id, s->phone, s->credentials_version,
 	    old);
@@ -246,7 +248,7 @@ moved(struct ctx *ctx, const char *sid, const struct rs_session *s)
 	/* The move is made; a 503 here leaves the session waiting for its
 	 * code, and sending it again finds the move made. A session that ended
 	 * meanwhile (the same code sent twice at once) moved it all the same. */
-	st = rs_account_moved(ctx->rs, ctx->req->client, sid, old, s->phone, &res);
+	st = rs_account_moved(ctx->rs, &move, &res);
 	if (!ctx_store_or_reply(ctx, st))
 		return;
 	if (old[0] != '\0')
