@@ -29,7 +29,6 @@
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
 
-#define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
 
 /* The password of the caller's account `u`; false with the answer set. */
 static bool
@@ -181,18 +180,7 @@ may_log_in_by_code(const struct user *u)
 void
 route_login_code(struct ctx *ctx)
 {
-	/* The code goes to that number: sms_countries applies to it, whether
-	 * an account has it or not (an account may have been made before the
-	 * setting, or imported). */
-	static const struct field fields[] = {
-		{ "mobile_number", F_SMS_PHONE },
-		{ "device", F_DEVICE },
-	};
-	struct inputs in;
-
-	if (fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
-		session_owner_code_reply(ctx, in.phone, PURPOSE_LOGIN, may_log_in_by_code,
-		    in.device_hash, MSG_LOGIN_CODE_SENT);
+	session_owner_code_reply(ctx, PURPOSE_LOGIN, may_log_in_by_code, MSG_LOGIN_CODE_SENT);
 }
 
 /* The right code of a login by code: a new login, recorded before the

@@ -30,7 +30,6 @@
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
 
-#define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
 
 void
 route_register(struct ctx *ctx)
@@ -61,15 +60,7 @@ may_reset(const struct user *u)
 void
 route_password_reset(struct ctx *ctx)
 {
-	static const struct field fields[] = {
-		{ "mobile_number", F_SMS_PHONE },
-		{ "device", F_DEVICE },
-	};
-	struct inputs in;
-
-	if (fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
-		session_owner_code_reply(ctx, in.phone, PURPOSE_RESET, may_reset, in.device_hash,
-		    MSG_RESET_CODE_SENT);
+	session_owner_code_reply(ctx, PURPOSE_RESET, may_reset, MSG_RESET_CODE_SENT);
 }
 
 /* Whether `code` is a code of session `s` (whose try is taken): its current

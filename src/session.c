@@ -189,8 +189,8 @@ session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum p
 	return open_or_reply(ctx, &o, mode, sid);
 }
 
-void
-session_owner_code_reply(struct ctx *ctx, const char *phone, enum purpose purpose,
+static void
+owner_code_reply(struct ctx *ctx, const char *phone, enum purpose purpose,
     bool (*worthy)(const struct user *u), const char *device, enum msg sent)
 {
 	struct user u;
@@ -209,6 +209,23 @@ session_owner_code_reply(struct ctx *ctx, const char *phone, enum purpose purpos
 	}
 	if (open_or_reply(ctx, &o, real ? CODE_SEND : CODE_GHOST, sid))
 		session_reply_step(ctx, sid, STEP_OTP, sent);
+}
+
+void
+session_owner_code_reply(struct ctx *ctx, enum purpose purpose,
+    bool (*worthy)(const struct user *u), enum msg sent)
+{
+	/* The code goes to that number: sms_countries applies to it, whether
+	 * an account has it or not (an account may have been made before the
+	 * setting, or imported). */
+	static const struct field fields[] = {
+		{ "mobile_number", F_SMS_PHONE },
+		{ "device", F_DEVICE },
+	};
+	struct inputs in;
+
+	if (fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		owner_code_reply(ctx, in.phone, purpose, worthy, in.device_hash, sent);
 }
 
 void

@@ -52,6 +52,9 @@ struct inputs {
 	char device_hash[DEVICE_HASH_LEN + 1];	/* its name in Redis; "" when none */
 };
 
+/* How many fields a static list declares. */
+#define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
+
 bool fields_read_or_reply(struct ctx *ctx, const struct field *list, size_t n,
     struct inputs *in);
 
@@ -68,3 +71,4 @@ bool fields_new_password_or_reply(struct ctx *ctx, const char *name, const char 
 bool fields_email_valid(const char *email);
 
 #endif
+
