@@ -24,11 +24,11 @@ export PATH
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 bench_dir=$repo/var/bench
-# Ports below the kernel's ephemeral range (32768-60999), where no outgoing
-# connection of a busy machine can hold one when the stack binds it.
 # The stack of a pass (made afresh for each) and the ceiling's pool beside it.
 export STATE_DIR=$bench_dir/stack
 ceiling_dir=$bench_dir/ceiling
+# Ports below the kernel's ephemeral range (32768-60999), where no outgoing
+# connection of a busy machine can hold one when the stack binds it.
 export HTTP_PORT=${BENCH_HTTP_PORT:-27080}
 export REDIS_PORT=${BENCH_REDIS_PORT:-27379}
 export PG_PORT=${BENCH_PG_PORT:-27432}
