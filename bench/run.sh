@@ -27,13 +27,15 @@ bench_dir=$repo/var/bench
 # The stack of a pass (made afresh for each) and the ceiling's pool beside it.
 export STATE_DIR=$bench_dir/stack
 ceiling_dir=$bench_dir/ceiling
-export HTTP_PORT=${BENCH_HTTP_PORT:-38080}
-export REDIS_PORT=${BENCH_REDIS_PORT:-36379}
-export PG_PORT=${BENCH_PG_PORT:-35432}
+# Ports below the kernel's ephemeral range (32768-60999), where no outgoing
+# connection of a busy machine can hold one when the stack binds it.
+export HTTP_PORT=${BENCH_HTTP_PORT:-27080}
+export REDIS_PORT=${BENCH_REDIS_PORT:-27379}
+export PG_PORT=${BENCH_PG_PORT:-27432}
 export WORKERS=${WORKERS:-8}
 export APP_BIN=$repo/build/phoneauth
 export QUIET=1
-ceiling_port=${BENCH_CEILING_PORT:-38081}
+ceiling_port=${BENCH_CEILING_PORT:-27081}
 secs=${BENCH_SECONDS:-10}
 warm=${BENCH_WARMUP:-2}
 conns=${BENCH_CONNECTIONS:-32}

@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 
+#include "phoneauth/blocklist.h"
 #include "phoneauth/errmsg.h"
 #include "phoneauth/otp.h"
 #include "phoneauth/phone.h"
@@ -115,6 +116,9 @@ static const struct key keys[] = {
 	S(metrics_allow, "127.0.0.1,::1"),
 	E(login_by_code, "off", switch_names),
 	S(data_key_file, NULL),
+	I(password_min_length, 8, 8, 128),
+	S(password_blocklist, "/usr/share/john/password.lst"),
+	I(login_max_age, 2592000, 1, 3650 * DAY),
 };
 #undef S
 #undef I
@@ -612,6 +616,13 @@ validate(struct config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->sms_driver == SMS_DRIVER_COMMAND && cfg->sms_command == NULL)
 		return errmsg(err, errlen, "sms_command: must be set for sms_driver = command");
+	/* Every process reads it, not only the workers: `phoneauth check`
+	 * (ExecReload) then refuses the file the workers would refuse. */
+	if (cfg->password_blocklist == NULL)
+		return errmsg(err, errlen, "password_blocklist: must be set (NIST SP 800-63B-4 "
+		    "asks for a list of common passwords)");
+	if (!blocklist_load(cfg->password_blocklist, &cfg->common_passwords, why, sizeof why))
+		return errmsg(err, errlen, "password_blocklist: %s", why);
 	/* Required whether or not any account has a second factor: a service
 	 * that started without it could not open what it sealed before. */
 	if (!seal_key_load(cfg->data_key_file, &cfg->data_key, why, sizeof why))
@@ -739,5 +750,6 @@ config_free(struct config *cfg)
 	if (cfg->jwt_key != NULL)
 		OPENSSL_cleanse(cfg->jwt_key, cfg->jwt_key_len);
 	free(cfg->jwt_key);
+	blocklist_free(&cfg->common_passwords);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "phoneauth/limits.h"
+#include "phoneauth/password.h"
 #include "phoneauth/text.h"
 
 /* The value of `name` as a string, or NULL with the field error recorded.
@@ -206,12 +207,16 @@ valid_mfa_code(struct ctx *ctx, const char *name, const char *s, size_t len, str
 	return true;
 }
 
+/* password or new_password: which one, by the field's name. */
 static bool
 valid_password(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
 {
-	/* Its policy needs the number, which only the session knows. */
+	/* Its policy needs the number, which only the session or the account
+	 * knows: fields_new_password_or_reply(), once it is known. */
 	if (len == 0)
 		response_field_error(ctx->resp, name, MSG_REQUIRED, ctx->req->lang);
+	else if (strcmp(name, "new_password") == 0)
+		in->new_password = s;
 	else
 		in->password = s;
 	return true;
@@ -281,6 +286,27 @@ static const struct {
 	[F_EMAIL] = { valid_email, true },
 	[F_DEVICE] = { valid_device, true },
 };
+
+static const enum msg policy_msgs[] = {
+	[PASSWORD_TOO_SHORT] = MSG_PASSWORD_TOO_SHORT,
+	[PASSWORD_TOO_LONG] = MSG_PASSWORD_TOO_LONG,
+	[PASSWORD_COMMON] = MSG_PASSWORD_COMMON,
+	[PASSWORD_CONTAINS_NUMBER] = MSG_PASSWORD_HAS_NUMBER,
+};
+
+bool
+fields_new_password_or_reply(struct ctx *ctx, const char *name, const char *password,
+    const char *phone)
+{
+	enum password_problem problem = password_check_policy(password, phone,
+	    ctx->cfg->password_min_length, &ctx->cfg->common_passwords);
+
+	if (problem == PASSWORD_OK)
+		return true;
+	response_field_error(ctx->resp, name, policy_msgs[problem], ctx->req->lang);
+	response_validation_failed(ctx->resp, ctx->req->lang);
+	return false;
+}
 
 /* One field; false when it was an invalid phone number. */
 static bool

@@ -45,9 +45,10 @@ limits_verdict_or_reply(struct ctx *ctx, enum store_status st, const struct rs_r
 bool
 limits_unblocked_or_reply(struct ctx *ctx)
 {
+	const struct rs_gate_args a = { .client = ctx->req->client };
 	struct rs_result res;
 
-	if (rs_gate(ctx->rs, ctx->req->client, NULL, false, NULL, 0, &res) != STORE_OK)
+	if (rs_gate(ctx->rs, &a, &res) != STORE_OK)
 		return true;
 	return limits_verdict_or_reply(ctx, STORE_OK, &res);
 }
@@ -56,10 +57,11 @@ bool
 limits_take_try_or_reply(struct ctx *ctx, const char *phone, const char *device,
     long long user_id)
 {
+	const struct rs_gate_args a = { .client = ctx->req->client, .phone = phone, .take = true,
+		.device = device, .user_id = user_id };
 	struct rs_result res;
 
-	if (!limits_verdict_or_reply(ctx,
-	    rs_gate(ctx->rs, ctx->req->client, phone, true, device, user_id, &res), &res))
+	if (!limits_verdict_or_reply(ctx, rs_gate(ctx->rs, &a, &res), &res))
 		return false;
 	if (res.on_device)
 		snprintf(ctx->tried_device, sizeof ctx->tried_device, "%s", device);
@@ -69,8 +71,9 @@ limits_take_try_or_reply(struct ctx *ctx, const char *phone, const char *device,
 bool
 limits_fail_or_reply(struct ctx *ctx, const char *phone, const char *kind)
 {
+	const struct rs_gate_args a = { .client = ctx->req->client, .phone = phone, .take = true };
 	struct rs_result res;
-	enum store_status st = rs_gate(ctx->rs, ctx->req->client, phone, true, NULL, 0, &res);
+	enum store_status st = rs_gate(ctx->rs, &a, &res);
 
 	if (st == STORE_OK) {
 		ctx->gated = true;

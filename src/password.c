@@ -24,27 +24,38 @@
 
 static const char prefix[] = "pbkdf2_sha256$";
 
+/*
+ * Whether `ascii` (digits as ASCII) holds the number `phone` in a form its
+ * owner would type: the stored one (09121234567, +441234567890), and its
+ * digits without the leading 0 or + (9121234567, 441234567890), which the
+ * international forms of an Iranian number (+98 912..., 0098 912...) and
+ * an E.164 number typed without its + all contain.
+ */
+static bool
+contains_number(const char *ascii, const char *phone)
+{
+	return phone != NULL && phone[0] != '\0' &&
+	    (strstr(ascii, phone) != NULL || strstr(ascii, phone + 1) != NULL);
+}
+
 enum password_problem
-password_check_policy(const char *password, const char *phone)
+password_check_policy(const char *password, const char *phone, long min_chars,
+    const struct blocklist *common)
 {
 	size_t chars = text_utf8_length(password);
 	char ascii[PASSWORD_MAX_CHARS * 4 + 1];
 	enum password_problem problem = PASSWORD_OK;
-	const char *p;
 
-	if (chars < PASSWORD_MIN_CHARS)
+	if (min_chars < PASSWORD_MIN_CHARS)
+		min_chars = PASSWORD_MIN_CHARS;
+	if (chars < (size_t)min_chars)
 		return PASSWORD_TOO_SHORT;
+	/* Digits typed on a Persian keyboard are still the number's digits. */
 	if (chars > PASSWORD_MAX_CHARS || !text_ascii_digits(password, ascii, sizeof ascii))
 		return PASSWORD_TOO_LONG;
-	/* Digits typed on a Persian keyboard are still digits. */
-	for (p = ascii; *p >= '0' && *p <= '9'; p++)
-		;
-	if (*p == '\0')
-		problem = PASSWORD_ALL_DIGITS;
-	/* The number in its stored form, and without its 0 or + (9121234567):
-	 * both are what people type when they use their number as a password. */
-	else if (phone != NULL && phone[0] != '\0' &&
-	    (strstr(ascii, phone) != NULL || strstr(ascii, phone + 1) != NULL))
+	if (common != NULL && blocklist_contains(common, password))
+		problem = PASSWORD_COMMON;
+	else if (contains_number(ascii, phone))
 		problem = PASSWORD_CONTAINS_NUMBER;
 	OPENSSL_cleanse(ascii, sizeof ascii);
 	return problem;

@@ -62,6 +62,15 @@
 	" AND l.user_id = users.id AND l.revoked_at IS NULL AND l.spent_at IS NULL" \
 	" AND l.expires_at > now())"
 
+/*
+ * Whether the login (refresh family) `fam` began less than login_max_age
+ * (`secs`, a parameter) ago: its row in logins says when the sign-in that
+ * began it happened, which no rotation moves. A family without a row (none
+ * is made without one) has no known beginning and is refused too.
+ */
+#define LOGIN_YOUNG(fam, secs) "EXISTS (SELECT 1 FROM logins a WHERE a.family = " fam \
+	" AND a.created_at > now() - " secs " * interval '1 second')"
+
 enum stmt {
 	ST_BY_PHONE,
 	ST_BY_ID,
@@ -73,6 +82,7 @@ enum stmt {
 	ST_LOGIN,
 	ST_RESET_PASSWORD,
 	ST_REHASH,
+	ST_CHANGE_PASSWORD,
 	ST_ROTATE,
 	ST_REUSED,
 	ST_REFRESH_LIVE,
@@ -184,6 +194,19 @@ static const struct {
 	[ST_REHASH] = { "user_rehash",
 	    "UPDATE users SET password = $2::text WHERE id = $1::bigint"
 	    " AND credentials_version = $3::bigint", true },
+	/* password/change: a new password, only while the credentials are
+	 * those the caller's current password was judged against ($3), or
+	 * this statement's own second run set them; every login of the
+	 * account ends but the caller's ($4, its sid). The answer is the
+	 * account's id (none: banned, gone, or changed meanwhile). */
+	[ST_CHANGE_PASSWORD] = { "user_change_password",
+	    "WITH u AS (UPDATE users SET password = $2::text, "
+	    BUMP_IF_CHANGED("password", "$2::text")
+	    "  WHERE id = $1::bigint AND NOT is_banned"
+	    "  AND (credentials_version = $3::bigint OR password = $2::text) RETURNING id),"
+	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
+	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL AND family <> $4::text)"
+	    " SELECT id FROM u", true },
 	/*
 	 * Rotation in one statement: spend the old token (only if live, and
 	 * its account not banned), record in it its successor (jti $2, iat $5,
@@ -210,6 +233,7 @@ static const struct {
 	    "  successor_exp = coalesce(t.successor_exp, $3::bigint)"
 	    "  FROM users u WHERE t.jti = $1::text AND u.id = t.user_id AND NOT u.is_banned"
 	    "  AND t.revoked_at IS NULL AND t.expires_at > now()"
+	    "  AND " LOGIN_YOUNG("t.family", "$6::bigint")
 	    "  AND (t.spent_at IS NULL OR t.successor = $2::text"
 	    "   OR ($4::int > 0 AND t.spent_at > now() - make_interval(secs => $4::int)))"
 	    "  RETURNING t.user_id, t.family, t.successor, t.successor_iat, t.successor_exp),"
@@ -218,21 +242,25 @@ static const struct {
 	    "  WHERE successor = $2::text ON CONFLICT (jti) DO NOTHING)"
 	    " SELECT family, successor, successor_iat, successor_exp FROM s", true },
 	/* A token that could not be spent: if it had been spent before, this is
-	 * reuse, and its whole family is revoked. The answer also says whether
+	 * reuse, and its whole family is revoked; if its login is older than
+	 * login_max_age ($2), the login ends: its family is revoked (and
+	 * nothing else of the account changes). The answer also says whether
 	 * it is a live token of a banned account (which a rotation spends not). */
 	[ST_REUSED] = { "refresh_reused",
 	    "WITH t AS (SELECT r.family, r.spent_at IS NOT NULL AS spent,"
-	    "  u.is_banned AND r.revoked_at IS NULL AND r.expires_at > now() AS banned"
+	    "  u.is_banned AND r.revoked_at IS NULL AND r.expires_at > now() AS banned,"
+	    "  r.revoked_at IS NULL AND r.expires_at > now()"
+	    "   AND NOT " LOGIN_YOUNG("r.family", "$2::bigint") " AS aged"
 	    "  FROM refresh_tokens r JOIN users u ON u.id = r.user_id WHERE r.jti = $1::text),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    "  WHERE family IN (SELECT family FROM t WHERE spent) AND revoked_at IS NULL)"
-	    " SELECT spent, banned FROM t", true },
+	    "  WHERE family IN (SELECT family FROM t WHERE spent OR aged) AND revoked_at IS NULL)"
+	    " SELECT spent, banned, aged FROM t", true },
 	/* A refresh token that can still be rotated, of an account that is
 	 * not banned (a deleted one took its tokens with it). */
 	[ST_REFRESH_LIVE] = { "refresh_live",
 	    "SELECT 1 FROM refresh_tokens r JOIN users u ON u.id = r.user_id WHERE r.jti = $1::text"
 	    " AND r.spent_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()"
-	    " AND NOT u.is_banned", true },
+	    " AND NOT u.is_banned AND " LOGIN_YOUNG("r.family", "$2::bigint"), true },
 	[ST_LOGOUT] = { "refresh_logout",
 	    "WITH t AS (SELECT family FROM refresh_tokens WHERE jti = $1::text),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
@@ -271,14 +299,16 @@ static const struct {
 	    "SELECT id, mobile_number FROM users WHERE id > $1::bigint ORDER BY id LIMIT $2::int",
 	    true },
 	/* The live logins of an account, newest first: those of a family with
-	 * a token that can still be rotated. A login was last used when its
-	 * newest token was made (by its last rotation, or by the login). */
+	 * a token that can still be rotated, begun less than login_max_age ($3)
+	 * ago. A login was last used when its newest token was made (by its
+	 * last rotation, or by the login). */
 	[ST_LOGINS] = { "logins",
 	    "SELECT l.family,"
 	    " to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 	    " to_char(max(t.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
 	    " host(l.ip), l.user_agent"
 	    " FROM logins l JOIN refresh_tokens t ON t.family = l.family WHERE l.user_id = $1::bigint"
+	    " AND l.created_at > now() - $3::bigint * interval '1 second'"
 	    " GROUP BY l.family, l.created_at, l.ip, l.user_agent"
 	    " HAVING bool_or(t.revoked_at IS NULL AND t.spent_at IS NULL AND t.expires_at > now())"
 	    " ORDER BY l.created_at DESC, l.family LIMIT $2::int", true },
@@ -763,6 +793,18 @@ pg_user_reset_password(struct pg_store *pg, long long id, const char *phone,
 }
 
 enum store_status
+pg_user_change_password(struct pg_store *pg, long long id, long long credentials_version,
+    const char *encoded, const char *keep_family)
+{
+	char idbuf[24], cv[24];
+	const char *v[] = { idbuf, encoded, cv, keep_family };
+
+	fmt_id(idbuf, id);
+	fmt_id(cv, credentials_version);
+	return command(pg, ST_CHANGE_PASSWORD, 4, v, true);
+}
+
+enum store_status
 pg_user_rehash(struct pg_store *pg, long long id, long long credentials_version,
     const char *encoded)
 {
@@ -778,8 +820,9 @@ enum store_status
 pg_refresh_rotate(struct pg_store *pg, const char *old_jti, const struct token *next,
     enum pg_rotation *outcome, char family[PG_FAMILY_MAX], struct token *into)
 {
-	char exp[24], grace[24], iat[24];
-	const char *v[] = { old_jti, next->jti, exp, grace, iat };
+	char exp[24], grace[24], iat[24], age[24];
+	const char *v[] = { old_jti, next->jti, exp, grace, iat, age };
+	const char *reused[] = { old_jti, age };
 	enum store_status st;
 	PGresult *r;
 
@@ -788,7 +831,8 @@ pg_refresh_rotate(struct pg_store *pg, const char *old_jti, const struct token *
 	fmt_exp(exp, next);
 	snprintf(iat, sizeof iat, "%lld", (long long)next->iat);
 	snprintf(grace, sizeof grace, "%ld", pg->cfg->refresh_grace);
-	if ((r = exec(pg, ST_ROTATE, 5, v, &st)) == NULL)
+	snprintf(age, sizeof age, "%ld", pg->cfg->login_max_age);
+	if ((r = exec(pg, ST_ROTATE, 6, v, &st)) == NULL)
 		return st;
 	if (PQntuples(r) > 0) {
 		*outcome = ROTATION_DONE;
@@ -802,12 +846,14 @@ pg_refresh_rotate(struct pg_store *pg, const char *old_jti, const struct token *
 		return STORE_OK;
 	}
 	PQclear(r);
-	if ((r = exec(pg, ST_REUSED, 1, v, &st)) == NULL)
+	if ((r = exec(pg, ST_REUSED, 2, reused, &st)) == NULL)
 		return st;
 	if (PQntuples(r) == 0)
 		*outcome = ROTATION_UNKNOWN;
 	else if (PQgetvalue(r, 0, 1)[0] == 't')
 		*outcome = ROTATION_BANNED;
+	else if (PQgetvalue(r, 0, 2)[0] == 't')
+		*outcome = ROTATION_AGED;
 	else
 		*outcome = PQgetvalue(r, 0, 0)[0] == 't' ? ROTATION_REUSED : ROTATION_UNKNOWN;
 	PQclear(r);
@@ -818,14 +864,15 @@ enum store_status
 pg_logins(struct pg_store *pg, long long user_id, int max,
     void (*each)(const struct pg_login *l, void *arg), void *arg)
 {
-	char idbuf[24], limit[16];
-	const char *v[] = { idbuf, limit };
+	char idbuf[24], limit[16], age[24];
+	const char *v[] = { idbuf, limit, age };
 	enum store_status st;
 	PGresult *r;
 
 	fmt_id(idbuf, user_id);
 	snprintf(limit, sizeof limit, "%d", max);
-	if ((r = exec(pg, ST_LOGINS, 2, v, &st)) == NULL)
+	snprintf(age, sizeof age, "%ld", pg->cfg->login_max_age);
+	if ((r = exec(pg, ST_LOGINS, 3, v, &st)) == NULL)
 		return st;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct pg_login l;
@@ -893,10 +940,12 @@ pg_user_move(struct pg_store *pg, long long user_id, const char *phone,
 enum store_status
 pg_refresh_live(struct pg_store *pg, const char *jti)
 {
-	const char *v[] = { jti };
+	char age[24];
+	const char *v[] = { jti, age };
 	bool unused;
 
-	return one_bool(pg, ST_REFRESH_LIVE, 1, v, &unused);
+	snprintf(age, sizeof age, "%ld", pg->cfg->login_max_age);
+	return one_bool(pg, ST_REFRESH_LIVE, 2, v, &unused);
 }
 
 enum store_status

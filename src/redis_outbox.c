@@ -1,6 +1,7 @@
 /*
  * The outbox stream's protocol (see redis_outbox.h), over the connection of
- * redis_store.c. Reading goes through the consumer group: XAUTOCLAIM for
+ * redis_store.c, which it calls and which never calls it (the stream's key
+ * names are the connection's: the scripts write to the stream too). Reading goes through the consumer group: XAUTOCLAIM for
  * what a dead sender left, XREADGROUP for what is new, XCLAIM to take back an
  * entry for a retry; finishing one (acknowledging it, counting it, copying a
  * dead letter) is the outbox_done script, so it happens at once or not at all.
@@ -15,26 +16,16 @@
 
 #include "phoneauth/log.h"
 
-static const char *const key_suffixes[] = {
-	[OUTBOX_STREAM] = "", [OUTBOX_DEAD] = ":dead", [OUTBOX_STATS] = ":stats",
-};
-
 /* The names outbox_done counts under, in OUTBOX_STATS. */
 static const char *const done_names[] = {
 	[OUTBOX_DELIVERED] = "delivered", [OUTBOX_EXPIRED] = "expired",
 };
 #define DEAD_NAME "dead"
 
-void
-outbox_key(const struct config *cfg, enum outbox_key k, char *out, size_t outlen)
-{
-	snprintf(out, outlen, "%ssms%s", cfg->redis_prefix, key_suffixes[k]);
-}
-
 static void
 stream(struct redis_store *rs, char out[256])
 {
-	outbox_key(rs_config(rs), OUTBOX_STREAM, out, 256);
+	rs_outbox_key(rs_config(rs), OUTBOX_STREAM, out, 256);
 }
 
 enum store_status
@@ -232,12 +223,12 @@ finish(struct redis_store *rs, const char *const *ids, int n, const char *how,
 
 	if (n <= 0 || n > OUTBOX_DONE_MAX)
 		return n == 0 ? STORE_OK : STORE_ERROR;
-	rs_arg_str(&a, how);
-	rs_arg_str(&a, error ? error : "");
-	rs_arg_num(&a, dead ? dead->deliveries : 0);
-	rs_arg_num(&a, n);
+	rs_arg_str(&a, OUTBOX_DONE_ARG_HOW, how);
+	rs_arg_str(&a, OUTBOX_DONE_ARG_ERROR, error);
+	rs_arg_num(&a, OUTBOX_DONE_ARG_DELIVERIES, dead ? dead->deliveries : 0);
+	rs_arg_num(&a, OUTBOX_DONE_ARG_N, n);
 	for (int i = 0; i < n; i++)
-		rs_arg_str(&a, ids[i]);
+		rs_arg_str(&a, OUTBOX_DONE_ARG_IDS + i, ids[i]);
 	if (dead != NULL) {
 		const char *fields[][2] = {
 			{ "phone", dead->phone }, { "code", dead->code }, { "purpose", dead->purpose },
@@ -246,9 +237,9 @@ finish(struct redis_store *rs, const char *const *ids, int n, const char *how,
 
 		/* the entry as it was, for whoever looks into the dead letters */
 		snprintf(created, sizeof created, "%lld", dead->created_at);
-		for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-			rs_arg_str(&a, fields[i][0]);
-			rs_arg_str(&a, fields[i][1]);
+		for (int i = 0; i < (int)(sizeof fields / sizeof fields[0]); i++) {
+			rs_arg_str(&a, OUTBOX_DONE_ARG_IDS + n + 2 * i, fields[i][0]);
+			rs_arg_str(&a, OUTBOX_DONE_ARG_IDS + n + 2 * i + 1, fields[i][1]);
 		}
 	}
 	st = rs_run(rs, SC_OUTBOX_DONE, &a, &r, NULL);
@@ -335,9 +326,9 @@ outbox_status(struct redis_store *rs, struct outbox_status *st)
 	long long all;
 
 	memset(st, 0, sizeof *st);
-	outbox_key(rs_config(rs), OUTBOX_STREAM, key, sizeof key);
-	outbox_key(rs_config(rs), OUTBOX_DEAD, dead, sizeof dead);
-	outbox_key(rs_config(rs), OUTBOX_STATS, stats, sizeof stats);
+	rs_outbox_key(rs_config(rs), OUTBOX_STREAM, key, sizeof key);
+	rs_outbox_key(rs_config(rs), OUTBOX_DEAD, dead, sizeof dead);
+	rs_outbox_key(rs_config(rs), OUTBOX_STATS, stats, sizeof stats);
 	if ((s = group_info(rs, key, st, &have_group)) != STORE_OK)
 		return s;
 	if (!have_group || st->unread < 0) {
@@ -398,7 +389,7 @@ outbox_dead_list(struct redis_store *rs, void (*each)(const struct outbox_dead_l
 {
 	char key[256], from[64] = "-";
 
-	outbox_key(rs_config(rs), OUTBOX_DEAD, key, sizeof key);
+	rs_outbox_key(rs_config(rs), OUTBOX_DEAD, key, sizeof key);
 	for (;;) {
 		const char *argv[] = { "XRANGE", key, from, "+", "COUNT", "500" };
 		redisReply *r = rs_call(rs, 6, argv, NULL, RS_RETRY);
@@ -432,15 +423,11 @@ outbox_dead_retry(struct redis_store *rs, long *moved)
 	for (;;) {
 		struct rs_args a = { .n = 0 };
 		enum store_status st;
-		redisReply *r;
-		long n;
+		long long n;
 
-		if ((st = rs_run(rs, SC_DEAD_RETRY, &a, &r, NULL)) != STORE_OK)
+		if ((st = rs_run_number(rs, SC_DEAD_RETRY, &a, DEAD_RETRY_REPLY_MOVED, &n)) != STORE_OK)
 			return st;
-		n = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER
-		    ? (long)r->element[1]->integer : 0;
-		freeReplyObject(r);
-		*moved += n;
+		*moved += (long)n;
 		if (n == 0)
 			return STORE_OK;
 	}

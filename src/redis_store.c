@@ -1,5 +1,7 @@
 /*
- * The connection to Redis, and the worker's scripts. One synchronous
+ * The connection to Redis, and the one way a script is called over it
+ * (the calls themselves, one file per concern, are redis_session.c,
+ * redis_limits.c, redis_accounts.c and redis_admin.c). One synchronous
  * connection per process; a connection that failed is freed, never reused
  * (hiredis' rule). One that the server closed (a restart) is found before it
  * is used: an idle connection has nothing to read, so one that polls
@@ -7,16 +9,16 @@
  * restart thus costs the requests made while it was down and nothing more.
  *
  * The rules themselves live in src/lua/, loaded as one Redis function
- * library at connect (FUNCTION LOAD): prelude.lua and limits.lua run once
- * when it loads, and each script becomes one function, run with FCALL. (As
- * EVAL scripts they ran the whole prelude at every call, a third of a
- * register's time in Redis.) The library and its functions are named after
- * the hash of their text, so two versions of phoneauth sharing a Redis during
- * an upgrade each find their own. The protocol is named on both sides: the common
- * values (enum common_arg here, configure() at the top of prelude.lua),
- * the verdicts (enum rs_verdict, prelude's R), the steps and purposes
- * (step.c, prelude's STEP and PURPOSE), take and give-back modes; a unit
- * test checks they agree.
+ * library at connect (FUNCTION LOAD; redis_library.c makes it): the
+ * libraries run once when it loads, and each script becomes one function,
+ * run with FCALL. (As EVAL scripts they ran the whole prelude at every call,
+ * a third of a register's time in Redis.) The protocol is named on both
+ * sides: the common values (redis_library.c's enum common_arg, configure()
+ * at the top of prelude.lua), the verdicts (enum rs_verdict, prelude's R), the steps and purposes
+ * (step.c, prelude's STEP and PURPOSE), take and give-back modes, and each
+ * script's argument and reply slots (redis_scripts.h, each script's
+ * header); unit tests check they agree. This file never calls up into the
+ * files that use it.
  */
 #define _GNU_SOURCE		/* POLLRDHUP */
 
@@ -27,51 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
-#include "phoneauth/embedded.h"
 #include "phoneauth/log.h"
-#include "phoneauth/redis_outbox.h"
 #include "phoneauth/reconnect.h"
 #include "phoneauth/redis_sentinel.h"
-
-const char *const rs_verdict_names[RS__MAX] = {
-	[RS_OK] = "OK", [RS_BLOCKED] = "BLOCKED", [RS_RATE_LIMITED] = "RATE_LIMITED",
-	[RS_NO_SESSION] = "NO_SESSION", [RS_WRONG_STEP] = "WRONG_STEP",
-	[RS_CODE_VOID] = "CODE_VOID", [RS_NOT_CACHED] = "NOT_CACHED", [RS_BANNED] = "BANNED",
-};
-
-static const char *const script_names[SC__MAX] = {
-	[SC_GATE] = "gate", [SC_OPEN] = "open", [SC_STEP] = "step", [SC_ADVANCE] = "advance",
-	[SC_REGISTER] = "register", [SC_RESEND] = "resend", [SC_RELEASE] = "release",
-	[SC_FORGET] = "forget", [SC_UNBLOCK] = "unblock", [SC_BLOCKS] = "blocks",
-	[SC_OUTBOX_DONE] = "outbox_done", [SC_INDEX_REBUILD] = "index_rebuild",
-	[SC_INDEX_DROP] = "index_drop", [SC_PAUSES] = "pauses", [SC_UNPAUSE] = "unpause",
-	[SC_COUNTS] = "counts", [SC_DEAD_RETRY] = "dead_retry", [SC_GONE] = "gone", [SC_MOVE] = "move",
-	[SC_DEVICE] = "device", [SC_MFA] = "mfa",
-};
-
-/* The values every script call starts with, from the configuration, in the
- * order of configure() at the top of prelude.lua; they travel as one
- * argument, joined by newlines, which the library parses again only when it
- * differs from the last call's. */
-enum common_arg {
-	CA_PREFIX, CA_MAX_FAILED, CA_WINDOW_MS, CA_DURATION_MS, CA_SESSION_TTL_MS,
-	CA_CODE_TTL_MS, CA_COOLDOWN_MS, CA_MAX_PER_HOUR, CA_MAX_PER_CLIENT_HOUR, CA_MAX_TRIES,
-	CA_CACHE_TTL_MS, CA_OUTBOX, CA_OUTBOX_DEAD, CA_OUTBOX_STATS, CA_OUTBOX_MAXLEN,
-	CA_OUTBOX_GROUP, CA_PREFIX_DIGITS, CA_PREFIX_HOUR, CA_BUDGET_HOUR, CA_BUDGET_DAY,
-	CA_MIN_CONVERSION, CA_CONVERSION_MIN_SENT, CA_CONVERSION_WINDOW_MS, CA_PAUSE_MS,
-	CA_LOGIN_SESSIONS_HOUR, CA_SESSION_MAX_AGE_MS, CA_DEVICE_TTL_MS, CA_OWNER_PER_HOUR,
-	CA_OWNER_BUDGET_HOUR, CA_OWNER_BUDGET_DAY, CA_TEST_MAX_TRIES, CA__MAX
-};
-
-/* Prepended to every script, in this order. */
-static const char *const libraries[] = { "prelude", "economics", "devices", "limits", "accounts" };
-
-/* How long register trusts the cached account state. Every change phoneauth
- * makes drops it at once; this bounds only changes made behind its back
- * (SQL by hand). */
-#define ACCOUNT_CACHE_MS 300000
+#include "redis_library.h"
 
 #define CONNECT_TIMEOUT_MS 1000
 #define COMMAND_TIMEOUT_MS 2000
@@ -79,41 +40,48 @@ static const char *const libraries[] = { "prelude", "economics", "devices", "lim
 struct redis_store {
 	const struct config *cfg;
 	redisContext *c;
-	char *library;			/* the function library; owner: this */
-	char function[SC__MAX][64];	/* pa_<hash>_<script> */
+	struct rs_library lib;		/* what is loaded, and each call's common argument */
 	struct reconnect again;
 	size_t sentinel_first;		/* the Sentinel asked first (the last to answer) */
 	char master[300];		/* host:port the Sentinels named last */
 	char why[512];			/* why the Sentinels named none */
-	char common[CA__MAX][256];
-	char common_resp[CA__MAX * 260 + 32];	/* the common argument, formatted once */
-	size_t common_len;
 	char cmd[16384];			/* the script call being sent */
 };
 
 void
-rs_arg_bin(struct rs_args *a, const void *v, size_t len)
+rs_arg_bin(struct rs_args *a, int slot, const void *v, size_t len)
 {
-	if (a->n < RS_MAX_ARGS) {
-		a->v[a->n] = v;
-		a->len[a->n] = len;
-		a->n++;
+	int i = a->base + slot;
+
+	if (slot >= 0 && i < RS_MAX_ARGS) {
+		a->v[i] = v;
+		a->len[i] = len;
+		if (i >= a->n)
+			a->n = i + 1;
 	}
 }
 
 void
-rs_arg_str(struct rs_args *a, const char *s)
+rs_arg_str(struct rs_args *a, int slot, const char *s)
 {
-	rs_arg_bin(a, s, strlen(s));
+	rs_arg_bin(a, slot, s ? s : "", s ? strlen(s) : 0);
 }
 
 void
-rs_arg_num(struct rs_args *a, long long v)
+rs_arg_bool(struct rs_args *a, int slot, bool v)
 {
-	if (a->n < RS_MAX_ARGS) {
-		int len = snprintf(a->num[a->n], sizeof a->num[a->n], "%lld", v);
+	rs_arg_bin(a, slot, v ? "1" : "0", 1);
+}
 
-		rs_arg_bin(a, a->num[a->n], (size_t)len);
+void
+rs_arg_num(struct rs_args *a, int slot, long long v)
+{
+	int i = a->base + slot;
+
+	if (slot >= 0 && i < RS_MAX_ARGS) {
+		int len = snprintf(a->num[i], sizeof a->num[i], "%lld", v);
+
+		rs_arg_bin(a, slot, a->num[i], (size_t)len);
 	}
 }
 
@@ -134,126 +102,36 @@ rs_copy_str(char *dst, size_t size, const redisReply *e)
 	dst[n] = '\0';
 }
 
-static const char *
-embedded_text(const char *name)
+void
+rs_reply_str(const redisReply *r, size_t slot, char *dst, size_t size)
 {
-	for (size_t i = 0; i < lua_scripts_count; i++)
-		if (strcmp(lua_scripts[i].name, name) == 0)
-			return lua_scripts[i].text;
-	return NULL;
+	if (slot < r->elements)
+		rs_copy_str(dst, size, r->element[slot]);
+	else
+		dst[0] = '\0';
 }
 
-/* Appends `text` to the library being built (rs->library, `*len` long, of
- * `size` bytes); false when it would not fit. */
-static bool
-append(struct redis_store *rs, size_t *len, size_t size, const char *text)
+bool
+rs_reply_flag(const redisReply *r, size_t slot)
 {
-	size_t n = strlen(text);
-
-	if (*len + n + 1 > size)
-		return false;
-	memcpy(rs->library + *len, text, n + 1);
-	*len += n;
-	return true;
+	return rs_reply_int(r, slot) == 1;
 }
 
-/*
- * The library: its name line, the libraries of src/lua/, then each script
- * as a function whose body starts with begin(ARGV). Named after the SHA-1
- * of the scripts' text (12 hex digits).
- */
-static bool
-assemble(struct redis_store *rs)
+long long
+rs_reply_int(const redisReply *r, size_t slot)
 {
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	char tag[13], line[160];
-	size_t size = 512, len = 0;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();	/* owner: this function */
-	bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha1(), NULL) == 1;
-
-	for (size_t i = 0; ok && i < lua_scripts_count; i++) {
-		size += strlen(lua_scripts[i].text) + 160;
-		ok = EVP_DigestUpdate(md, lua_scripts[i].text, strlen(lua_scripts[i].text)) == 1;
-	}
-	ok = ok && EVP_DigestFinal_ex(md, digest, NULL) == 1;
-	EVP_MD_CTX_free(md);
-	if (!ok)
-		return false;
-	for (int i = 0; i < 6; i++)
-		snprintf(tag + 2 * i, 3, "%02x", digest[i]);
-	if ((rs->library = malloc(size)) == NULL)
-		return false;
-	snprintf(line, sizeof line, "#!lua name=phoneauth_%s\n", tag);
-	if (!append(rs, &len, size, line))
-		return false;
-	for (size_t l = 0; l < sizeof libraries / sizeof libraries[0]; l++)
-		if (embedded_text(libraries[l]) == NULL ||
-		    !append(rs, &len, size, embedded_text(libraries[l])))
-			return false;
-	for (int s = 0; s < SC__MAX; s++) {
-		const char *own = embedded_text(script_names[s]);
-
-		snprintf(rs->function[s], sizeof rs->function[s], "pa_%s_%s", tag, script_names[s]);
-		snprintf(line, sizeof line, "redis.register_function('%s', function(KEYS, ARGV)\n"
-		    "begin(ARGV)\n", rs->function[s]);
-		if (own == NULL || !append(rs, &len, size, line) || !append(rs, &len, size, own) ||
-		    !append(rs, &len, size, "end)\n")) {
-			log_error("redis: script %s is not compiled in", script_names[s]);
-			return false;
-		}
-	}
-	return true;
+	return slot < r->elements && r->element[slot]->type == REDIS_REPLY_INTEGER
+	    ? r->element[slot]->integer : 0;
 }
 
-static void
-set_common(struct redis_store *rs)
+long long
+rs_reply_num(const redisReply *r, size_t slot)
 {
-	const struct config *cfg = rs->cfg;
-	size_t len = 0;
-	const long long numbers[CA__MAX] = {
-		[CA_MAX_FAILED] = cfg->max_failed_attempts,
-		[CA_WINDOW_MS] = cfg->block_window * 1000LL,
-		[CA_DURATION_MS] = cfg->block_duration * 1000LL,
-		[CA_SESSION_TTL_MS] = cfg->session_ttl * 1000LL,
-		[CA_CODE_TTL_MS] = cfg->otp_ttl * 1000LL,
-		[CA_COOLDOWN_MS] = cfg->otp_cooldown * 1000LL,
-		[CA_MAX_PER_HOUR] = cfg->otp_max_per_hour,
-		[CA_MAX_PER_CLIENT_HOUR] = cfg->otp_max_per_ip_hour,
-		[CA_MAX_TRIES] = cfg->otp_max_tries,
-		[CA_CACHE_TTL_MS] = ACCOUNT_CACHE_MS,
-		[CA_OUTBOX_MAXLEN] = OUTBOX_MAXLEN,
-		[CA_PREFIX_DIGITS] = cfg->sms_prefix_digits,
-		[CA_PREFIX_HOUR] = cfg->sms_max_per_prefix_hour,
-		[CA_BUDGET_HOUR] = cfg->sms_max_per_hour,
-		[CA_BUDGET_DAY] = cfg->sms_max_per_day,
-		[CA_CONVERSION_MIN_SENT] = cfg->sms_conversion_min_sent,
-		[CA_CONVERSION_WINDOW_MS] = cfg->sms_conversion_window * 1000LL,
-		[CA_PAUSE_MS] = cfg->sms_pause * 1000LL,
-		[CA_LOGIN_SESSIONS_HOUR] = cfg->login_sessions_per_ip_hour,
-		[CA_SESSION_MAX_AGE_MS] = cfg->session_max_age * 1000LL,
-		[CA_DEVICE_TTL_MS] = cfg->device_ttl * 1000LL,
-		[CA_OWNER_PER_HOUR] = cfg->otp_owner_max_per_hour,
-		[CA_OWNER_BUDGET_HOUR] = cfg->sms_owner_max_per_hour,
-		[CA_OWNER_BUDGET_DAY] = cfg->sms_owner_max_per_day,
-		[CA_TEST_MAX_TRIES] = cfg->test_number_max_tries,
-	};
-
-	for (int i = 0; i < CA__MAX; i++)
-		snprintf(rs->common[i], sizeof rs->common[i], "%lld", numbers[i]);
-	snprintf(rs->common[CA_PREFIX], sizeof rs->common[0], "%s", cfg->redis_prefix);
-	outbox_key(cfg, OUTBOX_STREAM, rs->common[CA_OUTBOX], sizeof rs->common[0]);
-	outbox_key(cfg, OUTBOX_DEAD, rs->common[CA_OUTBOX_DEAD], sizeof rs->common[0]);
-	outbox_key(cfg, OUTBOX_STATS, rs->common[CA_OUTBOX_STATS], sizeof rs->common[0]);
-	snprintf(rs->common[CA_OUTBOX_GROUP], sizeof rs->common[0], "%s", OUTBOX_GROUP);
-	snprintf(rs->common[CA_MIN_CONVERSION], sizeof rs->common[0], "%.6f", cfg->sms_min_conversion);
-	for (int i = 0; i < CA__MAX; i++)
-		len += strlen(rs->common[i]) + (i > 0);
-	rs->common_len = (size_t)snprintf(rs->common_resp, sizeof rs->common_resp, "$%zu\r\n", len);
-	for (int i = 0; i < CA__MAX; i++)
-		rs->common_len += (size_t)snprintf(rs->common_resp + rs->common_len,
-		    sizeof rs->common_resp - rs->common_len, "%s%s", i > 0 ? "\n" : "", rs->common[i]);
-	memcpy(rs->common_resp + rs->common_len, "\r\n", 2);
-	rs->common_len += 2;
+	if (slot >= r->elements)
+		return 0;
+	if (r->element[slot]->type == REDIS_REPLY_INTEGER)
+		return r->element[slot]->integer;
+	return r->element[slot]->str ? strtoll(r->element[slot]->str, NULL, 10) : 0;
 }
 
 struct redis_store *
@@ -265,9 +143,8 @@ rs_new(const struct config *cfg)
 		return NULL;
 	rs->cfg = cfg;
 	rs->again.store = "redis";
-	set_common(rs);
-	if (!assemble(rs)) {
-		rs_free(rs);
+	if (!rs_library_make(&rs->lib, cfg)) {
+		free(rs);
 		return NULL;
 	}
 	return rs;
@@ -290,7 +167,7 @@ rs_free(struct redis_store *rs)
 		return;
 	if (rs->c != NULL)
 		redisFree(rs->c);
-	free(rs->library);
+	rs_library_free(&rs->lib);
 	free(rs);
 }
 
@@ -311,7 +188,7 @@ command_ok(redisContext *c, int argc, const char **argv, const char *what)
 static bool
 load_library(struct redis_store *rs)
 {
-	const char *argv[] = { "FUNCTION", "LOAD", "REPLACE", rs->library };
+	const char *argv[] = { "FUNCTION", "LOAD", "REPLACE", rs->lib.text };
 	redisReply *r = redisCommandArgv(rs->c, 4, argv, NULL);
 	bool ok = r != NULL && r->type == REDIS_REPLY_STRING;
 
@@ -505,6 +382,22 @@ put_bulk(struct redis_store *rs, size_t *at, const void *v, size_t len)
 	return true;
 }
 
+/* Whether `own` gives script `s` what it declares: every slot, and no more
+ * unless more may follow them. */
+static bool
+args_as_declared(enum rs_script s, const struct rs_args *own)
+{
+	const struct rs_script_decl *d = &rs_scripts[s];
+	int want = (d->code_block ? CODE_ARG__MAX : 0) + d->argc;
+
+	if (own->n < want || (own->n > want && d->rest == NULL))
+		return false;
+	for (int i = 0; i < own->n; i++)
+		if (own->v[i] == NULL)
+			return false;
+	return true;
+}
+
 /*
  * FCALL function 0 <common> <own>, written straight into the protocol's
  * form: the common arguments were formatted once, at rs_new, and hiredis'
@@ -519,11 +412,11 @@ format_call(struct redis_store *rs, enum rs_script s, const struct rs_args *own)
 	bool ok;
 
 	at = (size_t)n;
-	ok = put_bulk(rs, &at, rs->function[s], strlen(rs->function[s])) &&
-	    put_bulk(rs, &at, "0", 1) && at + rs->common_len < sizeof rs->cmd;
+	ok = put_bulk(rs, &at, rs->lib.function[s], strlen(rs->lib.function[s])) &&
+	    put_bulk(rs, &at, "0", 1) && at + rs->lib.common_len < sizeof rs->cmd;
 	if (ok) {
-		memcpy(rs->cmd + at, rs->common_resp, rs->common_len);
-		at += rs->common_len;
+		memcpy(rs->cmd + at, rs->lib.common, rs->lib.common_len);
+		at += rs->lib.common_len;
 	}
 	for (int i = 0; ok && i < own->n; i++)
 		ok = put_bulk(rs, &at, own->v[i], own->len[i]);
@@ -541,70 +434,102 @@ rs_ping(struct redis_store *rs)
 	return ok;
 }
 
-enum store_status
-rs_run(struct redis_store *rs, enum rs_script s, const struct rs_args *own, redisReply **reply,
-    struct rs_result *res)
+/* Sends the call formatted in rs->cmd; the reply, or NULL when Redis cannot
+ * be reached. */
+static redisReply *
+send_call(struct redis_store *rs, size_t len)
 {
-	size_t len = format_call(rs, s, own);
-	redisReply *r;
-	long long verdict;
+	redisReply *r = exchange(rs, rs->cmd, len, RS_NO_RETRY);
 
-	*reply = NULL;
-	if (res != NULL)
-		memset(res, 0, sizeof *res);
-	if (len == 0) {
-		log_error("redis: script %s: arguments too long", script_names[s]);
-		return STORE_ERROR;
-	}
-	if ((r = exchange(rs, rs->cmd, len, RS_NO_RETRY)) != NULL &&
-	    r->type == REDIS_REPLY_ERROR && strstr(r->str, "Function not found") != NULL) {
+	if (r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    strstr(r->str, "Function not found") != NULL) {
 		/* The library is gone (FUNCTION FLUSH, a Redis restarted under a
 		 * connection we had not noticed), so this one did not run: load
 		 * it and send the call once more. */
 		freeReplyObject(r);
 		r = rs->c != NULL && load_library(rs) ? exchange(rs, rs->cmd, len, RS_NO_RETRY) : NULL;
 	}
-	if (r == NULL)
+	return r;
+}
+
+/* Whether reply `r` has a verdict and, for one with a declared shape of its
+ * own, its slots. */
+static bool
+reply_as_declared(enum rs_script s, const redisReply *r)
+{
+	const struct rs_script_decl *d = &rs_scripts[s];
+	long long v;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    r->element[RS_REPLY_VERDICT]->type != REDIS_REPLY_INTEGER)
+		return false;
+	v = r->element[RS_REPLY_VERDICT]->integer;
+	if (v < 0 || v >= RS__MAX)
+		return false;
+	return v != RS_OK || r->elements >= (size_t)d->ok.n;
+}
+
+/* The verdict of a reply, and what a refusal says (prelude.lua's R). */
+static void
+read_verdict(const redisReply *r, struct rs_result *res)
+{
+	res->verdict = (enum rs_verdict)r->element[RS_REPLY_VERDICT]->integer;
+	if (res->verdict == RS_BLOCKED || res->verdict == RS_RATE_LIMITED) {
+		res->retry_ms = r->elements > REFUSAL_REPLY_MS &&
+		    r->element[REFUSAL_REPLY_MS]->type == REDIS_REPLY_INTEGER
+		    ? (long)r->element[REFUSAL_REPLY_MS]->integer : 1000;
+		rs_reply_str(r, REFUSAL_REPLY_WHY, res->why, sizeof res->why);
+	}
+	if (res->verdict == RS_WRONG_STEP) {
+		char name[32];
+
+		rs_reply_str(r, WRONG_STEP_REPLY_STEP, name, sizeof name);
+		if (!step_from_name(name, &res->step))
+			res->step = STEP__MAX;	/* it ended meanwhile */
+	}
+}
+
+enum store_status
+rs_run(struct redis_store *rs, enum rs_script s, const struct rs_args *own, redisReply **reply,
+    struct rs_result *res)
+{
+	size_t len;
+	redisReply *r;
+
+	*reply = NULL;
+	if (res != NULL)
+		memset(res, 0, sizeof *res);
+	if (!args_as_declared(s, own)) {
+		log_error("redis: script %s: not the arguments it declares", rs_scripts[s].name);
+		return STORE_ERROR;
+	}
+	if ((len = format_call(rs, s, own)) == 0) {
+		log_error("redis: script %s: arguments too long", rs_scripts[s].name);
+		return STORE_ERROR;
+	}
+	if ((r = send_call(rs, len)) == NULL)
 		return STORE_UNAVAILABLE;
 	if (r->type == REDIS_REPLY_ERROR) {
 		/* Out of memory (noeviction), a replica, loading: Redis is there
 		 * but cannot serve, and the script changed nothing. */
-		log_error("redis: script %s: %s", script_names[s], r->str);
+		log_error("redis: script %s: %s", rs_scripts[s].name, r->str);
 		freeReplyObject(r);
 		return STORE_UNAVAILABLE;
 	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-	    r->element[0]->type != REDIS_REPLY_INTEGER ||
-	    (verdict = r->element[0]->integer) < 0 || verdict >= RS__MAX) {
-		log_error("redis: script %s: unexpected reply", script_names[s]);
+	if (!reply_as_declared(s, r)) {
+		log_error("redis: script %s: unexpected reply", rs_scripts[s].name);
 		freeReplyObject(r);
 		return STORE_ERROR;
 	}
-	if (res != NULL) {
-		res->verdict = (enum rs_verdict)verdict;
-		if ((verdict == RS_BLOCKED || verdict == RS_RATE_LIMITED) && r->elements > 1 &&
-		    r->element[1]->type == REDIS_REPLY_INTEGER)
-			res->retry_ms = (long)r->element[1]->integer;
-		else if (verdict == RS_BLOCKED || verdict == RS_RATE_LIMITED)
-			res->retry_ms = 1000;
-		if ((verdict == RS_RATE_LIMITED || verdict == RS_BLOCKED) && r->elements > 2)
-			rs_copy_str(res->why, sizeof res->why, r->element[2]);
-		if (verdict == RS_WRONG_STEP) {
-			char name[32] = "";
-
-			if (r->elements > 1)
-				rs_copy_str(name, sizeof name, r->element[1]);
-			if (!step_from_name(name, &res->step))
-				res->step = STEP__MAX;	/* it ended meanwhile */
-		}
-	}
+	if (res != NULL)
+		read_verdict(r, res);
 	*reply = r;
 	return STORE_OK;
 }
 
-/* Runs a script whose reply says nothing beyond its verdict. */
-static enum store_status
-run_plain(struct redis_store *rs, enum rs_script s, const struct rs_args *a, struct rs_result *res)
+enum store_status
+rs_run_plain(struct redis_store *rs, enum rs_script s, const struct rs_args *a,
+    struct rs_result *res)
 {
 	redisReply *r;
 	enum store_status st = rs_run(rs, s, a, &r, res);
@@ -613,470 +538,14 @@ run_plain(struct redis_store *rs, enum rs_script s, const struct rs_args *a, str
 	return st;
 }
 
-/* The code block the code-sending scripts take first (prelude.lua's
- * code_block): digest, code, language, kind ('' for none), and a text per
- * purpose. */
-static void
-code_args(struct rs_args *a, const struct rs_code *code)
-{
-	static const char *const lang_tags[LANG__MAX] = { "en", "fa" };
-	static const char *const kinds[] = {
-		[RS_CODE_SEND] = "send", [RS_CODE_GHOST] = "ghost", [RS_CODE_TEST] = "test",
-	};
-	bool sent = code != NULL && code->kind == RS_CODE_SEND;
-
-	if (code == NULL) {
-		rs_arg_str(a, "");
-		rs_arg_str(a, "");
-		rs_arg_str(a, "");
-		rs_arg_str(a, "");
-	} else {
-		rs_arg_bin(a, code->digest, OTP_DIGEST_LEN);
-		rs_arg_str(a, sent && code->code ? code->code : "");
-		rs_arg_str(a, lang_tags[code->lang]);
-		rs_arg_str(a, kinds[code->kind]);
-	}
-	for (int p = 0; p < PURPOSE__MAX; p++)
-		rs_arg_str(a, sent && code->texts[p] ? code->texts[p] : "");
-}
-
 enum store_status
-rs_gate(struct redis_store *rs, const char *client, const char *phone, bool take,
-    const char *device, long long user_id, struct rs_result *res)
+rs_run_number(struct redis_store *rs, enum rs_script s, const struct rs_args *a, size_t slot,
+    long long *n)
 {
-	struct rs_args a = { .n = 0 };
-	enum store_status st;
 	redisReply *r;
+	enum store_status st = rs_run(rs, s, a, &r, NULL);
 
-	rs_arg_str(&a, client);
-	rs_arg_str(&a, phone ? phone : "");
-	rs_arg_str(&a, take ? "1" : "0");
-	rs_arg_str(&a, device ? device : "");
-	rs_arg_num(&a, user_id);
-	if ((st = rs_run(rs, SC_GATE, &a, &r, res)) != STORE_OK)
-		return st;
-	if (res != NULL && res->verdict == RS_OK)
-		res->on_device = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER &&
-		    r->element[1]->integer == 1;
-	freeReplyObject(r);
-	return STORE_OK;
-}
-
-enum store_status
-rs_open(struct redis_store *rs, const char *client, const char *phone, const char *sid,
-    enum step step, enum purpose purpose, long long user_id, bool owner, bool by_code,
-    const struct rs_open_args *more, const struct rs_code *code, struct rs_result *res)
-{
-	struct rs_args a = { .n = 0 };
-
-	code_args(&a, code);
-	rs_arg_str(&a, client);
-	rs_arg_str(&a, phone);
-	rs_arg_str(&a, sid);
-	rs_arg_str(&a, step_name(step));
-	rs_arg_str(&a, purpose_name(purpose));
-	rs_arg_num(&a, user_id);
-	rs_arg_str(&a, owner ? "1" : "0");
-	rs_arg_str(&a, by_code ? "1" : "0");
-	rs_arg_str(&a, more != NULL && more->device != NULL ? more->device : "");
-	rs_arg_num(&a, more != NULL ? more->credentials_version : 0);
-	return run_plain(rs, SC_OPEN, &a, res);
-}
-
-/* The modes as prelude.lua's TAKE and GIVE_BACK name them: their numbers. */
-static const char *const mode_digits[] = { "0", "1", "2" };
-_Static_assert(CA__MAX == RS_COMMON_ARGS, "the common block of redis_call.h");
-_Static_assert(RS_TAKE__MAX == 3 && RS_GIVE_BACK__MAX == 3, "one digit per mode");
-
-/* A session element of a reply, as an enum (false: not one of ours). */
-static bool
-session_fields(const redisReply *r, size_t first, struct rs_session *s)
-{
-	char step[32], purpose[32];
-
-	if (r->elements < first + 3)
-		return false;
-	rs_copy_str(s->phone, sizeof s->phone, r->element[first]);
-	rs_copy_str(step, sizeof step, r->element[first + 1]);
-	rs_copy_str(purpose, sizeof purpose, r->element[first + 2]);
-	return step_from_name(step, &s->step) && purpose_from_name(purpose, &s->purpose);
-}
-
-/* A digest element of a reply ("" when there is none). */
-static bool
-take_digest(const redisReply *e, unsigned char out[OTP_DIGEST_LEN])
-{
-	if (e->type != REDIS_REPLY_STRING || e->len != OTP_DIGEST_LEN)
-		return false;
-	memcpy(out, e->str, OTP_DIGEST_LEN);
-	return true;
-}
-
-enum store_status
-rs_step(struct redis_store *rs, const char *client, const char *sid, enum step expect,
-    enum rs_take take, const char *device, struct rs_result *res)
-{
-	struct rs_args a = { .n = 0 };
-	struct rs_session *s = &res->session;
-	enum store_status st;
-	redisReply *r;
-
-	rs_arg_str(&a, client);
-	rs_arg_str(&a, sid);
-	rs_arg_str(&a, step_name(expect));
-	rs_arg_str(&a, mode_digits[take]);
-	rs_arg_str(&a, device ? device : "");
-	if ((st = rs_run(rs, SC_STEP, &a, &r, res)) != STORE_OK)
-		return st;
-	if (res->verdict == RS_OK) {
-		if (r->elements < 11 || !session_fields(r, 1, s)) {
-			log_error("redis: script step: a session that is not one of ours");
-			st = STORE_ERROR;
-		} else {
-			s->user_id = r->element[4]->str ? strtoll(r->element[4]->str, NULL, 10) : 0;
-			s->has_digest = take_digest(r->element[5], s->digest);
-			s->has_earlier = take_digest(r->element[6], s->earlier);
-			s->owner = r->element[7]->type == REDIS_REPLY_INTEGER && r->element[7]->integer == 1;
-			s->by_code = r->element[8]->type == REDIS_REPLY_INTEGER &&
-			    r->element[8]->integer == 1;
-			s->on_device = r->element[9]->type == REDIS_REPLY_INTEGER &&
-			    r->element[9]->integer == 1;
-			s->credentials_version = r->element[10]->str ?
-			    strtoll(r->element[10]->str, NULL, 10) : 0;
-		}
-	}
+	*n = st == STORE_OK ? rs_reply_int(r, slot) : 0;
 	freeReplyObject(r);
 	return st;
-}
-
-enum store_status
-rs_advance(struct redis_store *rs, const char *client, const char *sid, const struct rs_session *s,
-    enum step from, enum step to, enum rs_give_back back, bool account_changed,
-    struct rs_result *res)
-{
-	struct rs_args a = { .n = 0 };
-
-	rs_arg_str(&a, client);
-	rs_arg_str(&a, sid);
-	rs_arg_str(&a, s->phone);
-	rs_arg_num(&a, s->user_id);
-	rs_arg_str(&a, step_name(from));
-	rs_arg_str(&a, to == STEP__MAX ? "" : step_name(to));
-	rs_arg_str(&a, mode_digits[back]);
-	rs_arg_str(&a, account_changed ? "1" : "0");
-	rs_arg_str(&a, s->on_device ? s->device : "");
-	return run_plain(rs, SC_ADVANCE, &a, res);
-}
-
-enum store_status
-rs_register(struct redis_store *rs, const char *client, const char *phone, const char *sid,
-    const char *state, const char *device, const struct rs_code *code, struct rs_result *res)
-{
-	struct rs_args a = { .n = 0 };
-	enum store_status st;
-	redisReply *r;
-	char step[32], purpose[32];
-
-	code_args(&a, code);
-	rs_arg_str(&a, client);
-	rs_arg_str(&a, phone);
-	rs_arg_str(&a, sid);
-	rs_arg_str(&a, state ? state : "");
-	rs_arg_str(&a, device ? device : "");
-	if ((st = rs_run(rs, SC_REGISTER, &a, &r, res)) != STORE_OK)
-		return st;
-	if (res->verdict == RS_NOT_CACHED)
-		res->index_whole = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER &&
-		    r->element[1]->integer == 1;
-	if (res->verdict == RS_OK) {
-		step[0] = purpose[0] = '\0';
-		if (r->elements >= 3) {
-			rs_copy_str(step, sizeof step, r->element[1]);
-			rs_copy_str(purpose, sizeof purpose, r->element[2]);
-		}
-		if (!step_from_name(step, &res->session.step) ||
-		    !purpose_from_name(purpose, &res->session.purpose)) {
-			log_error("redis: script register: a step that is not one of ours");
-			st = STORE_ERROR;
-		}
-	}
-	freeReplyObject(r);
-	return st;
-}
-
-enum store_status
-rs_forget_account(struct redis_store *rs, const char *phone)
-{
-	struct rs_args a = { .n = 0 };
-
-	rs_arg_str(&a, phone);
-	return run_plain(rs, SC_FORGET, &a, NULL);
-}
-
-enum store_status
-rs_account_gone(struct redis_store *rs, const char *phone)
-{
-	struct rs_args a = { .n = 0 };
-
-	rs_arg_str(&a, phone);
-	return run_plain(rs, SC_GONE, &a, NULL);
-}
-
-enum store_status
-rs_account_moved(struct redis_store *rs, const char *client, const char *sid, const char *old,
-    const char *phone, struct rs_result *res)
-{
-	struct rs_args a = { .n = 0 };
-
-	rs_arg_str(&a, client);
-	rs_arg_str(&a, sid);
-	rs_arg_str(&a, old);
-	rs_arg_str(&a, phone);
-	return run_plain(rs, SC_MOVE, &a, res);
-}
-
-enum store_status
-rs_resend(struct redis_store *rs, const char *client, const char *sid, const struct rs_code *code,
-    struct rs_result *res)
-{
-	struct rs_args a = { .n = 0 };
-	enum store_status st;
-	redisReply *r;
-
-	code_args(&a, code);
-	rs_arg_str(&a, client);
-	rs_arg_str(&a, sid);
-	if ((st = rs_run(rs, SC_RESEND, &a, &r, res)) != STORE_OK)
-		return st;
-	if (res->verdict == RS_OK) {
-		struct rs_session *s = &res->session;
-		char purpose[32];
-
-		if (r->elements < 4) {
-			st = STORE_ERROR;
-		} else {
-			rs_copy_str(s->phone, sizeof s->phone, r->element[1]);
-			rs_copy_str(purpose, sizeof purpose, r->element[2]);
-			s->ghost = r->element[3]->type == REDIS_REPLY_INTEGER && r->element[3]->integer == 1;
-			if (!purpose_from_name(purpose, &s->purpose))
-				st = STORE_ERROR;
-		}
-		if (st != STORE_OK)
-			log_error("redis: script resend: a session that is not one of ours");
-	}
-	freeReplyObject(r);
-	return st;
-}
-
-enum store_status
-rs_release(struct redis_store *rs, const char *client, const char *phone, const char *device,
-    bool clear_number)
-{
-	struct rs_args a = { .n = 0 };
-
-	rs_arg_str(&a, client);
-	rs_arg_str(&a, phone);
-	rs_arg_str(&a, clear_number ? "1" : "0");
-	rs_arg_str(&a, device ? device : "");
-	return run_plain(rs, SC_RELEASE, &a, NULL);
-}
-
-enum store_status
-rs_device_grant(struct redis_store *rs, long long user_id, const char *sent, const char *made,
-    bool *kept)
-{
-	struct rs_args a = { .n = 0 };
-	enum store_status st;
-	redisReply *r;
-
-	*kept = false;
-	rs_arg_num(&a, user_id);
-	rs_arg_str(&a, sent ? sent : "");
-	rs_arg_str(&a, made ? made : "");
-	if ((st = rs_run(rs, SC_DEVICE, &a, &r, NULL)) != STORE_OK)
-		return st;
-	*kept = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER &&
-	    r->element[1]->integer == 1;
-	freeReplyObject(r);
-	return STORE_OK;
-}
-
-/* ---- SMS economics ---- */
-
-enum store_status
-rs_list_pauses(struct redis_store *rs, void (*each)(const struct rs_pause *p, void *arg),
-    void *arg)
-{
-	char cursor[32] = "0";
-
-	do {
-		struct rs_args a = { .n = 0 };
-		enum store_status st;
-		redisReply *r;
-
-		rs_arg_str(&a, cursor);
-		if ((st = rs_run(rs, SC_PAUSES, &a, &r, NULL)) != STORE_OK)
-			return st;
-		if (r->elements < 2) {
-			freeReplyObject(r);
-			return STORE_ERROR;
-		}
-		rs_copy_str(cursor, sizeof cursor, r->element[1]);
-		for (size_t i = 2; i + 2 < r->elements; i += 3) {
-			struct rs_pause p;
-			char since[32];
-
-			rs_copy_str(p.prefix, sizeof p.prefix, r->element[i]);
-			rs_copy_str(since, sizeof since, r->element[i + 1]);
-			p.since_ms = strtoll(since, NULL, 10);
-			p.left_ms = r->element[i + 2]->type == REDIS_REPLY_INTEGER
-			    ? (long)r->element[i + 2]->integer : 0;
-			each(&p, arg);
-		}
-		freeReplyObject(r);
-	} while (strcmp(cursor, "0") != 0);
-	return STORE_OK;
-}
-
-enum store_status
-rs_unpause(struct redis_store *rs, const char *prefix, bool *was_paused)
-{
-	struct rs_args a = { .n = 0 };
-	enum store_status st;
-	redisReply *r;
-
-	rs_arg_str(&a, prefix);
-	if ((st = rs_run(rs, SC_UNPAUSE, &a, &r, NULL)) != STORE_OK)
-		return st;
-	*was_paused = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER &&
-	    r->element[1]->integer == 1;
-	freeReplyObject(r);
-	return STORE_OK;
-}
-
-enum store_status
-rs_counts(struct redis_store *rs, void (*each)(const char *name, long long n, void *arg),
-    void *arg)
-{
-	struct rs_args a = { .n = 0 };
-	enum store_status st;
-	redisReply *r;
-
-	if ((st = rs_run(rs, SC_COUNTS, &a, &r, NULL)) != STORE_OK)
-		return st;
-	for (size_t i = 1; i + 1 < r->elements; i += 2) {
-		char name[96], n[32];
-
-		rs_copy_str(name, sizeof name, r->element[i]);
-		rs_copy_str(n, sizeof n, r->element[i + 1]);
-		each(name, strtoll(n, NULL, 10), arg);
-	}
-	freeReplyObject(r);
-	return STORE_OK;
-}
-
-/* ---- the account index (store_account_index.c) ---- */
-
-static const char *const index_steps[] = {
-	[RS_INDEX_BEGIN] = "begin", [RS_INDEX_ADD] = "add", [RS_INDEX_END] = "end",
-	[RS_INDEX_ABANDON] = "abandon",
-};
-
-enum store_status
-rs_index_rebuild(struct redis_store *rs, enum rs_index_step step, const char *token,
-    const char *numbers, bool *done)
-{
-	struct rs_args a = { .n = 0 };
-	enum store_status st;
-	redisReply *r;
-
-	rs_arg_str(&a, index_steps[step]);
-	rs_arg_str(&a, token);
-	rs_arg_str(&a, numbers ? numbers : "");
-	if ((st = rs_run(rs, SC_INDEX_REBUILD, &a, &r, NULL)) != STORE_OK)
-		return st;
-	*done = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER &&
-	    r->element[1]->integer == 1;
-	freeReplyObject(r);
-	return STORE_OK;
-}
-
-enum store_status
-rs_index_drop(struct redis_store *rs)
-{
-	struct rs_args a = { .n = 0 };
-
-	return run_plain(rs, SC_INDEX_DROP, &a, NULL);
-}
-
-/* ---- administration ---- */
-
-/* The kinds as the scripts' keys name them (KEY.block(kind, id)). */
-static const char *const block_kind_tags[] = { [RS_BLOCK_IP] = "ip", [RS_BLOCK_PHONE] = "ph" };
-
-enum store_status
-rs_unblock(struct redis_store *rs, enum rs_block_kind kind, const char *id, int *removed)
-{
-	struct rs_args a = { .n = 0 };
-	enum store_status st;
-	redisReply *r;
-
-	rs_arg_str(&a, block_kind_tags[kind]);
-	rs_arg_str(&a, id);
-	if ((st = rs_run(rs, SC_UNBLOCK, &a, &r, NULL)) != STORE_OK)
-		return st;
-	*removed = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER
-	    ? (int)r->element[1]->integer : 0;
-	freeReplyObject(r);
-	return STORE_OK;
-}
-
-/* One block of a blocks.lua reply, from element i: kind, id, until, left. */
-static bool
-parse_block(const redisReply *r, size_t i, struct rs_block *b)
-{
-	char kind[8], until[32];
-
-	rs_copy_str(kind, sizeof kind, r->element[i]);
-	rs_copy_str(b->id, sizeof b->id, r->element[i + 1]);
-	rs_copy_str(until, sizeof until, r->element[i + 2]);
-	b->until_ms = strtoll(until, NULL, 10);
-	b->left_ms = r->element[i + 3]->type == REDIS_REPLY_INTEGER ? (long)r->element[i + 3]->integer : 0;
-	if (strcmp(kind, block_kind_tags[RS_BLOCK_IP]) == 0)
-		b->kind = RS_BLOCK_IP;
-	else if (strcmp(kind, block_kind_tags[RS_BLOCK_PHONE]) == 0)
-		b->kind = RS_BLOCK_PHONE;
-	else
-		return false;
-	return true;
-}
-
-enum store_status
-rs_list_blocks(struct redis_store *rs, void (*each)(const struct rs_block *b, void *arg),
-    void *arg)
-{
-	char cursor[32] = "0";
-
-	do {
-		struct rs_args a = { .n = 0 };
-		enum store_status st;
-		redisReply *r;
-
-		rs_arg_str(&a, cursor);
-		if ((st = rs_run(rs, SC_BLOCKS, &a, &r, NULL)) != STORE_OK)
-			return st;
-		if (r->elements < 2) {
-			freeReplyObject(r);
-			return STORE_ERROR;
-		}
-		rs_copy_str(cursor, sizeof cursor, r->element[1]);
-		for (size_t i = 2; i + 3 < r->elements; i += 4) {
-			struct rs_block b;
-
-			if (parse_block(r, i, &b))
-				each(&b, arg);
-		}
-		freeReplyObject(r);
-	} while (strcmp(cursor, "0") != 0);
-	return STORE_OK;
 }

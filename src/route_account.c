@@ -17,8 +17,11 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "phoneauth/bearer.h"
 #include "phoneauth/fields.h"
+#include "phoneauth/hasher.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
 #include "phoneauth/route_login.h"
@@ -27,7 +30,6 @@
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
 
-#define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
 
 /* The password of the caller's account `u`; false with the answer set. */
 static bool
@@ -131,6 +133,44 @@ route_phone_change(struct ctx *ctx)
 	session_reply_step(ctx, sid, STEP_OTP, MSG_CHANGE_CODE_SENT);
 }
 
+void
+route_password_change(struct ctx *ctx)
+{
+	static const struct field fields[] = {
+		{ "password", F_PASSWORD },
+		{ "new_password", F_PASSWORD },
+	};
+	struct inputs in;
+	struct token t;
+	struct user u;
+	char encoded[PASSWORD_ENCODED_MAX];
+	enum store_status st;
+
+	/* The new password's rules first: a refused one costs no try. */
+	if (!bearer_account_or_reply(ctx, &t, &u) ||
+	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
+	    !fields_new_password_or_reply(ctx, "new_password", in.new_password, u.phone) ||
+	    !password_or_reply(ctx, &u, in.password))
+		return;
+	ctx->after.rehash_user = 0;	/* the old password is upgraded to nothing */
+	if (!hasher_hash(in.new_password, ctx->cfg->pbkdf2_iterations, encoded)) {
+		ctx_reply_internal(ctx);
+		return;
+	}
+	st = pg_user_change_password(ctx->pg, u.id, u.credentials_version, encoded, t.sid);
+	OPENSSL_cleanse(encoded, sizeof encoded);
+	if (st == STORE_NOT_FOUND) {
+		/* Banned, deleted, or its password or number changed since it was
+		 * read (another change, a reset): nothing is changed. */
+		(void)bearer_invalid_reply(ctx);
+		return;
+	}
+	if (!ctx_store_or_reply(ctx, st))
+		return;
+	log_info("user %lld changed its password; its other logins are ended", u.id);
+	reply_message(ctx, MSG_PASSWORD_CHANGED, NULL);
+}
+
 /* Who may log in by a code: a verified, active account that is not banned. */
 static bool
 may_log_in_by_code(const struct user *u)
@@ -141,18 +181,7 @@ may_log_in_by_code(const struct user *u)
 void
 route_login_code(struct ctx *ctx)
 {
-	/* The code goes to that number: sms_countries applies to it, whether
-	 * an account has it or not (an account may have been made before the
-	 * setting, or imported). */
-	static const struct field fields[] = {
-		{ "mobile_number", F_SMS_PHONE },
-		{ "device", F_DEVICE },
-	};
-	struct inputs in;
-
-	if (fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
-		session_owner_code_reply(ctx, in.phone, PURPOSE_LOGIN, may_log_in_by_code,
-		    in.device_hash, MSG_LOGIN_CODE_SENT);
+	session_owner_code_reply(ctx, PURPOSE_LOGIN, may_log_in_by_code, MSG_LOGIN_CODE_SENT);
 }
 
 /* The right code of a login by code: a new login, recorded before the
@@ -189,6 +218,8 @@ static void
 moved(struct ctx *ctx, const char *sid, const struct rs_session *s)
 {
 	char old[PHONE_MAX] = "";
+	const struct rs_move_args move = { .client = ctx->req->client, .sid = sid, .old = old,
+		.phone = s->phone };
 	struct rs_result res;
 	enum store_status st = pg_user_move(ctx->pg, s->user_id, s->phone, s->credentials_version,
 	    old);
@@ -208,7 +239,7 @@ moved(struct ctx *ctx, const char *sid, const struct rs_session *s)
 	/* The move is made; a 503 here leaves the session waiting for its
 	 * code, and sending it again finds the move made. A session that ended
 	 * meanwhile (the same code sent twice at once) moved it all the same. */
-	st = rs_account_moved(ctx->rs, ctx->req->client, sid, old, s->phone, &res);
+	st = rs_account_moved(ctx->rs, &move, &res);
 	if (!ctx_store_or_reply(ctx, st))
 		return;
 	if (old[0] != '\0')

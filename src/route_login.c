@@ -21,7 +21,6 @@
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
 
-#define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
 
 /*
  * Judges a password. A wrong one costs as much as a hash at today's

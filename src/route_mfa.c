@@ -41,8 +41,6 @@
 #include "phoneauth/token_pair.h"
 #include "phoneauth/totp.h"
 
-#define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
-
 /* What a sealed secret is bound to: its purpose and its account. */
 static void
 secret_binding(long long user_id, char out[40])

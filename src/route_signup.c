@@ -31,7 +31,6 @@
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
 
-#define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
 
 void
 route_register(struct ctx *ctx)
@@ -62,15 +61,7 @@ may_reset(const struct user *u)
 void
 route_password_reset(struct ctx *ctx)
 {
-	static const struct field fields[] = {
-		{ "mobile_number", F_SMS_PHONE },
-		{ "device", F_DEVICE },
-	};
-	struct inputs in;
-
-	if (fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
-		session_owner_code_reply(ctx, in.phone, PURPOSE_RESET, may_reset, in.device_hash,
-		    MSG_RESET_CODE_SENT);
+	session_owner_code_reply(ctx, PURPOSE_RESET, may_reset, MSG_RESET_CODE_SENT);
 }
 
 /* Whether `code` is a code of session `s` (whose try is taken): its current
@@ -153,13 +144,6 @@ route_resend_otp(struct ctx *ctx)
 	session_reply_step(ctx, in.session_id, STEP_OTP, MSG_CODE_SENT);
 }
 
-static const enum msg policy_msgs[] = {
-	[PASSWORD_TOO_SHORT] = MSG_PASSWORD_TOO_SHORT,
-	[PASSWORD_TOO_LONG] = MSG_PASSWORD_TOO_LONG,
-	[PASSWORD_ALL_DIGITS] = MSG_PASSWORD_ALL_DIGITS,
-	[PASSWORD_CONTAINS_NUMBER] = MSG_PASSWORD_HAS_NUMBER,
-};
-
 /* The end of a reset: a new password, every old login revoked, a new one.
  * Only while the account's password and number are those of when the reset
  * began: a reset session parked while its owner changed them is void. */
@@ -216,17 +200,12 @@ route_set_password(struct ctx *ctx)
 	};
 	struct inputs in;
 	struct rs_session s;
-	enum password_problem problem;
 	char encoded[PASSWORD_ENCODED_MAX];
 
 	if (!session_request_or_reply(ctx, fields, NFIELDS(fields), &in, STEP_SET_PASSWORD,
-	    RS_LOOK, &s))
+	    RS_LOOK, &s) ||
+	    !fields_new_password_or_reply(ctx, "password", in.password, s.phone))
 		return;
-	if ((problem = password_check_policy(in.password, s.phone)) != PASSWORD_OK) {
-		response_field_error(ctx->resp, "password", policy_msgs[problem], ctx->req->lang);
-		response_validation_failed(ctx->resp, ctx->req->lang);
-		return;
-	}
 	if (!hasher_hash(in.password, ctx->cfg->pbkdf2_iterations, encoded)) {
 		ctx_reply_internal(ctx);
 		return;

@@ -89,6 +89,10 @@ route_token_refresh(struct ctx *ctx)
 		    old.user_id);
 		response_error(ctx->resp, ERR_TOKEN_REUSED, ctx->req->lang);
 		break;
+	case ROTATION_AGED:
+		log_info("a login of user %lld reached login_max_age: it is ended", old.user_id);
+		(void)bearer_invalid_reply(ctx);
+		break;
 	case ROTATION_UNKNOWN:
 		(void)bearer_invalid_reply(ctx);
 		break;

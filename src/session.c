@@ -151,9 +151,10 @@ malformed_id_reply(struct ctx *ctx)
 	return false;
 }
 
+/* Opens session `sid` as `o` says (its client, sid, owner and code are
+ * filled in here), with a code of `mode`. */
 static bool
-open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose purpose,
-    long long user_id, bool by_code, enum code_mode mode, const struct rs_open_args *more,
+open_or_reply(struct ctx *ctx, struct rs_open_args *o, enum code_mode mode,
     char sid[SESSION_ID_LEN + 1])
 {
 	struct new_code c;
@@ -163,14 +164,16 @@ open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose p
 
 	session_new_id(sid);
 	if (mode != CODE_NONE &&
-	    !code_or_reply(ctx, sid, phone, mode == CODE_GHOST, ONE(purpose), &c))
+	    !code_or_reply(ctx, sid, o->phone, mode == CODE_GHOST, ONE(o->purpose), &c))
 		return false;
+	o->client = ctx->req->client;
+	o->sid = sid;
 	/* The owner of a number may always prove the phone: a block of the
 	 * number does not stop a reset or a login by code (the right code
 	 * lifts it). */
-	st = rs_open(ctx->rs, ctx->req->client, phone, sid, step, purpose, user_id,
-	    purpose == PURPOSE_RESET || by_code, by_code, more, mode == CODE_NONE ? NULL : &c.rs,
-	    &res);
+	o->owner = o->purpose == PURPOSE_RESET || o->by_code;
+	o->code = mode == CODE_NONE ? NULL : &c.rs;
+	st = rs_open(ctx->rs, o, &res);
 	ok = verdict_or_reply(ctx, st, &res);
 	code_wipe(&c);
 	return ok;
@@ -180,30 +183,49 @@ bool
 session_open_or_reply(struct ctx *ctx, const char *phone, enum step step, enum purpose purpose,
     const struct user *u, enum code_mode mode, char sid[SESSION_ID_LEN + 1])
 {
-	const struct rs_open_args more = { .device = NULL, .credentials_version =
-	    u->credentials_version };
+	struct rs_open_args o = { .phone = phone, .step = step, .purpose = purpose,
+		.user_id = u->id, .credentials_version = u->credentials_version };
 
-	return open_or_reply(ctx, phone, step, purpose, u->id, false, mode, &more, sid);
+	return open_or_reply(ctx, &o, mode, sid);
 }
 
-void
-session_owner_code_reply(struct ctx *ctx, const char *phone, enum purpose purpose,
+static void
+owner_code_reply(struct ctx *ctx, const char *phone, enum purpose purpose,
     bool (*worthy)(const struct user *u), const char *device, enum msg sent)
 {
 	struct user u;
 	enum store_status st = pg_user_by_phone(ctx->pg, phone, &u);
-	struct rs_open_args more = { .device = device, .credentials_version = 0 };
+	struct rs_open_args o = { .phone = phone, .step = STEP_OTP, .purpose = purpose,
+		.by_code = purpose == PURPOSE_LOGIN, .device = device };
 	char sid[SESSION_ID_LEN + 1];
 	bool real;
 
 	if (st != STORE_NOT_FOUND && !ctx_store_or_reply(ctx, st))
 		return;
 	real = st == STORE_OK && worthy(&u);
-	if (real)
-		more.credentials_version = u.credentials_version;
-	if (open_or_reply(ctx, phone, STEP_OTP, purpose, real ? u.id : 0, purpose == PURPOSE_LOGIN,
-	    real ? CODE_SEND : CODE_GHOST, &more, sid))
+	if (real) {
+		o.user_id = u.id;
+		o.credentials_version = u.credentials_version;
+	}
+	if (open_or_reply(ctx, &o, real ? CODE_SEND : CODE_GHOST, sid))
 		session_reply_step(ctx, sid, STEP_OTP, sent);
+}
+
+void
+session_owner_code_reply(struct ctx *ctx, enum purpose purpose,
+    bool (*worthy)(const struct user *u), enum msg sent)
+{
+	/* The code goes to that number: sms_countries applies to it, whether
+	 * an account has it or not (an account may have been made before the
+	 * setting, or imported). */
+	static const struct field fields[] = {
+		{ "mobile_number", F_SMS_PHONE },
+		{ "device", F_DEVICE },
+	};
+	struct inputs in;
+
+	if (fields_read_or_reply(ctx, fields, NFIELDS(fields), &in))
+		owner_code_reply(ctx, in.phone, purpose, worthy, in.device_hash, sent);
 }
 
 void
@@ -224,12 +246,13 @@ bool
 session_load_or_reply(struct ctx *ctx, const char *sid, enum step expect, enum rs_take take,
     const char *device, struct rs_session *out)
 {
+	const struct rs_step_args a = { .client = ctx->req->client, .sid = sid, .expect = expect,
+		.take = take, .device = device };
 	struct rs_result res;
 
 	if (!session_id_wellformed(sid))
 		return malformed_id_reply(ctx);
-	if (!verdict_or_reply(ctx, rs_step(ctx->rs, ctx->req->client, sid, expect, take, device, &res),
-	    &res))
+	if (!verdict_or_reply(ctx, rs_step(ctx->rs, &a, &res), &res))
 		return false;
 	*out = res.session;
 	snprintf(out->device, sizeof out->device, "%s", out->on_device ? device : "");
@@ -248,22 +271,25 @@ bool
 session_advance_or_reply(struct ctx *ctx, const char *sid, const struct rs_session *s,
     enum step from, enum step to, enum rs_give_back back, bool account_changed)
 {
+	const struct rs_advance_args a = { .client = ctx->req->client, .sid = sid, .s = s,
+		.from = from, .to = to, .back = back, .account_changed = account_changed };
 	struct rs_result res;
 
-	return verdict_or_reply(ctx, rs_advance(ctx->rs, ctx->req->client, sid, s, from, to, back,
-	    account_changed, &res), &res);
+	return verdict_or_reply(ctx, rs_advance(ctx->rs, &a, &res), &res);
 }
 
 void
 session_void_reply(struct ctx *ctx, const char *sid, const struct rs_session *s, enum step at,
     const char *phone)
 {
-	struct rs_result res;
-
 	/* A right code that found its session void is no failure: its try
 	 * goes back. */
-	if (rs_advance(ctx->rs, ctx->req->client, sid, s, at, STEP__MAX,
-	    at == STEP_OTP ? RS_GIVE_BACK : RS_KEEP, false, &res) != STORE_OK)
+	const enum rs_give_back back = at == STEP_OTP ? RS_GIVE_BACK : RS_KEEP;
+	const struct rs_advance_args a = { .client = ctx->req->client, .sid = sid, .s = s,
+		.from = at, .to = STEP__MAX, .back = back };
+	struct rs_result res;
+
+	if (rs_advance(ctx->rs, &a, &res) != STORE_OK)
 		log_warn("session: a void session could not be ended; it ends with its lifetime");
 	session_account_lost_reply(ctx, s->user_id, phone, ERR_SESSION_INVALID);
 }
@@ -290,6 +316,8 @@ session_register_or_reply(struct ctx *ctx, const char *phone, const char *device
 {
 	char state[80];
 	struct new_code c;
+	struct rs_register_args a = { .client = ctx->req->client, .phone = phone, .sid = sid,
+		.device = device, .code = &c.rs };
 	struct rs_result res;
 	enum store_status st;
 	bool ok = false;
@@ -302,12 +330,13 @@ session_register_or_reply(struct ctx *ctx, const char *phone, const char *device
 	/* Most registers are of numbers whose state Redis has cached, or that
 	 * the account index knows to have no account: one round trip.
 	 * Otherwise PostgreSQL is read and Redis asked again. */
-	st = rs_register(ctx->rs, ctx->req->client, phone, sid, NULL, device, &c.rs, &res);
+	st = rs_register(ctx->rs, &a, &res);
 	if (st == STORE_OK && res.verdict == RS_NOT_CACHED) {
 		ctx->after.reindex = !res.index_whole;
 		if (!account_state_or_reply(ctx, phone, state, sizeof state))
 			goto out;
-		st = rs_register(ctx->rs, ctx->req->client, phone, sid, state, device, &c.rs, &res);
+		a.state = state;
+		st = rs_register(ctx->rs, &a, &res);
 		if (st == STORE_OK && res.verdict == RS_NOT_CACHED) {
 			log_error("redis: register refused the account state it was given");
 			st = STORE_ERROR;

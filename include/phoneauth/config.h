@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "phoneauth/blocklist.h"
 #include "phoneauth/lang.h"
 #include "phoneauth/net.h"
 #include "phoneauth/phone.h"
@@ -71,6 +72,9 @@ struct config {
 	char *metrics_allow;
 	int login_by_code;		/* POST login/code is served (0: off, 1: on) */
 	char *data_key_file;		/* the key that seals TOTP secrets at rest */
+	long password_min_length;	/* code points, at least PASSWORD_MIN_CHARS */
+	char *password_blocklist;	/* the file of common passwords */
+	long login_max_age;		/* seconds a login lives from its sign-in, however it rotates */
 
 	/* Derived at load time. */
 	struct redis_addr redis;
@@ -88,6 +92,7 @@ struct config {
 	unsigned char *jwt_key;		/* HS256 secret or PEM private key */
 	size_t jwt_key_len;
 	struct seal_key data_key;	/* data_key_file's 32 bytes */
+	struct blocklist common_passwords;	/* password_blocklist, loaded; owner: this */
 };
 
 /*

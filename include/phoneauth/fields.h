@@ -22,7 +22,8 @@ enum field_kind {
 	F_SMS_PHONE,	/* the same, for a route that sends it a code: sms_countries apply */
 	F_SESSION,	/* a string; its form is checked with the session */
 	F_CODE,		/* six digits */
-	F_PASSWORD,	/* a string; the policy needs the number, see password.h */
+	F_PASSWORD,	/* a string: into password, or new_password by that name; the
+			 * policy needs the number: fields_new_password_or_reply() */
 	F_FIRST_NAME,
 	F_LAST_NAME,
 	F_EMAIL,	/* optional: absent, null or "" mean none */
@@ -45,6 +46,7 @@ struct inputs {
 	char session_id[40];		/* "" when it was too long to be one */
 	char code[OTP_DIGITS + 1];
 	const char *password;		/* points into the request body */
+	const char *new_password;	/* the same */
 	char first_name[FIRST_NAME_MAX * 4 + 1];
 	char last_name[LAST_NAME_MAX * 4 + 1];
 	char email[EMAIL_MAX + 1];	/* "" when none */
@@ -53,10 +55,23 @@ struct inputs {
 	struct mfa_code mfa;			/* F_MFA_CODE; wipe it when done */
 };
 
+/* How many fields a static list declares. */
+#define NFIELDS(a) (sizeof (a) / sizeof (a)[0])
+
 bool fields_read_or_reply(struct ctx *ctx, const struct field *list, size_t n,
     struct inputs *in);
+
+/*
+ * The rules of a password being chosen (password.h) under field `name`,
+ * for the account of number `phone`: false with 400 validation_failed
+ * naming the field when they refuse it. Wherever a password is chosen:
+ * set-password (sign-up, reset) and password/change.
+ */
+bool fields_new_password_or_reply(struct ctx *ctx, const char *name, const char *password,
+    const char *phone);
 
 /* Pure checks, exposed for the unit tests. */
 bool fields_email_valid(const char *email);
 
 #endif
+

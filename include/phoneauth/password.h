@@ -9,20 +9,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "phoneauth/blocklist.h"
+
 #define PASSWORD_ENCODED_MAX 128
-#define PASSWORD_MIN_CHARS 8
-#define PASSWORD_MAX_CHARS 70
+#define PASSWORD_MIN_CHARS 8	/* the floor; password_min_length may raise it */
+#define PASSWORD_MAX_CHARS 128
 
 enum password_problem {
 	PASSWORD_OK,
 	PASSWORD_TOO_SHORT,
 	PASSWORD_TOO_LONG,
-	PASSWORD_ALL_DIGITS,
+	PASSWORD_COMMON,		/* in the blocklist */
 	PASSWORD_CONTAINS_NUMBER,
 };
 
-/* The rules of the contract; `phone` is the stored form of the account's number. */
-enum password_problem password_check_policy(const char *password, const char *phone);
+/*
+ * The rules of the contract (API.md "Passwords"; NIST SP 800-63B-4
+ * 3.1.1.2): `min_chars` to PASSWORD_MAX_CHARS code points, not in
+ * `common` (compared case-insensitively), not containing `phone` (the
+ * stored form of the account's number; NULL or "" for none) in any of its
+ * forms. No composition rule: digits only, letters only, anything goes.
+ */
+enum password_problem password_check_policy(const char *password, const char *phone,
+    long min_chars, const struct blocklist *common);
 
 /* Hashes with a fresh random salt. False only if OpenSSL fails. */
 bool password_hash(const char *password, long iterations,

@@ -106,6 +106,13 @@ enum store_status pg_user_reset_password(struct pg_store *pg, long long id, cons
     long long credentials_version, const char *encoded, const struct token *refresh,
     const struct login_origin *from);
 
+/* password/change: sets a new password, unless the credentials changed
+ * since `credentials_version` was read (STORE_NOT_FOUND, as for a banned
+ * or deleted account), and revokes every login of the account but
+ * `keep_family` (the caller's). */
+enum store_status pg_user_change_password(struct pg_store *pg, long long id,
+    long long credentials_version, const char *encoded, const char *keep_family);
+
 /* Replaces a hash with a stronger one of the same password, unless the
  * credentials changed since `credentials_version` was read. */
 enum store_status pg_user_rehash(struct pg_store *pg, long long id, long long credentials_version,
@@ -116,6 +123,7 @@ enum pg_rotation {
 	ROTATION_BANNED,	/* nothing spent or issued: the account is banned */
 	ROTATION_REUSED,	/* it had been spent before: its family is now revoked */
 	ROTATION_UNKNOWN,	/* not ours, revoked or expired */
+	ROTATION_AGED,		/* its login began login_max_age ago: now ended (revoked) */
 };
 
 #define PG_FAMILY_MAX 64
@@ -132,8 +140,8 @@ enum store_status pg_refresh_rotate(struct pg_store *pg, const char *old_jti,
     const struct token *next, enum pg_rotation *outcome, char family[PG_FAMILY_MAX],
     struct token *into);
 
-/* STORE_OK if the refresh token is live (neither spent, revoked nor expired)
- * and its account not banned. */
+/* STORE_OK if the refresh token is live (neither spent, revoked nor expired,
+ * nor its login older than login_max_age) and its account not banned. */
 enum store_status pg_refresh_live(struct pg_store *pg, const char *jti);
 
 /* Revokes the family of a refresh token; STORE_NOT_FOUND if it is not ours. */

@@ -1,5 +1,5 @@
 /*
- * Redis's part of second factors (src/lua/mfa.lua): a TOTP setup waiting
+ * Redis's part of second factors (src/lua/totp.lua, mfa_session.lua): a TOTP setup waiting
  * for its confirmation, the last TOTP step each account accepted (so that a
  * code is accepted once, on whichever worker or host sees it first), and
  * what a session waiting for `mfa` keeps beyond its step: the tries its

@@ -3,7 +3,8 @@
  * (prelude.lua's outbox_add) and the sender (sender.c) empties through a
  * consumer group, acknowledging an entry only once it is delivered, so a
  * sender that dies loses nothing. This file is the stream's protocol; its
- * key names are defined here and handed to the scripts.
+ * key names are the connection's (src/redis_call.h), which hands them to
+ * the scripts.
  */
 #ifndef PHONEAUTH_REDIS_OUTBOX_H
 #define PHONEAUTH_REDIS_OUTBOX_H
@@ -17,13 +18,6 @@
 #include "phoneauth/redis_store.h"
 #include "phoneauth/sms_text.h"
 #include "phoneauth/store.h"
-
-#define OUTBOX_GROUP "senders"	/* the senders' consumer group */
-#define OUTBOX_MAXLEN 100000	/* entries kept (approximately), in each stream */
-
-/* <redis_prefix>sms, its dead letters and its counts. */
-enum outbox_key { OUTBOX_STREAM, OUTBOX_DEAD, OUTBOX_STATS };
-void outbox_key(const struct config *cfg, enum outbox_key k, char *out, size_t outlen);
 
 struct outbox_entry {
 	char id[48];			/* the stream entry id */

@@ -4,7 +4,9 @@
  * per connection), so the rules hold across every worker and every host
  * sharing the Redis, in one round trip. Every call answers a store_status;
  * what a script decided is in struct rs_result. No hiredis type leaves the
- * two files that speak to Redis (this module and redis_outbox.c).
+ * files that speak to Redis (redis_store.c, the connection; redis_session.c,
+ * redis_limits.c, redis_accounts.c and redis_admin.c, the script calls;
+ * redis_outbox.c, the sender's stream).
  */
 #ifndef PHONEAUTH_REDIS_STORE_H
 #define PHONEAUTH_REDIS_STORE_H
@@ -111,36 +113,63 @@ bool rs_ping(struct redis_store *rs);
  * counts a failure (or takes a try) against both. A live device token of
  * account `user_id` is not stopped by the number's block and is counted
  * instead of the number (res->on_device). */
-enum store_status rs_gate(struct redis_store *rs, const char *client, const char *phone, bool take,
-    const char *device, long long user_id, struct rs_result *res);
-
-/* What rs_open takes beyond its first arguments. */
-struct rs_open_args {
-	const char *device;		/* see above; its codes count against it */
-	long long credentials_version;	/* the account's, kept by an owner session */
+struct rs_gate_args {
+	const char *client;
+	const char *phone;
+	bool take;
+	const char *device;
+	long long user_id;
 };
+enum store_status rs_gate(struct redis_store *rs, const struct rs_gate_args *a,
+    struct rs_result *res);
 
 /* Opens session `sid` at `step`; with `code`, first applies the send limits and
  * queues the code in the outbox. An `owner` session (password-reset, login by
  * code) is not stopped by a block of its number; `by_code` marks a login by
  * code (its right code answers tokens). */
-enum store_status rs_open(struct redis_store *rs, const char *client, const char *phone,
-    const char *sid, enum step step, enum purpose purpose, long long user_id, bool owner,
-    bool by_code, const struct rs_open_args *more,
-    const struct rs_code *code, struct rs_result *res);
+struct rs_open_args {
+	const char *client;
+	const char *phone;
+	const char *sid;
+	enum step step;
+	enum purpose purpose;
+	long long user_id;		/* 0: no account */
+	bool owner;
+	bool by_code;
+	const char *device;		/* see above; its codes count against it */
+	long long credentials_version;	/* the account's, kept by an owner session */
+	const struct rs_code *code;	/* NULL: none is sent */
+};
+enum store_status rs_open(struct redis_store *rs, const struct rs_open_args *a,
+    struct rs_result *res);
 
 /* Loads session `sid` for step `expect`; see enum rs_take. A live device
  * token of the session's account takes the number's place (on_device). */
-enum store_status rs_step(struct redis_store *rs, const char *client, const char *sid,
-    enum step expect, enum rs_take take, const char *device, struct rs_result *res);
+struct rs_step_args {
+	const char *client;
+	const char *sid;
+	enum step expect;
+	enum rs_take take;
+	const char *device;
+};
+enum store_status rs_step(struct redis_store *rs, const struct rs_step_args *a,
+    struct rs_result *res);
 
 /* Moves `sid` (session `s`, as rs_step loaded it) from `from` to `to`
  * (STEP__MAX: ends it), recording its account s->user_id, and gives back
  * tries (to s->device when s->on_device); with account_changed, drops the
  * account state cached for register. */
-enum store_status rs_advance(struct redis_store *rs, const char *client, const char *sid,
-    const struct rs_session *s, enum step from, enum step to, enum rs_give_back back,
-    bool account_changed, struct rs_result *res);
+struct rs_advance_args {
+	const char *client;
+	const char *sid;
+	const struct rs_session *s;
+	enum step from;
+	enum step to;
+	enum rs_give_back back;
+	bool account_changed;
+};
+enum store_status rs_advance(struct redis_store *rs, const struct rs_advance_args *a,
+    struct rs_result *res);
 
 /*
  * register in one round trip: opens session `sid` for `phone` at the step
@@ -148,8 +177,15 @@ enum store_status rs_advance(struct redis_store *rs, const char *client, const c
  * `state` ("id|has_password|is_verified|is_banned", from PostgreSQL) the
  * state is cached first. RS_OK fills res->session.step and .purpose.
  */
-enum store_status rs_register(struct redis_store *rs, const char *client, const char *phone,
-    const char *sid, const char *state, const char *device, const struct rs_code *code,
+struct rs_register_args {
+	const char *client;
+	const char *phone;
+	const char *sid;
+	const char *state;		/* NULL: the cached one */
+	const char *device;
+	const struct rs_code *code;
+};
+enum store_status rs_register(struct redis_store *rs, const struct rs_register_args *a,
     struct rs_result *res);
 
 /* Drops the cached account state of `phone` (after a change made elsewhere)
@@ -166,8 +202,14 @@ enum store_status rs_account_gone(struct redis_store *rs, const char *phone);
  * goes, the account index follows, the code's tries are given back and the
  * session ends (RS_WRONG_STEP when it no longer waited for its code).
  */
-enum store_status rs_account_moved(struct redis_store *rs, const char *client, const char *sid,
-    const char *old, const char *phone, struct rs_result *res);
+struct rs_move_args {
+	const char *client;
+	const char *sid;
+	const char *old;
+	const char *phone;
+};
+enum store_status rs_account_moved(struct redis_store *rs, const struct rs_move_args *a,
+    struct rs_result *res);
 
 /* A fresh code for a session waiting for one; fills res->session phone,
  * purpose and ghost. */

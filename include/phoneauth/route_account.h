@@ -1,6 +1,6 @@
 /*
- * The account itself: POST account/delete, POST phone/change and POST
- * login/code, and what verify-otp does with the sessions the last two open
+ * The account itself: POST account/delete, POST phone/change, POST
+ * password/change and POST login/code, and what verify-otp does with the sessions the last two open
  * (the account moves to the new number; tokens for a login by code).
  */
 #ifndef PHONEAUTH_ROUTE_ACCOUNT_H
@@ -11,6 +11,7 @@
 
 void route_account_delete(struct ctx *ctx);
 void route_phone_change(struct ctx *ctx);
+void route_password_change(struct ctx *ctx);
 void route_login_code(struct ctx *ctx);
 
 /* The password of the caller's account `u`, judged as a login judges one (a

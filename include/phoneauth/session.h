@@ -57,8 +57,8 @@ bool session_open_or_reply(struct ctx *ctx, const char *phone, enum step step,
  * request's device token ("" for none); the session keeps the account's
  * credentials_version, and completes only while it holds.
  */
-void session_owner_code_reply(struct ctx *ctx, const char *phone, enum purpose purpose,
-    bool (*worthy)(const struct user *u), const char *device, enum msg sent);
+void session_owner_code_reply(struct ctx *ctx, enum purpose purpose,
+    bool (*worthy)(const struct user *u), enum msg sent);
 
 /*
  * A step's statement found no account `user_id` with the number `phone`

@@ -7,6 +7,8 @@
 -- register.lua cached for the number is dropped, and the number is in the
 -- account index. A session moved on is renewed, never past its end.
 -- Returns { R.OK } or { R.WRONG_STEP, step } when it no longer waits for `from`.
+-- ARGV: client sid phone uid from to back changed dev
+-- REPLY OK: verdict
 local client, sid, phone, uid, from, to, back, changed, dev = unpack(ARGV, OWN, OWN + 8)
 local k = KEY.session(sid)
 local s = redis.call('HMGET', k, 'st', 'pu', 'tn', 'ex')

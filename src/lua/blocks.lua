@@ -1,5 +1,7 @@
 -- One step of a walk over the blocks in force, from `cursor` (SCAN's).
 -- Returns { R.OK, next cursor, then kind, id, until (ms), ms left for each }.
+-- ARGV: cursor
+-- REPLY OK: verdict cursor, each: kind id until left
 local cursor = ARGV[OWN]
 local pattern = KEY.block_prefix():gsub('[%*%?%[%]\\]', '\\%0') .. '*'
 local r = redis.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)

@@ -2,6 +2,8 @@
 -- code is only of use while its session's code is valid: the sender drops
 -- one older than otp_ttl), and removes them from the dead letters.
 -- Returns { R.OK, moved } (0: none left).
+-- ARGV:
+-- REPLY OK: verdict moved
 local moved = 0
 for _, e in ipairs(redis.call('XRANGE', OUTBOX_DEAD, '-', '+', 'COUNT', 100)) do
   local f, keep = e[2], {}

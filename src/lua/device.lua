@@ -5,6 +5,8 @@
 -- one. A voided token of the account that was sent is dropped. The account
 -- keeps its DEVICES_PER_ACCOUNT most recently used devices.
 -- Returns { R.OK, 1 } (sent is kept) or { R.OK, 0 }.
+-- ARGV: uid sent made
+-- REPLY OK: verdict kept
 local uid, sent, made = unpack(ARGV, OWN, OWN + 2)
 local list = KEY.devices(uid)
 redis.call('ZREMRANGEBYSCORE', list, '-inf', now - DEVICE_TTL)

@@ -3,6 +3,8 @@
 -- token (`dev`, its hash) of account `uid` (devices.lua) is not stopped by
 -- the number's block, and takes the number's place in the count.
 -- Returns { R.OK, on device (0 or 1) } or { R.BLOCKED, ms }.
+-- ARGV: client phone take_one dev uid
+-- REPLY OK: verdict on_device
 local client, phone, take_one, dev, uid = unpack(ARGV, OWN, OWN + 4)
 local dh = device_of(dev, uid)
 local ms = gate(client, not dh and phone or nil)

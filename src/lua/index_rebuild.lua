@@ -6,6 +6,8 @@
 -- a Redis that restarted meanwhile lost it, and with it the numbers added
 -- before, so that rebuild must not end.
 -- Returns { R.OK, 1 } done, or { R.OK, 0 } not this rebuild's to do.
+-- ARGV: step token numbers
+-- REPLY OK: verdict done
 local step, token, numbers = unpack(ARGV, OWN, OWN + 2)
 local lock = KEY.accounts_rebuild()
 local LEASE = 60000

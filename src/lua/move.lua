@@ -6,6 +6,8 @@
 -- conversion and among the codes verified, once (not for a session that
 -- ended meanwhile: the first run counted it).
 -- Returns { R.OK } or { R.WRONG_STEP, step } when it no longer waits for a code.
+-- ARGV: client sid old new
+-- REPLY OK: verdict
 local client, sid, old, new = unpack(ARGV, OWN, OWN + 3)
 local k = KEY.session(sid)
 local s = redis.call('HMGET', k, 'st', 'tn')

@@ -10,6 +10,8 @@
 -- credentials version, which completes an owner session only while it is
 -- unchanged (C's business: the session keeps it).
 -- Returns { R.OK }, { R.BLOCKED, ms } or { R.RATE_LIMITED, ms, why }.
+-- ARGV: code_block client phone sid step purpose uid owner by_code dev cv
+-- REPLY OK: verdict
 local c = code_block(ARGV)
 local client, phone, sid, step, purpose, uid, owner, by_code, dev, cv =
   unpack(ARGV, OWN + CODE_ARGS, OWN + CODE_ARGS + 9)

@@ -4,6 +4,8 @@
 -- with the error, its deliveries and the entry's own fields (the pairs
 -- after the ids).
 -- Returns { R.OK, entries acknowledged }.
+-- ARGV: how err deliveries n ids... fields...
+-- REPLY OK: verdict acked
 local how, err, deliveries, n = unpack(ARGV, OWN, OWN + 3)
 n = tonumber(n)
 local ids = { unpack(ARGV, OWN + 4, OWN + 3 + n) }

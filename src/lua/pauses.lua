@@ -1,5 +1,7 @@
 -- One step of a walk over the paused prefixes, from `cursor` (SCAN's).
 -- Returns { R.OK, next cursor, then prefix, paused at (ms), ms left for each }.
+-- ARGV: cursor
+-- REPLY OK: verdict cursor, each: prefix since left
 local cursor = ARGV[OWN]
 local base = KEY.pause_prefix()
 local r = redis.call('SCAN', cursor, 'MATCH', base:gsub('[%*%?%[%]\\]', '\\%0') .. '*',

@@ -1,9 +1,10 @@
--- The top of the phoneauth function library (redis_store.c loads it with
--- FUNCTION LOAD: this file, limits.lua, then each script of src/lua/ as one
--- function): the protocol with redis_store.c, the key layout and the clock.
--- It runs once, when the library is loaded; begin() runs at the start of
--- every call. Everything named here is named once; a unit test
--- (tests/unit/test_redis_protocol.c) checks that the C side agrees.
+-- The top of the phoneauth function library (redis_library.c assembles it
+-- and redis_store.c loads it with FUNCTION LOAD: this file, the other
+-- libraries, then each script of src/lua/ as one function): the protocol
+-- with the C side, the key layout and the clock. It runs once, when the
+-- library is loaded; begin() runs at the start of every call. Everything
+-- named here is named once; unit tests (tests/unit/test_redis_protocol.c,
+-- test_redis_scripts.c) check that the C side agrees.
 
 -- What a script answers, as its first element. C: enum rs_verdict.
 local R = {
@@ -16,6 +17,10 @@ local R = {
   NOT_CACHED = 6,     -- register: the account state must come from PostgreSQL
   BANNED = 7,         -- register: the account is banned
 }
+-- The refusals' replies, whatever the script (C: redis_scripts.h).
+-- REPLY BLOCKED: verdict ms why
+-- REPLY RATE_LIMITED: verdict ms why
+-- REPLY WRONG_STEP: verdict step
 
 -- Steps and purposes, as stored in a session and named by the API. C: step.c.
 local STEP = { OTP = 'otp', SET_PASSWORD = 'set_password', USER_INFO = 'user_info',
@@ -78,6 +83,7 @@ end
 -- code, language, kind ('' for no code; limits.lua's send_code says the
 -- rest), then the SMS text for each purpose that may be needed ('' for the
 -- others), in PURPOSES order. A script's own arguments follow it.
+-- ARGV code_block: digest code lang kind text_register text_login text_reset text_change
 local CODE_ARGS = 4 + #PURPOSES
 
 local function code_block(ARGV)
@@ -142,7 +148,7 @@ local KEY = {
   -- credentials version when it opened (C completes it only while
   -- unchanged), dv the device it was opened with (devices.lua); at the
   -- mfa step ct counts its wrong codes and np holds a reset's new password
-  -- hash until the second factor is proved (mfa.lua)
+  -- hash until the second factor is proved (mfa_session.lua)
   session = function(sid) return P .. 's:' .. sid end,
   -- failures (and tries being judged) within the window; kind 'ip' or 'ph'
   failures = function(kind, id) return P .. 'f:' .. kind .. ':' .. id end,
@@ -184,7 +190,7 @@ local KEY = {
   accounts = function(bucket) return P .. 'a:' .. bucket end,
   accounts_ready = function() return P .. 'a:ready' end,    -- the index is whole
   accounts_rebuild = function() return P .. 'a:rebuild' end, -- whoever rebuilds it
-  -- second factors (mfa.lua): an account's TOTP setup waiting for its
+  -- second factors (totp.lua): an account's TOTP setup waiting for its
   -- confirmation (the sealed secret), and the last TOTP step it accepted
   totp_setup = function(uid) return P .. 'ts:' .. uid end,
   totp_last = function(uid) return P .. 'tl:' .. uid end,

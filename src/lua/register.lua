@@ -10,6 +10,9 @@
 -- Returns { R.OK, step, purpose }, { R.BLOCKED, ms[, why] }, { R.RATE_LIMITED, ms, why },
 -- { R.NOT_CACHED, index whole (1) or not (0) } (ask PostgreSQL, then call
 -- again) or { R.BANNED }.
+-- ARGV: code_block client phone sid state dev
+-- REPLY OK: verdict step purpose
+-- REPLY NOT_CACHED: verdict index_whole
 local c = code_block(ARGV)
 local client, phone, sid, state, dev = unpack(ARGV, OWN + CODE_ARGS, OWN + CODE_ARGS + 4)
 local test = c.kind == 'test'

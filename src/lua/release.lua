@@ -3,6 +3,8 @@
 -- the request's device (`dev`, its hash: gate.lua said so), the device's;
 -- with clear '1' also forgets every failure of the number (or the device).
 -- Returns { R.OK }.
+-- ARGV: client phone clear dev
+-- REPLY OK: verdict
 local client, phone, clear, dev = unpack(ARGV, OWN, OWN + 3)
 give_back('ip', client, false)
 if dev ~= '' then

@@ -8,6 +8,8 @@
 -- session waiting for a code, and never past its end.
 -- Returns { R.OK, phone, purpose, ghost (0 or 1) }, { R.BLOCKED, ms },
 -- { R.RATE_LIMITED, ms, why }, { R.NO_SESSION } or { R.WRONG_STEP, step }.
+-- ARGV: code_block client sid
+-- REPLY OK: verdict phone purpose ghost
 local c = code_block(ARGV)
 local client, sid = unpack(ARGV, OWN + CODE_ARGS, OWN + CODE_ARGS + 1)
 local k = KEY.session(sid)

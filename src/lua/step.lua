@@ -14,6 +14,8 @@
 -- Returns { R.OK, phone, step, purpose, user id, digest, earlier digest,
 -- owner, login by code, on device (each 0 or 1), credentials version },
 -- { R.BLOCKED, ms }, { R.NO_SESSION }, { R.WRONG_STEP, step } or { R.CODE_VOID }.
+-- ARGV: client sid expect take_mode dev
+-- REPLY OK: verdict phone step purpose uid digest earlier owner by_code on_device cv
 local client, sid, expect, take_mode, dev = unpack(ARGV, OWN, OWN + 4)
 local k = KEY.session(sid)
 local s = redis.call('HMGET', k, 'ph', 'st', 'pu', 'uid', 'cd', 'ce', 'ct', 'pd', 'pe', 'ow', 'lc',

@@ -15,10 +15,6 @@ from pa import check, run, test
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DOCS = ["README.md"] + sorted(os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "docs", "*.md")))
 LAYOUT = "docs/development.md"
-# Linked before it lands: docs/conformance.md is written on its own branch
-# (issue 22's conformance part). A link to it counts while it is missing;
-# once it exists, its anchors are checked like any other file's.
-PENDING = {"docs/conformance.md"}
 
 
 def read(path):
@@ -143,8 +139,7 @@ def every_link_resolves():
             name, _, anchor = target.partition("#")
             dest = os.path.normpath(os.path.join(os.path.dirname(doc), name)) if name else doc
             if not os.path.exists(os.path.join(REPO, dest)):
-                if dest not in PENDING:
-                    broken.append("%s: %s (no file %s)" % (doc, target, dest))
+                broken.append("%s: %s (no file %s)" % (doc, target, dest))
             elif anchor and dest.endswith(".md") and anchor not in anchors(dest):
                 broken.append("%s: %s (no heading #%s in %s)" % (doc, target, anchor, dest))
     check(count >= 50, "only %d links read: the pattern is broken" % count)

@@ -33,7 +33,12 @@ def log_text(pool):
 
 CONFIGURED = 200000
 SHORT = 20000
-SAMPLES = 7
+SAMPLES = 9
+# Without the padding a wrong password on the short hash costs a tenth of
+# the hashing (the ratio falls toward 0.1 plus the request's fixed share);
+# with it, about 1 on a quiet machine and, seen on a loaded one (load 4.5
+# on 2 cores), 0.66. 0.5 tells the two apart on both.
+MIN_RATIO = 0.5
 
 
 def accounts(n, iterations):
@@ -219,8 +224,8 @@ def a_wrong_password_takes_as_long_on_an_imported_short_hash():
             t_short.append(wrong_login(url, b))
         m_long, m_short = statistics.median(t_long), statistics.median(t_short)
         ratio = m_short / m_long
-        check(ratio >= 0.7, "median %.3f s at %d iterations vs %.3f s at %d (ratio %.2f < 0.7)"
-              % (m_short, SHORT, m_long, CONFIGURED, ratio))
+        check(ratio >= MIN_RATIO, "median %.3f s at %d iterations vs %.3f s at %d (ratio %.2f < %.2f)"
+              % (m_short, SHORT, m_long, CONFIGURED, ratio, MIN_RATIO))
         # the stored hashes were not touched by wrong passwords
         rows = psql("SELECT count(*) FROM users WHERE mobile_number = ANY (string_to_array(:'p', ','))"
                     " AND password LIKE :'pre'", p=",".join(short), pre="pbkdf2_sha256$%d$%%" % SHORT)

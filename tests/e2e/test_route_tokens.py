@@ -308,5 +308,70 @@ def expired_tokens_are_refused():
         expect(refresh(c, t["refresh_token"]), 401, "token_invalid")
 
 
+# ---- login_max_age: a login ends, however often it rotates ----
+
+
+def account_row(phone):
+    """What else of the account an ended login must leave as it was."""
+    return psql("SELECT id, password, credentials_version, is_banned, is_active, last_login"
+                " FROM users WHERE mobile_number = :'p'", p=phone)
+
+
+@test
+def a_login_past_login_max_age_cannot_refresh_and_rotation_did_not_extend_it():
+    with Pool({"PHONEAUTH_LOGIN_MAX_AGE": "5"}, "login-age5") as url:
+        c, phone = Client(base_url=url), fresh_phone()
+        t = signup(c, phone)
+        began = time.time()
+        family = family_of(t["refresh_token"])
+        second = expect(Client(base_url=url).post(
+            "login", {"mobile_number": phone, "password": PASSWORD}), 200)["tokens"]
+        second_began = time.time()      # after its row was written
+        # rotations every second: each would start a new refresh_ttl
+        token = t["refresh_token"]
+        while time.time() - began < 3:
+            token = rotated(refresh(c, token))["refresh"]
+            time.sleep(1)
+        account = account_row(phone)
+        # past login_max_age of the sign-in (a time, nothing to poll), though
+        # the last rotation is younger than that
+        time.sleep(max(0, began + 5.5 - time.time()))
+        expect(c.post("token/verify", {"token": token}), 401, "token_invalid")
+        expect(refresh(c, token), 401, "token_invalid")
+        # the family is ended, and nothing else of the account changed
+        check(live_tokens(family) == [], "the login outlived login_max_age")
+        check(psql("SELECT count(*) FROM refresh_tokens WHERE family = :'f' AND revoked_at IS NULL", f=family)
+              == [["0"]], "tokens of the login left unrevoked")
+        check(account_row(phone) == account, "the account changed: %r, %r" % (account, account_row(phone)))
+        expect(refresh(c, token), 401, "token_invalid")
+        # a new sign-in is a new login, with an age of its own
+        fresh = expect(c.post("login", {"mobile_number": phone, "password": PASSWORD}), 200)["tokens"]
+        rotated(refresh(c, fresh["refresh_token"]))
+        # the login by password made next to the first one ends as it did
+        time.sleep(max(0, second_began + 5.5 - time.time()))
+        expect(refresh(c, second["refresh_token"]), 401, "token_invalid")
+
+
+@test
+def a_login_older_than_login_max_age_at_upgrade_ends_at_its_next_refresh():
+    """A login that began before login_max_age existed (31 days ago) ends
+    at its next refresh on the stack's default of 30 days; a younger one
+    (29 days) refreshes as before; GET sessions never lists the old one."""
+    c, phone = Client(), fresh_phone()
+    old, young = signup(c, phone), expect(Client().post(
+        "login", {"mobile_number": phone, "password": PASSWORD}), 200)["tokens"]
+    for t, days in ((old, 31), (young, 29)):
+        psql("UPDATE logins SET created_at = now() - make_interval(days => :'d'::int) WHERE family = :'f'",
+             d=days, f=family_of(t["refresh_token"]))
+    account = account_row(phone)
+    # GET sessions lists only the login that can still refresh
+    listed = expect(c.get("sessions", headers=bearer(young["access_token"])), 200)["sessions"]
+    check([s["id"] for s in listed] == [family_of(young["refresh_token"])], listed)
+    expect(refresh(c, old["refresh_token"]), 401, "token_invalid")
+    check(live_tokens(family_of(old["refresh_token"])) == [], "the old login is still live")
+    rotated(refresh(c, young["refresh_token"]))
+    check(account_row(phone) == account, "the account changed")
+
+
 if __name__ == "__main__":
     run()

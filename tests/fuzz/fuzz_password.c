@@ -8,9 +8,10 @@
  *
  * Oracles, beyond "no crash, no leak":
  *  - the policy's verdict is the rule's, counted independently: too short
- *    under 8 code points, too long over 70, all digits (Persian digits too)
- *    refused, a password holding the number (or its digits after the 0 or
- *    +) refused; whatever passes is within the bounds;
+ *    under 8 code points, too long over 128, one of a small blocklist in
+ *    any case (Persian digits as digits) refused, a password holding the
+ *    number (or its digits after the 0 or +) refused; whatever passes is
+ *    within the bounds; no composition rule (digits only pass);
  *  - a parsed hash is exactly "pbkdf2_sha256$N$SALT$HASH" again when its
  *    parts are written out, N in 1..INT_MAX, no '$' in the salt, 44
  *    characters of hash;
@@ -20,6 +21,8 @@
  */
 #include <limits.h>
 #include <stdbool.h>
+#include <string.h>
+#include <strings.h>
 
 #include "fuzz.h"
 #include "phoneauth/hasher.h"
@@ -41,29 +44,36 @@ code_points(const char *s)
 	return n;
 }
 
-/* Whether every character is an ASCII, Persian or Arabic-Indic digit. */
-static bool
-all_digits(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
+/* The fuzz run's blocklist, and the oracle's own look at it. */
+static const char *const common_words[] = { "12345678", "password1", "iloveyou" };
 
-	while (*p) {
-		if (*p >= '0' && *p <= '9')
-			p++;
-		else if (p[0] == 0xdb && p[1] >= 0xb0 && p[1] <= 0xb9)
-			p += 2;		/* U+06F0..U+06F9 */
-		else if (p[0] == 0xd9 && p[1] >= 0xa0 && p[1] <= 0xa9)
-			p += 2;		/* U+0660..U+0669 */
-		else
-			return false;
-	}
-	return true;
+static struct blocklist *
+common_list(void)
+{
+	static const char text[] = "12345678\nPassword1\r\n# a comment\niloveyou";
+	static struct blocklist list;
+	static bool loaded;
+	char why[128];
+
+	if (!loaded)
+		FUZZ_ASSERT(blocklist_parse(text, sizeof text - 1, &list, why, sizeof why));
+	loaded = true;
+	return &list;
+}
+
+static bool
+listed(const char *ascii)
+{
+	for (size_t i = 0; i < sizeof common_words / sizeof common_words[0]; i++)
+		if (strcasecmp(ascii, common_words[i]) == 0)
+			return true;
+	return false;
 }
 
 static void
 check_policy(const char *password, const char *typed_phone)
 {
-	char phone[PHONE_MAX] = "", ascii[71 * 4 + 1];
+	char phone[PHONE_MAX] = "", ascii[PASSWORD_MAX_CHARS * 4 + 1];
 	enum password_problem got;
 	size_t chars;
 
@@ -73,18 +83,19 @@ check_policy(const char *password, const char *typed_phone)
 	if (!phone_normalize(typed_phone, typed_phone[0] == '+' ? PHONE_FORMAT_E164 : PHONE_FORMAT_IR,
 	    phone))
 		phone[0] = '\0';
-	got = password_check_policy(password, phone[0] ? phone : NULL);
+	got = password_check_policy(password, phone[0] ? phone : NULL, PASSWORD_MIN_CHARS,
+	    common_list());
 	chars = code_points(password);
 	FUZZ_ASSERT(got == PASSWORD_OK || got == PASSWORD_TOO_SHORT || got == PASSWORD_TOO_LONG ||
-	    got == PASSWORD_ALL_DIGITS || got == PASSWORD_CONTAINS_NUMBER);
+	    got == PASSWORD_COMMON || got == PASSWORD_CONTAINS_NUMBER);
 	FUZZ_ASSERT((got == PASSWORD_TOO_SHORT) == (chars < PASSWORD_MIN_CHARS));
 	if (chars > PASSWORD_MAX_CHARS)
 		FUZZ_ASSERT(got == PASSWORD_TOO_LONG);
 	if (got == PASSWORD_TOO_SHORT || got == PASSWORD_TOO_LONG)
 		return;
-	FUZZ_ASSERT((got == PASSWORD_ALL_DIGITS) == all_digits(password));
-	if (got == PASSWORD_OK && phone[0] != '\0' &&
-	    text_ascii_digits(password, ascii, sizeof ascii))
+	FUZZ_ASSERT(text_ascii_digits(password, ascii, sizeof ascii));
+	FUZZ_ASSERT((got == PASSWORD_COMMON) == listed(ascii));
+	if (got == PASSWORD_OK && phone[0] != '\0')
 		FUZZ_ASSERT(strstr(ascii, phone) == NULL && strstr(ascii, phone + 1) == NULL);
 }
 

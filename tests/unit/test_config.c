@@ -9,7 +9,7 @@
 #include "phoneauth/config.h"
 
 static char dir[] = "/tmp/phoneauth-test-config-XXXXXX";
-static char secret_path[128], short_secret_path[128], conf_path[128];
+static char secret_path[128], short_secret_path[128], conf_path[128], common_path[128];
 static char data_key_path[128], short_data_key_path[128];
 
 static void
@@ -22,7 +22,8 @@ write_file(const char *path, const char *text)
 }
 
 /* Loads `body` (plus the secret line unless it has its own jwt lines, and
- * the data key's unless it names one). */
+ * a blocklist of the test's own unless it names one, and the data key's unless
+ * it names one). */
 static bool
 load(struct config *cfg, const char *body, char *err, size_t errlen)
 {
@@ -31,6 +32,9 @@ load(struct config *cfg, const char *body, char *err, size_t errlen)
 	snprintf(text, sizeof text, "%s%s\n", strstr(body, "jwt_") ? "" : "jwt_secret_file = ",
 	    strstr(body, "jwt_") ? "" : secret_path);
 	strncat(text, body, sizeof text - strlen(text) - 1);
+	if (strstr(body, "password_blocklist") == NULL)
+		snprintf(text + strlen(text), sizeof text - strlen(text), "password_blocklist = %s\n",
+		    common_path);
 	/* after the body, so that the lines the refusals name stay its own */
 	if (strstr(body, "data_key_file") == NULL)
 		snprintf(text + strlen(text), sizeof text - strlen(text), "\ndata_key_file = %s\n",
@@ -79,6 +83,8 @@ defaults_are_the_contracts(void)
 	CHECK_INT(cfg.sms_owner_max_per_hour, 0);
 	CHECK_INT(cfg.sms_owner_max_per_day, 0);
 	CHECK_INT(cfg.test_number_max_tries, 10);
+	CHECK_INT(cfg.password_min_length, 8);
+	CHECK_INT(cfg.login_max_age, 2592000);
 	CHECK(cfg.jwt_issuer == NULL && cfg.trusted_proxies == NULL && cfg.nproxies == 0, "unset keys");
 	CHECK_STR(cfg.redis.host, "127.0.0.1");
 	CHECK_INT(cfg.redis.port, 6379);
@@ -111,6 +117,59 @@ file_values_comments_and_hashes(void)
 	CHECK_INT(cfg.language, LANG_FA);
 	CHECK_STR(cfg.base_path, "/auth");
 	CHECK_INT(cfg.nproxies, 2);
+	config_free(&cfg);
+}
+
+/* password_blocklist's default is the file Debian's john-data installs:
+ * loaded where it is, named in the refusal where it is not. */
+static void
+blocklist_defaults_to_johns_list(void)
+{
+	struct config cfg;
+	char text[256], err[512];
+	bool there = access("/usr/share/john/password.lst", R_OK) == 0, ok;
+
+	snprintf(text, sizeof text, "jwt_secret_file = %s\ndata_key_file = %s\n", secret_path,
+	    data_key_path);
+	write_file(conf_path, text);
+	ok = config_load(&cfg, conf_path, err, sizeof err);
+	if (there) {
+		CHECK(ok, "%s", err);
+		CHECK_STR(cfg.password_blocklist, "/usr/share/john/password.lst");
+		CHECK(cfg.common_passwords.count > 3000, "%zu passwords", cfg.common_passwords.count);
+		CHECK(blocklist_contains(&cfg.common_passwords, "Password1"), "password1 not listed");
+	} else {
+		CHECK(!ok && strstr(err, "password_blocklist: ") == err &&
+		    strstr(err, "/usr/share/john/password.lst") != NULL, "%s", err);
+	}
+	config_free(&cfg);
+}
+
+/* The blocklist is loaded with the configuration: a file that cannot be
+ * read stops the program at start, naming the key; the length floor. */
+static void
+blocklist_and_length_are_loaded(void)
+{
+	struct config cfg;
+	char err[512];
+
+	CHECK(load(&cfg, "password_min_length = 12\nlogin_max_age = 5\n", err, sizeof err), "%s", err);
+	CHECK_INT(cfg.password_min_length, 12);
+	CHECK_INT(cfg.login_max_age, 5);
+	CHECK_INT(cfg.common_passwords.count, 3);
+	CHECK(blocklist_contains(&cfg.common_passwords, "QWERTYUIOP"), "qwertyuiop not listed");
+	config_free(&cfg);
+	CHECK(!load(&cfg, "password_blocklist = /nonexistent/password.lst\n", err, sizeof err) &&
+	    strstr(err, "password_blocklist: ") == err && strchr(err, '\n') == NULL, "%s", err);
+	config_free(&cfg);
+	CHECK(!load(&cfg, "password_blocklist =\n", err, sizeof err) &&
+	    strstr(err, "password_blocklist: ") == err, "%s", err);
+	config_free(&cfg);
+	CHECK(!load(&cfg, "password_min_length = 7\n", err, sizeof err) &&
+	    strstr(err, "password_min_length") != NULL, "%s", err);
+	config_free(&cfg);
+	CHECK(!load(&cfg, "login_max_age = 0\n", err, sizeof err) &&
+	    strstr(err, "login_max_age") != NULL, "%s", err);
 	config_free(&cfg);
 }
 
@@ -352,8 +411,12 @@ main(void)
 	write_file(short_data_key_path, "0123456789abcdef\n");
 	chmod(data_key_path, 0600);
 	chmod(short_data_key_path, 0600);
+	snprintf(common_path, sizeof common_path, "%s/common", dir);
+	write_file(common_path, "#!comment: john's first lines\n123456\npassword1\nqwertyuiop\n");
 	RUN(defaults_are_the_contracts);
 	RUN(file_values_comments_and_hashes);
+	RUN(blocklist_defaults_to_johns_list);
+	RUN(blocklist_and_length_are_loaded);
 	RUN(bad_files_are_refused_naming_the_key);
 	RUN(secrets_are_checked);
 	RUN(data_key_is_checked);
@@ -364,6 +427,7 @@ main(void)
 	unlink(short_secret_path);
 	unlink(data_key_path);
 	unlink(short_data_key_path);
+	unlink(common_path);
 	unlink(conf_path);
 	rmdir(dir);
 	HARNESS_EXIT();

@@ -96,6 +96,11 @@ hash_has_django_shape_and_fresh_salt(void)
 	CHECK(!password_verify("s3cret-Pass", a, &it), "wrong password verified");
 }
 
+/* A few lines of john's password.lst, as the blocklist reads it. */
+static const char common_text[] =
+    "#!comment: a list of common passwords\n"
+    "123456\n12345678\n123456789\npassword\npassword1\niloveyou\nqwertyuiop\n";
+
 static void
 policy_follows_the_contract(void)
 {
@@ -106,11 +111,23 @@ policy_follows_the_contract(void)
 	} cases[] = {
 		{ __LINE__, "short12", PASSWORD_TOO_SHORT },
 		{ __LINE__, "abcdefg8", PASSWORD_OK },
-		{ __LINE__, "12345678", PASSWORD_ALL_DIGITS },
-		/* Persian digits are digits */
-		{ __LINE__, "\xdb\xb1\xdb\xb2\xdb\xb3\xdb\xb4\xdb\xb5\xdb\xb6\xdb\xb7\xdb\xb8", PASSWORD_ALL_DIGITS },
+		/* no composition rule: digits only are a password like any other */
+		{ __LINE__, "8203917465", PASSWORD_OK },
+		{ __LINE__, "\xdb\xb8\xdb\xb2\xdb\xb0\xdb\xb3\xdb\xb9\xdb\xb1\xdb\xb7\xdb\xb4", PASSWORD_OK },
+		{ __LINE__, "abcdefghijklmnop", PASSWORD_OK },
+		/* the blocklist, whatever the case */
+		{ __LINE__, "12345678", PASSWORD_COMMON },
+		{ __LINE__, "password1", PASSWORD_COMMON },
+		{ __LINE__, "PassWord1", PASSWORD_COMMON },
+		{ __LINE__, "iloveyou", PASSWORD_COMMON },
+		{ __LINE__, "QWERTYUIOP", PASSWORD_COMMON },
+		{ __LINE__, "password12", PASSWORD_OK },
+		/* Persian digits are the list's digits */
+		{ __LINE__, "\xdb\xb1\xdb\xb2\xdb\xb3\xdb\xb4\xdb\xb5\xdb\xb6\xdb\xb7\xdb\xb8", PASSWORD_COMMON },
 		{ __LINE__, "my09121234567", PASSWORD_CONTAINS_NUMBER },
 		{ __LINE__, "x9121234567x", PASSWORD_CONTAINS_NUMBER },
+		{ __LINE__, "pw989121234567", PASSWORD_CONTAINS_NUMBER },
+		{ __LINE__, "09121234567", PASSWORD_CONTAINS_NUMBER },
 		/* the number typed with Persian digits */
 		{ __LINE__, "pw\xdb\xb0\xdb\xb9\xdb\xb1\xdb\xb2\xdb\xb1\xdb\xb2\xdb\xb3\xdb\xb4\xdb\xb5\xdb\xb6\xdb\xb7", PASSWORD_CONTAINS_NUMBER },
 		{ __LINE__, "0912123456x", PASSWORD_OK },
@@ -118,24 +135,40 @@ policy_follows_the_contract(void)
 		{ __LINE__, "\xd8\xb3\xd8\xb3\xd8\xb3\xd8\xb3\xd8\xb3\xd8\xb3\xd8\xb3\xd8\xb3", PASSWORD_OK },
 		{ __LINE__, "\xd8\xb3\xd8\xb3\xd8\xb3\xd8\xb3\xd8\xb3\xd8\xb3\xd8\xb3", PASSWORD_TOO_SHORT },
 	};
-	char seventy[71], seventy_one[72], persian71[71 * 2 + 1];
+	struct blocklist common;
+	char why[256], max[PASSWORD_MAX_CHARS + 2], emoji[(PASSWORD_MAX_CHARS + 1) * 4 + 1];
 
+	CHECK(blocklist_parse(common_text, sizeof common_text - 1, &common, why, sizeof why), "%s", why);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		CHECK_AT(cases[i].line, password_check_policy(cases[i].pw, "09121234567") == cases[i].want,
+		CHECK_AT(cases[i].line,
+		    password_check_policy(cases[i].pw, "09121234567", 8, &common) == cases[i].want,
 		    "\"%s\": %d, want %d", cases[i].pw,
-		    password_check_policy(cases[i].pw, "09121234567"), cases[i].want);
-	memset(seventy, 'a', 70);
-	seventy[70] = '\0';
-	memset(seventy_one, 'a', 71);
-	seventy_one[71] = '\0';
-	for (int i = 0; i < 71; i++)
-		memcpy(persian71 + 2 * i, "\xd8\xb3", 2);
-	persian71[142] = '\0';
-	CHECK_INT(password_check_policy(seventy, "09121234567"), PASSWORD_OK);
-	CHECK_INT(password_check_policy(seventy_one, "09121234567"), PASSWORD_TOO_LONG);
-	CHECK_INT(password_check_policy(persian71, "09121234567"), PASSWORD_TOO_LONG);
-	persian71[140] = '\0';
-	CHECK_INT(password_check_policy(persian71, "09121234567"), PASSWORD_OK);
+		    password_check_policy(cases[i].pw, "09121234567", 8, &common), cases[i].want);
+	/* 128 code points, counted as such: 4-byte ones too */
+	memset(max, 'a', PASSWORD_MAX_CHARS);
+	max[PASSWORD_MAX_CHARS] = '\0';
+	CHECK_INT(password_check_policy(max, "09121234567", 8, &common), PASSWORD_OK);
+	max[PASSWORD_MAX_CHARS] = 'a';
+	max[PASSWORD_MAX_CHARS + 1] = '\0';
+	CHECK_INT(password_check_policy(max, "09121234567", 8, &common), PASSWORD_TOO_LONG);
+	for (int i = 0; i < PASSWORD_MAX_CHARS + 1; i++)
+		memcpy(emoji + 4 * i, "\xf0\x9f\x94\x91", 4);
+	emoji[(PASSWORD_MAX_CHARS + 1) * 4] = '\0';
+	CHECK_INT(password_check_policy(emoji, "09121234567", 8, &common), PASSWORD_TOO_LONG);
+	emoji[PASSWORD_MAX_CHARS * 4] = '\0';
+	CHECK_INT(password_check_policy(emoji, "09121234567", 8, &common), PASSWORD_OK);
+	/* password_min_length raises the floor, never lowers it */
+	CHECK_INT(password_check_policy("abcdefghijk", "09121234567", 12, &common), PASSWORD_TOO_SHORT);
+	CHECK_INT(password_check_policy("abcdefghijkl", "09121234567", 12, &common), PASSWORD_OK);
+	CHECK_INT(password_check_policy("abcdefg", "09121234567", 4, &common), PASSWORD_TOO_SHORT);
+	/* an E.164 number, with and without its + */
+	CHECK_INT(password_check_policy("pw+441234567890", "+441234567890", 8, &common),
+	    PASSWORD_CONTAINS_NUMBER);
+	CHECK_INT(password_check_policy("pw441234567890", "+441234567890", 8, &common),
+	    PASSWORD_CONTAINS_NUMBER);
+	/* no number known (NULL), no list: only the length */
+	CHECK_INT(password_check_policy("09121234567", NULL, 8, NULL), PASSWORD_OK);
+	blocklist_free(&common);
 }
 
 int

@@ -1,5 +1,5 @@
 /*
- * The C <-> Lua protocol of the Redis scripts: every name redis_store.c and
+ * The C <-> Lua protocol of the Redis scripts: every name the redis_*.c files and
  * step.c use for a verdict, a step, a purpose or a mode means the same in
  * src/lua/prelude.lua, and the common argument block has the same length on
  * both sides. Fails when one side changes without the other.
@@ -16,10 +16,9 @@
 static const char *
 prelude(void)
 {
-	for (size_t i = 0; i < lua_scripts_count; i++)
-		if (strcmp(lua_scripts[i].name, "prelude") == 0)
-			return lua_scripts[i].text;
-	return "";
+	const char *text = rs_script_text("prelude");
+
+	return text ? text : "";
 }
 
 /* Whether prelude.lua has the line fragment `want`. */
@@ -69,7 +68,7 @@ steps_and_purposes_match(void)
 	}
 }
 
-/* The texts of a code block come in C's enum purpose order (redis_store.c's
+/* The texts of a code block come in C's enum purpose order (redis_session.c's
  * code_args); prelude.lua reads them in its PURPOSES order. */
 static void
 purposes_in_c_order(void)

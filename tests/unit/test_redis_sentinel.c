@@ -129,8 +129,9 @@ the_configuration_takes_them(void)
 	chmod(data_key, 0600);
 	setenv("PHONEAUTH_DATA_KEY_FILE", data_key, 1);
 	f = fopen(conf, "w");
-	fprintf(f, "jwt_secret_file = %s\nredis_url = sentinel://:p#w@10.213.0.11:26379,"
-	    "10.213.0.12/pamaster?db=3\n", secret);
+	/* The secret is a list of one password: no john-data needed. */
+	fprintf(f, "jwt_secret_file = %s\npassword_blocklist = %s\nredis_url = "
+	    "sentinel://:p#w@10.213.0.11:26379,10.213.0.12/pamaster?db=3\n", secret, secret);
 	fclose(f);
 	CHECK(config_load(&cfg, conf, err, sizeof err), "%s", err);
 	CHECK_STR(cfg.redis.master, "pamaster");
@@ -144,7 +145,8 @@ the_configuration_takes_them(void)
 	}
 	config_free(&cfg);
 	f = fopen(conf, "w");
-	fprintf(f, "jwt_secret_file = %s\nredis_url = sentinel://10.213.0.11:26379\n", secret);
+	fprintf(f, "jwt_secret_file = %s\npassword_blocklist = %s\nredis_url = "
+	    "sentinel://10.213.0.11:26379\n", secret, secret);
 	fclose(f);
 	CHECK(!config_load(&cfg, conf, err, sizeof err) && strstr(err, "redis_url") != NULL &&
 	    strchr(err, '\n') == NULL, "%s", err);

@@ -335,7 +335,7 @@ field_errors_are_gathered_per_field(void)
 	CHECK(!response_has_field_errors(&r), "field errors before any");
 	response_field_error(&r, "password", MSG_PASSWORD_TOO_SHORT, LANG_EN);
 	response_field_error(&r, "mobile_number", MSG_REQUIRED, LANG_EN);
-	response_field_error(&r, "password", MSG_PASSWORD_ALL_DIGITS, LANG_EN);
+	response_field_error(&r, "password", MSG_PASSWORD_COMMON, LANG_EN);
 	CHECK(response_has_field_errors(&r), "no field errors after three");
 	response_validation_failed(&r, LANG_EN);
 	CHECK_INT(r.status, 400);
@@ -346,7 +346,7 @@ field_errors_are_gathered_per_field(void)
 	    strcmp(json_object_get_string(json_object_array_get_idx(list, 0)),
 	    msg_text(MSG_PASSWORD_TOO_SHORT, LANG_EN)) == 0 &&
 	    strcmp(json_object_get_string(json_object_array_get_idx(list, 1)),
-	    msg_text(MSG_PASSWORD_ALL_DIGITS, LANG_EN)) == 0, "%s", json_object_to_json_string(fields));
+	    msg_text(MSG_PASSWORD_COMMON, LANG_EN)) == 0, "%s", json_object_to_json_string(fields));
 	CHECK(json_object_object_get_ex(fields, "mobile_number", &list) && json_object_array_length(list) == 1 &&
 	    strcmp(json_object_get_string(json_object_array_get_idx(list, 0)),
 	    msg_text(MSG_REQUIRED, LANG_EN)) == 0, "%s", json_object_to_json_string(fields));

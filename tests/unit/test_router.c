@@ -33,6 +33,7 @@ every_route_is_found(void)
 		{ __LINE__, METHOD_POST, "logout-all" },
 		{ __LINE__, METHOD_POST, "account/delete" },
 		{ __LINE__, METHOD_POST, "phone/change" },
+		{ __LINE__, METHOD_POST, "password/change" },
 		{ __LINE__, METHOD_POST, "login/code" },
 	};
 	enum route_match m;
