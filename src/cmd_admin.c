@@ -293,3 +293,28 @@ cmd_migrate(const struct config *cfg, int argc, char **argv)
 	(void)argv;
 	return pg_migrate(cfg, migrations, migrations_count) ? 0 : 1;
 }
+
+int
+cmd_mfa_reset(const struct config *cfg, int argc, char **argv)
+{
+	char phone[PHONE_MAX];
+	struct pg_store *pg;
+	enum store_status st;
+	long long id = 0;
+
+	(void)argc;
+	if (!phone_normalize(argv[0], (enum phone_format)cfg->phone_format, phone))
+		return usage_error("not a valid phone number");
+	if ((pg = pg_new(cfg)) == NULL)
+		return 1;
+	st = pg_mfa_reset(pg, phone, &id);
+	pg_free(pg);
+	if (st == STORE_NOT_FOUND) {
+		fprintf(stderr, "phoneauth: %s has no account with TOTP\n", phone);
+		return 1;
+	}
+	if (st != STORE_OK)
+		return store_failed("mfa-reset", "PostgreSQL", st);
+	printf("%s: TOTP and its recovery codes removed; the password stays\n", phone);
+	return 0;
+}

@@ -115,6 +115,7 @@ static const struct key keys[] = {
 	S(sms_origin, NULL),
 	S(metrics_allow, "127.0.0.1,::1"),
 	E(login_by_code, "off", switch_names),
+	S(data_key_file, NULL),
 	I(password_min_length, 8, 8, 128),
 	S(password_blocklist, "/usr/share/john/password.lst"),
 	I(login_max_age, 2592000, 1, 3650 * DAY),
@@ -566,7 +567,7 @@ read_key_file(struct config *cfg, const char *key, const char *path,
 static bool
 validate(struct config *cfg, char *err, size_t errlen)
 {
-	char why[256];
+	char why[512];
 	size_t len;
 
 	/* base_path: "/api", "/api/" and "" (routes at the root) */
@@ -622,6 +623,10 @@ validate(struct config *cfg, char *err, size_t errlen)
 		    "asks for a list of common passwords)");
 	if (!blocklist_load(cfg->password_blocklist, &cfg->common_passwords, why, sizeof why))
 		return errmsg(err, errlen, "password_blocklist: %s", why);
+	/* Required whether or not any account has a second factor: a service
+	 * that started without it could not open what it sealed before. */
+	if (!seal_key_load(cfg->data_key_file, &cfg->data_key, why, sizeof why))
+		return errmsg(err, errlen, "%s", why);
 	return true;
 }
 
@@ -741,6 +746,7 @@ config_free(struct config *cfg)
 	if (cfg->test != NULL)
 		OPENSSL_cleanse(cfg->test, cfg->ntest * sizeof *cfg->test);
 	free(cfg->test);
+	seal_key_wipe(&cfg->data_key);
 	if (cfg->jwt_key != NULL)
 		OPENSSL_cleanse(cfg->jwt_key, cfg->jwt_key_len);
 	free(cfg->jwt_key);

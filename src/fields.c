@@ -197,6 +197,16 @@ valid_code(struct ctx *ctx, const char *name, const char *s, size_t len, struct 
 	return true;
 }
 
+/* A second factor's code: a TOTP code or a recovery code (mfa_code.h
+ * forgives how it was typed). Which kind a route takes is the route's. */
+static bool
+valid_mfa_code(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
+{
+	if (len > MFA_CODE_INPUT_MAX || strlen(s) != len || !mfa_code_parse(s, &in->mfa))
+		response_field_error(ctx->resp, name, MSG_MFA_CODE_FORMAT, ctx->req->lang);
+	return true;
+}
+
 /* password or new_password: which one, by the field's name. */
 static bool
 valid_password(struct ctx *ctx, const char *name, const char *s, size_t len, struct inputs *in)
@@ -269,6 +279,7 @@ static const struct {
 	[F_SMS_PHONE] = { valid_sms_phone, false },
 	[F_SESSION] = { valid_session, false },
 	[F_CODE] = { valid_code, false },
+	[F_MFA_CODE] = { valid_mfa_code, false },
 	[F_PASSWORD] = { valid_password, false },
 	[F_FIRST_NAME] = { valid_name, false },
 	[F_LAST_NAME] = { valid_name, false },

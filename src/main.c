@@ -66,6 +66,7 @@ static const struct command {
 	{ "unblock", cmd_unblock, 2, 2, "--ip ADDR | --phone NUMBER", "lift a block and forget its failures", true },
 	{ "blocks", cmd_blocks, 0, 0, "", "list what is blocked, and until when", true },
 	{ "ban", cmd_ban, 1, 1, "NUMBER", "disable an account and revoke its refresh tokens", true },
+	{ "mfa-reset", cmd_mfa_reset, 1, 1, "NUMBER", "turn an account's TOTP off and drop its recovery codes", true },
 	{ "unban", cmd_unban, 1, 1, "NUMBER", "enable an account again", true },
 	{ "sessions", cmd_sessions, 1, 1, "NUMBER", "list an account's live logins: id, began, last used, ip, user agent", true },
 	{ "revoke", cmd_revoke, 1, 3, "NUMBER [--session ID]", "end one login of an account, or every one", true },

@@ -38,11 +38,16 @@ static const char *const login_results[LOGIN__MAX] = {
 	[LOGIN_BLOCKED] = "blocked", [LOGIN_ERROR] = "error",
 };
 
+static const char *const mfa_results[MFA__MAX] = {
+	[MFA_OK] = "ok", [MFA_WRONG] = "wrong", [MFA_BLOCKED] = "blocked", [MFA_ERROR] = "error",
+};
+
 struct counts {
 	uint64_t requests[MAX_ROUTES + 1][NSTATUS];
 	uint64_t buckets[MAX_ROUTES + 1][NBOUNDS + 1];
 	uint64_t sum_us[MAX_ROUTES + 1];
 	uint64_t logins[LOGIN__MAX];
+	uint64_t mfa[MFA__MAX];		/* after the rest: a file an older worker sized grows */
 };
 
 static struct counts *shared;	/* mapped; NULL: not counting */
@@ -137,6 +142,13 @@ metrics_request(int route, int status, double seconds)
 }
 
 void
+metrics_mfa(enum mfa_result result)
+{
+	if (shared != NULL)
+		add(&shared->mfa[result], 1);
+}
+
+void
 metrics_login(enum login_result result)
 {
 	if (shared != NULL)
@@ -215,6 +227,11 @@ write_logins(FILE *f)
 	for (int i = 0; i < LOGIN__MAX; i++)
 		fprintf(f, "phoneauth_logins_total{result=\"%s\"} %llu\n", login_results[i],
 		    (unsigned long long)get(&shared->logins[i]));
+	fprintf(f, "# HELP phoneauth_mfa_total Second-factor codes judged, by result.\n"
+	    "# TYPE phoneauth_mfa_total counter\n");
+	for (int i = 0; i < MFA__MAX; i++)
+		fprintf(f, "phoneauth_mfa_total{result=\"%s\"} %llu\n", mfa_results[i],
+		    (unsigned long long)get(&shared->mfa[i]));
 }
 
 bool

@@ -99,6 +99,12 @@ enum stmt {
 	ST_MOVE,
 	ST_AUDIT,
 	ST_PING,
+	ST_MFA_GET,
+	ST_MFA_ENABLE,
+	ST_MFA_CODES,
+	ST_MFA_USE_CODE,
+	ST_MFA_DISABLE,
+	ST_MFA_RESET,
 	ST__MAX
 };
 
@@ -346,6 +352,31 @@ static const struct {
 	    " SELECT ip, phone, kind, to_timestamp(at) FROM unnest($1::inet[], $2::text[],"
 	    " $3::text[], $4::float8[]) AS t(ip, phone, kind, at)", false },
 	[ST_PING] = { "ping", "SELECT 1", true },
+	/* Second factors (sql/006_mfa.sql): the sealed secret and the hashes
+	 * of the recovery codes left. */
+	[ST_MFA_GET] = { "mfa_get",
+	    "SELECT totp_secret, array_to_string(recovery_codes, ',') FROM user_mfa"
+	    " WHERE user_id = $1::bigint", true },
+	/* TOTP on, with its codes; a row already there (on meanwhile) stays
+	 * as it is, and nothing is returned. */
+	[ST_MFA_ENABLE] = { "mfa_enable",
+	    "INSERT INTO user_mfa (user_id, totp_secret, recovery_codes)"
+	    " SELECT id, $2::text, string_to_array($3::text, ',') FROM users"
+	    "  WHERE id = $1::bigint AND NOT is_banned"
+	    " ON CONFLICT (user_id) DO NOTHING RETURNING user_id", false },
+	[ST_MFA_CODES] = { "mfa_codes",
+	    "UPDATE user_mfa SET recovery_codes = string_to_array($2::text, ',')"
+	    " WHERE user_id = $1::bigint", true },
+	/* A recovery code used: only while it is still there, so that two
+	 * requests with the same code get one success. */
+	[ST_MFA_USE_CODE] = { "mfa_use_code",
+	    "UPDATE user_mfa SET recovery_codes = array_remove(recovery_codes, $2::text)"
+	    " WHERE user_id = $1::bigint AND $2::text = ANY (recovery_codes)", false },
+	[ST_MFA_DISABLE] = { "mfa_disable",
+	    "DELETE FROM user_mfa WHERE user_id = $1::bigint", true },
+	[ST_MFA_RESET] = { "mfa_reset",
+	    "DELETE FROM user_mfa m USING users u WHERE m.user_id = u.id"
+	    " AND u.mobile_number = $1::text RETURNING u.id", true },
 };
 
 struct pg_store {
@@ -1064,4 +1095,135 @@ pg_account_page(struct pg_store *pg, long long after_id, int max, char *out, siz
 	}
 	PQclear(r);
 	return STORE_OK;
+}
+
+/* Hashes as stored: 64 hex digits each, comma-separated (out: n * 65 bytes). */
+static void
+hex_codes(const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *o = out;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			*o++ = ',';
+		for (size_t j = 0; j < RECOVERY_HASH_LEN; j++) {
+			*o++ = hex[codes[i][j] >> 4];
+			*o++ = hex[codes[i][j] & 15];
+		}
+	}
+	*o = '\0';
+}
+
+static int
+hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The stored hashes back ("" for none); those not of our form are skipped. */
+static void
+unhex_codes(const char *text, struct pg_mfa *out)
+{
+	out->ncodes = 0;
+	while (*text != '\0' && out->ncodes < RECOVERY_COUNT) {
+		size_t len = strcspn(text, ",");
+		bool ok = len == RECOVERY_HASH_LEN * 2;
+
+		for (size_t j = 0; ok && j < RECOVERY_HASH_LEN; j++) {
+			int hi = hex_digit(text[2 * j]), lo = hex_digit(text[2 * j + 1]);
+
+			ok = hi >= 0 && lo >= 0;
+			out->codes[out->ncodes][j] = (unsigned char)(hi << 4 | lo);
+		}
+		if (ok)
+			out->ncodes++;
+		text += len + (text[len] == ',');
+	}
+}
+
+enum store_status
+pg_mfa_get(struct pg_store *pg, long long user_id, struct pg_mfa *out)
+{
+	char idbuf[24];
+	const char *v[] = { idbuf };
+	enum store_status st;
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	fmt_id(idbuf, user_id);
+	if ((r = exec(pg, ST_MFA_GET, 1, v, &st)) == NULL)
+		return st;
+	st = PQntuples(r) > 0 ? STORE_OK : STORE_NOT_FOUND;
+	if (st == STORE_OK && (size_t)PQgetlength(r, 0, 0) >= sizeof out->secret) {
+		log_error("postgres: the TOTP secret of user %lld is not one we wrote", user_id);
+		st = STORE_ERROR;
+	} else if (st == STORE_OK) {
+		memcpy(out->secret, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0) + 1);
+		unhex_codes(PQgetvalue(r, 0, 1), out);
+	}
+	PQclear(r);
+	return st;
+}
+
+enum store_status
+pg_mfa_enable(struct pg_store *pg, long long user_id, const char *sealed,
+    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n)
+{
+	char idbuf[24], text[RECOVERY_COUNT * (RECOVERY_HASH_LEN * 2 + 1) + 1];
+	const char *v[] = { idbuf, sealed, text };
+	enum store_status st;
+
+	if (n > RECOVERY_COUNT)
+		return STORE_ERROR;
+	fmt_id(idbuf, user_id);
+	hex_codes(codes, n, text);
+	st = first_value(pg, ST_MFA_ENABLE, 3, v, NULL, 0);
+	return st == STORE_NOT_FOUND ? STORE_CONFLICT : st;
+}
+
+enum store_status
+pg_mfa_set_codes(struct pg_store *pg, long long user_id,
+    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n)
+{
+	char idbuf[24], text[RECOVERY_COUNT * (RECOVERY_HASH_LEN * 2 + 1) + 1];
+	const char *v[] = { idbuf, text };
+
+	if (n > RECOVERY_COUNT)
+		return STORE_ERROR;
+	fmt_id(idbuf, user_id);
+	hex_codes(codes, n, text);
+	return command(pg, ST_MFA_CODES, 2, v, true);
+}
+
+enum store_status
+pg_mfa_use_code(struct pg_store *pg, long long user_id, const unsigned char code[RECOVERY_HASH_LEN])
+{
+	char idbuf[24], text[RECOVERY_HASH_LEN * 2 + 1];
+	const char *v[] = { idbuf, text };
+
+	fmt_id(idbuf, user_id);
+	hex_codes((const unsigned char (*)[RECOVERY_HASH_LEN])code, 1, text);
+	return command(pg, ST_MFA_USE_CODE, 2, v, true);
+}
+
+enum store_status
+pg_mfa_disable(struct pg_store *pg, long long user_id)
+{
+	char idbuf[24];
+	const char *v[] = { idbuf };
+
+	fmt_id(idbuf, user_id);
+	return command(pg, ST_MFA_DISABLE, 1, v, true);
+}
+
+enum store_status
+pg_mfa_reset(struct pg_store *pg, const char *phone, long long *user_id)
+{
+	const char *v[] = { phone };
+	char id[24] = "";
+	enum store_status st = first_value(pg, ST_MFA_RESET, 1, v, id, sizeof id);
+
+	*user_id = st == STORE_OK ? strtoll(id, NULL, 10) : 0;
+	return st;
 }

@@ -170,6 +170,18 @@ static const char *const device_reply[DEVICE_REPLY__MAX] = {
 	"verdict", [DEVICE_REPLY_KEPT] = "kept",
 };
 
+static const char *const totp_argv[TOTP_ARG__MAX] = {
+	[TOTP_ARG_OP] = "op", [TOTP_ARG_UID] = "uid", [TOTP_ARG_VALUE] = "value",
+	[TOTP_ARG_MS] = "ms",
+};
+
+static const char *const mfa_session_argv[MFA_SESSION_ARG__MAX] = {
+	[MFA_SESSION_ARG_OP] = "op", [MFA_SESSION_ARG_SID] = "sid",
+	[MFA_SESSION_ARG_VALUE] = "value",
+};
+
+static const char *const mfa_reply[MFA_REPLY__MAX] = { "verdict", [MFA_REPLY_VALUE] = "value" };
+
 #define ARGV(a) .argv = (a), .argc = N(a)
 
 const struct rs_script_decl rs_scripts[SC__MAX] = {
@@ -196,4 +208,7 @@ const struct rs_script_decl rs_scripts[SC__MAX] = {
 	[SC_GONE] = { "gone", false, ARGV(phone_argv), .ok = REPLY(RS_OK, verdict_only) },
 	[SC_MOVE] = { "move", false, ARGV(move_argv), .ok = REPLY(RS_OK, verdict_only) },
 	[SC_DEVICE] = { "device", false, ARGV(device_argv), .ok = REPLY(RS_OK, device_reply) },
+	[SC_TOTP] = { "totp", false, ARGV(totp_argv), .ok = REPLY(RS_OK, mfa_reply) },
+	[SC_MFA_SESSION] = { "mfa_session", false, ARGV(mfa_session_argv),
+		.ok = REPLY(RS_OK, mfa_reply) },
 };

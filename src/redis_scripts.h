@@ -18,7 +18,7 @@
 enum rs_script {
 	SC_GATE, SC_OPEN, SC_STEP, SC_ADVANCE, SC_REGISTER, SC_RESEND, SC_RELEASE, SC_FORGET,
 	SC_UNBLOCK, SC_BLOCKS, SC_OUTBOX_DONE, SC_INDEX_REBUILD, SC_INDEX_DROP, SC_PAUSES, SC_UNPAUSE,
-	SC_COUNTS, SC_DEAD_RETRY, SC_GONE, SC_MOVE, SC_DEVICE, SC__MAX
+	SC_COUNTS, SC_DEAD_RETRY, SC_GONE, SC_MOVE, SC_DEVICE, SC_TOTP, SC_MFA_SESSION, SC__MAX
 };
 
 /* The code block the code-sending scripts (open, register, resend) take
@@ -105,6 +105,12 @@ enum move_arg { MOVE_ARG_CLIENT, MOVE_ARG_SID, MOVE_ARG_OLD, MOVE_ARG_NEW, MOVE_
 
 enum device_arg { DEVICE_ARG_UID, DEVICE_ARG_SENT, DEVICE_ARG_MADE, DEVICE_ARG__MAX };
 enum device_reply { DEVICE_REPLY_KEPT = 1, DEVICE_REPLY__MAX };
+
+/* totp.lua and mfa_session.lua: an operation, its subject, a value */
+enum totp_arg { TOTP_ARG_OP, TOTP_ARG_UID, TOTP_ARG_VALUE, TOTP_ARG_MS, TOTP_ARG__MAX };
+enum mfa_session_arg { MFA_SESSION_ARG_OP, MFA_SESSION_ARG_SID, MFA_SESSION_ARG_VALUE,
+	MFA_SESSION_ARG__MAX };
+enum mfa_reply { MFA_REPLY_VALUE = 1, MFA_REPLY__MAX };
 
 /* One shape of reply: its slots (the verdict first), and a group of slots
  * repeated after them (each), if any. */

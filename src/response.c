@@ -60,6 +60,12 @@ static const struct error_def errors[ERR__MAX] = {
 	[ERR_PHONE_TAKEN] = { 409, "phone_taken", {
 	    "This phone number already has an account.",
 	    "این شماره موبایل پیش‌تر حساب کاربری دارد." } },
+	[ERR_MFA_INVALID] = { 400, "mfa_invalid", {
+	    "The authenticator code or recovery code is wrong, expired or already used.",
+	    "کد برنامهٔ احراز هویت یا کد بازیابی اشتباه، منقضی یا پیش‌تر استفاده شده است." } },
+	[ERR_MFA_ALREADY_ENABLED] = { 409, "mfa_already_enabled", {
+	    "Two-step verification is on already; turn it off first.",
+	    "ورود دومرحله‌ای پیش‌تر فعال شده است؛ نخست آن را غیرفعال کنید." } },
 	[ERR_ORIGIN_NOT_ALLOWED] = { 403, "origin_not_allowed", {
 	    "Requests from this site are not allowed.",
 	    "درخواست از این وب‌سایت مجاز نیست." } },
@@ -119,6 +125,15 @@ static const char *const messages[MSG__MAX][LANG__MAX] = {
 	    "شماره موبایل شما تغییر کرد." },
 	[MSG_LOGIN_CODE_SENT] = { "If this number has an account, a login code has been sent to it.",
 	    "اگر این شماره حساب کاربری داشته باشد، کد ورود به آن ارسال شد." },
+	[MSG_MFA_REQUIRED] = { "Enter the code of your authenticator app, or a recovery code.",
+	    "کد برنامهٔ احراز هویت یا یکی از کدهای بازیابی را وارد کنید." },
+	[MSG_MFA_ENABLED] = { "Two-step verification is on. Keep the recovery codes somewhere safe: "
+	    "they are shown only once.",
+	    "ورود دومرحله‌ای فعال شد. کدهای بازیابی را جای امنی نگه دارید: فقط یک بار نشان داده می‌شوند." },
+	[MSG_MFA_DISABLED] = { "Two-step verification is off.",
+	    "ورود دومرحله‌ای غیرفعال شد." },
+	[MSG_RECOVERY_CODES_RENEWED] = { "New recovery codes replace the earlier ones, which no longer work.",
+	    "کدهای بازیابی تازه جایگزین کدهای پیشین شدند؛ کدهای پیشین دیگر کار نمی‌کنند." },
 	[MSG_REQUIRED] = { "This field is required.",
 	    "این فیلد الزامی است." },
 	[MSG_NOT_STRING] = { "This field must be a string.",
@@ -133,6 +148,8 @@ static const char *const messages[MSG__MAX][LANG__MAX] = {
 	    "ارسال کد به شماره‌های این کشور ممکن نیست." },
 	[MSG_CODE_FORMAT] = { "Enter the 6-digit code.",
 	    "کد ۶ رقمی را وارد کنید." },
+	[MSG_MFA_CODE_FORMAT] = { "Enter the 6-digit code of your authenticator app, or a recovery code.",
+	    "کد ۶ رقمی برنامهٔ احراز هویت یا یکی از کدهای بازیابی را وارد کنید." },
 	/* Not "8": password_min_length may ask for more. */
 	[MSG_PASSWORD_TOO_SHORT] = { "The password is too short.",
 	    "رمز عبور کوتاه است." },
@@ -291,6 +308,12 @@ response_append(struct response *r, json_object *list, json_object *v)
 		json_object_put(v);
 		r->incomplete = true;
 	}
+}
+
+void
+response_append_string(struct response *r, json_object *list, const char *s)
+{
+	response_append(r, list, made(r, json_object_new_string(s)));
 }
 
 bool

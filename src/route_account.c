@@ -25,6 +25,7 @@
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
 #include "phoneauth/route_login.h"
+#include "phoneauth/route_mfa.h"
 #include "phoneauth/route_sessions.h"
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
@@ -194,7 +195,9 @@ logged_in(struct ctx *ctx, const char *sid, const struct rs_session *s, const ch
 	struct login_origin from;
 	enum store_status st;
 
-	if (!token_pair_issue_or_reply(ctx, s->user_id, &pair))
+	/* An account with a second factor gets its tokens from verify-mfa. */
+	if (!mfa_session_or_reply(ctx, sid, s, STEP_OTP, RS_GIVE_BACK, NULL) ||
+	    !token_pair_issue_or_reply(ctx, s->user_id, &pair))
 		return;
 	ctx_login_origin(ctx, &from);
 	st = pg_user_login_by_code(ctx->pg, s->user_id, s->phone, s->credentials_version,
@@ -252,4 +255,10 @@ account_code_verified(struct ctx *ctx, const char *sid, const struct rs_session 
 		moved(ctx, sid, s);
 	else
 		logged_in(ctx, sid, s, device);
+}
+
+bool
+account_password_or_reply(struct ctx *ctx, const struct user *u, const char *password)
+{
+	return password_or_reply(ctx, u, password);
 }

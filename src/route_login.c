@@ -16,6 +16,7 @@
 #include "phoneauth/hasher.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/metrics.h"
+#include "phoneauth/route_mfa.h"
 #include "phoneauth/route_sessions.h"
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
@@ -103,6 +104,10 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
 		session_reply_step(ctx, sid ? sid : new_sid, STEP_USER_INFO, MSG_COMPLETE_PROFILE);
 		return;
 	}
+	/* An account with a second factor gets its tokens from verify-mfa. */
+	if (!(sid ? mfa_session_or_reply(ctx, sid, s, STEP_PASSWORD, RS_GIVE_BACK, NULL) :
+	    mfa_login_or_reply(ctx, u)))
+		return;
 	if (!token_pair_issue_or_reply(ctx, u->id, &pair))
 		return;
 	ctx_login_origin(ctx, &from);

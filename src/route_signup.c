@@ -26,6 +26,7 @@
 #include "phoneauth/hasher.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
+#include "phoneauth/route_mfa.h"
 #include "phoneauth/route_sessions.h"
 #include "phoneauth/session.h"
 #include "phoneauth/token_pair.h"
@@ -153,7 +154,10 @@ finish_reset(struct ctx *ctx, const char *sid, const struct rs_session *s, const
 	struct login_origin from;
 	enum store_status st;
 
-	if (!token_pair_issue_or_reply(ctx, s->user_id, &pair))
+	/* A reset proves the phone, not the second factor: for an account
+	 * with one, the new password waits for verify-mfa. */
+	if (!mfa_session_or_reply(ctx, sid, s, STEP_SET_PASSWORD, RS_KEEP, encoded) ||
+	    !token_pair_issue_or_reply(ctx, s->user_id, &pair))
 		return;
 	ctx_login_origin(ctx, &from);
 	st = pg_user_reset_password(ctx->pg, s->user_id, s->phone, s->credentials_version, encoded,

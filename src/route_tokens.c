@@ -11,6 +11,7 @@
 
 #include "phoneauth/bearer.h"
 #include "phoneauth/log.h"
+#include "phoneauth/route_mfa.h"
 #include "phoneauth/token_pair.h"
 
 /*
@@ -181,7 +182,10 @@ route_me(struct ctx *ctx)
 	response_add_bool(r, o, "is_verified", p.is_verified);
 	response_add_string(r, o, "date_joined", p.date_joined);
 	response_add_string(r, o, "last_login", p.has_last_login ? p.last_login : NULL);
-	response_json(r, 200, o);
+	if (mfa_summary_or_reply(ctx, p.id, o))
+		response_json(r, 200, o);
+	else
+		json_object_put(o);
 }
 
 void

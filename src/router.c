@@ -22,6 +22,7 @@
 #include "phoneauth/route_login.h"
 #include "phoneauth/route_sessions.h"
 #include "phoneauth/route_metrics.h"
+#include "phoneauth/route_mfa.h"
 #include "phoneauth/route_openapi.h"
 #include "phoneauth/route_tokens.h"
 
@@ -51,6 +52,11 @@ enum route_id {
 	R_PHONE_CHANGE,
 	R_PASSWORD_CHANGE,
 	R_LOGIN_CODE,
+	R_VERIFY_MFA,
+	R_MFA_TOTP_SETUP,
+	R_MFA_TOTP_CONFIRM,
+	R_MFA_TOTP_DISABLE,
+	R_MFA_RECOVERY_CODES,
 	R__MAX
 };
 
@@ -80,6 +86,11 @@ static const struct route routes[R__MAX] = {
 	[R_PHONE_CHANGE]     = { "phone/change", METHOD_POST, route_phone_change, ROUTE_READS_BODY },
 	[R_PASSWORD_CHANGE]  = { "password/change", METHOD_POST, route_password_change, ROUTE_READS_BODY },
 	[R_LOGIN_CODE]       = { "login/code",   METHOD_POST, route_login_code, ROUTE_READS_BODY | ROUTE_LOGIN_BY_CODE },
+	[R_VERIFY_MFA]       = { "verify-mfa",   METHOD_POST, route_verify_mfa, ROUTE_READS_BODY },
+	[R_MFA_TOTP_SETUP]   = { "mfa/totp/setup", METHOD_POST, route_mfa_totp_setup, ROUTE_READS_BODY },
+	[R_MFA_TOTP_CONFIRM] = { "mfa/totp/confirm", METHOD_POST, route_mfa_totp_confirm, ROUTE_READS_BODY },
+	[R_MFA_TOTP_DISABLE] = { "mfa/totp/disable", METHOD_POST, route_mfa_totp_disable, ROUTE_READS_BODY },
+	[R_MFA_RECOVERY_CODES] = { "mfa/recovery-codes", METHOD_POST, route_mfa_recovery_codes, ROUTE_READS_BODY },
 };
 
 _Static_assert(sizeof routes / sizeof routes[0] == R__MAX, "one entry per route");

@@ -8,6 +8,7 @@ static const char *const step_names[STEP__MAX] = {
 	[STEP_SET_PASSWORD] = "set_password",
 	[STEP_USER_INFO] = "user_info",
 	[STEP_PASSWORD] = "password",
+	[STEP_MFA] = "mfa",
 };
 
 static const char *const purpose_names[PURPOSE__MAX] = {

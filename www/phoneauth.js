@@ -108,7 +108,25 @@
       signed_out_elsewhere: "You have been signed out. Please sign in again.",
       code_login_off: "Signing in with a code is not available here.",
       phone_taken: "This number already has an account.",
-      new_code_sent: "A new code has been sent."
+      new_code_sent: "A new code has been sent.",
+      mfa_title: "Two-step verification",
+      mfa_intro: "Enter the 6-digit code of your authenticator app, or one of your recovery codes.",
+      mfa_code_label: "Code from the app, or a recovery code",
+      totp_title: "Two-step verification",
+      totp_is_on: "On: signing in asks for a code of your authenticator app ({left} recovery codes left).",
+      totp_is_off: "Off: your password or an SMS code is enough to sign in.",
+      totp_setup: "Turn on two-step verification",
+      totp_show_qr: "Show the QR code",
+      totp_scan: "Scan this code with your authenticator app, or type the key in it. Then enter the 6 digits the app shows.",
+      totp_key: "Key:",
+      totp_open_app: "Open in an authenticator app on this device",
+      totp_turn_on: "Turn on",
+      totp_codes_intro: "Your recovery codes. Each signs you in once if you lose your phone. Keep them somewhere safe: they are shown only now.",
+      copy_codes: "Copy the codes",
+      codes_copied: "The recovery codes are copied.",
+      codes_done: "I have saved them",
+      totp_disable_title: "Turn two-step verification off",
+      totp_turn_off: "Turn off"
     },
     fa: {
       title: "ورود",
@@ -177,7 +195,25 @@
       signed_out_elsewhere: "از حساب خود خارج شده‌اید. لطفاً دوباره وارد شوید.",
       code_login_off: "ورود با کد پیامکی در این سرویس فعال نیست.",
       phone_taken: "این شماره پیش‌تر حساب کاربری دارد.",
-      new_code_sent: "کد تازه‌ای فرستاده شد."
+      new_code_sent: "کد تازه‌ای فرستاده شد.",
+      mfa_title: "ورود دومرحله‌ای",
+      mfa_intro: "کد ۶ رقمی برنامهٔ احراز هویت یا یکی از کدهای بازیابی خود را وارد کنید.",
+      mfa_code_label: "کد برنامه یا کد بازیابی",
+      totp_title: "ورود دومرحله‌ای",
+      totp_is_on: "فعال: هنگام ورود، کد برنامهٔ احراز هویت پرسیده می‌شود ({left} کد بازیابی باقی مانده است).",
+      totp_is_off: "غیرفعال: برای ورود، رمز عبور یا کد پیامکی کافی است.",
+      totp_setup: "فعال‌کردن ورود دومرحله‌ای",
+      totp_show_qr: "نمایش کد QR",
+      totp_scan: "این کد را با برنامهٔ احراز هویت خود بخوانید یا کلید را در آن وارد کنید. سپس ۶ رقمی را که برنامه نشان می‌دهد وارد کنید.",
+      totp_key: "کلید:",
+      totp_open_app: "باز کردن در برنامهٔ احراز هویت همین دستگاه",
+      totp_turn_on: "فعال‌کردن",
+      totp_codes_intro: "کدهای بازیابی شما. اگر تلفن خود را گم کنید، هر کد یک بار شما را وارد می‌کند. آن‌ها را جای امنی نگه دارید: فقط همین حالا نشان داده می‌شوند.",
+      copy_codes: "کپی کدها",
+      codes_copied: "کدهای بازیابی کپی شدند.",
+      codes_done: "آن‌ها را ذخیره کردم",
+      totp_disable_title: "غیرفعال‌کردن ورود دومرحله‌ای",
+      totp_turn_off: "غیرفعال‌کردن"
     }
   };
 
@@ -488,7 +524,7 @@
         return true;
       }
     }
-    if (b.error === "otp_invalid") {
+    if (b.error === "otp_invalid" || b.error === "mfa_invalid") {
       var code = form.querySelector('input[name="code"]');
       if (code) {
         fieldError(form, "code", b.message || t("unexpected"));
@@ -623,6 +659,7 @@
     user_info: "user_info-first_name",
     password: "password-password",
     reset: "reset-mobile_number",
+    mfa: "mfa-code",
     signed_in: "signed_in-title"
   };
 
@@ -649,7 +686,7 @@
     }
     if (step === "otp" && opts.codeSent) startResendDelay();
     if (step !== "otp") stopResend();
-    if (step === "signed_in") loadAccount();
+    if (step === "signed_in") { resetTotp(); loadAccount(); }
     renderStepTexts();
     showStatus(opts.status || "");
     if (opts.error) {
@@ -742,6 +779,77 @@
     $("me-name").textContent = name || t("none");
     $("me-mobile").textContent = me.mobile_number ? localDigits(me.mobile_number) : t("none");
     $("me-email").textContent = me.email || t("none");
+    renderTotp();
+  }
+
+  // ---- two-step verification (signed_in) ----
+
+  // What the account's TOTP is: on (the way off), or off (the way on).
+  function renderTotp() {
+    var mfa = (state.me && state.me.mfa) || null;
+    var on = !!(mfa && mfa.totp);
+    $("totp-state").textContent = !mfa ? "" : (on
+      ? t("totp_is_on", { left: localDigits(mfa.recovery_codes_left) }) : t("totp_is_off"));
+    $("totp-off").hidden = on || !mfa;
+    $("totp-disable-details").hidden = !on;
+  }
+
+  // Back to the start of turning TOTP on: the button only.
+  function resetTotp() {
+    $("totp_setup-form").hidden = true;
+    $("totp-qr-box").hidden = true;
+    $("totp-codes-box").hidden = true;
+    $("totp-codes").textContent = "";
+    $("totp-secret").textContent = "";
+    $("totp-qr").removeAttribute("src");
+    $("totp-uri").removeAttribute("href");
+    document.querySelector('[data-action="totp-setup"]').hidden = false;
+  }
+
+  function showSetup(setup) {
+    $("totp_setup-form").hidden = true;
+    $("totp-qr").src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(setup.qr_svg);
+    $("totp-secret").textContent = setup.secret;
+    $("totp-uri").href = setup.otpauth_uri;
+    $("totp-qr-box").hidden = false;
+    $("totp_confirm-code").focus();
+  }
+
+  // The recovery codes, shown once: no copy is kept anywhere but the page.
+  function showCodes(codes) {
+    var list = $("totp-codes");
+    list.textContent = "";
+    (codes || []).forEach(function (c) {
+      var li = document.createElement("li");
+      var code = document.createElement("code");
+      code.textContent = c;
+      li.appendChild(code);
+      list.appendChild(li);
+    });
+    $("totp-off").hidden = true;
+    $("totp-qr-box").hidden = true;
+    $("totp-codes-box").hidden = false;
+    document.querySelector('[data-action="copy-codes"]').focus();
+  }
+
+  function copyCodes() {
+    var text = Array.prototype.map.call($("totp-codes").querySelectorAll("code"),
+      function (c) { return c.textContent; }).join("\n");
+    var done = function () { showStatus(t("codes_copied")); };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { selectCodes(); });
+    } else {
+      selectCodes();
+    }
+  }
+
+  // Without the clipboard (an insecure origin): the codes selected, for Ctrl+C.
+  function selectCodes() {
+    var range = document.createRange();
+    range.selectNodeContents($("totp-codes"));
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
   }
 
   function loadSessions() {
@@ -992,6 +1100,40 @@
         device: deviceFor(state.flow && state.flow.phone) });
     }, function (r) { follow(r.body); });
 
+    f = $("mfa-form");
+    handle(f, function () {
+      return flowCall("verify-mfa", { session_id: state.flow && state.flow.session_id,
+        code: asciiDigits(value($("mfa-form"), "code")).trim(),
+        device: deviceFor(state.flow && state.flow.phone) });
+    }, function (r) { follow(r.body); });
+
+    f = $("totp_setup-form");
+    handle(f, function () {
+      return authed("POST", "mfa/totp/setup", { password: value($("totp_setup-form"), "password") });
+    }, function (r) { showSetup(r.body); });
+
+    f = $("totp_confirm-form");
+    handle(f, function () {
+      return authed("POST", "mfa/totp/confirm",
+        { code: asciiDigits(value($("totp_confirm-form"), "code")).replace(/\s+/g, "") });
+    }, function (r) {
+      showStatus(r.body.message || "");
+      showCodes(r.body.recovery_codes);
+    });
+
+    f = $("totp_disable-form");
+    handle(f, function () {
+      var form = $("totp_disable-form");
+      return authed("POST", "mfa/totp/disable", { password: value(form, "password"),
+        code: asciiDigits(value(form, "code")).trim() });
+    }, function (r) {
+      resetFields("signed_in");
+      resetTotp();
+      showStatus(r.body.message || "");
+      loadAccount();
+      $("signed_in-title").focus();
+    });
+
     f = $("reset-form");
     handle(f, function () {
       var phone = asciiDigits(value($("reset-form"), "mobile_number")).trim();
@@ -1100,6 +1242,16 @@
       } else if (action === "cancel-change") {
         setFlow(null);
         goStep("signed_in");
+      } else if (action === "totp-setup") {
+        el.hidden = true;
+        $("totp_setup-form").hidden = false;
+        $("totp_setup-password").focus();
+      } else if (action === "copy-codes") {
+        copyCodes();
+      } else if (action === "codes-done") {
+        resetTotp();
+        loadAccount();
+        $("signed_in-title").focus();
       } else if (action === "show-password") {
         var input = $("set_password-password");
         input.setAttribute("data-type", "password");

@@ -16,6 +16,9 @@ int cmd_blocks(const struct config *cfg, int argc, char **argv);
 
 /* phoneauth ban NUMBER / unban NUMBER */
 int cmd_ban(const struct config *cfg, int argc, char **argv);
+/* phoneauth mfa-reset NUMBER: the account keeps its password, loses TOTP
+ * and its recovery codes (a user who lost both). */
+int cmd_mfa_reset(const struct config *cfg, int argc, char **argv);
 int cmd_unban(const struct config *cfg, int argc, char **argv);
 
 /* phoneauth sessions NUMBER: one line per live login of the account */

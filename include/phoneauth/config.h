@@ -15,6 +15,7 @@
 #include "phoneauth/net.h"
 #include "phoneauth/phone.h"
 #include "phoneauth/redis_addr.h"
+#include "phoneauth/seal.h"
 #include "phoneauth/token_alg.h"
 
 /* A number of test_numbers and its fixed code. */
@@ -70,6 +71,7 @@ struct config {
 	char *sms_template_dir, *sms_app_name, *sms_origin;
 	char *metrics_allow;
 	int login_by_code;		/* POST login/code is served (0: off, 1: on) */
+	char *data_key_file;		/* the key that seals TOTP secrets at rest */
 	long password_min_length;	/* code points, at least PASSWORD_MIN_CHARS */
 	char *password_blocklist;	/* the file of common passwords */
 	long login_max_age;		/* seconds a login lives from its sign-in, however it rotates */
@@ -89,6 +91,7 @@ struct config {
 	time_t test_until;		/* the last second they hold */
 	unsigned char *jwt_key;		/* HS256 secret or PEM private key */
 	size_t jwt_key_len;
+	struct seal_key data_key;	/* data_key_file's 32 bytes */
 	struct blocklist common_passwords;	/* password_blocklist, loaded; owner: this */
 };
 

@@ -13,6 +13,7 @@
 
 #include "phoneauth/ctx.h"
 #include "phoneauth/device.h"
+#include "phoneauth/mfa_code.h"
 #include "phoneauth/otp.h"
 #include "phoneauth/phone.h"
 
@@ -27,6 +28,7 @@ enum field_kind {
 	F_LAST_NAME,
 	F_EMAIL,	/* optional: absent, null or "" mean none */
 	F_DEVICE,	/* optional: a device token (device.h); one not of its form is none */
+	F_MFA_CODE,	/* a TOTP or recovery code (mfa_code.h), into inputs.mfa */
 	F__MAX
 };
 
@@ -50,6 +52,7 @@ struct inputs {
 	char email[EMAIL_MAX + 1];	/* "" when none */
 	char device[DEVICE_TOKEN_LEN + 1];	/* "" when none */
 	char device_hash[DEVICE_HASH_LEN + 1];	/* its name in Redis; "" when none */
+	struct mfa_code mfa;			/* F_MFA_CODE; wipe it when done */
 };
 
 /* How many fields a static list declares. */

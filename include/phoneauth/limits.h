@@ -23,6 +23,7 @@
 #define FAILURE_SESSION "session"
 #define FAILURE_EMAIL "email"
 #define FAILURE_PHONE_TAKEN "phone_taken"
+#define FAILURE_MFA "mfa"
 
 /*
  * The client is not blocked: false with 429 when it is. A Redis that cannot

@@ -18,6 +18,10 @@
 
 enum login_result { LOGIN_OK, LOGIN_WRONG_PASSWORD, LOGIN_BANNED, LOGIN_BLOCKED, LOGIN_ERROR,
 	LOGIN__MAX };
+/* Second factors judged (verify-mfa, and the codes of the mfa/ routes):
+ * right, wrong (a replay included), refused unjudged by a block, or not
+ * judged for a store failure. */
+enum mfa_result { MFA_OK, MFA_WRONG, MFA_BLOCKED, MFA_ERROR, MFA__MAX };
 
 /* Maps the pool's shared counts (made if missing); false when it cannot:
  * the worker then serves without them, and says so. */
@@ -29,6 +33,7 @@ void metrics_close(void);
 void metrics_request(int route, int status, double seconds);
 
 void metrics_login(enum login_result r);
+void metrics_mfa(enum mfa_result r);
 
 /* The label a route index is written out with (the router's path). */
 typedef const char *(*metrics_label_fn)(int route);

@@ -12,6 +12,7 @@
 #include "phoneauth/config.h"
 #include "phoneauth/password.h"
 #include "phoneauth/phone.h"
+#include "phoneauth/recovery.h"
 #include "phoneauth/store.h"
 #include "phoneauth/token.h"
 
@@ -233,5 +234,40 @@ enum store_status pg_account_page(struct pg_store *pg, long long after_id, int m
  * older than `retention_days`; *deleted says how many went. */
 #define PG_AUDIT_SWEEP_BATCH 10000
 enum store_status pg_audit_sweep(struct pg_store *pg, long retention_days, long *deleted);
+
+/* ---- second factors (sql/006_mfa.sql) ---- */
+
+#define PG_MFA_SECRET_MAX 256	/* a sealed TOTP secret's text, NUL included */
+
+/* An account's TOTP, as stored: the sealed secret and the hashes of the
+ * recovery codes left. */
+struct pg_mfa {
+	char secret[PG_MFA_SECRET_MAX];
+	unsigned char codes[RECOVERY_COUNT][RECOVERY_HASH_LEN];
+	size_t ncodes;
+};
+
+/* The TOTP of account `user_id`; STORE_NOT_FOUND when it has none. */
+enum store_status pg_mfa_get(struct pg_store *pg, long long user_id, struct pg_mfa *out);
+
+/* Turns TOTP on with the sealed secret and n code hashes; STORE_CONFLICT
+ * when it is on already (or the account is gone or banned). */
+enum store_status pg_mfa_enable(struct pg_store *pg, long long user_id, const char *sealed,
+    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n);
+
+/* Replaces the recovery codes; STORE_NOT_FOUND when TOTP is off. */
+enum store_status pg_mfa_set_codes(struct pg_store *pg, long long user_id,
+    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n);
+
+/* Spends the recovery code of hash `code`; STORE_NOT_FOUND when it is not
+ * (or no longer) one of the account's. */
+enum store_status pg_mfa_use_code(struct pg_store *pg, long long user_id,
+    const unsigned char code[RECOVERY_HASH_LEN]);
+
+/* TOTP and the recovery codes gone: by the account (disable), or by its
+ * number (`phoneauth mfa-reset`; *user_id the account's id). STORE_NOT_FOUND
+ * when it had none. */
+enum store_status pg_mfa_disable(struct pg_store *pg, long long user_id);
+enum store_status pg_mfa_reset(struct pg_store *pg, const char *phone, long long *user_id);
 
 #endif

@@ -36,6 +36,8 @@ enum err {
 	ERR_METHOD_NOT_ALLOWED,
 	ERR_WRONG_STEP,
 	ERR_PHONE_TAKEN,
+	ERR_MFA_INVALID,
+	ERR_MFA_ALREADY_ENABLED,
 	ERR_ORIGIN_NOT_ALLOWED,
 	ERR_REQUEST_TIMEOUT,
 	ERR_PAYLOAD_TOO_LARGE,
@@ -65,6 +67,10 @@ enum msg {
 	MSG_CHANGE_CODE_SENT,
 	MSG_PHONE_CHANGED,
 	MSG_LOGIN_CODE_SENT,
+	MSG_MFA_REQUIRED,
+	MSG_MFA_ENABLED,
+	MSG_MFA_DISABLED,
+	MSG_RECOVERY_CODES_RENEWED,
 	/* field errors */
 	MSG_REQUIRED,
 	MSG_NOT_STRING,
@@ -73,6 +79,7 @@ enum msg {
 	MSG_PHONE_INVALID_E164,
 	MSG_PHONE_COUNTRY,
 	MSG_CODE_FORMAT,
+	MSG_MFA_CODE_FORMAT,
 	MSG_PASSWORD_TOO_SHORT,
 	MSG_PASSWORD_TOO_LONG,
 	MSG_PASSWORD_COMMON,
@@ -145,6 +152,8 @@ void response_add_int(struct response *r, json_object *o, const char *key, int64
 void response_add_bool(struct response *r, json_object *o, const char *key, bool b);
 /* Appends `v` to array `list` (owner: list from now on). */
 void response_append(struct response *r, json_object *list, json_object *v);
+/* Appends a string to array `list`. */
+void response_append_string(struct response *r, json_object *list, const char *s);
 /* Whether an allocation failed while this answer was built: it must not go
  * out as it is. */
 bool response_incomplete(const struct response *r);

@@ -14,6 +14,11 @@ void route_phone_change(struct ctx *ctx);
 void route_password_change(struct ctx *ctx);
 void route_login_code(struct ctx *ctx);
 
+/* The password of the caller's account `u`, judged as a login judges one (a
+ * try taken first, a wrong one counted: 401 password_incorrect); false with
+ * the answer set. */
+bool account_password_or_reply(struct ctx *ctx, const struct user *u, const char *password);
+
 /* verify-otp, once the right code of session `sid` (a phone change, or a
  * login by code) is known: the rest of the step, and its answer. `device`:
  * the device token the request sent ("" for none), for a login's answer. */

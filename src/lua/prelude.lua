@@ -24,7 +24,7 @@ local R = {
 
 -- Steps and purposes, as stored in a session and named by the API. C: step.c.
 local STEP = { OTP = 'otp', SET_PASSWORD = 'set_password', USER_INFO = 'user_info',
-  PASSWORD = 'password' }
+  PASSWORD = 'password', MFA = 'mfa' }
 local PURPOSE = { REGISTER = 'register', LOGIN = 'login', RESET = 'reset', CHANGE = 'change' }
 -- The purposes in the order of C's enum purpose: the order of the texts in
 -- a code block (below).
@@ -146,7 +146,9 @@ local KEY = {
   -- right code answers tokens), ow 1 for an owner session (not stopped by
   -- its number's block), tn 1 for a test number's, cv the account's
   -- credentials version when it opened (C completes it only while
-  -- unchanged), dv the device it was opened with (devices.lua)
+  -- unchanged), dv the device it was opened with (devices.lua); at the
+  -- mfa step ct counts its wrong codes and np holds a reset's new password
+  -- hash until the second factor is proved (mfa_session.lua)
   session = function(sid) return P .. 's:' .. sid end,
   -- failures (and tries being judged) within the window; kind 'ip' or 'ph'
   failures = function(kind, id) return P .. 'f:' .. kind .. ':' .. id end,
@@ -188,6 +190,10 @@ local KEY = {
   accounts = function(bucket) return P .. 'a:' .. bucket end,
   accounts_ready = function() return P .. 'a:ready' end,    -- the index is whole
   accounts_rebuild = function() return P .. 'a:rebuild' end, -- whoever rebuilds it
+  -- second factors (totp.lua): an account's TOTP setup waiting for its
+  -- confirmation (the sealed secret), and the last TOTP step it accepted
+  totp_setup = function(uid) return P .. 'ts:' .. uid end,
+  totp_last = function(uid) return P .. 'tl:' .. uid end,
 }
 
 -- Puts a code in the outbox for the sender, with its rendered text.

@@ -276,6 +276,7 @@ write_host_config() { # MACHINE
 	postgres_url = postgresql://phoneauth:$pg_pass@${addr[p1]}:5432,${addr[p2]}:5432/phoneauth?target_session_attrs=read-write
 	jwt_alg = HS256
 	jwt_secret_file = $state/jwt.secret
+	data_key_file = $state/data.key
 	sms_driver = command
 	sms_command = $state/sms-record.sh
 	trusted_proxies = ${addr[lb]}
@@ -311,6 +312,7 @@ t0=$(date +%s)
 say "machines: $machines (namespaces $ns-*)"
 make_network
 secret redis.pass; secret pg.pass; secret pg.superpass; secret repl.pass; secret jwt.secret
+(umask 077 && openssl rand -hex 32 > "$state/data.key")	# every host seals with the same key
 redis_pass=$(cat "$state/redis.pass")
 pg_pass=$(cat "$state/pg.pass")
 pg_superpass=$(cat "$state/pg.superpass")

@@ -264,6 +264,10 @@ t deb_secret_made "jwt.secret: '$secret_meta' (want 640 root phoneauth 65)" test
 t deb_secret_is_hex "jwt.secret is not 64 hex digits" \
 	grep -qxE '[0-9a-f]{64}' "$root/etc/phoneauth/jwt.secret"
 secret_before=$(cat "$root/etc/phoneauth/jwt.secret" 2>/dev/null)
+key_meta=$(in_root stat -c '%a %U %G %s' /etc/phoneauth/data.key 2>&1)
+t deb_data_key_made "data.key: '$key_meta' (want 640 root phoneauth 65)" test "$key_meta" = "640 root phoneauth 65"
+t deb_data_key_named "the shipped phoneauth.conf names no data_key_file = /etc/phoneauth/data.key" \
+	grep -qx 'data_key_file = /etc/phoneauth/data.key' "$root/etc/phoneauth/phoneauth.conf"
 
 conf_meta=$(in_root stat -c '%a %U %G' /etc/phoneauth/phoneauth.conf 2>&1)
 t deb_conf_mode "phoneauth.conf: '$conf_meta' (want 640 root phoneauth)" test "$conf_meta" = "640 root phoneauth"
@@ -618,6 +622,10 @@ dpkg-deb -R "$deb" "$cache/repack/pkg" &&
 	sed -i "s/^Version: .*/Version: $newer/" "$cache/repack/pkg/DEBIAN/control" &&
 	dpkg-deb -b "$cache/repack/pkg" "$root/tmp/phoneauth_${newer}.deb" > /dev/null
 rm -rf "$cache/repack"
+# as an install from before data_key_file: no key, and a configuration
+# (edited, so dpkg keeps it) that names none
+rm -f "$root/etc/phoneauth/data.key"
+sed -i '/^data_key_file/d' "$root/etc/phoneauth/phoneauth.conf"
 apt_in_root install "/tmp/phoneauth_${newer}.deb" > "$log/upgrade.log" 2>&1
 rc=$?
 now=$(in_root dpkg-query -W -f '${Version}' phoneauth 2>&1)
@@ -627,6 +635,11 @@ t deb_upgrade_keeps_secret_and_conf "after the upgrade: conf '$conf_meta', or th
 	sh -c "test '$conf_meta' = '640 root phoneauth' &&
 		test \"\$(cat '$root/etc/phoneauth/jwt.secret')\" = '$secret_before' &&
 		grep -q '^redis_url = unix:' '$root/etc/phoneauth/phoneauth.conf'"
+key_meta=$(in_root stat -c '%a %U %G %s' /etc/phoneauth/data.key 2>&1)
+t deb_upgrade_makes_the_data_key "after an upgrade from an install without it: data.key '$key_meta'" \
+	sh -c "test '$key_meta' = '640 root phoneauth 65' &&
+		grep -q '^data_key_file = /etc/phoneauth/data.key' '$root/etc/phoneauth/phoneauth.conf' &&
+		chroot '$root' phoneauth -c /etc/phoneauth/phoneauth.conf check >/dev/null 2>&1"
 apt_in_root install --allow-downgrades "/tmp/$debname" > "$log/downgrade.log" 2>&1
 rc=$?
 now=$(in_root dpkg-query -W -f '${Version}' phoneauth 2>&1)

@@ -24,6 +24,7 @@ test_frontend_bodies.py (slow and oversized bodies through each).
 
 import glob
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -230,12 +231,18 @@ Include "%(conf)s/apache/authnz_fcgi.conf"
         # (the stores over TCP, not the stack's private sockets) and the key.
         shutil.copy(os.environ["PA_APP_BIN"], self.path("phoneauth"))
         shutil.copy(jwt_key_file(), self.path("jwt.secret"))
+        shutil.copy(config()["data_key_file"], self.path("data.key"))
         with open(self.path("phoneauth-fcgid.conf"), "w") as f:
             f.write("redis_url = redis://:%s@127.0.0.1:%s/0\npostgres_url = %s\njwt_secret_file = %s\n"
+                    "data_key_file = %s\n"
                     % (os.environ["PA_REDIS_PASSWORD"], os.environ["PA_REDIS_PORT"],
-                       os.environ["PA_PG_URL"], self.path("jwt.secret")))
+                       os.environ["PA_PG_URL"], self.path("jwt.secret"), self.path("data.key")))
         for f in ("phoneauth", "jwt.secret", "phoneauth-fcgid.conf"):
             os.chmod(self.path(f), 0o755 if f == "phoneauth" else 0o644)
+        # The data key is refused open to others: the Apache user's own.
+        apache = pwd.getpwnam("www-data")
+        os.chown(self.path("data.key"), apache.pw_uid, apache.pw_gid)
+        os.chmod(self.path("data.key"), 0o600)
         env_lines = "\n".join('FcgidInitialEnv %s "%s"' % (k, v) for k, v in os.environ.items()
                               if k.startswith("PHONEAUTH_") and k != "PHONEAUTH_CONFIG")
         asan = os.environ.get("ASAN_OPTIONS", "")

@@ -699,6 +699,15 @@ def stack(cmd):
                    stdout=subprocess.DEVNULL)
 
 
+def totp_steady():
+    """The start of a time well inside a TOTP step (at least 10 s left), so
+    that the codes a test computes for the steps around it are what the
+    service sees too."""
+    while time.time() % 30 > 20:
+        time.sleep(0.5)
+    return time.time()
+
+
 def wait_for(pred, timeout=10.0, step=0.1):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -9,7 +9,8 @@ logins of the account and end one, log out everywhere, change the number,
 delete the account; the page's contract (data-step, the API's field names,
 one submit button per form, role="alert", lang and dir) and its manners
 (focus on the new step's first field, labels, 320 px wide, tokens kept out
-of persistent storage). Each step is saved as <lang>-*.png under the stack's state directory
+of persistent storage); turn TOTP on from the QR's URI and sign in with a
+TOTP code and with a recovery code. Each step is saved as <lang>-*.png under the stack's state directory
 (PA_SCREENSHOTS=docs/screenshots renews those docs/api.md shows).
 
 Codes come from the Redis outbox. Each test loads the page through its own
@@ -22,10 +23,12 @@ import sys
 import time
 import urllib.parse
 
+import pyotp
+
 from browser import (HEIGHT, WIDTH, Browser, Forwarder, countdown_seconds, has_persian, persian_digits,
                      plain)
 from pa import (REDIS_PREFIX, Client, Pool, check, cooldown_pool, expect, fresh_phone, jwt_decode,
-                outbox_entries, redis_command, run, signup, test, user_row, wait_for)
+                outbox_entries, redis_command, run, signup, test, totp_steady, user_row, wait_for)
 
 HTTP_PORT = int(os.environ.get("PA_HTTP_PORT", "28080"))
 PASSWORD = "correct horse battery"
@@ -715,6 +718,87 @@ def next_leads_only_to_a_page_of_the_site():
     with site() as s:
         sign_in_with_next(b, s, phone, "/somewhere?x=1")
         b.wait(lambda: b.driver.current_url == s.url + "somewhere?x=1", 10, "the page ?next= names")
+
+
+# ---- two-step verification ----
+
+def totp_flow(lang):
+    """TOTP turned on from the QR's URI (pyotp computes the app's codes),
+    signing out, signing in with a TOTP code (after a wrong one), then with
+    a recovery code."""
+    b = browser(lang)
+    phone, _ = account()
+    with site() as s:
+        login_in_browser(b, s.url, phone)
+        b.wait(lambda: b.js("return document.getElementById('totp-state').textContent"),
+               what="the state of two-step verification")
+        b.driver.find_element("css selector", '[data-action="totp-setup"]').click()
+        b.fill("totp_setup-form", "password", PASSWORD)
+        b.submit("totp_setup-form")
+        uri = b.wait(lambda: b.js("return document.getElementById('totp-uri').getAttribute('href')"),
+                     what="the otpauth URI", unless_alert="totp_setup-form")
+        check(uri.startswith("otpauth://totp/"), uri)
+        b.wait(lambda: b.js("var i = document.getElementById('totp-qr');"
+                            " return i.complete && i.naturalWidth > 0"), what="the QR code")
+        totp = pyotp.parse_uri(uri)
+        check(plain(b.js("return document.getElementById('totp-secret').textContent")) == totp.secret,
+              "the key shown is not the URI's")
+        check_focus(b, "code")
+        b.screenshot("%s-totp-setup" % lang)
+        t0 = totp_steady()
+        b.fill("totp_confirm-form", "code", typed(lang, totp.at(t0)))
+        b.submit("totp_confirm-form")
+        codes = b.wait(lambda: b.js("return Array.prototype.map.call("
+                                    "document.querySelectorAll('#totp-codes code'),"
+                                    " function (c) { return c.textContent; })"),
+                       what="the recovery codes", unless_alert="totp_confirm-form")
+        check(len(codes) == 10, codes)
+        b.screenshot("%s-totp-codes" % lang)
+        b.driver.find_element("css selector", '[data-action="codes-done"]').click()
+        b.wait(lambda: b.js("return document.getElementById('totp-codes').children.length") == 0 and
+               not b.js("return document.getElementById('totp-disable-details').hidden"),
+               what="two-step verification shown as on")
+        b.submit("logout-form")
+        b.wait_step("register")
+
+        number_sent(b, s.url, typed(lang, phone), "password")
+        b.fill("password-form", "password", PASSWORD)
+        b.submit("password-form")
+        b.wait_step("mfa", unless_alert="password-form")
+        check_lang(b, lang)
+        check_focus(b, "code")
+        b.fill("mfa-form", "code", typed(lang, other_code(totp.at(t0 + 30))))
+        b.submit("mfa-form")
+        err = b.wait(lambda: b.field_error("mfa-form", "code"), what="the wrong code's error")
+        check(has_persian(err) == (lang == "fa"), "error %r in the wrong language" % err)
+        b.screenshot("%s-mfa" % lang)
+        b.fill("mfa-form", "code", typed(lang, totp.at(t0 + 30)))
+        b.submit("mfa-form")
+        b.wait_step("signed_in", unless_alert="mfa-form")
+        b.submit("logout-form")
+        b.wait_step("register")
+
+        number_sent(b, s.url, typed(lang, phone), "password")
+        b.fill("password-form", "password", PASSWORD)
+        b.submit("password-form")
+        b.wait_step("mfa", unless_alert="password-form")
+        b.fill("mfa-form", "code", codes[0])
+        b.submit("mfa-form")
+        b.wait_step("signed_in", unless_alert="mfa-form")
+        left = b.wait(lambda: b.js("return document.getElementById('totp-state').textContent"),
+                      what="the state of two-step verification")
+        check(typed(lang, "9") in left, "recovery codes left: %r" % left)
+        check_clean_console(b)
+
+
+@test
+def two_step_verification_in_english():
+    totp_flow("en")
+
+
+@test
+def two_step_verification_in_persian():
+    totp_flow("fa")
 
 
 if __name__ == "__main__":

@@ -245,7 +245,8 @@ def me_shows_the_account_to_its_access_token():
     r = c.get("me", headers={"Authorization": "Bearer " + t["access_token"]})
     body = expect(r, 200)
     check(set(body) == {"id", "mobile_number", "email", "first_name", "last_name", "is_verified",
-                        "date_joined", "last_login"}, body)
+                        "date_joined", "last_login", "mfa"}, body)
+    check(body["mfa"] == {"totp": False, "passkeys": 0, "recovery_codes_left": 0}, body)
     check(body["id"] == user_row(phone)["id"] and body["mobile_number"] == phone, body)
     check(body["email"] == "me.%s@example.com" % phone and body["first_name"] == "Sara", body)
     check(body["is_verified"] is True, body)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -50,16 +51,25 @@ fuzz_memfd(const char *name, const char *text, char path[64])
 }
 
 /* Clears the environment, then names the test secret (an HS256 key of more
- * than 32 bytes) as PHONEAUTH_JWT_SECRET_FILE and as the password blocklist; its path
- * into `path`. */
+ * than 32 bytes) as PHONEAUTH_JWT_SECRET_FILE and as the password blocklist, its
+ * path into `path`, and a data key (data_key_file: 32 bytes, mode 0600 as a
+ * memfd is made). */
 static inline void
 fuzz_env_secret(char path[64])
 {
+	char data_key[64];
+
 	fuzz_env_clear();
 	(void)fuzz_memfd("fuzz-key", "a fuzz-only secret of more than 32 bytes\n", path);
 	setenv("PHONEAUTH_JWT_SECRET_FILE", path, 1);
 	/* The secret is a list of one password: no john-data needed. */
 	setenv("PHONEAUTH_PASSWORD_BLOCKLIST", path, 1);
+	/* A memfd is made 0777: the key file is refused open to others. */
+	if (fchmod(fuzz_memfd("fuzz-data-key",
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n", data_key),
+	    0600) != 0)
+		abort();
+	setenv("PHONEAUTH_DATA_KEY_FILE", data_key, 1);
 }
 
 #endif

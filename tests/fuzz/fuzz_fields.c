@@ -12,7 +12,8 @@
  * Oracles, beyond "no crash, no leak":
  *  - false comes with 400 validation_failed whose fields are some of the
  *    declared names, each with a message; true with no answer at all;
- *  - on true every value is what its kind promises: a number that
+ *  - on true every value is what its kind promises: a second factor's code
+ *    (verify-mfa's) of one kind in its canonical form, a number that
  *    normalises to itself (and, for F_SMS_PHONE in e164, of an allowed
  *    country), six ASCII digits, a non-empty password, names of 1 to 30 and
  *    1 to 50 characters with no control character and no blank at either
@@ -81,11 +82,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const names[] = {
 		"mobile_number", "session_id", "code", "password", "first_name", "last_name", "email",
+		"mfa",
 	};
 	struct field list[] = {
 		{ "mobile_number", F_PHONE }, { "session_id", F_SESSION }, { "code", F_CODE },
 		{ "password", F_PASSWORD }, { "first_name", F_FIRST_NAME },
-		{ "last_name", F_LAST_NAME }, { "email", F_EMAIL },
+		{ "last_name", F_LAST_NAME }, { "email", F_EMAIL }, { "mfa", F_MFA_CODE },
 	};
 	struct request req = { 0 };
 	struct response resp = { 0 };
@@ -148,6 +150,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(in.email[0] == '\0' || (fields_email_valid(in.email) &&
 		    !text_has_control(in.email)));
 		FUZZ_ASSERT(memchr(in.session_id, '\0', sizeof in.session_id) != NULL);
+		/* verify-mfa's code: six ASCII digits, or a recovery code's 17
+		 * upper-case base32 characters */
+		FUZZ_ASSERT((in.mfa.kind == MFA_CODE_TOTP && strlen(in.mfa.text) == TOTP_DIGITS &&
+		    strspn(in.mfa.text, "0123456789") == TOTP_DIGITS) ||
+		    (in.mfa.kind == MFA_CODE_RECOVERY && strlen(in.mfa.text) == RECOVERY_CHARS &&
+		    strspn(in.mfa.text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == RECOVERY_CHARS));
 	}
 	ctx.audit.n = 0;	/* the failures a worker would write to PostgreSQL */
 	response_reset(&resp);

@@ -3,12 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 #include "phoneauth/config.h"
 
 static char dir[] = "/tmp/phoneauth-test-config-XXXXXX";
 static char secret_path[128], short_secret_path[128], conf_path[128], common_path[128];
+static char data_key_path[128], short_data_key_path[128];
 
 static void
 write_file(const char *path, const char *text)
@@ -20,18 +22,23 @@ write_file(const char *path, const char *text)
 }
 
 /* Loads `body` (plus the secret line unless it has its own jwt lines, and
- * a blocklist of the test's own unless it names one). */
+ * a blocklist of the test's own unless it names one, and the data key's unless
+ * it names one). */
 static bool
 load(struct config *cfg, const char *body, char *err, size_t errlen)
 {
 	char text[4096];
 
-	snprintf(text, sizeof text, "%s%s%s\n", strstr(body, "jwt_") ? "" : "jwt_secret_file = ",
-	    strstr(body, "jwt_") ? "" : secret_path, "");
+	snprintf(text, sizeof text, "%s%s\n", strstr(body, "jwt_") ? "" : "jwt_secret_file = ",
+	    strstr(body, "jwt_") ? "" : secret_path);
 	strncat(text, body, sizeof text - strlen(text) - 1);
 	if (strstr(body, "password_blocklist") == NULL)
 		snprintf(text + strlen(text), sizeof text - strlen(text), "password_blocklist = %s\n",
 		    common_path);
+	/* after the body, so that the lines the refusals name stay its own */
+	if (strstr(body, "data_key_file") == NULL)
+		snprintf(text + strlen(text), sizeof text - strlen(text), "\ndata_key_file = %s\n",
+		    data_key_path);
 	write_file(conf_path, text);
 	return config_load(cfg, conf_path, err, errlen);
 }
@@ -122,7 +129,8 @@ blocklist_defaults_to_johns_list(void)
 	char text[256], err[512];
 	bool there = access("/usr/share/john/password.lst", R_OK) == 0, ok;
 
-	snprintf(text, sizeof text, "jwt_secret_file = %s\n", secret_path);
+	snprintf(text, sizeof text, "jwt_secret_file = %s\ndata_key_file = %s\n", secret_path,
+	    data_key_path);
 	write_file(conf_path, text);
 	ok = config_load(&cfg, conf_path, err, sizeof err);
 	if (there) {
@@ -240,6 +248,33 @@ secrets_are_checked(void)
 	CHECK_INT(cfg.jwt_key_len, 40);
 	CHECK(cfg.jwt_key_len == 40 && memcmp(cfg.jwt_key, "0123456789012345678901234567890123456789", 40) == 0,
 	    "key bytes");
+	config_free(&cfg);
+}
+
+/* data_key_file: required, 32 bytes, not open to others (phoneauth check
+ * loads the configuration first, so this is what it refuses). */
+static void
+data_key_is_checked(void)
+{
+	struct config cfg;
+	char err[512], body[256];
+
+	CHECK(!load(&cfg, "data_key_file =\n", err, sizeof err) &&
+	    strstr(err, "data_key_file: must be set"), "%s", err);
+	config_free(&cfg);
+	snprintf(body, sizeof body, "data_key_file = %s\n", short_data_key_path);
+	CHECK(!load(&cfg, body, err, sizeof err) && strstr(err, "data_key_file") &&
+	    strstr(err, "32 bytes"), "%s", err);
+	config_free(&cfg);
+	CHECK(!load(&cfg, "data_key_file = /nonexistent/data.key\n", err, sizeof err) &&
+	    strstr(err, "data_key_file"), "%s", err);
+	config_free(&cfg);
+	chmod(data_key_path, 0644);
+	CHECK(!load(&cfg, "", err, sizeof err) && strstr(err, "data_key_file"), "%s", err);
+	config_free(&cfg);
+	chmod(data_key_path, 0600);
+	CHECK(load(&cfg, "", err, sizeof err), "%s", err);
+	CHECK(cfg.data_key.bytes[0] == 0x01 && cfg.data_key.bytes[31] == 0xef, "key bytes");
 	config_free(&cfg);
 }
 
@@ -369,6 +404,13 @@ main(void)
 	snprintf(conf_path, sizeof conf_path, "%s/phoneauth.conf", dir);
 	write_file(secret_path, "0123456789012345678901234567890123456789\n");
 	write_file(short_secret_path, "too short\n");
+	snprintf(data_key_path, sizeof data_key_path, "%s/data.key", dir);
+	snprintf(short_data_key_path, sizeof short_data_key_path, "%s/data.short", dir);
+	write_file(data_key_path,
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n");
+	write_file(short_data_key_path, "0123456789abcdef\n");
+	chmod(data_key_path, 0600);
+	chmod(short_data_key_path, 0600);
 	snprintf(common_path, sizeof common_path, "%s/common", dir);
 	write_file(common_path, "#!comment: john's first lines\n123456\npassword1\nqwertyuiop\n");
 	RUN(defaults_are_the_contracts);
@@ -377,11 +419,14 @@ main(void)
 	RUN(blocklist_and_length_are_loaded);
 	RUN(bad_files_are_refused_naming_the_key);
 	RUN(secrets_are_checked);
+	RUN(data_key_is_checked);
 	RUN(environment_overrides_the_file);
 	RUN(redis_urls);
 	RUN(sms_economics_all_off_is_named);
 	unlink(secret_path);
 	unlink(short_secret_path);
+	unlink(data_key_path);
+	unlink(short_data_key_path);
 	unlink(common_path);
 	unlink(conf_path);
 	rmdir(dir);

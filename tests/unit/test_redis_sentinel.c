@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 #include "phoneauth/config.h"
@@ -109,7 +110,7 @@ bad_urls_are_refused_in_one_line(void)
 static void
 the_configuration_takes_them(void)
 {
-	char dir[] = "/tmp/phoneauth-test-sentinel-XXXXXX", secret[128], conf[128];
+	char dir[] = "/tmp/phoneauth-test-sentinel-XXXXXX", secret[128], conf[128], data_key[128];
 	struct config cfg;
 	char err[512] = "";
 	FILE *f;
@@ -121,6 +122,12 @@ the_configuration_takes_them(void)
 	f = fopen(secret, "w");
 	fputs("0123456789012345678901234567890123456789\n", f);
 	fclose(f);
+	snprintf(data_key, sizeof data_key, "%s/data.key", dir);
+	f = fopen(data_key, "w");
+	fputs("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", f);
+	fclose(f);
+	chmod(data_key, 0600);
+	setenv("PHONEAUTH_DATA_KEY_FILE", data_key, 1);
 	f = fopen(conf, "w");
 	/* The secret is a list of one password: no john-data needed. */
 	fprintf(f, "jwt_secret_file = %s\npassword_blocklist = %s\nredis_url = "
@@ -144,6 +151,8 @@ the_configuration_takes_them(void)
 	CHECK(!config_load(&cfg, conf, err, sizeof err) && strstr(err, "redis_url") != NULL &&
 	    strchr(err, '\n') == NULL, "%s", err);
 	config_free(&cfg);
+	unsetenv("PHONEAUTH_DATA_KEY_FILE");
+	unlink(data_key);
 	unlink(secret);
 	unlink(conf);
 	rmdir(dir);
