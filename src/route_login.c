@@ -79,6 +79,17 @@ settle_or_reply(struct ctx *ctx, const struct user *u, const char *sid,
 	    u->is_active ? STEP__MAX : STEP_USER_INFO, RS_GIVE_BACK_CLEAR_NUMBER, false);
 }
 
+/* A store failure after the try was taken: the try goes back, unjudged. */
+static void
+unjudged(struct ctx *ctx, const char *phone, enum store_status st, enum err e)
+{
+	(void)limits_give_back_or_reply(ctx, phone, false);
+	if (st == STORE_NOT_FOUND)
+		response_error(ctx->resp, e, ctx->req->lang);
+	else
+		(void)ctx_store_or_reply(ctx, st);
+}
+
 /*
  * The end of a login whose password was right: tokens for a complete
  * account, or a session waiting for the profile. `sid` is the login session
@@ -115,7 +126,11 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
 	if (st == STORE_NOT_FOUND)
 		session_account_lost_reply(ctx, u->id, u->phone,
 		    sid ? ERR_SESSION_INVALID : ERR_PASSWORD_INCORRECT);
-	else if (ctx_store_or_reply(ctx, st) && settle_or_reply(ctx, u, sid, s))
+	else if (st != STORE_OK)
+		/* the password was right: a store refusing the login's row (a
+		 * failover, a fenced primary) is no failure of the owner's */
+		unjudged(ctx, u->phone, st, ERR_INTERNAL);
+	else if (settle_or_reply(ctx, u, sid, s))
 		token_pair_reply(ctx, 200, &pair, device, MSG_LOGGED_IN);
 	token_pair_clear(&pair);
 }
@@ -139,17 +154,6 @@ judge(struct ctx *ctx, const struct user *u, const char *phone, const struct inp
 		return;
 	}
 	succeeded(ctx, u, sid, s, in->device);
-}
-
-/* A store failure after the try was taken: the try goes back, unjudged. */
-static void
-unjudged(struct ctx *ctx, const char *phone, enum store_status st, enum err e)
-{
-	(void)limits_give_back_or_reply(ctx, phone, false);
-	if (st == STORE_NOT_FOUND)
-		response_error(ctx->resp, e, ctx->req->lang);
-	else
-		(void)ctx_store_or_reply(ctx, st);
 }
 
 static void

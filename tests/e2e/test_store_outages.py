@@ -17,8 +17,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from pa import (PASSWORD, REDIS_PREFIX, Client, Loops, Pool, alive, check, django_hash, expect, fresh_phone,
-                latest_code, psql, redis_command, register, run, stack, test, user_row, verified_session,
-                wait_for)
+                latest_code, psql, psql_super, redis_command, register, run, signup, stack, test, user_row,
+                verified_session, wait_for)
 
 
 def recovers(c):
@@ -265,6 +265,31 @@ def a_verify_refused_while_redis_is_down_writes_nothing_and_succeeds_once_back()
     u = user_row(phone)
     check(u is not None and u["is_verified"] and not u["is_active"], u)
     check(psql("SELECT count(*) FROM users WHERE mobile_number = :'p'", p=phone) == [["1"]], "rows")
+
+
+@test
+def a_right_password_refused_by_a_read_only_postgres_costs_the_owner_no_try():
+    """A fenced primary (default_transaction_read_only, as in a planned
+    switchover) reads but refuses the login's write: 503 each time, the try
+    taken for the password goes back, and once PostgreSQL writes again the
+    owner logs in: four such 503s are no three failures and no block."""
+    phone, c = fresh_phone(), Client()
+    signup(Client(), phone)
+    psql_super("ALTER SYSTEM SET default_transaction_read_only = on")
+    psql_super("SELECT pg_reload_conf()")
+    try:
+        for _ in range(4):
+            expect(c.post("login", {"mobile_number": phone, "password": PASSWORD}), 503, "service_unavailable")
+    finally:
+        psql_super("ALTER SYSTEM RESET default_transaction_read_only")
+        psql_super("SELECT pg_reload_conf()")
+    answers = []
+
+    def logged_in():
+        answers.append(c.post("login", {"mobile_number": phone, "password": PASSWORD}).status)
+        return answers[-1] == 200
+    check(wait_for(logged_in, 10), "no login once PostgreSQL writes again: %r" % answers)
+    check(429 not in answers, "the owner was blocked by a read-only spell: %r" % answers)
 
 
 # ---- no 503 once a store is back ----
