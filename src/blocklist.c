@@ -117,40 +117,34 @@ sort_offsets(uint32_t *off, size_t n, const char *s)
 	}
 }
 
-/*
- * Builds the list from text[0..len), which it rewrites: each kept line is
- * folded in place (a fold never lengthens) and NUL-terminated. text has
- * room for len + 1 bytes, and len is at most BLOCKLIST_MAX_FILE (the
- * callers' check), so an offset fits in 32 bits. `name` is what the reasons
- * start with.
- */
-static bool
-build(char *text, size_t len, const char *name, struct blocklist *list, char *why, size_t whylen)
+/* The line of the first NUL byte, for the reason. */
+static size_t
+nul_line(const char *text, const char *nul)
 {
-	uint32_t *off = NULL;	/* owner: this function */
-	unsigned char *mem = NULL;
-	size_t pos, start, linelen, n = 0, m, strbytes, lineno;
-	char *strings;
-	const char *nul;
+	size_t lineno = 1;
 
-	memset(list, 0, sizeof *list);
-	if ((nul = memchr(text, '\0', len)) != NULL) {
-		lineno = 1;
-		for (const char *p = text; p < nul; p++)
-			lineno += *p == '\n';
-		return errmsg(why, whylen, "%s: line %zu: a NUL byte (a compressed or binary "
-		    "file, not one password a line?)", name, lineno);
-	}
-	text[len] = '\0';
+	for (const char *p = text; p < nul; p++)
+		lineno += *p == '\n';
+	return lineno;
+}
+
+static size_t
+count_kept(const char *text, size_t len)
+{
+	size_t pos, start, linelen, n = 0;
 
 	for (pos = 0; next_line(text, len, &pos, &start, &linelen);)
 		n += kept(text + start, linelen);
-	if (n == 0)
-		return errmsg(why, whylen, "%s: no password in it (only comments and empty lines)",
-		    name);
-	if ((off = malloc(n * sizeof *off)) == NULL)
-		return errmsg(why, whylen, "%s: out of memory", name);
-	n = 0;
+	return n;
+}
+
+/* Folds each kept line in place, NUL-terminated, and notes its offset;
+ * returns how many. */
+static size_t
+fold_lines(char *text, size_t len, uint32_t *off)
+{
+	size_t pos, start, linelen, n = 0;
+
 	for (pos = 0; next_line(text, len, &pos, &start, &linelen);) {
 		char folded[BLOCKLIST_MAX_BYTES + 1];
 		size_t flen;
@@ -162,24 +156,38 @@ build(char *text, size_t len, const char *name, struct blocklist *list, char *wh
 		memcpy(text + start, folded, flen + 1);
 		off[n++] = (uint32_t)start;
 	}
+	return n;
+}
 
-	sort_offsets(off, n, text);
-	m = 0;
-	strbytes = 0;
+/* Drops the duplicates of the sorted off[0..n); returns how many are left,
+ * and in *strbytes the bytes of their strings with their NULs. */
+static size_t
+unique(uint32_t *off, size_t n, const char *text, size_t *strbytes)
+{
+	size_t m = 0;
+
+	*strbytes = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (m > 0 && strcmp(text + off[m - 1], text + off[i]) == 0)
 			continue;
 		off[m++] = off[i];
-		strbytes += strlen(text + off[i]) + 1;
+		*strbytes += strlen(text + off[i]) + 1;
 	}
+	return m;
+}
 
-	/* offsets first: malloc's alignment is uint32_t's */
-	if ((mem = malloc(m * sizeof *off + strbytes)) == NULL) {
-		free(off);
-		return errmsg(why, whylen, "%s: out of memory", name);
-	}
+/* The one allocation: m offsets, then the strings; NULL if out of memory.
+ * Offsets first: malloc's alignment is uint32_t's. */
+static unsigned char *
+pack(const uint32_t *off, size_t m, const char *text, size_t strbytes)
+{
+	unsigned char *mem = malloc(m * sizeof *off + strbytes);
+	char *strings;
+	size_t pos = 0;
+
+	if (mem == NULL)
+		return NULL;
 	strings = (char *)mem + m * sizeof *off;
-	pos = 0;
 	for (size_t i = 0; i < m; i++) {
 		size_t l = strlen(text + off[i]) + 1;
 		uint32_t at = (uint32_t)pos;
@@ -188,7 +196,41 @@ build(char *text, size_t len, const char *name, struct blocklist *list, char *wh
 		memcpy(mem + i * sizeof at, &at, sizeof at);
 		pos += l;
 	}
+	return mem;
+}
+
+/*
+ * Builds the list from text[0..len), which it rewrites: each kept line is
+ * folded in place (a fold never lengthens) and NUL-terminated. text has
+ * room for len + 1 bytes, and len is at most BLOCKLIST_MAX_FILE (the
+ * callers' check), so an offset fits in 32 bits. `name` is what the reasons
+ * start with.
+ */
+static bool
+build(char *text, size_t len, const char *name, struct blocklist *list, char *why, size_t whylen)
+{
+	uint32_t *off;		/* owner: this function */
+	unsigned char *mem;
+	size_t n, m, strbytes;
+	const char *nul;
+
+	memset(list, 0, sizeof *list);
+	if ((nul = memchr(text, '\0', len)) != NULL)
+		return errmsg(why, whylen, "%s: line %zu: a NUL byte (a compressed or binary "
+		    "file, not one password a line?)", name, nul_line(text, nul));
+	text[len] = '\0';
+	if ((n = count_kept(text, len)) == 0)
+		return errmsg(why, whylen, "%s: no password in it (only comments and empty lines)",
+		    name);
+	if ((off = malloc(n * sizeof *off)) == NULL)
+		return errmsg(why, whylen, "%s: out of memory", name);
+	n = fold_lines(text, len, off);
+	sort_offsets(off, n, text);
+	m = unique(off, n, text, &strbytes);
+	mem = pack(off, m, text, strbytes);
 	free(off);
+	if (mem == NULL)
+		return errmsg(why, whylen, "%s: out of memory", name);
 	list->mem = mem;
 	list->count = m;
 	list->bytes = m * sizeof(uint32_t) + strbytes;

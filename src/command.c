@@ -144,132 +144,160 @@ keep_stderr(struct command_result *out, size_t *got, const char *buf, size_t n)
 	out->stderr_line[*got] = '\0';
 }
 
-bool
-command_run(const struct command *c, const char *const *env, enum command_env how,
-    const void *input, size_t inlen, long timeout_ms, struct command_result *out)
-{
-	long long start = clock_monotonic_ms(), deadline = start + timeout_ms;
-	const char *in = input;
-	size_t sent = 0, got = 0;
-	int to_child[2] = { -1, -1 }, from_child[2] = { -1, -1 }, status = 0;
-	sigset_t pipe_only, old;
-	bool exited = false, pipe_was_pending;
-	char **envp;
+/* One run of a program, as the parent sees it: -1 for a closed end. */
+struct run {
+	const char *in;			/* the input; owner: the caller */
+	size_t inlen, sent;
+	size_t got;			/* bytes kept in out->stderr_line */
+	int to_child[2], from_child[2];
 	pid_t pid;
+	sigset_t pipe_only, old;
+	bool pipe_was_pending;
+};
 
-	memset(out, 0, sizeof *out);
-	out->exit_status = -1;
-	if (c->argv[0] == NULL) {
-		snprintf(out->error, sizeof out->error, "no program");
-		return false;
-	}
-	if ((envp = make_env(env, how)) == NULL) {
-		snprintf(out->error, sizeof out->error, "out of memory");
-		return false;
-	}
-	if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0) {
-		snprintf(out->error, sizeof out->error, "pipe: %s", strerror(errno));
-		goto fail;
-	}
-	/* A program that exits without reading its input makes our write
-	 * raise SIGPIPE: held back here, and taken away below unless it was
-	 * already pending for someone else. */
-	sigemptyset(&pipe_only);
-	sigaddset(&pipe_only, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-	{
-		sigset_t pending;
+static void
+close_end(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
-		sigpending(&pending);
-		pipe_was_pending = sigismember(&pending, SIGPIPE) == 1;
-	}
-	if ((pid = fork()) < 0) {
+/* A program that exits without reading its input makes our write raise
+ * SIGPIPE: held back here, and taken away by release_sigpipe() unless it
+ * was already pending for someone else. */
+static void
+hold_sigpipe(struct run *r)
+{
+	sigset_t pending;
+
+	sigemptyset(&r->pipe_only);
+	sigaddset(&r->pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &r->pipe_only, &r->old);
+	sigpending(&pending);
+	r->pipe_was_pending = sigismember(&pending, SIGPIPE) == 1;
+}
+
+static void
+release_sigpipe(struct run *r)
+{
+	struct timespec zero = { 0, 0 };
+
+	if (!r->pipe_was_pending)
+		while (sigtimedwait(&r->pipe_only, NULL, &zero) == SIGPIPE)
+			;
+	pthread_sigmask(SIG_SETMASK, &r->old, NULL);
+}
+
+/* Forks the child; in the parent, keeps only our ends, non-blocking (an
+ * end that cannot be is closed, as is stdin's when there is no input). */
+static bool
+start_child(struct run *r, const struct command *c, char **envp, struct command_result *out)
+{
+	if ((r->pid = fork()) < 0) {
 		snprintf(out->error, sizeof out->error, "fork: %s", strerror(errno));
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		goto fail;
+		pthread_sigmask(SIG_SETMASK, &r->old, NULL);
+		return false;
 	}
-	if (pid == 0) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		exec_child(c, envp, to_child[0], from_child[1]);
+	if (r->pid == 0) {
+		pthread_sigmask(SIG_SETMASK, &r->old, NULL);
+		exec_child(c, envp, r->to_child[0], r->from_child[1]);
 	}
-	setpgid(pid, pid);
-	close(to_child[0]);
-	close(from_child[1]);
-	to_child[0] = from_child[1] = -1;
-	if (fcntl(to_child[1], F_SETFL, O_NONBLOCK) != 0 || inlen == 0) {
-		close(to_child[1]);
-		to_child[1] = -1;
+	setpgid(r->pid, r->pid);
+	close_end(&r->to_child[0]);
+	close_end(&r->from_child[1]);
+	if (fcntl(r->to_child[1], F_SETFL, O_NONBLOCK) != 0 || r->inlen == 0)
+		close_end(&r->to_child[1]);
+	if (fcntl(r->from_child[0], F_SETFL, O_NONBLOCK) != 0)
+		close_end(&r->from_child[0]);
+	return true;
+}
+
+static void
+feed_input(struct run *r)
+{
+	ssize_t w = write(r->to_child[1], r->in + r->sent, r->inlen - r->sent);
+
+	if (w > 0)
+		r->sent += (size_t)w;
+	if ((w < 0 && errno != EAGAIN && errno != EINTR) || r->sent == r->inlen)
+		close_end(&r->to_child[1]);	/* all of it, or it stopped reading */
+}
+
+static void
+read_stderr(struct run *r, struct command_result *out)
+{
+	char buf[512];
+	ssize_t n = read(r->from_child[0], buf, sizeof buf);
+
+	if (n > 0)
+		keep_stderr(out, &r->got, buf, (size_t)n);
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		close_end(&r->from_child[0]);
+}
+
+/* One wait of at most `left` ms (> 0) on whichever ends are still open. */
+static void
+poll_once(struct run *r, long long left, struct command_result *out)
+{
+	struct pollfd p[2];
+	nfds_t n = 0;
+	int out_at = -1, err_at = -1;
+
+	if (r->to_child[1] >= 0) {
+		out_at = (int)n;
+		p[n++] = (struct pollfd){ .fd = r->to_child[1], .events = POLLOUT };
 	}
-	if (fcntl(from_child[0], F_SETFL, O_NONBLOCK) != 0) {
-		close(from_child[0]);
-		from_child[0] = -1;
+	if (r->from_child[0] >= 0) {
+		err_at = (int)n;
+		p[n++] = (struct pollfd){ .fd = r->from_child[0], .events = POLLIN };
 	}
+	/* wake up now and then to see whether it exited: a program may
+	 * leave a child of its own holding stderr open */
+	if (poll(p, n, left > 100 ? 100 : (int)left) <= 0)
+		return;
+	if (out_at >= 0 && p[out_at].revents != 0)
+		feed_input(r);
+	if (err_at >= 0 && p[err_at].revents != 0)
+		read_stderr(r, out);
+}
+
+/* Feeds and listens until the child exits or the deadline, when its whole
+ * group is killed; then reaps it and reads what it said just before. */
+static int
+wait_child(struct run *r, long long deadline, struct command_result *out)
+{
+	int status = 0;
+	bool exited = false;
+
 	while (!exited) {
-		struct pollfd p[2];
 		long long left = deadline - clock_monotonic_ms();
-		nfds_t n = 0;
-		int out_at = -1, err_at = -1;
 
 		if (left <= 0) {
 			out->timed_out = true;
-			kill(-pid, SIGKILL);
+			kill(-r->pid, SIGKILL);
 			break;
 		}
-		if (to_child[1] >= 0) {
-			out_at = (int)n;
-			p[n++] = (struct pollfd){ .fd = to_child[1], .events = POLLOUT };
-		}
-		if (from_child[0] >= 0) {
-			err_at = (int)n;
-			p[n++] = (struct pollfd){ .fd = from_child[0], .events = POLLIN };
-		}
-		/* wake up now and then to see whether it exited: a program may
-		 * leave a child of its own holding stderr open */
-		if (poll(p, n, left > 100 ? 100 : (int)left) > 0) {
-			if (out_at >= 0 && p[out_at].revents != 0) {
-				ssize_t w = write(to_child[1], in + sent, inlen - sent);
-
-				if (w > 0)
-					sent += (size_t)w;
-				if ((w < 0 && errno != EAGAIN && errno != EINTR) || sent == inlen) {
-					close(to_child[1]);	/* all of it, or it stopped reading */
-					to_child[1] = -1;
-				}
-			}
-			if (err_at >= 0 && p[err_at].revents != 0) {
-				char buf[512];
-				ssize_t r = read(from_child[0], buf, sizeof buf);
-
-				if (r > 0)
-					keep_stderr(out, &got, buf, (size_t)r);
-				else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-					close(from_child[0]);
-					from_child[0] = -1;
-				}
-			}
-		}
-		exited = waitpid(pid, &status, WNOHANG) == pid;
+		poll_once(r, left, out);
+		exited = waitpid(r->pid, &status, WNOHANG) == r->pid;
 	}
 	if (!exited)
-		waitpid(pid, &status, 0);
-	/* what it said just before it exited */
-	while (from_child[0] >= 0 && got < sizeof out->stderr_line - 1) {
+		waitpid(r->pid, &status, 0);
+	while (r->from_child[0] >= 0 && r->got < sizeof out->stderr_line - 1) {
 		char buf[512];
-		ssize_t r = read(from_child[0], buf, sizeof buf);
+		ssize_t n = read(r->from_child[0], buf, sizeof buf);
 
-		if (r <= 0)
+		if (n <= 0)
 			break;
-		keep_stderr(out, &got, buf, (size_t)r);
+		keep_stderr(out, &r->got, buf, (size_t)n);
 	}
-	{
-		struct timespec zero = { 0, 0 };
+	return status;
+}
 
-		if (!pipe_was_pending)
-			while (sigtimedwait(&pipe_only, NULL, &zero) == SIGPIPE)
-				;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	out->elapsed_ms = clock_monotonic_ms() - start;
+/* What the run came to, for the caller and the log. */
+static void
+judge(int status, long timeout_ms, struct command_result *out)
+{
 	out->stderr_line[strcspn(out->stderr_line, "\r\n")] = '\0';
 	if (out->timed_out) {
 		out->signal = SIGKILL;
@@ -282,12 +310,42 @@ command_run(const struct command *c, const char *const *env, enum command_env ho
 		out->signal = WTERMSIG(status);
 		snprintf(out->error, sizeof out->error, "killed by signal %d", out->signal);
 	}
+}
+
+bool
+command_run(const struct command *c, const char *const *env, enum command_env how,
+    const void *input, size_t inlen, long timeout_ms, struct command_result *out)
+{
+	long long start = clock_monotonic_ms();
+	struct run r = { .in = input, .inlen = inlen, .to_child = { -1, -1 }, .from_child = { -1, -1 } };
+	char **envp;
+	int status;
+
+	memset(out, 0, sizeof *out);
+	out->exit_status = -1;
+	if (c->argv[0] == NULL) {
+		snprintf(out->error, sizeof out->error, "no program");
+		return false;
+	}
+	if ((envp = make_env(env, how)) == NULL) {
+		snprintf(out->error, sizeof out->error, "out of memory");
+		return false;
+	}
+	if (pipe2(r.to_child, O_CLOEXEC) != 0 || pipe2(r.from_child, O_CLOEXEC) != 0) {
+		snprintf(out->error, sizeof out->error, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	hold_sigpipe(&r);
+	if (!start_child(&r, c, envp, out))
+		goto fail;
+	status = wait_child(&r, start + timeout_ms, out);
+	release_sigpipe(&r);
+	out->elapsed_ms = clock_monotonic_ms() - start;
+	judge(status, timeout_ms, out);
 fail:
 	for (int i = 0; i < 2; i++) {
-		if (to_child[i] >= 0)
-			close(to_child[i]);
-		if (from_child[i] >= 0)
-			close(from_child[i]);
+		close_end(&r.to_child[i]);
+		close_end(&r.from_child[i]);
 	}
 	free(envp);
 	return out->exit_status == 0;

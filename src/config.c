@@ -293,15 +293,121 @@ load_environment(struct config *cfg, char *err, size_t errlen)
 	return true;
 }
 
-/* redis://[[user]:password@]host[:port][/db] (an IPv6 host in brackets)  or
- * unix:/path[?db=N&password=P]  (sentinel://: redis_sentinel.c) */
+/* A database number, all of s[0..len): 0 to 1000. */
+static bool
+redis_db_number(const char *s, size_t len, int *db)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (len == 0 || end != s + len || n < 0 || n > 1000)
+		return false;
+	*db = (int)n;
+	return true;
+}
+
+/* A copy of s[0..len) into *to, freeing what was there. */
+static bool
+redis_url_copy(char **to, const char *s, size_t len, char *err, size_t errlen)
+{
+	free(*to);
+	if ((*to = strndup(s, len)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	return true;
+}
+
+/* One of unix:'s ?db=N&password=P&user=U, as redis-py writes them. */
+static bool
+redis_unix_param(struct redis_addr *r, const char *item, size_t ilen, char *err, size_t errlen)
+{
+	if (strncmp(item, "db=", 3) == 0) {
+		if (!redis_db_number(item + 3, ilen - 3, &r->db))
+			return errmsg(err, errlen, "redis_url: bad db number");
+		return true;
+	}
+	if (strncmp(item, "password=", 9) == 0)
+		return redis_url_copy(&r->password, item + 9, ilen - 9, err, errlen);
+	if (strncmp(item, "user=", 5) == 0)
+		return redis_url_copy(&r->user, item + 5, ilen - 5, err, errlen);
+	return errmsg(err, errlen, "redis_url: unknown parameter in '%.*s'", (int)ilen, item);
+}
+
+/* unix:/path[?db=N&password=P&user=U] */
+static bool
+parse_redis_unix(const char *url, struct redis_addr *r, char *err, size_t errlen)
+{
+	const char *q = strchr(url, '?');
+	size_t len = q ? (size_t)(q - url - 5) : strlen(url + 5);
+
+	if (len == 0 || url[5] != '/')
+		return errmsg(err, errlen, "redis_url: unix: needs an absolute path");
+	if ((r->socket_path = strndup(url + 5, len)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	for (const char *p = q; p != NULL && *p != '\0'; ) {
+		const char *item = p + 1, *amp = strchr(item, '&');
+		size_t ilen = amp ? (size_t)(amp - item) : strlen(item);
+
+		if (!redis_unix_param(r, item, ilen, err, errlen))
+			return false;
+		p = amp;
+	}
+	return true;
+}
+
+/* [user]:password, the part of p before `at`. */
+static bool
+redis_userinfo(const char *p, const char *at, struct redis_addr *r, char *err, size_t errlen)
+{
+	const char *c = memchr(p, ':', (size_t)(at - p));
+
+	if (c == NULL)
+		return errmsg(err, errlen, "redis_url: expected [user]:password@ before the host");
+	if (c > p && (r->user = strndup(p, (size_t)(c - p))) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	if ((r->password = strndup(c + 1, (size_t)(at - c - 1))) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	return true;
+}
+
+/* host[:port], the len bytes at p. */
+static bool
+redis_host_port(const char *p, size_t len, struct redis_addr *r, char *err, size_t errlen)
+{
+	size_t hostlen;
+	const char *host, *why = net_host_port(p, len, &host, &hostlen, &r->port);
+
+	if (why != NULL)
+		return errmsg(err, errlen, "redis_url: '%.*s': %s", (int)len, p, why);
+	if ((r->host = strndup(host, hostlen)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	return true;
+}
+
+/* redis://[[user]:password@]host[:port][/db] (an IPv6 host in brackets) */
+static bool
+parse_redis_tcp(const char *url, struct redis_addr *r, char *err, size_t errlen)
+{
+	const char *p = url + 8, *at = strrchr(p, '@'), *slash = strchr(p, '/');
+
+	if (at != NULL && (slash == NULL || at < slash)) {
+		if (!redis_userinfo(p, at, r, err, errlen))
+			return false;
+		p = at + 1;
+		slash = strchr(p, '/');
+	}
+	if (!redis_host_port(p, slash ? (size_t)(slash - p) : strlen(p), r, err, errlen))
+		return false;
+	if (slash != NULL && slash[1] != '\0' && !redis_db_number(slash + 1, strlen(slash + 1), &r->db))
+		return errmsg(err, errlen, "redis_url: bad db number");
+	return true;
+}
+
+/* redis://..., unix:... or sentinel://... (redis_sentinel.c) */
 static bool
 parse_redis_url(struct config *cfg, char *err, size_t errlen)
 {
 	struct redis_addr *r = &cfg->redis;
-	const char *url = cfg->redis_url, *p, *at, *slash;
-	char *end;
-	long n;
+	const char *url = cfg->redis_url;
 
 	r->port = 6379;
 	r->db = 0;
@@ -309,73 +415,11 @@ parse_redis_url(struct config *cfg, char *err, size_t errlen)
 		return errmsg(err, errlen, "redis_url: must be set");
 	if (sentinel_url(url))
 		return sentinel_parse_url(url, r, err, errlen);
-	if (strncmp(url, "unix:", 5) == 0) {
-		const char *q = strchr(url, '?');
-		size_t len = q ? (size_t)(q - url - 5) : strlen(url + 5);
-
-		if (len == 0 || url[5] != '/')
-			return errmsg(err, errlen, "redis_url: unix: needs an absolute path");
-		if ((r->socket_path = strndup(url + 5, len)) == NULL)
-			return errmsg(err, errlen, "out of memory");
-		/* ?db=N&password=P&user=U, as redis-py writes them */
-		for (const char *p2 = q; p2 != NULL && *p2 != '\0'; ) {
-			const char *item = p2 + 1, *amp = strchr(item, '&');
-			size_t ilen = amp ? (size_t)(amp - item) : strlen(item);
-
-			if (strncmp(item, "db=", 3) == 0) {
-				n = strtol(item + 3, &end, 10);
-				if (end != item + ilen || n < 0 || n > 1000 || ilen == 3)
-					return errmsg(err, errlen, "redis_url: bad db number");
-				r->db = (int)n;
-			} else if (strncmp(item, "password=", 9) == 0) {
-				free(r->password);
-				if ((r->password = strndup(item + 9, ilen - 9)) == NULL)
-					return errmsg(err, errlen, "out of memory");
-			} else if (strncmp(item, "user=", 5) == 0) {
-				free(r->user);
-				if ((r->user = strndup(item + 5, ilen - 5)) == NULL)
-					return errmsg(err, errlen, "out of memory");
-			} else {
-				return errmsg(err, errlen, "redis_url: unknown parameter in '%.*s'",
-				    (int)ilen, item);
-			}
-			p2 = amp;
-		}
-		return true;
-	}
+	if (strncmp(url, "unix:", 5) == 0)
+		return parse_redis_unix(url, r, err, errlen);
 	if (strncmp(url, "redis://", 8) != 0)
 		return errmsg(err, errlen, "redis_url: must start with redis://, unix: or sentinel://");
-	p = url + 8;
-	slash = strchr(p, '/');
-	at = strrchr(p, '@');
-	if (at != NULL && (slash == NULL || at < slash)) {
-		const char *c = memchr(p, ':', (size_t)(at - p));
-
-		if (c == NULL)
-			return errmsg(err, errlen, "redis_url: expected [user]:password@ before the host");
-		if (c > p && (r->user = strndup(p, (size_t)(c - p))) == NULL)
-			return errmsg(err, errlen, "out of memory");
-		if ((r->password = strndup(c + 1, (size_t)(at - c - 1))) == NULL)
-			return errmsg(err, errlen, "out of memory");
-		p = at + 1;
-		slash = strchr(p, '/');
-	}
-	{
-		size_t len = slash ? (size_t)(slash - p) : strlen(p), hostlen;
-		const char *host, *why = net_host_port(p, len, &host, &hostlen, &r->port);
-
-		if (why != NULL)
-			return errmsg(err, errlen, "redis_url: '%.*s': %s", (int)len, p, why);
-		if ((r->host = strndup(host, hostlen)) == NULL)
-			return errmsg(err, errlen, "out of memory");
-	}
-	if (slash != NULL && slash[1] != '\0') {
-		n = strtol(slash + 1, &end, 10);
-		if (*end != '\0' || n < 0 || n > 1000)
-			return errmsg(err, errlen, "redis_url: bad db number");
-		r->db = (int)n;
-	}
-	return true;
+	return parse_redis_tcp(url, r, err, errlen);
 }
 
 /*

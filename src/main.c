@@ -95,81 +95,120 @@ usage(FILE *to)
 	    "every key can be overridden by PHONEAUTH_<KEY> in the environment.\n");
 }
 
+/* What the command line asked for. */
+struct invocation {
+	const char *path;		/* the configuration file */
+	const struct command *cmd;	/* NULL until a command is named */
+	char **args;			/* its own words; owner: main() */
+	int nargs;
+};
+
+static const struct command *
+find_command(const char *name)
+{
+	for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+		if (strcmp(commands[c].name, name) == 0)
+			return &commands[c];
+	return NULL;
+}
+
+/* A word before the command: -1 to read on, or the exit status. */
+static int
+leading_word(struct invocation *inv, const char *w)
+{
+	if (strcmp(w, "-h") == 0 || strcmp(w, "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(w, "-V") == 0 || strcmp(w, "--version") == 0 || strcmp(w, "version") == 0) {
+		printf("phoneauth %s\n", PHONEAUTH_VERSION);
+		return 0;
+	}
+	if (w[0] == '-') {
+		fprintf(stderr, "phoneauth: unknown option '%s'\n", w);
+		usage(stderr);
+		return 2;
+	}
+	if ((inv->cmd = find_command(w)) == NULL) {
+		fprintf(stderr, "phoneauth: unknown command '%s'\n", w);
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
 /*
  * -c FILE may stand before or after the command (`phoneauth -c F migrate`,
  * `phoneauth sender -c F`); every other word after the command is its own.
+ * -1 to run the command, or the exit status.
  */
-int
-main(int argc, char **argv)
+static int
+read_line(struct invocation *inv, int argc, char **argv)
 {
-	const char *path = getenv("PHONEAUTH_CONFIG");
-	const struct command *cmd = NULL;
-	char **args = calloc((size_t)argc + 1, sizeof *args);
-	int nargs = 0, status;
-	struct config cfg;
-	char err[512];
+	int status;
 
-	if (args == NULL)
-		return 1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
 			if (++i == argc) {
 				fprintf(stderr, "phoneauth: -c needs a file\n");
-				free(args);
 				return 2;
 			}
-			path = argv[i];
-		} else if (cmd == NULL && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
-			usage(stdout);
-			free(args);
-			return 0;
-		} else if (cmd == NULL && (strcmp(argv[i], "-V") == 0 ||
-		    strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "version") == 0)) {
-			printf("phoneauth %s\n", PHONEAUTH_VERSION);
-			free(args);
-			return 0;
-		} else if (cmd == NULL && argv[i][0] != '-') {
-			for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
-				if (strcmp(commands[c].name, argv[i]) == 0)
-					cmd = &commands[c];
-			if (cmd == NULL) {
-				fprintf(stderr, "phoneauth: unknown command '%s'\n", argv[i]);
-				usage(stderr);
-				free(args);
-				return 2;
-			}
-		} else if (cmd == NULL) {
-			fprintf(stderr, "phoneauth: unknown option '%s'\n", argv[i]);
-			usage(stderr);
-			free(args);
-			return 2;
+			inv->path = argv[i];
+		} else if (inv->cmd == NULL) {
+			if ((status = leading_word(inv, argv[i])) >= 0)
+				return status;
 		} else {
-			args[nargs++] = argv[i];
+			inv->args[inv->nargs++] = argv[i];
 		}
 	}
-	if (cmd == NULL)
-		cmd = &commands[0];
-	if (nargs < cmd->min_args || nargs > cmd->max_args) {
-		fprintf(stderr, "phoneauth: usage: phoneauth %s %s\n", cmd->name, cmd->args);
-		free(args);
-		return 2;
-	}
-	if (!cmd->needs_config) {
-		status = cmd->run(NULL, nargs, args);
-		free(args);
-		return status;
-	}
-	if (!config_load(&cfg, path, err, sizeof err) || !keys_load(&cfg, &keys, err, sizeof err) ||
+	return -1;
+}
+
+/* The configuration, the keys and the templates loaded around the run. */
+static int
+run_configured(const struct invocation *inv)
+{
+	struct config cfg;
+	char err[512];
+	int status;
+
+	if (!config_load(&cfg, inv->path, err, sizeof err) || !keys_load(&cfg, &keys, err, sizeof err) ||
 	    !sms_texts_load(&texts, &cfg, err, sizeof err)) {
 		fprintf(stderr, "phoneauth: %s\n", err);
 		config_free(&cfg);
-		free(args);
 		return 2;
 	}
-	status = cmd->run(&cfg, nargs, args);
+	status = inv->cmd->run(&cfg, inv->nargs, inv->args);
 	sms_texts_free(&texts);
 	keys_free(&keys);
 	config_free(&cfg);
-	free(args);
+	return status;
+}
+
+static int
+run(struct invocation *inv)
+{
+	if (inv->cmd == NULL)
+		inv->cmd = &commands[0];
+	if (inv->nargs < inv->cmd->min_args || inv->nargs > inv->cmd->max_args) {
+		fprintf(stderr, "phoneauth: usage: phoneauth %s %s\n", inv->cmd->name, inv->cmd->args);
+		return 2;
+	}
+	if (!inv->cmd->needs_config)
+		return inv->cmd->run(NULL, inv->nargs, inv->args);
+	return run_configured(inv);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct invocation inv = { .path = getenv("PHONEAUTH_CONFIG") };
+	int status;
+
+	if ((inv.args = calloc((size_t)argc + 1, sizeof *inv.args)) == NULL)
+		return 1;
+	if ((status = read_line(&inv, argc, argv)) < 0)
+		status = run(&inv);
+	free(inv.args);
 	return status;
 }

@@ -66,26 +66,42 @@ exec_command(const struct config *cfg, const struct outbox_entry *e, int errfd)
 	_exit(127);
 }
 
-static bool
-run_command(const struct config *cfg, const struct outbox_entry *e, char *err, size_t errlen,
-    char *detail, size_t detaillen)
+/* The start of what the command said on stderr, for the dead letter. */
+struct said {
+	char text[256];
+	size_t got;
+};
+
+static void
+keep_said(struct said *s, const char *buf, size_t n)
 {
-	long long deadline = clock_monotonic_ms() + cfg->sms_timeout * 1000;
-	char stderr_text[256] = "";
-	size_t got = 0;
-	int pipefd[2], status = 0;
+	size_t room = sizeof s->text - 1 - s->got;
+
+	if (n > room)
+		n = room;
+	memcpy(s->text + s->got, buf, n);
+	s->got += n;
+	s->text[s->got] = '\0';
+}
+
+/* The child, in its own process group, with its stderr on a pipe whose
+ * read end goes to *fd; -1 if it could not be started. */
+static pid_t
+start_command(const struct config *cfg, const struct outbox_entry *e, int *fd, char *err,
+    size_t errlen)
+{
+	int pipefd[2];
 	pid_t pid;
-	bool timed_out = false, exited = false;
 
 	if (pipe(pipefd) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		return false;
+		return -1;
 	}
 	if ((pid = fork()) < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(pipefd[0]);
 		close(pipefd[1]);
-		return false;
+		return -1;
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
@@ -94,10 +110,19 @@ run_command(const struct config *cfg, const struct outbox_entry *e, char *err, s
 	}
 	setpgid(pid, pid);
 	close(pipefd[1]);
-	/* Read what it says on stderr (for the dead letter) until it exits or
-	 * its time is up. */
+	*fd = pipefd[0];
+	return pid;
+}
+
+/* Reads what it says on stderr until it exits or its time is up, when its
+ * whole group is killed; reaps it. False if it timed out. */
+static bool
+wait_command(pid_t pid, int fd, long long deadline, struct said *s, int *status)
+{
+	bool exited = false, timed_out = false;
+
 	while (!exited) {
-		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 		long long left = deadline - clock_monotonic_ms();
 
 		if (left <= 0) {
@@ -107,34 +132,50 @@ run_command(const struct config *cfg, const struct outbox_entry *e, char *err, s
 		}
 		if (poll(&p, 1, left > 200 ? 200 : (int)left) > 0) {
 			char buf[256];
-			ssize_t n = read(pipefd[0], buf, sizeof buf);
+			ssize_t n = read(fd, buf, sizeof buf);
 
-			if (n > 0 && got < sizeof stderr_text - 1) {
-				size_t take = (size_t)n < sizeof stderr_text - 1 - got ? (size_t)n
-				    : sizeof stderr_text - 1 - got;
-				memcpy(stderr_text + got, buf, take);
-				got += take;
-				stderr_text[got] = '\0';
-			}
+			if (n > 0 && s->got < sizeof s->text - 1)
+				keep_said(s, buf, (size_t)n);
 		}
-		exited = waitpid(pid, &status, WNOHANG) == pid;
+		exited = waitpid(pid, status, WNOHANG) == pid;
 	}
-	close(pipefd[0]);
+	close(fd);
 	if (!exited)
-		waitpid(pid, &status, 0);
-	if (timed_out) {
-		snprintf(err, errlen, "timed out after %ld s", cfg->sms_timeout);
-		return false;
-	}
+		waitpid(pid, status, 0);
+	return !timed_out;
+}
+
+/* Exit status 0 is delivered; anything else says why, with its first line. */
+static bool
+judge_status(int status, struct said *s, char *err, size_t errlen, char *detail, size_t detaillen)
+{
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return true;
-	stderr_text[strcspn(stderr_text, "\n")] = '\0';
-	snprintf(detail, detaillen, "%s", stderr_text);
+	s->text[strcspn(s->text, "\n")] = '\0';
+	snprintf(detail, detaillen, "%s", s->text);
 	if (WIFEXITED(status))
 		snprintf(err, errlen, "exit status %d", WEXITSTATUS(status));
 	else
 		snprintf(err, errlen, "killed by signal %d", WTERMSIG(status));
 	return false;
+}
+
+static bool
+run_command(const struct config *cfg, const struct outbox_entry *e, char *err, size_t errlen,
+    char *detail, size_t detaillen)
+{
+	long long deadline = clock_monotonic_ms() + cfg->sms_timeout * 1000;
+	struct said said = { .got = 0 };
+	int fd, status = 0;
+	pid_t pid;
+
+	if ((pid = start_command(cfg, e, &fd, err, errlen)) < 0)
+		return false;
+	if (!wait_command(pid, fd, deadline, &said, &status)) {
+		snprintf(err, errlen, "timed out after %ld s", cfg->sms_timeout);
+		return false;
+	}
+	return judge_status(status, &said, err, errlen, detail, detaillen);
 }
 
 bool
