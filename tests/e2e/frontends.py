@@ -239,9 +239,11 @@ Include "%(conf)s/apache/authnz_fcgi.conf"
                        os.environ["PA_PG_URL"], self.path("jwt.secret"), self.path("data.key")))
         for f in ("phoneauth", "jwt.secret", "phoneauth-fcgid.conf"):
             os.chmod(self.path(f), 0o755 if f == "phoneauth" else 0o644)
-        # The data key is refused open to others: the Apache user's own.
-        apache = pwd.getpwnam("www-data")
-        os.chown(self.path("data.key"), apache.pw_uid, apache.pw_gid)
+        # The data key is refused open to others: the Apache user's own
+        # (as root Apache runs its workers as www-data; otherwise as us).
+        if ROOT:
+            apache = pwd.getpwnam("www-data")
+            os.chown(self.path("data.key"), apache.pw_uid, apache.pw_gid)
         os.chmod(self.path("data.key"), 0o600)
         env_lines = "\n".join('FcgidInitialEnv %s "%s"' % (k, v) for k, v in os.environ.items()
                               if k.startswith("PHONEAUTH_") and k != "PHONEAUTH_CONFIG")
