@@ -333,32 +333,44 @@ out:
 	mfa_code_wipe(&in.mfa);
 }
 
-void
-route_mfa_totp_disable(struct ctx *ctx)
+/*
+ * The start of disable and recovery-codes: a live login of the account, its
+ * password right, TOTP on and a code given (in `in`, the account's factors
+ * in `m`). False when it has answered; a request for an account whose TOTP
+ * is off counts as a wrong code: there is nothing a code could be right for.
+ */
+static bool
+totp_on_or_reply(struct ctx *ctx, struct user *u, struct inputs *in, struct pg_mfa *m)
 {
 	static const struct field fields[] = {
 		{ "password", F_PASSWORD },
 		{ "code", F_MFA_CODE },
 	};
-	struct inputs in;
 	struct token t;
+	bool on = false;
+
+	if (!bearer_account_or_reply(ctx, &t, u) ||
+	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), in) ||
+	    !account_password_or_reply(ctx, u, in->password) ||
+	    !mfa_or_reply(ctx, u->id, m, &on))
+		return false;
+	if (!on && limits_fail_or_reply(ctx, u->phone, FAILURE_MFA))
+		response_error(ctx->resp, ERR_MFA_INVALID, ctx->req->lang);
+	return on;
+}
+
+void
+route_mfa_totp_disable(struct ctx *ctx)
+{
+	struct inputs in;
 	struct user u;
 	struct pg_mfa m;
 	enum store_status st;
-	bool on = false;
 
 	memset(&in, 0, sizeof in);
-	if (!bearer_account_or_reply(ctx, &t, &u) ||
-	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
-	    !account_password_or_reply(ctx, &u, in.password) ||
-	    !mfa_or_reply(ctx, u.id, &m, &on))
+	memset(&m, 0, sizeof m);
+	if (!totp_on_or_reply(ctx, &u, &in, &m))
 		goto out;
-	/* TOTP off already: there is nothing a code could be right for. */
-	if (!on) {
-		if (limits_fail_or_reply(ctx, u.phone, FAILURE_MFA))
-			response_error(ctx->resp, ERR_MFA_INVALID, ctx->req->lang);
-		goto out;
-	}
 	if (!code_or_reply(ctx, &u, &m, &in.mfa, true))
 		goto out;
 	st = pg_mfa_disable(ctx->pg, u.id);
@@ -374,29 +386,16 @@ out:
 void
 route_mfa_recovery_codes(struct ctx *ctx)
 {
-	static const struct field fields[] = {
-		{ "password", F_PASSWORD },
-		{ "code", F_MFA_CODE },
-	};
 	char codes[RECOVERY_COUNT][RECOVERY_DISPLAY_LEN + 1];
 	struct inputs in;
-	struct token t;
 	struct user u;
 	struct pg_mfa m;
 	enum store_status st;
-	bool on = false;
 
 	memset(&in, 0, sizeof in);
-	if (!bearer_account_or_reply(ctx, &t, &u) ||
-	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), &in) ||
-	    !account_password_or_reply(ctx, &u, in.password) ||
-	    !mfa_or_reply(ctx, u.id, &m, &on))
+	memset(&m, 0, sizeof m);
+	if (!totp_on_or_reply(ctx, &u, &in, &m))
 		goto out;
-	if (!on) {
-		if (limits_fail_or_reply(ctx, u.phone, FAILURE_MFA))
-			response_error(ctx->resp, ERR_MFA_INVALID, ctx->req->lang);
-		goto out;
-	}
 	/* A TOTP code only: a recovery code cannot renew the set it is of. */
 	if (!code_or_reply(ctx, &u, &m, &in.mfa, false) ||
 	    !new_codes_or_reply(ctx, u.id, codes, &m))
