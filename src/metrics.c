@@ -21,7 +21,7 @@
 
 #include "phoneauth/log.h"
 
-#define LAYOUT 1
+#define LAYOUT 2	/* raised when struct counts changes but for growing at its end */
 #define MAX_ROUTES 63			/* and one for "no route" */
 
 static const int statuses[] = { 200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 413, 415, 429,
@@ -34,7 +34,7 @@ static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 #define NBOUNDS (sizeof bounds / sizeof bounds[0])
 
 static const char *const login_results[LOGIN__MAX] = {
-	[LOGIN_OK] = "ok", [LOGIN_WRONG_PASSWORD] = "wrong_password", [LOGIN_BANNED] = "banned",
+	[LOGIN_OK] = "ok", [LOGIN_MFA] = "mfa", [LOGIN_WRONG_PASSWORD] = "wrong_password", [LOGIN_BANNED] = "banned",
 	[LOGIN_BLOCKED] = "blocked", [LOGIN_ERROR] = "error",
 };
 

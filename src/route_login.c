@@ -226,6 +226,17 @@ with_number(struct ctx *ctx)
 		judge(ctx, st == STORE_OK ? &u : NULL, in.phone, &in, NULL, NULL);
 }
 
+/* Whether a 200 is the mfa step: the password was right, the tokens wait
+ * for verify-mfa (phoneauth_mfa_total counts how that ends). */
+static bool
+asks_second_factor(const struct response *r)
+{
+	json_object *next;
+
+	return r->body != NULL && json_object_object_get_ex(r->body, "next_step", &next) &&
+	    strcmp(json_object_get_string(next), step_name(STEP_MFA)) == 0;
+}
+
 void
 route_login(struct ctx *ctx)
 {
@@ -238,7 +249,7 @@ route_login(struct ctx *ctx)
 		with_number(ctx);
 	status = ctx->resp->status;
 	if (status == 200)
-		metrics_login(LOGIN_OK);
+		metrics_login(asks_second_factor(ctx->resp) ? LOGIN_MFA : LOGIN_OK);
 	else if (status == 401)
 		metrics_login(LOGIN_WRONG_PASSWORD);
 	else if (status == 403)

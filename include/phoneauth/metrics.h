@@ -16,7 +16,7 @@
 
 #include "phoneauth/config.h"
 
-enum login_result { LOGIN_OK, LOGIN_WRONG_PASSWORD, LOGIN_BANNED, LOGIN_BLOCKED, LOGIN_ERROR,
+enum login_result { LOGIN_OK, LOGIN_MFA, LOGIN_WRONG_PASSWORD, LOGIN_BANNED, LOGIN_BLOCKED, LOGIN_ERROR,
 	LOGIN__MAX };
 /* Second factors judged (verify-mfa, and the codes of the mfa/ routes):
  * right, wrong (a replay included), refused unjudged by a block, or not

@@ -231,11 +231,25 @@ def mfa_reset_turns_totp_off_and_keeps_the_password():
 def the_metrics_count_second_factors():
     c = Client()
     phone, totp, _, _, t0 = totp_account(c)
+    before = metric_values()
     sid = login_mfa(c, phone)
+    asked = metric_values()
     expect(c.post("verify-mfa", {"session_id": sid, "code": totp.at(t0 + 30)}), 200)
+    after = metric_values()
+    # a right password that stops at the mfa step is no login yet
+    check(asked['phoneauth_logins_total{result="mfa"}'] ==
+          before.get('phoneauth_logins_total{result="mfa"}', 0) + 1, (before, asked))
+    check(asked['phoneauth_logins_total{result="ok"}'] == before['phoneauth_logins_total{result="ok"}'],
+          "a login that waits for its second factor was counted ok")
+    check(after['phoneauth_mfa_total{result="ok"}'] == asked['phoneauth_mfa_total{result="ok"}'] + 1,
+          (asked, after))
+    check('phoneauth_mfa_total{result="wrong"}' in after, sorted(after))
+
+
+def metric_values():
     text = expect_text(Client(ip="127.0.0.1").get("metrics"))
-    check('phoneauth_mfa_total{result="ok"}' in text and 'phoneauth_mfa_total{result="wrong"}' in text,
-          text[-600:])
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines() if line.startswith(("phoneauth_logins_total", "phoneauth_mfa_total"))}
 
 
 if __name__ == "__main__":
