@@ -13,6 +13,18 @@ no store itself.
   load.py number I
       the number of the I-th loaded account (what bench/register_cold.lua
       computes in Lua: keep the two in step).
+  load.py totp-users N ITERATIONS PASSWORD
+      N accounts for the login-with-TOTP scenario: users rows in COPY text
+      format (COPY_COLUMNS), numbers 0999xxxxxxx (totp_number), ids from
+      TOTP_FIRST_ID.
+  load.py totp-mfa N DATA_KEY_FILE SECRET_HEX
+      their user_mfa rows (user_id, totp_secret): TOTP on, SECRET_HEX for
+      all (the service remembers spent codes per account, so one code serves
+      each account once) sealed as src/seal.c seals it: AES-256-GCM under
+      the data key, bound to "totp:<id>" (python3-cryptography).
+  load.py totp-codes SECRET_HEX FROM_STEP N
+      "STEP CODE" for N 30-second steps from FROM_STEP: RFC 6238's SHA-1,
+      six digits, what bench/login_totp.lua answers verify-mfa with.
   load.py redis PART N PREFIX NOW_MS SESSION_TTL_MS OTP_TTL_MS WINDOW_MS DURATION_MS
       RESP commands for `redis-cli --pipe`: one PART of the live state
       (below), N of it, under the key PREFIX (redis_prefix).
@@ -53,6 +65,8 @@ for blocks; the bench's own clients are 127.0.0.1.
 
 import base64
 import hashlib
+import hmac
+import os
 import random
 import sys
 import time
@@ -105,6 +119,44 @@ def users(n, iterations, password):
             out.write("".join(lines))
             lines = []
     out.write("".join(lines))
+
+
+TOTP_FIRST_ID = 2000000000
+
+
+def totp_number(i):
+    return "0999%07d" % i
+
+
+def totp_users(n, iterations, password):
+    pw = django_hash(password, iterations)
+    sys.stdout.write("".join("%d\t%s\t\\N\t%s\tBench\tTotp\tt\tt\tf\t%s\t\\N\n" % (
+        TOTP_FIRST_ID + i, totp_number(i), pw, epoch(1600000000)) for i in range(n)))
+
+
+def totp_mfa(n, key_file, secret_hex):
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM   # only here: Debian's
+
+    with open(key_file) as f:
+        aead = AESGCM(bytes.fromhex(f.read().strip()))
+    secret = bytes.fromhex(secret_hex)
+    for i in range(n):
+        uid = TOTP_FIRST_ID + i
+        nonce = os.urandom(12)
+        sealed = aead.encrypt(nonce, secret, b"v1.totp:%d" % uid)
+        print("%d\tv1.%s.%s" % (uid, b64url(nonce), b64url(sealed)))
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def totp_codes(secret_hex, first, n):
+    secret = bytes.fromhex(secret_hex)
+    for step in range(first, first + n):
+        mac = hmac.new(secret, step.to_bytes(8, "big"), hashlib.sha1).digest()
+        off = mac[-1] & 0x0F
+        print("%d %06d" % (step, (int.from_bytes(mac[off:off + 4], "big") & 0x7FFFFFFF) % 10 ** 6))
 
 
 def epoch(s):
@@ -199,6 +251,12 @@ def redis(part, n, prefix, now, session_ttl, otp_ttl, window, duration, sample=0
 def main(argv):
     if len(argv) == 5 and argv[1] == "users":
         users(int(argv[2]), int(argv[3]), argv[4])
+    elif len(argv) == 5 and argv[1] == "totp-users":
+        totp_users(int(argv[2]), int(argv[3]), argv[4])
+    elif len(argv) == 5 and argv[1] == "totp-mfa":
+        totp_mfa(int(argv[2]), argv[3], argv[4])
+    elif len(argv) == 5 and argv[1] == "totp-codes":
+        totp_codes(argv[2], int(argv[3]), int(argv[4]))
     elif len(argv) == 2 and argv[1] == "columns":
         print(COPY_COLUMNS)
     elif len(argv) == 3 and argv[1] == "number":

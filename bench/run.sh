@@ -41,6 +41,10 @@ warm=${BENCH_WARMUP:-2}
 conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 login_conns=${BENCH_LOGIN_CONNECTIONS:-4}
+# accounts with TOTP for login_totp: each gives a sign-in per 30-second step
+# (and three at first), so enough for a few hundred sign-ins a second
+totp_users=${BENCH_TOTP_USERS:-5000}
+totp_secret=$(openssl rand -hex 20)
 users=${BENCH_USERS:-0}
 sessions=${BENCH_SESSIONS:-0}
 blocks=${BENCH_BLOCKS:-$((sessions / 10))}
@@ -339,8 +343,9 @@ pass() {
 	curl -sf -o /dev/null "$api/user-info" -H 'Content-Type: application/json' -d "{\"session_id\":\"$sid\",\"first_name\":\"Bench\",\"last_name\":\"Mark\"}"
 
 	[ "$loaded" = 0 ] || shape_check
+	load_totp_users
 
-	echo "bench: [$name] ceiling, register (existing, new), verify-otp, login (wrong, right), mixed..." >&2
+	echo "bench: [$name] ceiling, register (existing, new), verify-otp, login (wrong, right, with TOTP), refresh, mixed..." >&2
 	run_wrk ceiling "$conns" "http://127.0.0.1:$ceiling_port/api/register" bench/post.lua \
 		BODY="{\"mobile_number\":\"$phone\"}"
 	run_wrk register_existing "$conns" "$api/register" bench/post.lua BODY="{\"mobile_number\":\"$phone\"}"
@@ -357,6 +362,12 @@ pass() {
 	pbkdf2 > "$res/pbkdf2_right"
 	run_wrk login_right "$conns" "$api/login" bench/post.lua \
 		BODY="{\"mobile_number\":\"$phone\",\"password\":\"$password\"}"
+	# login with TOTP: login, then verify-mfa, on one connection a thread
+	# (bench/login_totp.lua); the codes of the next 20 minutes
+	pbkdf2 > "$res/pbkdf2_totp"
+	/usr/bin/python3 bench/load.py totp-codes "$totp_secret" $(($(date +%s) / 30 - 1)) 40 > "$res/totp-codes"
+	threads=$login_conns run_wrk login_totp "$login_conns" "$api/login" bench/login_totp.lua \
+		CODES="$res/totp-codes" TOTP_USERS="$totp_users" THREADS="$login_conns" PASSWORD="$password"
 	# token/refresh: rotations chained on each connection (bench/refresh.lua)
 	# from the refresh tokens of logins made now, a set for the warm-up and
 	# one for the run
@@ -391,6 +402,16 @@ pass() {
 	redis SLOWLOG LEN | tr -d '\r' > "$res/slowlog-len"
 	redis SLOWLOG GET 20 > "$out_dir/slowlog-$name.txt" 2>&1 || true
 	stop_stack
+}
+
+# The accounts with TOTP on for login_totp (bench/load.py totp-users,
+# totp-mfa): COPY into users and user_mfa, the secret sealed under the
+# stack's data key.
+load_totp_users() {
+	/usr/bin/python3 bench/load.py totp-users "$totp_users" "$iterations" "$password" |
+		psql_app "COPY users ($(python3 bench/load.py columns)) FROM STDIN"
+	/usr/bin/python3 bench/load.py totp-mfa "$totp_users" "$STATE_DIR/data.key" "$totp_secret" |
+		psql_app "COPY user_mfa (user_id, totp_secret) FROM STDIN"
 }
 
 # refresh_tokens FILE: the refresh tokens of logins (four at a time), one a
@@ -436,6 +457,8 @@ ratio() {
 	case $2 in
 	login_wrong) base=$(cat "$work/$1/pbkdf2_wrong"); label=" × PBKDF2" ;;
 	login_right) base=$(cat "$work/$1/pbkdf2_right"); label=" × PBKDF2" ;;
+	login_totp) # two requests a sign-in: sign-ins/s against PBKDF2
+		base=$(awk -v b="$(cat "$work/$1/pbkdf2_totp")" 'BEGIN { print b * 2 }'); label=" × PBKDF2" ;;
 	mixed_login) base=$(cat "$work/$1/pbkdf2_mixed"); label=" × PBKDF2" ;;
 	*) base=$(field "$1" ceiling rps) ;;
 	esac
@@ -443,7 +466,7 @@ ratio() {
 		'BEGIN { if (a != "" && b > 0) printf "%.2f%s", a / b, l; else print "-" }'
 }
 
-scenarios="ceiling register_existing register_cold register_new verify_wrong login_wrong login_right refresh mixed_register mixed_login"
+scenarios="ceiling register_existing register_cold register_new verify_wrong login_wrong login_right login_totp refresh mixed_register mixed_login"
 label() {
 	case $1 in
 	ceiling) echo "ceiling (minimal FastCGI responder)" ;;
@@ -453,6 +476,7 @@ label() {
 	verify_wrong) echo "verify-otp, wrong code, fresh sessions" ;;
 	login_wrong) echo "login by number, wrong password" ;;
 	login_right) echo "login, right password" ;;
+	login_totp) echo "login with TOTP (login + verify-mfa; × PBKDF2 per sign-in)" ;;
 	refresh) echo "token/refresh, a rotation each" ;;
 	mixed_register) echo "mixed: register-existing, with logins alongside" ;;
 	mixed_login) echo "mixed: the logins alongside" ;;
@@ -463,7 +487,7 @@ short() {
 	ceiling) echo "ceiling" ;; register_existing) echo "register existing" ;;
 	register_cold) echo "register cold" ;; register_new) echo "register new" ;;
 	verify_wrong) echo "verify-otp wrong" ;; login_wrong) echo "login wrong" ;;
-	login_right) echo "login right" ;; refresh) echo "refresh" ;; mixed_register) echo "mixed: register" ;;
+	login_right) echo "login right" ;; login_totp) echo "login + TOTP" ;; refresh) echo "refresh" ;; mixed_register) echo "mixed: register" ;;
 	mixed_login) echo "mixed: logins" ;;
 	esac
 }
