@@ -358,6 +358,10 @@ write_config() {
 	data_key_file = $state/data.key
 	sms_driver = log
 	language = en
+	# Passkeys on the page at http://localhost:$http_port/ (browsers take
+	# localhost as a secure context; an IP address cannot be an RP ID).
+	passkey_rp_id = localhost
+	passkey_origins = http://localhost:$http_port
 	EOF
 	)
 	mv "$conf.tmp" "$conf"
