@@ -409,7 +409,7 @@ passkey_logins() {
 	for part in warm run; do
 		n=$passkey_n
 		[ "$part" = run ] || n=$((passkey_n / 5))
-		python3 bench/passkey.py "$api" "$phone" "$password" localhost "http://localhost:$HTTP_PORT" \
+		/usr/bin/python3 bench/passkey.py "$api" "$phone" "$password" localhost "http://localhost:$HTTP_PORT" \
 			phoneauth: "$PHONEAUTH_SESSION_TTL" "$n" "$1.$part" ||
 			{ echo "bench: bench/passkey.py failed" >&2; return 1; }
 		redis --pipe < "$1.$part.resp" > "$1.$part.pipe.log" 2>&1 ||
