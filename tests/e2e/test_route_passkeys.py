@@ -320,6 +320,16 @@ def an_expired_challenge_is_refused():
 
 
 @test
+def login_challenges_count_against_login_sessions_per_ip_hour():
+    with Pool({"PHONEAUTH_LOGIN_SESSIONS_PER_IP_HOUR": "2"}, "passkey-login-sessions") as url:
+        c = Client(ip=fresh_ip(), base_url=url)
+        login_options(c)
+        login_options(c)
+        blocked(c.post("passkeys/login/options", {}))
+        login_options(Client(ip=fresh_ip(), base_url=url))
+
+
+@test
 def an_unknown_credential_is_refused_and_counted_against_the_client():
     c = Client(ip=fresh_ip())
     stranger = Authenticator()
