@@ -36,6 +36,7 @@ static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 static const char *const login_results[LOGIN__MAX] = {
 	[LOGIN_OK] = "ok", [LOGIN_MFA] = "mfa", [LOGIN_WRONG_PASSWORD] = "wrong_password", [LOGIN_BANNED] = "banned",
 	[LOGIN_BLOCKED] = "blocked", [LOGIN_ERROR] = "error",
+	[LOGIN_PASSKEY_OK] = "passkey_ok", [LOGIN_PASSKEY_INVALID] = "passkey_invalid",
 };
 
 static const char *const mfa_results[MFA__MAX] = {
@@ -222,7 +223,7 @@ write_durations(FILE *f, metrics_label_fn route_label)
 static void
 write_logins(FILE *f)
 {
-	fprintf(f, "# HELP phoneauth_logins_total Logins by password, by result.\n"
+	fprintf(f, "# HELP phoneauth_logins_total Logins by password or passkey, by result.\n"
 	    "# TYPE phoneauth_logins_total counter\n");
 	for (int i = 0; i < LOGIN__MAX; i++)
 		fprintf(f, "phoneauth_logins_total{result=\"%s\"} %llu\n", login_results[i],

@@ -16,8 +16,10 @@
 
 #include "phoneauth/config.h"
 
+/* POST login's results (mfa: the password was right, the second factor is
+ * asked), then passkeys/login's. */
 enum login_result { LOGIN_OK, LOGIN_MFA, LOGIN_WRONG_PASSWORD, LOGIN_BANNED, LOGIN_BLOCKED, LOGIN_ERROR,
-	LOGIN__MAX };
+	LOGIN_PASSKEY_OK, LOGIN_PASSKEY_INVALID, LOGIN__MAX };
 /* Second factors judged (verify-mfa, and the codes of the mfa/ routes):
  * right, wrong (a replay included), refused unjudged by a block, or not
  * judged for a store failure. */
