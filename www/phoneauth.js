@@ -1118,10 +1118,12 @@
   }
 
   // Whether the passkey routes exist: GET passkeys/login/options is 404
-  // where they do not (405 where they do) and asks for nothing.
+  // where they do not, 405 where they do, and asks for nothing. Any other
+  // answer (a 503 of a front end whose workers are down, a 429) tells
+  // nothing: the passkey parts stay hidden.
   function probePasskeys() {
     call("GET", "passkeys/login/options").then(function (r) {
-      if (r.status === 404) return;
+      if (r.status !== 405) return;
       state.passkeys = true;
       renderPasskeys();
       if (state.step === "register") startConditional();
@@ -1180,10 +1182,12 @@
       }, function () {
         state.passkeyBusy = false;
         showNetworkError(form);
-        if (state.step === "register") startConditional();
       });
   }
 
+  // After a refusal the autofill request is not made again (until the step
+  // is shown anew): the button is there, and a key the service refuses is
+  // not offered over and over.
   function passkeyAnswer(form, r) {
     if (r.status === 200 && r.body.tokens) {
       follow(r.body);
@@ -1191,7 +1195,6 @@
     }
     if (r.status === 404 && !r.aborted) passkeysOff();
     if (!r.aborted) showError(form, r);
-    if (state.step === "register") startConditional();
   }
 
   // "Sign in with a passkey" (the register step) and "Use a passkey

@@ -6,11 +6,16 @@ a virtual authenticator of the DevTools protocol's WebAuthn domain
 (Selenium 4's add_virtual_authenticator: CTAP2, resident keys, user
 verification, the user verified): a user signs up by SMS on the page (the
 code from the Redis outbox), adds a passkey in the signed_in step, signs
-out, and signs in again with the passkey alone — behind lighttpd, Apache
-with mod_proxy_fcgi, Apache with mod_fcgid and nginx (frontends.py starts
-them around the files of conf/), and once in Persian (with the browser's
-WebAuthn JSON helpers taken away: the page's own base64url conversion).
-A passkey removed from the page's list signs in no more.
+out, and signs in again with the passkey alone ("Sign in with a passkey")
+— behind lighttpd, Apache with mod_proxy_fcgi, Apache with mod_fcgid and
+nginx (frontends.py starts them around the files of conf/), and once in
+Persian (with the browser's WebAuthn JSON helpers taken away: the page's
+own base64url conversion). The number field's autofill (conditional
+mediation) signs in too: Chromium's virtual authenticator answers a
+conditional request at once, as a user choosing the passkey among the
+field's suggestions would; the other tests take conditional mediation away
+from the page (as in a browser without it), so that the button is what
+signs in. A passkey removed from the page's list signs in no more.
 
 WebAuthn needs a secure context and an RP ID that is a domain: the page is
 opened at http://localhost:<port>/, the front end's own origin, and every
@@ -26,7 +31,7 @@ import sys
 
 from browser import Browser, has_persian, persian_digits, plain
 from frontends import Frontends, main
-from pa import check, fresh_phone, jwt_decode, latest_code, psql, test, user_row
+from pa import Client, check, fresh_phone, jwt_decode, latest_code, psql, test, user_row
 
 FRONTS = ("lighttpd", "apache-proxy", "apache-fcgid", "nginx")
 PREFIX = "page-passkeys-%d:" % os.getpid()
@@ -116,6 +121,18 @@ def stored_passkeys(phone):
                 " WHERE u.mobile_number = :'phone' ORDER BY p.created_at", phone=phone)
 
 
+def without_conditional_mediation(b):
+    """From the next page load on, the browser says it has no conditional
+    mediation; returns what undoes it (pass to with_conditional_mediation)."""
+    return b.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
+        "source": "PublicKeyCredential.isConditionalMediationAvailable ="
+                  " function () { return Promise.resolve(false); };"})["identifier"]
+
+
+def with_conditional_mediation(b, ident):
+    b.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": ident})
+
+
 def open_page(b, front):
     """The page at the front end's own origin, with nothing kept from an
     earlier test in this origin's storage."""
@@ -176,23 +193,37 @@ def sign_out(b):
     check(not b.js("return sessionStorage.getItem('phoneauth.refresh')"), "a refresh token is left")
 
 
-def passkey_login_offered(b):
+def conditional(b):
+    """Whether the page's browser says it has conditional mediation."""
+    return b.driver.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "PublicKeyCredential.isConditionalMediationAvailable().then(done, function () { done(false); });")
+
+
+def passkey_login_offered(b, autofill):
     """The register step offers the passkey: the button and, where the
     browser has conditional mediation, the number field's autofill."""
     b.wait(lambda: visible(b, '[data-action="passkey-login"]', 'section[data-panel="register"]'),
            what="the Sign in with a passkey button")
-    conditional = b.driver.execute_async_script(
-        "var done = arguments[arguments.length - 1];"
-        "PublicKeyCredential.isConditionalMediationAvailable().then(done, function () { done(false); });")
-    check(conditional, "this Chromium has no conditional mediation")
-    b.wait(lambda: b.field("register-form", "mobile_number").get_attribute("autocomplete") == "username webauthn",
-           what='autocomplete="username webauthn" on the number')
+    check(conditional(b) == autofill, "conditional mediation: %r" % conditional(b))
+    want = "username webauthn" if autofill else "tel"
+    b.wait(lambda: b.field("register-form", "mobile_number").get_attribute("autocomplete") == want,
+           what='autocomplete="%s" on the number' % want)
 
 
-def passkey_flow(front, lang, fallback=False):
+def passkey_flow(front, lang, fallback=False, autofill=False):
     b = browser(lang)
     with_authenticator(b)
     phone = fresh_phone()
+    ident = None if autofill else without_conditional_mediation(b)
+    try:
+        passkey_flow_in(b, front, lang, phone, fallback, autofill)
+    finally:
+        if ident is not None:
+            with_conditional_mediation(b, ident)
+
+
+def passkey_flow_in(b, front, lang, phone, fallback, autofill):
     open_page(b, front)
     if fallback:
         # the page's own base64url <-> ArrayBuffer conversion, as in a
@@ -202,7 +233,7 @@ def passkey_flow(front, lang, fallback=False):
              "delete PublicKeyCredential.prototype.toJSON;")
         check(b.js("return typeof PublicKeyCredential.parseRequestOptionsFromJSON") == "undefined",
               "the JSON helpers are still there")
-    passkey_login_offered(b)
+    passkey_login_offered(b, autofill)
     label = b.js("return document.querySelector('section[data-panel=\"register\"] "
                  "[data-action=\"passkey-login\"]').textContent")
     check(has_persian(label) == (lang == "fa"), "button %r in the wrong language" % label)
@@ -211,10 +242,20 @@ def passkey_flow(front, lang, fallback=False):
     check(has_persian(title) == (lang == "fa"), "passkeys title %r in the wrong language" % title)
     name = "لپ‌تاپ" if lang == "fa" else "Laptop"
     add_passkey(b, phone, name)
-    sign_out(b)
-
-    click(b, 'section[data-panel="register"] [data-action="passkey-login"]')
+    before = b.js("return sessionStorage.getItem('phoneauth.refresh')")
+    if autofill:
+        # signed out, the page's conditional request is answered at once
+        click(b, 'section[data-panel="signed_in"] [data-action="logout"]')
+        b.wait(lambda: b.js("return sessionStorage.getItem('phoneauth.refresh')") not in (None, before),
+               15, "a new login from the number field's autofill")
+    else:
+        sign_out(b)
+        click(b, 'section[data-panel="register"] [data-action="passkey-login"]')
     signed_in_as(b, phone)
+    check(b.js("return sessionStorage.getItem('phoneauth.refresh')") != before, "the same login as before")
+    # signing out ended the login the passkey was added in
+    r = Client(base_url=FE.urls[front]).post("token/refresh", {"refresh": before})
+    check(r.status == 401, "the login signed out of still refreshes: %r" % r)
     b.wait(lambda: passkey_rows(b), what="the list after signing in")
     last_used = psql("SELECT p.last_used_at IS NOT NULL FROM passkeys p JOIN users u ON u.id = p.user_id"
                      " WHERE u.mobile_number = :'phone'", phone=phone)
@@ -222,7 +263,8 @@ def passkey_flow(front, lang, fallback=False):
     check(b.html_lang_dir() == [lang, "rtl" if lang == "fa" else "ltr"], b.html_lang_dir())
     errors = b.console_errors()
     check(not errors, "%s: console errors %r" % (front, errors[:3]))
-    sign_out(b)
+    if not autofill:   # (with it, the register step would sign in again at once)
+        sign_out(b)
 
 
 @test
@@ -251,10 +293,23 @@ def passkey_in_persian_without_the_browsers_json_helpers():
 
 
 @test
+def passkey_from_the_number_fields_autofill():
+    passkey_flow("nginx", "en", autofill=True)
+
+
+@test
 def a_passkey_removed_from_the_list_signs_in_no_more():
     b = browser("en")
     with_authenticator(b)
     phone = fresh_phone()
+    ident = without_conditional_mediation(b)
+    try:
+        removed_passkey_refused(b, phone)
+    finally:
+        with_conditional_mediation(b, ident)
+
+
+def removed_passkey_refused(b, phone):
     open_page(b, "nginx")
     signup_on_page(b, "nginx", phone)
     cred = add_passkey(b, phone, "Phone")
@@ -265,10 +320,11 @@ def a_passkey_removed_from_the_list_signs_in_no_more():
     sign_out(b)
     # the authenticator still has it; the service no longer does
     check(len(b.driver.get_credentials()) == 1, "the authenticator lost the credential")
-    passkey_login_offered(b)
+    passkey_login_offered(b, False)
     click(b, 'section[data-panel="register"] [data-action="passkey-login"]')
     alert = b.wait_alert("register-form")
-    check(alert, "no error shown")
+    # the service's refusal (passkey_invalid), not the browser's
+    check(alert and "No passkey was used" not in alert, "the alert says %r" % alert)
     check(b.step() == "register", "step %s after a refused passkey" % b.step())
     check(not b.js("return sessionStorage.getItem('phoneauth.refresh')"), "tokens after a refused passkey")
     errors = b.console_errors()
