@@ -119,6 +119,9 @@ static const struct key keys[] = {
 	I(password_min_length, 8, 8, 128),
 	S(password_blocklist, "/usr/share/john/password.lst"),
 	I(login_max_age, 2592000, 1, 3650 * DAY),
+	S(passkey_rp_id, NULL),
+	S(passkey_rp_name, NULL),
+	S(passkey_origins, NULL),
 };
 #undef S
 #undef I
@@ -499,6 +502,108 @@ add_origin(struct config *cfg, char *item, char *err, size_t errlen)
 	return true;
 }
 
+/*
+ * passkey_rp_id: a domain name (WebAuthn's RP ID), lower case, without
+ * scheme, port or path; an IP address cannot be one (browsers refuse it).
+ */
+static bool
+check_rp_id(const char *id, char *err, size_t errlen)
+{
+	size_t len = strlen(id);
+	bool digits_and_dots = true;
+
+	if (len == 0 || len > 253 || id[0] == '.' || id[0] == '-' || id[len - 1] == '.')
+		return errmsg(err, errlen, "passkey_rp_id: '%s' is not a domain name", id);
+	for (const char *c = id; *c; c++) {
+		if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '.' ||
+		    *c == '-'))
+			return errmsg(err, errlen, "passkey_rp_id: '%s' is not a domain name in lower "
+			    "case (no scheme, port or path)", id);
+		if (c > id && *c == '.' && c[-1] == '.')
+			return errmsg(err, errlen, "passkey_rp_id: '%s' is not a domain name", id);
+		if (isalpha((unsigned char)*c) || *c == '-')
+			digits_and_dots = false;
+	}
+	if (digits_and_dots)
+		return errmsg(err, errlen, "passkey_rp_id: '%s' is an IP address; an RP ID must be "
+		    "a domain name (localhost for a local test)", id);
+	return true;
+}
+
+/*
+ * passkey_origins: each an origin (scheme://host[:port]) whose host is
+ * passkey_rp_id or a name under it, as browsers require; https, except
+ * for localhost (a secure context over http).
+ */
+static bool
+add_passkey_origin(struct config *cfg, char *item, char *err, size_t errlen)
+{
+	const char *rest = NULL, *rp = cfg->passkey_rp_id;
+	size_t host_len, rp_len = strlen(rp);
+	char **grown;
+
+	if (strncmp(item, "https://", 8) == 0)
+		rest = item + 8;
+	else if (strncmp(item, "http://", 7) == 0)
+		rest = item + 7;
+	if (rest == NULL || *rest == '\0' || strpbrk(rest, "/?#*@ \t") != NULL)
+		return errmsg(err, errlen, "passkey_origins: '%s' is not an origin "
+		    "(scheme://host[:port])", item);
+	host_len = strcspn(rest, ":");
+	if (rest[host_len] == ':' && (rest[host_len + 1] == '\0' ||
+	    strspn(rest + host_len + 1, "0123456789") != strlen(rest + host_len + 1)))
+		return errmsg(err, errlen, "passkey_origins: '%s': not a port", item);
+	if (!((host_len == rp_len && strncmp(rest, rp, rp_len) == 0) ||
+	    (host_len > rp_len + 1 && rest[host_len - rp_len - 1] == '.' &&
+	    strncmp(rest + host_len - rp_len, rp, rp_len) == 0)))
+		return errmsg(err, errlen, "passkey_origins: the host of '%s' is neither "
+		    "passkey_rp_id (%s) nor a name under it: browsers would refuse every passkey",
+		    item, rp);
+	if (item[4] == ':' && !(host_len == 9 && strncmp(rest, "localhost", 9) == 0))
+		return errmsg(err, errlen, "passkey_origins: '%s': passkeys need https "
+		    "(http only for localhost)", item);
+	if ((grown = realloc(cfg->passkey_origin_list,
+	    (cfg->npasskey_origins + 1) * sizeof *grown)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	cfg->passkey_origin_list = grown;
+	if ((grown[cfg->npasskey_origins] = strdup(item)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	cfg->npasskey_origins++;
+	return true;
+}
+
+/* The passkey keys: all or nothing follows passkey_rp_id. */
+static bool
+validate_passkeys(struct config *cfg, char *err, size_t errlen)
+{
+	char def[300];
+
+	if (cfg->passkey_rp_id != NULL && cfg->passkey_rp_id[0] == '\0') {
+		free(cfg->passkey_rp_id);
+		cfg->passkey_rp_id = NULL;
+	}
+	if (cfg->passkey_rp_id == NULL) {
+		if (cfg->passkey_origins != NULL && cfg->passkey_origins[0] != '\0')
+			return errmsg(err, errlen, "passkey_origins: set without passkey_rp_id");
+		return true;
+	}
+	if (!check_rp_id(cfg->passkey_rp_id, err, errlen))
+		return false;
+	if (cfg->passkey_origins == NULL || cfg->passkey_origins[0] == '\0') {
+		snprintf(def, sizeof def, "https://%s", cfg->passkey_rp_id);
+		free(cfg->passkey_origins);
+		if ((cfg->passkey_origins = strdup(def)) == NULL)
+			return errmsg(err, errlen, "out of memory");
+	}
+	if (!each_item(cfg, cfg->passkey_origins, add_passkey_origin, err, errlen))
+		return false;
+	if (cfg->npasskey_origins == 0)
+		return errmsg(err, errlen, "passkey_origins: names no origin");
+	if (cfg->passkey_rp_name != NULL && strlen(cfg->passkey_rp_name) > 64)
+		return errmsg(err, errlen, "passkey_rp_name: at most 64 bytes");
+	return true;
+}
+
 /* sms_countries: calling codes, 1 to 3 digits ("98, 44, 1"). */
 static bool
 add_country(struct config *cfg, char *item, char *err, size_t errlen)
@@ -642,7 +747,8 @@ validate(struct config *cfg, char *err, size_t errlen)
 	    !each_item(cfg, cfg->metrics_allow, add_metrics_reader, err, errlen) ||
 	    !each_item(cfg, cfg->sms_countries, add_country, err, errlen) ||
 	    !each_item(cfg, cfg->test_numbers, add_test_number, err, errlen) ||
-	    !parse_until(cfg, err, errlen) || !check_origin_host(cfg->sms_origin, err, errlen))
+	    !parse_until(cfg, err, errlen) || !check_origin_host(cfg->sms_origin, err, errlen) ||
+	    !validate_passkeys(cfg, err, errlen))
 		return false;
 	if (cfg->jwt_alg == TOKEN_HS256) {
 		if (!read_key_file(cfg, "jwt_secret_file", cfg->jwt_secret_file, err, errlen))
@@ -784,6 +890,9 @@ config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->norigins; i++)
 		free(cfg->origins[i]);
 	free(cfg->origins);
+	for (size_t i = 0; i < cfg->npasskey_origins; i++)
+		free(cfg->passkey_origin_list[i]);
+	free(cfg->passkey_origin_list);
 	for (size_t i = 0; i < cfg->ncountries; i++)
 		free(cfg->countries[i]);
 	free(cfg->countries);

@@ -36,6 +36,7 @@ static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 static const char *const login_results[LOGIN__MAX] = {
 	[LOGIN_OK] = "ok", [LOGIN_WRONG_PASSWORD] = "wrong_password", [LOGIN_BANNED] = "banned",
 	[LOGIN_BLOCKED] = "blocked", [LOGIN_ERROR] = "error",
+	[LOGIN_PASSKEY_OK] = "passkey_ok", [LOGIN_PASSKEY_INVALID] = "passkey_invalid",
 };
 
 static const char *const mfa_results[MFA__MAX] = {
@@ -46,8 +47,9 @@ struct counts {
 	uint64_t requests[MAX_ROUTES + 1][NSTATUS];
 	uint64_t buckets[MAX_ROUTES + 1][NBOUNDS + 1];
 	uint64_t sum_us[MAX_ROUTES + 1];
-	uint64_t logins[LOGIN__MAX];
+	uint64_t logins[LOGIN__PASSWORD_MAX];
 	uint64_t mfa[MFA__MAX];		/* after the rest: a file an older worker sized grows */
+	uint64_t passkey_logins[LOGIN__MAX - LOGIN__PASSWORD_MAX];	/* the same */
 };
 
 static struct counts *shared;	/* mapped; NULL: not counting */
@@ -148,11 +150,20 @@ metrics_mfa(enum mfa_result result)
 		add(&shared->mfa[result], 1);
 }
 
+/* The count of a login result: the passkey ones after everything else. */
+static uint64_t *
+login_slot(enum login_result result)
+{
+	if (result < LOGIN__PASSWORD_MAX)
+		return &shared->logins[result];
+	return &shared->passkey_logins[result - LOGIN__PASSWORD_MAX];
+}
+
 void
 metrics_login(enum login_result result)
 {
 	if (shared != NULL)
-		add(&shared->logins[result], 1);
+		add(login_slot(result), 1);
 }
 
 /* ---- writing them out ---- */
@@ -222,11 +233,11 @@ write_durations(FILE *f, metrics_label_fn route_label)
 static void
 write_logins(FILE *f)
 {
-	fprintf(f, "# HELP phoneauth_logins_total Logins by password, by result.\n"
+	fprintf(f, "# HELP phoneauth_logins_total Logins by password or passkey, by result.\n"
 	    "# TYPE phoneauth_logins_total counter\n");
 	for (int i = 0; i < LOGIN__MAX; i++)
 		fprintf(f, "phoneauth_logins_total{result=\"%s\"} %llu\n", login_results[i],
-		    (unsigned long long)get(&shared->logins[i]));
+		    (unsigned long long)get(login_slot((enum login_result)i)));
 	fprintf(f, "# HELP phoneauth_mfa_total Second-factor codes judged, by result.\n"
 	    "# TYPE phoneauth_mfa_total counter\n");
 	for (int i = 0; i < MFA__MAX; i++)

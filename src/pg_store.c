@@ -29,6 +29,8 @@
 #include "phoneauth/log.h"
 #include "phoneauth/reconnect.h"
 
+#include "pg_exec.h"
+
 
 #define USER_COLUMNS "id, mobile_number, password, is_verified, is_active, is_banned," \
     " credentials_version"
@@ -468,6 +470,18 @@ ensure_connected(struct pg_store *pg)
 		if (!ok)
 			goto fail;
 	}
+	for (size_t s = 0; s < pg_passkey_nstmts; s++) {
+		PGresult *r = PQprepare(pg->conn, pg_passkey_stmts[s].name, pg_passkey_stmts[s].sql,
+		    0, NULL);
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+		if (!ok)
+			log_error("postgres: preparing %s: %s", pg_passkey_stmts[s].name,
+			    PQresultErrorMessage(r));
+		PQclear(r);
+		if (!ok)
+			goto fail;
+	}
 	reconnect_succeeded(&pg->again);
 	return true;
 fail:
@@ -491,8 +505,9 @@ unavailable_state(const char *state)
  * Runs a prepared statement. Returns the result (owner: the caller) when it
  * succeeded, else NULL with *st set.
  */
-static PGresult *
-exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum store_status *st)
+PGresult *
+pg_exec_stmt(struct pg_store *pg, const struct pg_stmt *stmt, int n, const char *const *values,
+    enum store_status *st)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		PGresult *r;
@@ -503,7 +518,7 @@ exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum st
 			*st = STORE_UNAVAILABLE;
 			return NULL;
 		}
-		r = PQexecPrepared(pg->conn, stmts[s].name, n, values, NULL, NULL, 0);
+		r = PQexecPrepared(pg->conn, stmt->name, n, values, NULL, NULL, 0);
 		rs = PQresultStatus(r);
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
 			reconnect_answered(&pg->again);
@@ -521,21 +536,21 @@ exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum st
 			 * primary (postgres_url with several hosts and
 			 * target_session_attrs=read-write). Either way, a lost
 			 * connection. */
-			log_warn("postgres: %s: connection lost: %s", stmts[s].name,
+			log_warn("postgres: %s: connection lost: %s", stmt->name,
 			    state != NULL ? PQresultErrorMessage(r) : PQerrorMessage(pg->conn));
 			PQclear(r);
 			drop(pg);
-			if (stmts[s].retry)
+			if (stmt->retry)
 				continue;	/* once more, on a fresh connection */
 			break;
 		}
 		if (strcmp(state, "23505") == 0) {
 			*st = STORE_CONFLICT;
 		} else if (unavailable_state(state)) {
-			log_warn("postgres: %s: %s", stmts[s].name, PQresultErrorMessage(r));
+			log_warn("postgres: %s: %s", stmt->name, PQresultErrorMessage(r));
 			*st = STORE_UNAVAILABLE;
 		} else {
-			log_error("postgres: %s: %s", stmts[s].name, PQresultErrorMessage(r));
+			log_error("postgres: %s: %s", stmt->name, PQresultErrorMessage(r));
 			*st = STORE_ERROR;
 		}
 		PQclear(r);
@@ -543,6 +558,13 @@ exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum st
 	}
 	*st = STORE_UNAVAILABLE;
 	return NULL;
+}
+static PGresult *
+exec(struct pg_store *pg, enum stmt s, int n, const char *const *values, enum store_status *st)
+{
+	const struct pg_stmt stmt = { stmts[s].name, stmts[s].sql, stmts[s].retry };
+
+	return pg_exec_stmt(pg, &stmt, n, values, st);
 }
 
 static void

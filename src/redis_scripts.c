@@ -182,6 +182,15 @@ static const char *const mfa_session_argv[MFA_SESSION_ARG__MAX] = {
 
 static const char *const mfa_reply[MFA_REPLY__MAX] = { "verdict", [MFA_REPLY_VALUE] = "value" };
 
+static const char *const passkey_argv[PASSKEY_ARG__MAX] = {
+	[PASSKEY_ARG_OP] = "op", [PASSKEY_ARG_CLIENT] = "client", [PASSKEY_ARG_SID] = "sid",
+	[PASSKEY_ARG_PURPOSE] = "purpose", [PASSKEY_ARG_UID] = "uid", [PASSKEY_ARG_VALUE] = "value",
+};
+static const char *const passkey_reply[PASSKEY_REPLY__MAX] = {
+	"verdict", [PASSKEY_REPLY_VALUE] = "value", [PASSKEY_REPLY_PURPOSE] = "purpose",
+	[PASSKEY_REPLY_UID] = "uid",
+};
+
 #define ARGV(a) .argv = (a), .argc = N(a)
 
 const struct rs_script_decl rs_scripts[SC__MAX] = {
@@ -211,4 +220,5 @@ const struct rs_script_decl rs_scripts[SC__MAX] = {
 	[SC_TOTP] = { "totp", false, ARGV(totp_argv), .ok = REPLY(RS_OK, mfa_reply) },
 	[SC_MFA_SESSION] = { "mfa_session", false, ARGV(mfa_session_argv),
 		.ok = REPLY(RS_OK, mfa_reply) },
+	[SC_PASSKEY] = { "passkey", false, ARGV(passkey_argv), .ok = REPLY(RS_OK, passkey_reply) },
 };

@@ -66,6 +66,9 @@ static const struct error_def errors[ERR__MAX] = {
 	[ERR_MFA_ALREADY_ENABLED] = { 409, "mfa_already_enabled", {
 	    "Two-step verification is on already; turn it off first.",
 	    "ورود دومرحله‌ای پیش‌تر فعال شده است؛ نخست آن را غیرفعال کنید." } },
+	[ERR_PASSKEY_INVALID] = { 400, "passkey_invalid", {
+	    "The passkey could not be verified. Try again.",
+	    "کلید عبور تأیید نشد. دوباره تلاش کنید." } },
 	[ERR_ORIGIN_NOT_ALLOWED] = { 403, "origin_not_allowed", {
 	    "Requests from this site are not allowed.",
 	    "درخواست از این وب‌سایت مجاز نیست." } },
@@ -134,6 +137,8 @@ static const char *const messages[MSG__MAX][LANG__MAX] = {
 	    "ورود دومرحله‌ای غیرفعال شد." },
 	[MSG_RECOVERY_CODES_RENEWED] = { "New recovery codes replace the earlier ones, which no longer work.",
 	    "کدهای بازیابی تازه جایگزین کدهای پیشین شدند؛ کدهای پیشین دیگر کار نمی‌کنند." },
+	[MSG_PASSKEY_REMOVED] = { "The passkey has been removed.",
+	    "کلید عبور حذف شد." },
 	[MSG_REQUIRED] = { "This field is required.",
 	    "این فیلد الزامی است." },
 	[MSG_NOT_STRING] = { "This field must be a string.",

@@ -32,6 +32,7 @@
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
 #include "phoneauth/metrics.h"
+#include "phoneauth/pg_passkeys.h"
 #include "phoneauth/qr.h"
 #include "phoneauth/recovery.h"
 #include "phoneauth/redis_mfa.h"
@@ -531,8 +532,18 @@ mfa_needed_or_reply(struct ctx *ctx, long long user_id, bool *needed, int *recov
 	return ok;
 }
 
+/* How many passkeys account user_id has (0 while passkeys are off); false
+ * with the answer set. */
+static bool
+passkeys_or_reply(struct ctx *ctx, long long user_id, int *n)
+{
+	*n = 0;
+	return ctx->cfg->passkey_rp_id == NULL ||
+	    ctx_store_or_reply(ctx, pg_passkeys_count(ctx->pg, user_id, n));
+}
+
 void
-mfa_step_reply(struct ctx *ctx, const char *sid, int recovery_left)
+mfa_step_reply(struct ctx *ctx, const char *sid, int recovery_left, bool passkey)
 {
 	struct response *r = ctx->resp;
 	json_object *o = response_object(r), *methods = response_array(r);
@@ -540,6 +551,8 @@ mfa_step_reply(struct ctx *ctx, const char *sid, int recovery_left)
 	response_append_string(r, methods, "totp");
 	if (recovery_left > 0)
 		response_append_string(r, methods, "recovery_code");
+	if (passkey)
+		response_append_string(r, methods, "passkey");
 	response_add_string(r, o, "session_id", sid);
 	response_add_string(r, o, "next_step", step_name(STEP_MFA));
 	response_add(r, o, "methods", methods);
@@ -553,13 +566,14 @@ mfa_summary_or_reply(struct ctx *ctx, long long user_id, json_object *o)
 	struct response *r = ctx->resp;
 	json_object *summary;
 	bool on;
-	int left;
+	int left, passkeys;
 
-	if (!mfa_needed_or_reply(ctx, user_id, &on, &left))
+	if (!mfa_needed_or_reply(ctx, user_id, &on, &left) ||
+	    !passkeys_or_reply(ctx, user_id, &passkeys))
 		return false;
 	summary = response_object(r);
 	response_add_bool(r, summary, "totp", on);
-	response_add_int(r, summary, "passkeys", 0);
+	response_add_int(r, summary, "passkeys", passkeys);
 	response_add_int(r, summary, "recovery_codes_left", left);
 	response_add(r, o, "mfa", summary);
 	return true;
@@ -571,12 +585,14 @@ mfa_session_or_reply(struct ctx *ctx, const char *sid, const struct rs_session *
 {
 	enum store_status st;
 	bool needed;
-	int left;
+	int left, passkeys;
 
 	if (!mfa_needed_or_reply(ctx, s->user_id, &needed, &left))
 		return false;
 	if (!needed)
 		return true;
+	if (!passkeys_or_reply(ctx, s->user_id, &passkeys))
+		return false;
 	if (encoded != NULL && (st = rs_mfa_hold(ctx->rs, sid, encoded)) != STORE_OK) {
 		if (st == STORE_NOT_FOUND)	/* it ended meanwhile */
 			response_error(ctx->resp, ERR_SESSION_INVALID, ctx->req->lang);
@@ -585,7 +601,7 @@ mfa_session_or_reply(struct ctx *ctx, const char *sid, const struct rs_session *
 		return false;
 	}
 	if (session_advance_or_reply(ctx, sid, s, at, STEP_MFA, back, false))
-		mfa_step_reply(ctx, sid, left);
+		mfa_step_reply(ctx, sid, left, passkeys > 0);
 	return false;
 }
 
@@ -594,14 +610,18 @@ mfa_login_or_reply(struct ctx *ctx, const struct user *u)
 {
 	char sid[SESSION_ID_LEN + 1];
 	bool needed;
-	int left;
+	int left, passkeys;
 
 	if (!mfa_needed_or_reply(ctx, u->id, &needed, &left))
 		return false;
 	if (!needed)
 		return true;
+	if (!passkeys_or_reply(ctx, u->id, &passkeys)) {
+		(void)limits_give_back_or_reply(ctx, u->phone, false);
+		return false;
+	}
 	if (limits_give_back_or_reply(ctx, u->phone, false) &&
 	    session_open_or_reply(ctx, u->phone, STEP_MFA, PURPOSE_LOGIN, u, CODE_NONE, sid))
-		mfa_step_reply(ctx, sid, left);
+		mfa_step_reply(ctx, sid, left, passkeys > 0);
 	return false;
 }

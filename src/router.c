@@ -24,6 +24,7 @@
 #include "phoneauth/route_metrics.h"
 #include "phoneauth/route_mfa.h"
 #include "phoneauth/route_openapi.h"
+#include "phoneauth/route_passkeys.h"
 #include "phoneauth/route_tokens.h"
 
 enum route_id {
@@ -57,6 +58,12 @@ enum route_id {
 	R_MFA_TOTP_CONFIRM,
 	R_MFA_TOTP_DISABLE,
 	R_MFA_RECOVERY_CODES,
+	R_PASSKEYS_REGISTER_OPTIONS,
+	R_PASSKEYS_REGISTER,
+	R_PASSKEYS,
+	R_PASSKEY_DELETE,
+	R_PASSKEYS_LOGIN_OPTIONS,
+	R_PASSKEYS_LOGIN,
 	R__MAX
 };
 
@@ -91,6 +98,12 @@ static const struct route routes[R__MAX] = {
 	[R_MFA_TOTP_CONFIRM] = { "mfa/totp/confirm", METHOD_POST, route_mfa_totp_confirm, ROUTE_READS_BODY },
 	[R_MFA_TOTP_DISABLE] = { "mfa/totp/disable", METHOD_POST, route_mfa_totp_disable, ROUTE_READS_BODY },
 	[R_MFA_RECOVERY_CODES] = { "mfa/recovery-codes", METHOD_POST, route_mfa_recovery_codes, ROUTE_READS_BODY },
+	[R_PASSKEYS_REGISTER_OPTIONS] = { "passkeys/register/options", METHOD_POST, route_passkeys_register_options, ROUTE_READS_BODY | ROUTE_PASSKEYS },
+	[R_PASSKEYS_REGISTER] = { "passkeys/register", METHOD_POST, route_passkeys_register, ROUTE_READS_BODY | ROUTE_PASSKEYS },
+	[R_PASSKEYS]         = { "passkeys",     METHOD_GET,  route_passkeys_list, ROUTE_GATE_FIRST | ROUTE_PASSKEYS },
+	[R_PASSKEY_DELETE]   = { PASSKEYS_PATH_PREFIX, METHOD_DELETE, route_passkey_delete, ROUTE_PREFIX | ROUTE_GATE_FIRST | ROUTE_PASSKEYS },
+	[R_PASSKEYS_LOGIN_OPTIONS] = { "passkeys/login/options", METHOD_POST, route_passkeys_login_options, ROUTE_READS_BODY | ROUTE_PASSKEYS },
+	[R_PASSKEYS_LOGIN]   = { "passkeys/login", METHOD_POST, route_passkeys_login, ROUTE_READS_BODY | ROUTE_PASSKEYS },
 };
 
 _Static_assert(sizeof routes / sizeof routes[0] == R__MAX, "one entry per route");
@@ -272,7 +285,8 @@ router_dispatch(struct ctx *ctx, FCGX_Stream *in)
 	enum route_match match = ROUTE_NOT_FOUND;
 	char allow[32];
 	/* A route the configuration switches off does not exist. */
-	unsigned off = ctx->cfg->login_by_code ? 0 : ROUTE_LOGIN_BY_CODE;
+	unsigned off = (ctx->cfg->login_by_code ? 0 : ROUTE_LOGIN_BY_CODE) |
+	    (ctx->cfg->passkey_rp_id != NULL ? 0 : ROUTE_PASSKEYS);
 
 	if (req->in_base)
 		route = router_match(req->method, req->path, off, &match, allow, sizeof allow);

@@ -75,6 +75,9 @@ struct config {
 	long password_min_length;	/* code points, at least PASSWORD_MIN_CHARS */
 	char *password_blocklist;	/* the file of common passwords */
 	long login_max_age;		/* seconds a login lives from its sign-in, however it rotates */
+	char *passkey_rp_id;		/* WebAuthn's RP ID; NULL: passkeys are off */
+	char *passkey_rp_name;		/* NULL: sms_app_name */
+	char *passkey_origins;		/* the origins clientDataJSON may name */
 
 	/* Derived at load time. */
 	struct redis_addr redis;
@@ -84,6 +87,8 @@ struct config {
 	size_t nmetrics_readers;
 	char **origins;			/* cors_origins, split */
 	size_t norigins;
+	char **passkey_origin_list;	/* passkey_origins, split (none while passkeys are off) */
+	size_t npasskey_origins;
 	char **countries;		/* sms_countries, split */
 	size_t ncountries;
 	struct test_number *test;	/* test_numbers, normalised; owner: this */

@@ -24,6 +24,7 @@
 #define FAILURE_EMAIL "email"
 #define FAILURE_PHONE_TAKEN "phone_taken"
 #define FAILURE_MFA "mfa"
+#define FAILURE_PASSKEY "passkey"
 
 /*
  * The client is not blocked: false with 429 when it is. A Redis that cannot

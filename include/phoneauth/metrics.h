@@ -17,7 +17,10 @@
 #include "phoneauth/config.h"
 
 enum login_result { LOGIN_OK, LOGIN_WRONG_PASSWORD, LOGIN_BANNED, LOGIN_BLOCKED, LOGIN_ERROR,
-	LOGIN__MAX };
+	LOGIN_PASSKEY_OK, LOGIN_PASSKEY_INVALID, LOGIN__MAX };
+/* The results counted before passkeys: their slots come first in the
+ * shared file, the passkey ones after everything else (metrics.c). */
+#define LOGIN__PASSWORD_MAX (LOGIN_ERROR + 1)
 /* Second factors judged (verify-mfa, and the codes of the mfa/ routes):
  * right, wrong (a replay included), refused unjudged by a block, or not
  * judged for a store failure. */

@@ -30,7 +30,7 @@ void route_verify_mfa(struct ctx *ctx);
 bool mfa_needed_or_reply(struct ctx *ctx, long long user_id, bool *needed, int *recovery_left);
 
 /* Answers 200 {session_id, next_step: "mfa", methods, message}. */
-void mfa_step_reply(struct ctx *ctx, const char *sid, int recovery_left);
+void mfa_step_reply(struct ctx *ctx, const char *sid, int recovery_left, bool passkey);
 
 /*
  * Before the tokens of session `sid` (`s`, waiting at `at`): true when its

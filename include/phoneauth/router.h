@@ -25,6 +25,7 @@ typedef void (*handler_fn)(struct ctx *ctx);
 				 * (other handlers check it in their own store call) */
 #define ROUTE_PREFIX 0x4	/* the path is a prefix: "sessions/" takes sessions/<id> */
 #define ROUTE_LOGIN_BY_CODE 0x8	/* only with login_by_code = on */
+#define ROUTE_PASSKEYS 0x10	/* only with passkey_rp_id set */
 
 struct route {
 	const char *path;	/* below base_path */

@@ -31,6 +31,7 @@ static const struct {
 	{ __LINE__, ERR_PHONE_TAKEN, 409, "phone_taken" },
 	{ __LINE__, ERR_MFA_INVALID, 400, "mfa_invalid" },
 	{ __LINE__, ERR_MFA_ALREADY_ENABLED, 409, "mfa_already_enabled" },
+	{ __LINE__, ERR_PASSKEY_INVALID, 400, "passkey_invalid" },
 	{ __LINE__, ERR_ORIGIN_NOT_ALLOWED, 403, "origin_not_allowed" },
 	{ __LINE__, ERR_REQUEST_TIMEOUT, 408, "request_timeout" },
 	{ __LINE__, ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large" },
