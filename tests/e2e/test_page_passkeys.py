@@ -15,7 +15,10 @@ mediation) signs in too: Chromium's virtual authenticator answers a
 conditional request at once, as a user choosing the passkey among the
 field's suggestions would; the other tests take conditional mediation away
 from the page (as in a browser without it), so that the button is what
-signs in. A passkey removed from the page's list signs in no more.
+signs in. A passkey removed from the page's list signs in no more; an
+account with TOTP is offered its passkey at the second-factor step.
+The signed_in step with its passkey is saved as <lang>-passkeys.png beside
+test_page.py's screenshots.
 
 WebAuthn needs a secure context and an RP ID that is a domain: the page is
 opened at http://localhost:<port>/, the front end's own origin, and every
@@ -29,9 +32,12 @@ import random
 import socket
 import sys
 
+import pyotp
+
 from browser import Browser, has_persian, persian_digits, plain
 from frontends import Frontends, main
-from pa import Client, check, fresh_phone, jwt_decode, latest_code, psql, test, user_row
+from pa import (Client, bearer, check, expect, fresh_phone, jwt_decode, latest_code, psql, test, totp_steady,
+                user_row)
 
 FRONTS = ("lighttpd", "apache-proxy", "apache-fcgid", "nginx")
 PREFIX = "page-passkeys-%d:" % os.getpid()
@@ -242,6 +248,8 @@ def passkey_flow_in(b, front, lang, phone, fallback, autofill):
     check(has_persian(title) == (lang == "fa"), "passkeys title %r in the wrong language" % title)
     name = "لپ‌تاپ" if lang == "fa" else "Laptop"
     add_passkey(b, phone, name)
+    if not autofill:
+        b.screenshot("%s-passkeys" % lang)
     before = b.js("return sessionStorage.getItem('phoneauth.refresh')")
     if autofill:
         # signed out, the page's conditional request is answered at once
@@ -329,6 +337,49 @@ def removed_passkey_refused(b, phone):
     check(not b.js("return sessionStorage.getItem('phoneauth.refresh')"), "tokens after a refused passkey")
     errors = b.console_errors()
     check(not errors, "console errors %r" % errors[:3])
+
+
+@test
+def the_second_factor_step_offers_the_passkey():
+    b = browser("en")
+    with_authenticator(b)
+    phone = fresh_phone()
+    ident = without_conditional_mediation(b)
+    try:
+        passkey_at_the_mfa_step(b, phone)
+    finally:
+        with_conditional_mediation(b, ident)
+
+
+def passkey_at_the_mfa_step(b, phone):
+    front = "apache-proxy"
+    open_page(b, front)
+    signup_on_page(b, front, phone)
+    add_passkey(b, phone, "Laptop")
+    # TOTP turned on with the page's login (its refresh token), through the
+    # same front end; the page keeps the rotated refresh token
+    c = Client(base_url=FE.urls[front])
+    pair = expect(c.post("token/refresh", {"refresh": b.refresh_token()}), 200)
+    b.js("sessionStorage.setItem('phoneauth.refresh', arguments[0])", pair["refresh"])
+    setup = expect(c.post("mfa/totp/setup", {"password": PASSWORD}, headers=bearer(pair["access"])), 200)
+    totp = pyotp.parse_uri(setup["otpauth_uri"])
+    expect(c.post("mfa/totp/confirm", {"code": totp.at(totp_steady())}, headers=bearer(pair["access"])), 200)
+    sign_out(b)
+    # no passkey offered in a step whose methods do not have it
+    check(not visible(b, "#mfa-passkey"), "a passkey offered out of the mfa step")
+    b.fill("register-form", "mobile_number", phone)
+    b.submit("register-form")
+    b.wait_step("password", unless_alert="register-form")
+    b.fill("password-form", "password", PASSWORD)
+    b.submit("password-form")
+    b.wait_step("mfa", unless_alert="password-form")
+    check("passkey" in (b.flow() or {}).get("methods", []), "methods: %r" % b.flow())
+    b.wait(lambda: visible(b, '#mfa-passkey[data-action="passkey-login"]'), what="the passkey at the mfa step")
+    click(b, '#mfa-passkey')
+    signed_in_as(b, phone)
+    errors = b.console_errors()
+    check(not errors, "console errors %r" % errors[:3])
+    sign_out(b)
 
 
 if __name__ == "__main__":
