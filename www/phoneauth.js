@@ -1105,6 +1105,8 @@
   function renderPasskeys() {
     var on = state.passkeys && webauthn();
     $("register-passkey").hidden = !on;
+    $("register-mobile_number").setAttribute("autocomplete",
+      on && state.conditional ? "username webauthn" : "tel");
     $("passkeys-box").hidden = !state.passkeys;
     $("passkey_add-form").hidden = !on;
     renderStepTexts();
@@ -1132,15 +1134,15 @@
   }
 
   // Conditional mediation: where the browser offers passkeys among the
-  // number field's suggestions (autocomplete "username webauthn"), a
-  // request waits for the user to pick one for as long as the register
-  // step is on screen.
+  // number field's suggestions (autocomplete "username webauthn", set by
+  // renderPasskeys while the service has passkeys), a request waits for the
+  // user to pick one for as long as the register step is on screen.
   function detectConditional() {
     if (!webauthn() || typeof PublicKeyCredential.isConditionalMediationAvailable !== "function") return;
     PublicKeyCredential.isConditionalMediationAvailable().then(function (yes) {
       if (!yes) return;
       state.conditional = true;
-      $("register-mobile_number").setAttribute("autocomplete", "username webauthn");
+      renderPasskeys();
       if (state.step === "register") startConditional();
     }, function () { /* no autofill */ });
   }
