@@ -135,16 +135,17 @@ class Frontends:
                    name + ".log", env=self.env)
 
     def port(self, name):
-        """The port server `name` listens on."""
+        """The port server `name` listens on (also "pool-tcp", the workers'
+        FastCGI port, and "echo", nginx's guarded application)."""
         return free_port()
 
     def start(self):
         self.env.update(self.settings)
-        self.tcp_port = free_port()
+        self.tcp_port = self.port("pool-tcp")
         self.pool("pool-tcp", self.tcp_port)
         self.pool("pool-unix", self.path("run", "phoneauth.sock"))
         wait_for(lambda: os.path.exists(self.path("run", "phoneauth.sock")), 10)
-        self.echo_port = free_port()
+        self.echo_port = self.port("echo")
         self.spawn([sys.executable, "-c", ECHO_APP, str(self.echo_port)], "echo.log")
         self.urls = {}
         self.start_lighttpd()

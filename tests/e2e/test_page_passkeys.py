@@ -42,14 +42,19 @@ from pa import (Client, bearer, check, expect, fresh_phone, jwt_decode, latest_c
 FRONTS = ("lighttpd", "apache-proxy", "apache-fcgid", "nginx")
 PREFIX = "page-passkeys-%d:" % os.getpid()
 PASSWORD = "correct horse battery"
+GIVEN = set()
 
 
 def port_for_us():
-    """A free port in 20000-22999: away from the other helpers' 24xxx-27xxx
-    and below the kernel's ephemeral range."""
+    """A free port in 20000-22999, not given before: away from the ports
+    the other test stacks on this machine use (24xxx-27xxx) and below the
+    kernel's ephemeral range."""
     rnd = random.SystemRandom()
     for _ in range(1000):
         port = rnd.randint(20000, 22999)
+        if port in GIVEN:
+            continue
+        GIVEN.add(port)
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -75,7 +80,7 @@ class PasskeyFrontends(Frontends):
         }
 
     def port(self, name):
-        return self.ports[name]
+        return self.ports[name] if name in self.ports else port_for_us()
 
 
 FE = PasskeyFrontends()
