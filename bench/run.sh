@@ -12,7 +12,7 @@
 #   BENCH_SECONDS (10)  BENCH_WARMUP (2)  BENCH_CONNECTIONS (32)
 #   BENCH_THREADS (2)   WORKERS (8)       BENCH_LOGIN_CONNECTIONS (4, mixed)
 #   BENCH_USERS (0)     BENCH_SESSIONS (0)  BENCH_BLOCKS (BENCH_SESSIONS / 10)
-#   BENCH_OUT (build/bench)
+#   BENCH_OUT (build/bench)  BENCH_PASSKEY_LOGINS (30000: the passkey sign-ins made beforehand)
 set -eu
 
 # lighttpd is in /usr/sbin, not on an ordinary user's PATH.
@@ -41,6 +41,7 @@ warm=${BENCH_WARMUP:-2}
 conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 login_conns=${BENCH_LOGIN_CONNECTIONS:-4}
+passkey_n=${BENCH_PASSKEY_LOGINS:-30000}
 users=${BENCH_USERS:-0}
 sessions=${BENCH_SESSIONS:-0}
 blocks=${BENCH_BLOCKS:-$((sessions / 10))}
@@ -363,6 +364,11 @@ pass() {
 	refresh_tokens "$res/tokens.warm"
 	refresh_tokens "$res/tokens.run"
 	run_wrk refresh "$conns" "$api/token/refresh" bench/refresh.lua TOKENS="$res/tokens" THREADS="$threads"
+	# passkeys/login: sign-ins prepared beforehand (a challenge is good
+	# once), each sent once (bench/passkey.py, bench/passkey_login.lua)
+	passkey_logins "$res/passkey"
+	run_wrk passkey_login "$conns" "$api/passkeys/login" bench/passkey_login.lua \
+		BODIES="$res/passkey" THREADS="$threads"
 	pbkdf2 > "$res/pbkdf2_mixed"
 	settle
 	# mixed: register-existing at full load while logins run alongside
@@ -391,6 +397,24 @@ pass() {
 	redis SLOWLOG LEN | tr -d '\r' > "$res/slowlog-len"
 	redis SLOWLOG GET 20 > "$out_dir/slowlog-$name.txt" 2>&1 || true
 	stop_stack
+}
+
+# passkey_logins BASE: BASE.warm and BASE.run, the bodies of sign-ins with
+# a passkey of the bench account (a fifth of BENCH_PASSKEY_LOGINS for the
+# warm-up), their challenges loaded into Redis. Made at about 1,500 a second
+# a core: the scenario's rate is reported only while they last (a thread
+# that runs out sends empty bodies: Non-2xx).
+passkey_logins() {
+	local part n
+	for part in warm run; do
+		n=$passkey_n
+		[ "$part" = run ] || n=$((passkey_n / 5))
+		/usr/bin/python3 bench/passkey.py "$api" "$phone" "$password" localhost "http://localhost:$HTTP_PORT" \
+			phoneauth: "$PHONEAUTH_SESSION_TTL" "$n" "$1.$part" ||
+			{ echo "bench: bench/passkey.py failed" >&2; return 1; }
+		redis --pipe < "$1.$part.resp" > "$1.$part.pipe.log" 2>&1 ||
+			{ echo "bench: loading the passkey challenges failed" >&2; return 1; }
+	done
 }
 
 # refresh_tokens FILE: the refresh tokens of logins (four at a time), one a
@@ -443,7 +467,7 @@ ratio() {
 		'BEGIN { if (a != "" && b > 0) printf "%.2f%s", a / b, l; else print "-" }'
 }
 
-scenarios="ceiling register_existing register_cold register_new verify_wrong login_wrong login_right refresh mixed_register mixed_login"
+scenarios="ceiling register_existing register_cold register_new verify_wrong login_wrong login_right refresh passkey_login mixed_register mixed_login"
 label() {
 	case $1 in
 	ceiling) echo "ceiling (minimal FastCGI responder)" ;;
@@ -454,6 +478,7 @@ label() {
 	login_wrong) echo "login by number, wrong password" ;;
 	login_right) echo "login, right password" ;;
 	refresh) echo "token/refresh, a rotation each" ;;
+	passkey_login) echo "passkeys/login, ES256, a prepared sign-in each" ;;
 	mixed_register) echo "mixed: register-existing, with logins alongside" ;;
 	mixed_login) echo "mixed: the logins alongside" ;;
 	esac
@@ -463,7 +488,8 @@ short() {
 	ceiling) echo "ceiling" ;; register_existing) echo "register existing" ;;
 	register_cold) echo "register cold" ;; register_new) echo "register new" ;;
 	verify_wrong) echo "verify-otp wrong" ;; login_wrong) echo "login wrong" ;;
-	login_right) echo "login right" ;; refresh) echo "refresh" ;; mixed_register) echo "mixed: register" ;;
+	login_right) echo "login right" ;; refresh) echo "refresh" ;;
+	passkey_login) echo "passkey login" ;; mixed_register) echo "mixed: register" ;;
 	mixed_login) echo "mixed: logins" ;;
 	esac
 }

@@ -52,8 +52,9 @@ pkgs_node="nodejs npm"
 # driven through chromedriver by Selenium (tests/e2e/test_page.py); a font
 # with Persian letters for its screenshots.
 pkgs_browser="chromium chromium-driver python3-selenium fonts-dejavu-core"
-# gnuplot-nox: the chart make bench draws (build/bench/bench.png).
-pkgs_bench="wrk gnuplot-nox"
+# gnuplot-nox: the chart make bench draws (build/bench/bench.png);
+# python3-cryptography, python3-cbor2: its passkey sign-ins (bench/passkey.py).
+pkgs_bench="wrk gnuplot-nox python3-cryptography python3-cbor2"
 # make deb, make test-deb: Debian's packaging tools (build-essential:
 # dpkg-buildpackage refuses to build without it, as with any unmet build
 # dependency); debootstrap makes the clean Debian root the package is

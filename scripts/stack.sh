@@ -358,6 +358,10 @@ write_config() {
 	data_key_file = $state/data.key
 	sms_driver = log
 	language = en
+	# Passkeys on the page at http://localhost:$http_port/ (browsers take
+	# localhost as a secure context; an IP address cannot be an RP ID).
+	passkey_rp_id = localhost
+	passkey_origins = http://localhost:$http_port
 	EOF
 	)
 	mv "$conf.tmp" "$conf"
@@ -610,7 +614,7 @@ walk_through() {
 	cat <<-EOF
 
 	phoneauth answers on http://127.0.0.1:$http_port/api/ ($workers workers; state and logs in $state).
-	The sign-in page (www/) is on http://127.0.0.1:$http_port/.
+	The sign-in page (www/) is on http://127.0.0.1:$http_port/; passkeys work on http://localhost:$http_port/ (passkey_rp_id = localhost).
 	Try it (paste the whole block; it can be pasted again):
 
 	  api=http://127.0.0.1:$http_port/api

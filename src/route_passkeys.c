@@ -186,7 +186,8 @@ text_of(json_object *o, const char *name)
 	struct webauthn_text t = { NULL, 0 };
 	json_object *v;
 
-	if (o != NULL && json_object_object_get_ex(o, name, &v) && json_object_is_type(v, json_type_string)) {
+	if (o != NULL && json_object_object_get_ex(o, name, &v) &&
+	    json_object_is_type(v, json_type_string)) {
 		t.s = json_object_get_string(v);
 		t.len = (size_t)json_object_get_string_len(v);
 	}
