@@ -1164,8 +1164,14 @@
         state.conditionalCtl = null;
         finishPasskeyLogin($("register-form"), r.body.session_id, cred);
       });
-    }).catch(function () {
+    }).catch(function (err) {
       if (state.conditionalCtl === ctl) state.conditionalCtl = null;
+      // a page whose host is not passkey_rp_id (nor under it): no autofill
+      // request is made again; the button says what is wrong
+      if (err && err.name === "SecurityError") {
+        state.conditional = false;
+        renderPasskeys();
+      }
     });
   }
 
