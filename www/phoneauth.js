@@ -126,7 +126,23 @@
       codes_copied: "The recovery codes are copied.",
       codes_done: "I have saved them",
       totp_disable_title: "Turn two-step verification off",
-      totp_turn_off: "Turn off"
+      totp_turn_off: "Turn off",
+      passkey_login: "Sign in with a passkey",
+      mfa_passkey: "Use a passkey instead",
+      passkeys_title: "Passkeys",
+      passkeys_intro: "A passkey signs you in with this device's screen lock, fingerprint or face: no password, no code.",
+      passkey_name_label: "Name of the passkey (optional)",
+      passkey_add: "Add a passkey",
+      passkey_added: "The passkey is added.",
+      passkey_remove: "Remove",
+      passkey_unnamed: "Passkey",
+      passkey_meta: "Added {created} · last used {used}",
+      passkeys_none: "No passkey yet.",
+      passkeys_unavailable: "The list of passkeys is not available.",
+      passkey_cancelled: "No passkey was used: the request was cancelled or timed out.",
+      passkey_exists: "This device already has a passkey for this account.",
+      passkey_wrong_site: "Passkeys are not set up for this address of the site.",
+      passkey_unsupported: "This browser cannot use passkeys."
     },
     fa: {
       title: "ورود",
@@ -213,7 +229,23 @@
       codes_copied: "کدهای بازیابی کپی شدند.",
       codes_done: "آن‌ها را ذخیره کردم",
       totp_disable_title: "غیرفعال‌کردن ورود دومرحله‌ای",
-      totp_turn_off: "غیرفعال‌کردن"
+      totp_turn_off: "غیرفعال‌کردن",
+      passkey_login: "ورود با کلید عبور",
+      mfa_passkey: "به‌جای آن از کلید عبور استفاده کنید",
+      passkeys_title: "کلیدهای عبور",
+      passkeys_intro: "کلید عبور شما را با قفل صفحه، اثر انگشت یا چهرهٔ همین دستگاه وارد می‌کند: بی رمز عبور و بی کد.",
+      passkey_name_label: "نام کلید عبور (اختیاری)",
+      passkey_add: "افزودن کلید عبور",
+      passkey_added: "کلید عبور افزوده شد.",
+      passkey_remove: "حذف",
+      passkey_unnamed: "کلید عبور",
+      passkey_meta: "افزوده در {created} · آخرین استفاده {used}",
+      passkeys_none: "هنوز کلید عبوری ندارید.",
+      passkeys_unavailable: "فهرست کلیدهای عبور در دسترس نیست.",
+      passkey_cancelled: "از کلید عبور استفاده نشد: درخواست لغو شد یا مهلت آن گذشت.",
+      passkey_exists: "این دستگاه پیش‌تر برای این حساب کلید عبور دارد.",
+      passkey_wrong_site: "کلید عبور برای این نشانی سایت پیکربندی نشده است.",
+      passkey_unsupported: "این مرورگر نمی‌تواند از کلید عبور استفاده کند."
     }
   };
 
@@ -280,6 +312,7 @@
     renderResend();
     if (state.me) renderMe();
     if (state.sessions) renderSessions();
+    renderPasskeys();
   }
 
   // ---- little DOM helpers ----
@@ -394,6 +427,11 @@
     me: null,
     sessions: null,
     codeLogin: true,   // POST login/code may exist (hidden after a 404)
+    passkeys: false,   // the service has passkeys (shown once a probe says so)
+    conditional: false, // the browser offers passkeys in the number's autofill
+    conditionalCtl: null, // the AbortController of that pending request
+    passkeyBusy: false,
+    passkeyList: null, // the account's passkeys (signed_in)
     resendAt: 0,       // local time (ms) the resend button is offered again
     resendTimer: 0
   };
@@ -582,6 +620,7 @@
     state.accessUntil = 0;
     state.me = null;
     state.sessions = null;
+    state.passkeyList = null;
     store(REFRESH_KEY, null);
     var cookie = authCookie();
     if (cookie) {
@@ -687,6 +726,8 @@
     if (step === "otp" && opts.codeSent) startResendDelay();
     if (step !== "otp") stopResend();
     if (step === "signed_in") { resetTotp(); loadAccount(); }
+    if (step === "register") startConditional();
+    else abortConditional();
     renderStepTexts();
     showStatus(opts.status || "");
     if (opts.error) {
@@ -731,6 +772,7 @@
     document.querySelector('[data-panel="otp"] [data-action="restart"]').hidden = change;
     document.querySelector('[data-panel="otp"] [data-action="cancel-change"]').hidden = !change;
     document.querySelector('[data-action="login-code"]').hidden = !state.codeLogin;
+    $("mfa-passkey").hidden = !(webauthn() && Array.isArray(flow.methods) && flow.methods.indexOf("passkey") >= 0);
   }
 
   // The resend button: offered once the cooldown has passed. There is no
@@ -771,6 +813,7 @@
       }
     }, function () { /* shown by the next action */ });
     loadSessions();
+    loadPasskeys();
   }
 
   function renderMe() {
@@ -960,6 +1003,330 @@
     });
   }
 
+  // ---- passkeys (WebAuthn) ----
+  //
+  // The service speaks WebAuthn's JSON forms (docs/api.md, "Passkeys"):
+  // options as parseCreationOptionsFromJSON / parseRequestOptionsFromJSON
+  // take them, answers as PublicKeyCredential.toJSON() writes them. Where
+  // the browser lacks those, the few binary fields are converted here
+  // (base64url without padding <-> ArrayBuffer).
+
+  function webauthn() {
+    return !!(window.PublicKeyCredential && navigator.credentials && navigator.credentials.get &&
+      navigator.credentials.create && window.isSecureContext !== false);
+  }
+
+  function fromB64url(s) {
+    s = String(s || "");
+    var bin = window.atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
+    var out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out.buffer;
+  }
+
+  function toB64url(buf) {
+    var bytes = ArrayBuffer.isView(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+      : new Uint8Array(buf);
+    var bin = "";
+    for (var i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+    return window.btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function copy(o) {
+    var out = {};
+    Object.keys(o || {}).forEach(function (k) { out[k] = o[k]; });
+    return out;
+  }
+
+  function withBinaryIds(list) {
+    return (list || []).map(function (c) {
+      var d = copy(c);
+      d.id = fromB64url(c.id);
+      return d;
+    });
+  }
+
+  function creationOptions(json) {
+    if (typeof PublicKeyCredential.parseCreationOptionsFromJSON === "function") {
+      return PublicKeyCredential.parseCreationOptionsFromJSON(json);
+    }
+    var o = copy(json);
+    o.challenge = fromB64url(json.challenge);
+    o.user = copy(json.user);
+    o.user.id = fromB64url(json.user.id);
+    if (json.excludeCredentials) o.excludeCredentials = withBinaryIds(json.excludeCredentials);
+    return o;
+  }
+
+  function requestOptions(json) {
+    if (typeof PublicKeyCredential.parseRequestOptionsFromJSON === "function") {
+      return PublicKeyCredential.parseRequestOptionsFromJSON(json);
+    }
+    var o = copy(json);
+    o.challenge = fromB64url(json.challenge);
+    if (json.allowCredentials) o.allowCredentials = withBinaryIds(json.allowCredentials);
+    return o;
+  }
+
+  // A credential as toJSON() writes it (registration or authentication).
+  function credentialJSON(cred) {
+    if (typeof cred.toJSON === "function") return cred.toJSON();
+    var r = cred.response;
+    var out = { id: cred.id, rawId: toB64url(cred.rawId), type: cred.type,
+      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
+      response: { clientDataJSON: toB64url(r.clientDataJSON) } };
+    if (typeof cred.authenticatorAttachment === "string") out.authenticatorAttachment = cred.authenticatorAttachment;
+    if (r.attestationObject) {
+      out.response.attestationObject = toB64url(r.attestationObject);
+      out.response.transports = r.getTransports ? r.getTransports() : [];
+      if (r.getAuthenticatorData) out.response.authenticatorData = toB64url(r.getAuthenticatorData());
+      var key = r.getPublicKey ? r.getPublicKey() : null;
+      if (key) out.response.publicKey = toB64url(key);
+      if (r.getPublicKeyAlgorithm) out.response.publicKeyAlgorithm = r.getPublicKeyAlgorithm();
+    } else {
+      out.response.authenticatorData = toB64url(r.authenticatorData);
+      out.response.signature = toB64url(r.signature);
+      if (r.userHandle) out.response.userHandle = toB64url(r.userHandle);
+    }
+    return out;
+  }
+
+  // What the browser's refusal means, as an answer for showError.
+  function ceremonyFailed(err) {
+    var name = err && err.name;
+    var key = name === "InvalidStateError" ? "passkey_exists"
+      : name === "SecurityError" ? "passkey_wrong_site"
+        : name === "NotSupportedError" ? "passkey_unsupported" : "passkey_cancelled";
+    return { status: 0, body: { message: t(key) }, aborted: name === "AbortError" };
+  }
+
+  // The passkey parts of the page: shown only when the service has passkeys
+  // (a probe, then any 404 hides them) and the browser can use them.
+  function renderPasskeys() {
+    var on = state.passkeys && webauthn();
+    $("register-passkey").hidden = !on;
+    $("register-mobile_number").setAttribute("autocomplete",
+      on && state.conditional ? "username webauthn" : "tel");
+    $("passkeys-box").hidden = !state.passkeys;
+    $("passkey_add-form").hidden = !on;
+    renderStepTexts();
+    if (state.passkeyList) renderPasskeyList();
+  }
+
+  function passkeysOff() {
+    state.passkeys = false;
+    abortConditional();
+    renderPasskeys();
+  }
+
+  // Whether the passkey routes exist: GET passkeys/login/options is 404
+  // where they do not, 405 where they do, and asks for nothing. Any other
+  // answer (a 503 of a front end whose workers are down, a 429) tells
+  // nothing: the passkey parts stay hidden.
+  function probePasskeys() {
+    call("GET", "passkeys/login/options").then(function (r) {
+      if (r.status !== 405) return;
+      state.passkeys = true;
+      renderPasskeys();
+      if (state.step === "register") startConditional();
+      if (state.step === "signed_in") loadPasskeys();
+    }, function () { /* stays hidden */ });
+  }
+
+  // Conditional mediation: where the browser offers passkeys among the
+  // number field's suggestions (autocomplete "username webauthn", set by
+  // renderPasskeys while the service has passkeys), a request waits for the
+  // user to pick one for as long as the register step is on screen.
+  function detectConditional() {
+    if (!webauthn() || typeof PublicKeyCredential.isConditionalMediationAvailable !== "function") return;
+    PublicKeyCredential.isConditionalMediationAvailable().then(function (yes) {
+      if (!yes) return;
+      state.conditional = true;
+      renderPasskeys();
+      if (state.step === "register") startConditional();
+    }, function () { /* no autofill */ });
+  }
+
+  function startConditional() {
+    if (!state.passkeys || !state.conditional || state.conditionalCtl || state.passkeyBusy) return;
+    var ctl = new AbortController();
+    state.conditionalCtl = ctl;
+    call("POST", "passkeys/login/options", {}).then(function (r) {
+      if (state.conditionalCtl !== ctl) return null;
+      if (r.status !== 200) {
+        state.conditionalCtl = null;
+        if (r.status === 404) passkeysOff();
+        return null;
+      }
+      return navigator.credentials.get({ mediation: "conditional", publicKey: requestOptions(r.body.publicKey),
+        signal: ctl.signal }).then(function (cred) {
+        if (state.conditionalCtl !== ctl) return;
+        state.conditionalCtl = null;
+        finishPasskeyLogin($("register-form"), r.body.session_id, cred);
+      });
+    }).catch(function (err) {
+      if (state.conditionalCtl === ctl) state.conditionalCtl = null;
+      // a page whose host is not passkey_rp_id (nor under it): no autofill
+      // request is made again; the button says what is wrong
+      if (err && err.name === "SecurityError") {
+        state.conditional = false;
+        renderPasskeys();
+      }
+    });
+  }
+
+  function abortConditional() {
+    var ctl = state.conditionalCtl;
+    state.conditionalCtl = null;
+    if (ctl) ctl.abort();
+  }
+
+  function finishPasskeyLogin(form, sessionId, cred) {
+    state.passkeyBusy = true;
+    return call("POST", "passkeys/login", { session_id: sessionId, credential: credentialJSON(cred) })
+      .then(function (r) {
+        state.passkeyBusy = false;
+        passkeyAnswer(form, r);
+      }, function () {
+        state.passkeyBusy = false;
+        showNetworkError(form);
+      });
+  }
+
+  // After a refusal the autofill request is not made again (until the step
+  // is shown anew): the button is there, and a key the service refuses is
+  // not offered over and over.
+  function passkeyAnswer(form, r) {
+    if (r.status === 200 && r.body.tokens) {
+      follow(r.body);
+      return;
+    }
+    if (r.status === 404 && !r.aborted) passkeysOff();
+    if (!r.aborted) showError(form, r);
+  }
+
+  // "Sign in with a passkey" (the register step) and "Use a passkey
+  // instead" (the mfa step): the browser shows the user's passkeys for this
+  // site; the one chosen signs in, with no other factor.
+  function passkeyLogin(button) {
+    var form = state.step === "mfa" ? $("mfa-form") : $("register-form");
+    if (state.passkeyBusy) return;
+    abortConditional();
+    clearErrors(form);
+    state.passkeyBusy = true;
+    button.disabled = true;
+    var done = function () { state.passkeyBusy = false; button.disabled = false; };
+    call("POST", "passkeys/login/options", {}).then(function (r) {
+      if (r.status !== 200) return r;
+      var options;
+      try { options = requestOptions(r.body.publicKey); } catch (e) { return ceremonyFailed(e); }
+      return navigator.credentials.get({ publicKey: options }).then(function (cred) {
+        return call("POST", "passkeys/login", { session_id: r.body.session_id, credential: credentialJSON(cred) });
+      }, ceremonyFailed);
+    }).then(function (r) {
+      done();
+      passkeyAnswer(form, r);
+    }, function () {
+      done();
+      showNetworkError(form);
+    });
+  }
+
+  // "Add a passkey" (signed_in): the options, the browser makes the key,
+  // the service keeps it. Resolves like call().
+  function passkeyAdd() {
+    var name = value($("passkey_add-form"), "name").trim();
+    return authed("POST", "passkeys/register/options", {}).then(function (r) {
+      if (r.status !== 200 || r.ended) return r;
+      var options;
+      try { options = creationOptions(r.body.publicKey); } catch (e) { return ceremonyFailed(e); }
+      return navigator.credentials.create({ publicKey: options }).then(function (cred) {
+        var body = { session_id: r.body.session_id, credential: credentialJSON(cred) };
+        if (name) body.name = name;
+        return authed("POST", "passkeys/register", body);
+      }, ceremonyFailed);
+    });
+  }
+
+  function loadPasskeys() {
+    if (!state.passkeys || (!state.access && !load(REFRESH_KEY))) return;
+    var box = $("passkeys-error");
+    authed("GET", "passkeys").then(function (r) {
+      if (r.ended) return endedHere();
+      if (r.status === 200 && Array.isArray(r.body.passkeys)) {
+        state.passkeyList = r.body.passkeys;
+        setText(box, "");
+      } else if (r.status === 404) {
+        passkeysOff();
+        return;
+      } else {
+        state.passkeyList = null;
+        setText(box, r.status === 503 ? t("unavailable") : (r.body.message || t("passkeys_unavailable")));
+      }
+      renderPasskeyList();
+    }, function () {
+      setText(box, t("network"));
+    });
+  }
+
+  function renderPasskeyList() {
+    var list = $("passkeys");
+    list.textContent = "";
+    var rows = state.passkeyList || [];
+    if (!rows.length && state.passkeyList) {
+      var none = document.createElement("li");
+      none.className = "none";
+      none.textContent = t("passkeys_none");
+      list.appendChild(none);
+    }
+    rows.forEach(function (k) {
+      var li = document.createElement("li");
+      li.setAttribute("data-passkey-id", String(k.id));
+      var what = document.createElement("div");
+      what.className = "what";
+      var name = document.createElement("span");
+      name.className = "device";
+      name.setAttribute("dir", "auto");
+      name.textContent = k.name || t("passkey_unnamed");
+      what.appendChild(name);
+      var meta = document.createElement("span");
+      meta.className = "meta";
+      meta.textContent = t("passkey_meta", { created: when(k.created_at), used: when(k.last_used_at) });
+      what.appendChild(meta);
+      li.appendChild(what);
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "remove-passkey";
+      remove.setAttribute("data-passkey-id", String(k.id));
+      remove.textContent = t("passkey_remove");
+      remove.setAttribute("aria-label", t("passkey_remove") + ": " + name.textContent);
+      remove.addEventListener("click", function () { removePasskey(k.id, remove); });
+      li.appendChild(remove);
+      list.appendChild(li);
+    });
+  }
+
+  function removePasskey(id, button) {
+    var box = $("passkeys-error");
+    button.disabled = true;
+    authed("DELETE", "passkeys/" + encodeURIComponent(id)).then(function (r) {
+      if (r.ended) return endedHere();
+      if (r.status === 200 || r.status === 404) {
+        if (r.status === 200) showStatus(r.body.message || "");
+        setText(box, "");
+        loadAccount();
+        $("signed_in-title").focus();
+        return;
+      }
+      button.disabled = false;
+      if (r.status === 429) setText(box, t("blocked", { time: fmtTime(r.retryAfter || 60) }));
+      else setText(box, r.status === 503 ? t("unavailable") : (r.body.message || t("unexpected")));
+    }, function () {
+      button.disabled = false;
+      setText(box, t("network"));
+    });
+  }
+
   // ---- signing in and out ----
 
   function signedIn(tokens, message) {
@@ -1010,6 +1377,8 @@
     if (body.next_step && body.session_id) {
       var flow = state.flow || {};
       flow.session_id = body.session_id;
+      // what the mfa step may be answered with (totp, recovery_code, passkey)
+      flow.methods = Array.isArray(body.methods) ? body.methods : undefined;
       setFlow(flow);
       goStep(body.next_step, { status: body.message || "", codeSent: body.next_step === "otp" });
       return;
@@ -1144,6 +1513,13 @@
       follow(r.body);
     });
 
+    f = $("passkey_add-form");
+    handle(f, passkeyAdd, function () {
+      resetFields("signed_in");
+      showStatus(t("passkey_added"));
+      loadAccount();
+    });
+
     f = $("logout-form");
     handle(f, function () {
       var token = load(REFRESH_KEY);
@@ -1242,6 +1618,8 @@
       } else if (action === "cancel-change") {
         setFlow(null);
         goStep("signed_in");
+      } else if (action === "passkey-login") {
+        passkeyLogin(el);
       } else if (action === "totp-setup") {
         el.hidden = true;
         $("totp_setup-form").hidden = false;
@@ -1291,6 +1669,8 @@
     wire();
     applyLanguage(pickLanguage());
     probeCodeLogin();
+    probePasskeys();
+    detectConditional();
     var flow = null;
     try { flow = JSON.parse(load(FLOW_KEY) || "null"); } catch (e) { flow = null; }
     state.flow = flow && flow.session_id ? flow : null;

@@ -14,7 +14,10 @@ application) that shows the user the authorizer handed it.
 
 Names: "lighttpd", "apache-proxy", "apache-fcgid", "nginx". A set-up of
 another shape subclasses Frontends and replaces start_<server>() or
-apache_conf() (test_frontend_bodies.py does). main(fe) runs a test
+apache_conf() (test_frontend_bodies.py does), or port(name) (each server's
+port, free_port() unless told) and sets `settings` (PHONEAUTH_<KEY> values
+every pool gets, Apache's fcgid workers included) before start()
+(test_page_passkeys.py: the pools must know the servers' origins). main(fe) runs a test
 program's tests between start() and stop(). The servers' logs and
 configuration are in fe.tmp.
 
@@ -81,6 +84,7 @@ class Frontends:
         self.procs = []      # Popen of foreground servers and pools
         self.pidfiles = []   # (pidfile, how to stop) of daemons
         self.env = dict(os.environ, PHONEAUTH_AUTH_COOKIE=COOKIE)
+        self.settings = {}   # PHONEAUTH_<KEY> for every pool, set before start()
         for d in ("run", "log", "www/members", "asan", "nginx"):
             os.makedirs(os.path.join(self.tmp, d), exist_ok=True)
         os.chmod(os.path.join(self.tmp, "asan"), 0o1777)
@@ -130,12 +134,18 @@ class Frontends:
                     "--", os.environ["PA_APP_BIN"], "-c", os.environ["PA_CONF"]],
                    name + ".log", env=self.env)
 
+    def port(self, name):
+        """The port server `name` listens on (also "pool-tcp", the workers'
+        FastCGI port, and "echo", nginx's guarded application)."""
+        return free_port()
+
     def start(self):
-        self.tcp_port = free_port()
+        self.env.update(self.settings)
+        self.tcp_port = self.port("pool-tcp")
         self.pool("pool-tcp", self.tcp_port)
         self.pool("pool-unix", self.path("run", "phoneauth.sock"))
         wait_for(lambda: os.path.exists(self.path("run", "phoneauth.sock")), 10)
-        self.echo_port = free_port()
+        self.echo_port = self.port("echo")
         self.spawn([sys.executable, "-c", ECHO_APP, str(self.echo_port)], "echo.log")
         self.urls = {}
         self.start_lighttpd()
@@ -148,7 +158,7 @@ class Frontends:
 
     # -- lighttpd: conf/lighttpd/phoneauth.conf and authorizer.conf --
     def start_lighttpd(self):
-        port = free_port()
+        port = self.port("lighttpd")
         conf = self.path("lighttpd.conf")
         with open(conf, "w") as f:
             f.write("""
@@ -207,7 +217,7 @@ Include "%(conf)s/apache/page.conf"
 
     # -- Apache: conf/apache/proxy_fcgi.conf and authnz_fcgi.conf --
     def start_apache_proxy(self):
-        self.apache_conf("apache-proxy", free_port(), """
+        self.apache_conf("apache-proxy", self.port("apache-proxy"), """
 LoadModule headers_module %(m)s/mod_headers.so
 LoadModule proxy_module %(m)s/mod_proxy.so
 LoadModule proxy_fcgi_module %(m)s/mod_proxy_fcgi.so
@@ -245,15 +255,16 @@ Include "%(conf)s/apache/authnz_fcgi.conf"
             apache = pwd.getpwnam("www-data")
             os.chown(self.path("data.key"), apache.pw_uid, apache.pw_gid)
         os.chmod(self.path("data.key"), 0o600)
-        env_lines = "\n".join('FcgidInitialEnv %s "%s"' % (k, v) for k, v in os.environ.items()
-                              if k.startswith("PHONEAUTH_") and k != "PHONEAUTH_CONFIG")
+        env_lines = "\n".join('FcgidInitialEnv %s "%s"' % (k, v)
+                               for k, v in dict(os.environ, **self.settings).items()
+                               if k.startswith("PHONEAUTH_") and k != "PHONEAUTH_CONFIG")
         asan = os.environ.get("ASAN_OPTIONS", "")
         if asan:  # the sanitizer reports of Apache's workers go where it may write
             asan = ":".join(o for o in asan.split(":") if not o.startswith("log_path="))
             env_lines += '\nFcgidInitialEnv ASAN_OPTIONS "%s:log_path=%s/asan"' % (asan, self.path("asan"))
             env_lines += '\nFcgidInitialEnv UBSAN_OPTIONS "print_stacktrace=1:halt_on_error=1:log_path=%s/ubsan"' \
                 % self.path("asan")
-        self.apache_conf("apache-fcgid", free_port(), """
+        self.apache_conf("apache-fcgid", self.port("apache-fcgid"), """
 LoadModule fcgid_module %(m)s/mod_fcgid.so
 FcgidIPCDir "%(run)s/fcgid"
 FcgidProcessTableFile "%(run)s/fcgid_shm"
@@ -266,7 +277,7 @@ Include "%(conf)s/apache/fcgid.conf"
 
     # -- nginx: conf/nginx/phoneauth.conf, guard.conf and require-token.conf --
     def start_nginx(self):
-        port = free_port()
+        port = self.port("nginx")
         shutil.copy("/etc/nginx/fastcgi_params", self.path("fastcgi_params"))
         conf = self.path("nginx.conf")
         with open(conf, "w") as f:
