@@ -84,7 +84,10 @@
 	" " name " AS (INSERT INTO event_outbox (id, type, lang, event)" \
 	"  SELECT (f::json->>'id')::uuid, f::json->>'type', " lang "::text, f FROM" \
 	"  (SELECT event_fill(" tmpl "::text, " uid ", " phone ", " sid ") AS f FROM " from \
-	"   WHERE " tmpl "::text IS NOT NULL AND " cond ") x ON CONFLICT (id) DO NOTHING)"
+	"   WHERE " tmpl "::text IS NOT NULL AND " cond ") x ON CONFLICT (id) DO NOTHING RETURNING seq)"
+/* A condition that makes the second event of a change wait for the first's
+ * CTE `e`, so that their rows (seq) come in the order they happened. */
+#define AFTER_E "(SELECT count(*) FROM e) >= 0"
 #define NO_UID "NULL::bigint"
 #define NO_TEXT "NULL::text"
 /* The logins (families) a revocation `r` (RETURNING family, live) ended. */
@@ -209,7 +212,7 @@ static const struct {
 	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL AND jti <> $3::text"
 	    REVOKED_LIVE "),"
 	    EVENT_ADD("e", "$9", "$10", "u", "true", NO_UID, NO_TEXT, NO_TEXT) ","
-	    EVENT_ADD("v", "$11", "$10", ENDED("r"), "true", NO_UID, NO_TEXT, "ended.family") ","
+	    EVENT_ADD("v", "$11", "$10", ENDED("r"), AFTER_E, NO_UID, NO_TEXT, "ended.family") ","
 	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
 	    "  SELECT $3::text, id, $3::text, to_timestamp($4::bigint) FROM u"
 	    "  ON CONFLICT (jti) DO NOTHING),"
@@ -235,7 +238,7 @@ static const struct {
 	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL AND family <> $4::text"
 	    REVOKED_LIVE "),"
 	    EVENT_ADD("e", "$5", "$6", "u", "true", NO_UID, NO_TEXT, NO_TEXT) ","
-	    EVENT_ADD("v", "$7", "$6", ENDED("r"), "true", NO_UID, NO_TEXT, "ended.family")
+	    EVENT_ADD("v", "$7", "$6", ENDED("r"), AFTER_E, NO_UID, NO_TEXT, "ended.family")
 	    " SELECT id FROM u", true },
 	/*
 	 * Rotation in one statement: spend the old token (only if live, and
@@ -287,7 +290,7 @@ static const struct {
 	    "  RETURNING family),"
 	    EVENT_ADD("e", "$3", "$4", "t", "t.spent AND EXISTS (SELECT 1 FROM r)",
 	        "t.user_id", "t.mobile_number", "t.family") ","
-	    EVENT_ADD("v", "$5", "$4", "t", "t.spent AND EXISTS (SELECT 1 FROM r)",
+	    EVENT_ADD("v", "$5", "$4", "t", AFTER_E " AND t.spent AND EXISTS (SELECT 1 FROM r)",
 	        "t.user_id", "t.mobile_number", "t.family")
 	    " SELECT spent, banned, aged FROM t", true },
 	/* A refresh token that can still be rotated, of an account that is
@@ -320,7 +323,7 @@ static const struct {
 	    REVOKED_LIVE "),"
 	    EVENT_ADD("e", "$3", "$4", "u", "u.was <> $2::boolean", "u.id", "u.mobile_number",
 	        NO_TEXT) ","
-	    EVENT_ADD("v", "$5", "$4", ENDED("r") ", u", "true", "u.id", "u.mobile_number",
+	    EVENT_ADD("v", "$5", "$4", ENDED("r") ", u", AFTER_E, "u.id", "u.mobile_number",
 	        "ended.family")
 	    " SELECT id FROM u", true },
 	/* Refresh tokens expired or revoked a day ago, a batch at a time (they
