@@ -351,7 +351,9 @@ def nothing_secret_is_in_any_event():
     expect(c.post("login", {"mobile_number": phone, "password": bad}), 401)
     keep(latest_code(phone))
     uid = int(user_row(phone)["id"])
-    wait_for(lambda: len(events(of_user(uid))) >= 2, 10)
+    # the sign-up and the failure are there to look into
+    check(wait_for(lambda: {ev["type"] for _, ev in events(of_user(uid))} >=
+                   {"signup.completed", "login.failed"}, 10), "no events")
     text = json.dumps([d for d, _ in stream()])
     check(len(SECRETS) > 10, SECRETS)
     for s in SECRETS:
