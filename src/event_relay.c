@@ -11,7 +11,8 @@
 #include "phoneauth/redis_events.h"
 
 #define BATCHES 8		/* per call: then the sender's codes again */
-#define RETRY_MS 1000
+#define RETRY_MS 5000		/* after a store failed: a PostgreSQL that does not answer
+				 * (connect_timeout 3 s) holds up the codes no more often */
 
 struct event_relay {
 	struct redis_store *rs;			/* borrowed */

@@ -22,7 +22,7 @@ struct event_relay *event_relay_new(const struct config *cfg, struct redis_store
 void event_relay_free(struct event_relay *r);
 
 /* Moves what is waiting, a few batches at most (the sender's codes come
- * first); a store that fails is tried again a second later. Returns how
+ * first); a store that fails is tried again 5 s later. Returns how
  * many events it added to the stream. */
 int event_relay_run(struct event_relay *r);
 
