@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "phoneauth/embedded.h"
+#include "phoneauth/event_record.h"
 #include "phoneauth/keys.h"
 #include "phoneauth/net.h"
 #include "phoneauth/pg_migrate.h"
@@ -112,6 +113,7 @@ set_banned(const struct config *cfg, int argc, char **argv, bool banned)
 {
 	char phone[PHONE_MAX];
 	struct pg_store *pg;
+	struct event_record rec;
 	enum store_status st;
 
 	(void)argc;
@@ -119,7 +121,12 @@ set_banned(const struct config *cfg, int argc, char **argv, bool banned)
 		return usage_error("not a valid phone number");
 	if ((pg = pg_new(cfg)) == NULL)
 		return 1;
-	st = pg_user_set_banned(pg, phone, banned);
+	/* the statement fills in the account; a ban ends its logins */
+	event_record_begin(&rec, NULL);
+	event_record_change(&rec, NULL, banned ? EVENT_USER_BANNED : EVENT_USER_UNBANNED, 0, NULL,
+	    NULL, NULL, NULL, NULL);
+	event_record_revoked(&rec, NULL, 0, NULL, "admin");
+	st = pg_user_set_banned(pg, phone, banned, &rec.pg);
 	pg_free(pg);
 	if (st == STORE_OK) {
 		/* register reads the account's state from a cache in Redis */
@@ -208,6 +215,7 @@ cmd_revoke(const struct config *cfg, int argc, char **argv)
 {
 	char phone[PHONE_MAX];
 	struct pg_store *pg;
+	struct event_record rec;
 	enum store_status st;
 	long long id = 0;
 	long ended = 0;
@@ -221,7 +229,10 @@ cmd_revoke(const struct config *cfg, int argc, char **argv)
 		pg_free(pg);
 		return status;
 	}
-	st = argc == 3 ? pg_login_end(pg, id, argv[2]) : pg_logins_end_all(pg, id, &ended);
+	event_record_begin(&rec, NULL);
+	event_record_revoked(&rec, NULL, id, phone, "admin");
+	st = argc == 3 ? pg_login_end(pg, id, argv[2], &rec.pg) :
+	    pg_logins_end_all(pg, id, &ended, &rec.pg);
 	pg_free(pg);
 	if (st == STORE_NOT_FOUND) {
 		fprintf(stderr, "phoneauth: %s has no live login %s\n", phone, argv[2]);
@@ -242,6 +253,7 @@ cmd_delete(const struct config *cfg, int argc, char **argv)
 	char phone[PHONE_MAX], had[PHONE_MAX];
 	struct pg_store *pg;
 	struct redis_store *rs;
+	struct event_record rec;
 	enum store_status st;
 	long long id = 0;
 	int status;
@@ -253,7 +265,9 @@ cmd_delete(const struct config *cfg, int argc, char **argv)
 		pg_free(pg);
 		return status;
 	}
-	st = pg_user_delete(pg, id, true, had);
+	event_record_begin(&rec, NULL);
+	event_record_change(&rec, NULL, EVENT_ACCOUNT_DELETED, id, phone, NULL, NULL, NULL, NULL);
+	st = pg_user_delete(pg, id, true, had, &rec.pg);
 	pg_free(pg);
 	if (st == STORE_NOT_FOUND) {
 		fprintf(stderr, "phoneauth: %s has no account\n", phone);
@@ -299,6 +313,7 @@ cmd_mfa_reset(const struct config *cfg, int argc, char **argv)
 {
 	char phone[PHONE_MAX];
 	struct pg_store *pg;
+	struct event_record rec;
 	enum store_status st;
 	long long id = 0;
 
@@ -307,7 +322,9 @@ cmd_mfa_reset(const struct config *cfg, int argc, char **argv)
 		return usage_error("not a valid phone number");
 	if ((pg = pg_new(cfg)) == NULL)
 		return 1;
-	st = pg_mfa_reset(pg, phone, &id);
+	event_record_begin(&rec, NULL);
+	event_record_change(&rec, NULL, EVENT_MFA_DISABLED, 0, NULL, NULL, NULL, NULL, NULL);
+	st = pg_mfa_reset(pg, phone, &id, &rec.pg);
 	pg_free(pg);
 	if (st == STORE_NOT_FOUND) {
 		fprintf(stderr, "phoneauth: %s has no account with TOTP\n", phone);

@@ -8,7 +8,9 @@
 #include "phoneauth/limits.h"
 
 #include <stdio.h>
+#include <string.h>
 
+#include "phoneauth/event_record.h"
 #include "phoneauth/log.h"
 
 static void
@@ -97,6 +99,23 @@ void
 limits_note_failure(struct ctx *ctx, const char *phone, const char *kind)
 {
 	ctx_note_failure(ctx, phone, kind);
+	event_record_failure(ctx, strcmp(kind, FAILURE_MFA) == 0 ? EVENT_MFA_FAILED : EVENT__MAX, 0,
+	    phone, NULL);
+}
+
+void
+limits_mfa_failed(struct ctx *ctx, const char *phone, long long user_id)
+{
+	ctx_note_failure(ctx, phone, FAILURE_MFA);
+	event_record_failure(ctx, EVENT_MFA_FAILED, user_id, phone, NULL);
+}
+
+void
+limits_login_failed(struct ctx *ctx, const char *phone, long long user_id, const char *kind,
+    const char *reason)
+{
+	ctx_note_failure(ctx, phone, kind);
+	event_record_failure(ctx, EVENT_LOGIN_FAILED, user_id, phone, reason);
 }
 
 bool

@@ -33,12 +33,13 @@ const struct pg_stmt pg_passkey_stmts[PK__MAX] = {
 	    "SELECT count(*) FROM passkeys WHERE user_id = $1::bigint", true },
 	/* Not marked retry: a second run would meet its own row (23505). */
 	[PK_ADD] = { "passkey_add",
-	    "INSERT INTO passkeys (credential_id, user_id, public_key, alg, sign_count, aaguid,"
-	    "  transports, name)"
+	    "WITH a AS (INSERT INTO passkeys (credential_id, user_id, public_key, alg, sign_count,"
+	    "  aaguid, transports, name)"
 	    " SELECT $2::text, id, decode($3::text, 'hex'), $4::int, $5::bigint, $6::uuid,"
 	    "  string_to_array($7::text, ','), $8::text FROM users"
-	    " WHERE id = $1::bigint AND NOT is_banned"
-	    " RETURNING " ISO("created_at"), false },
+	    " WHERE id = $1::bigint AND NOT is_banned RETURNING created_at),"
+	    EVENT_ADD("e", "$9", "$10", "a", "true", NO_UID, NO_TEXT, NO_TEXT)
+	    " SELECT " ISO("created_at") " FROM a", false },
 	[PK_KEY] = { "passkey_key",
 	    "SELECT p.user_id, coalesce(h.handle, ''), encode(p.public_key, 'hex'), p.alg,"
 	    "  p.sign_count FROM passkeys p LEFT JOIN passkey_handles h USING (user_id)"
@@ -48,8 +49,10 @@ const struct pg_stmt pg_passkey_stmts[PK__MAX] = {
 	    " WHERE credential_id = $1::text AND user_id = $2::bigint"
 	    " AND (sign_count = $3::bigint OR sign_count = $4::bigint) RETURNING 1", true },
 	[PK_DELETE] = { "passkey_delete",
-	    "DELETE FROM passkeys WHERE user_id = $1::bigint AND credential_id = $2::text"
-	    " RETURNING 1", true },
+	    "WITH d AS (DELETE FROM passkeys WHERE user_id = $1::bigint AND credential_id = $2::text"
+	    " RETURNING 1),"
+	    EVENT_ADD("e", "$3", "$4", "d", "true", NO_UID, NO_TEXT, NO_TEXT)
+	    " SELECT 1 FROM d", true },
 };
 const size_t pg_passkey_nstmts = PK__MAX;
 
@@ -156,10 +159,11 @@ unhex_digit(char c)
 enum store_status
 pg_passkey_add(struct pg_store *pg, long long user_id, const char *id,
     const struct webauthn_credential *c, const char *transports, const char *name,
-    struct pg_passkey *out)
+    const struct pg_events *ev, struct pg_passkey *out)
 {
 	char idbuf[24], key[2 * WEBAUTHN_PUBLIC_KEY_MAX + 1], alg[16], count[16], aaguid[40];
-	const char *v[] = { idbuf, id, key, alg, count, aaguid, transports, name };
+	const char *v[] = { idbuf, id, key, alg, count, aaguid, transports, name, ev_change(ev),
+		ev_lang(ev) };
 	enum store_status st;
 
 	memset(out, 0, sizeof *out);
@@ -168,7 +172,7 @@ pg_passkey_add(struct pg_store *pg, long long user_id, const char *id,
 	snprintf(alg, sizeof alg, "%d", c->alg);
 	snprintf(count, sizeof count, "%lu", (unsigned long)c->sign_count);
 	hex(c->aaguid, sizeof c->aaguid, aaguid);	/* 32 digits: a uuid's text */
-	st = first(pg, PK_ADD, 8, v, out->created_at, sizeof out->created_at);
+	st = first(pg, PK_ADD, 10, v, out->created_at, sizeof out->created_at);
 	if (st == STORE_OK) {
 		snprintf(out->id, sizeof out->id, "%s", id);
 		snprintf(out->name, sizeof out->name, "%s", name);
@@ -232,11 +236,12 @@ pg_passkey_used(struct pg_store *pg, const char *id, long long user_id, uint32_t
 }
 
 enum store_status
-pg_passkey_delete(struct pg_store *pg, long long user_id, const char *id)
+pg_passkey_delete(struct pg_store *pg, long long user_id, const char *id,
+    const struct pg_events *ev)
 {
 	char idbuf[24];
-	const char *v[] = { idbuf, id };
+	const char *v[] = { idbuf, id, ev_change(ev), ev_lang(ev) };
 
 	fmt_id(idbuf, user_id);
-	return first(pg, PK_DELETE, 2, v, NULL, 0);
+	return first(pg, PK_DELETE, 4, v, NULL, 0);
 }

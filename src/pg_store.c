@@ -73,6 +73,10 @@
 #define LOGIN_YOUNG(fam, secs) "EXISTS (SELECT 1 FROM logins a WHERE a.family = " fam \
 	" AND a.created_at > now() - " secs " * interval '1 second')"
 
+/* The logins (families) a revocation `r` (RETURNING family, live) ended. */
+#define ENDED(r) "(SELECT DISTINCT family FROM " r " WHERE live) ended"
+#define REVOKED_LIVE " RETURNING family, spent_at IS NULL AND expires_at > now() AS live"
+
 enum stmt {
 	ST_BY_PHONE,
 	ST_BY_ID,
@@ -154,9 +158,12 @@ static const struct {
 	 * (with where it began, in logins). The answer is the account's row
 	 * (none: gone, moved or banned). */
 	[ST_COMPLETE] = { "user_complete",
-	    "WITH u AS (UPDATE users SET first_name = $2::text, last_name = $3::text, email = $4::text,"
-	    "  is_active = true, last_login = now() WHERE id = $1::bigint AND mobile_number = $7::text"
-	    "  AND NOT is_banned RETURNING id),"
+	    "WITH o AS (SELECT id, is_active AS was FROM users WHERE id = $1::bigint"
+	    "  AND mobile_number = $7::text AND NOT is_banned FOR UPDATE),"
+	    " u AS (UPDATE users SET first_name = $2::text, last_name = $3::text, email = $4::text,"
+	    "  is_active = true, last_login = now() FROM o WHERE users.id = o.id"
+	    "  RETURNING users.id, o.was),"
+	    EVENT_ADD("e", "$10", "$11", "u", "NOT u.was", NO_UID, NO_TEXT, NO_TEXT) ","
 	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
 	    "  SELECT $5::text, id, $5::text, to_timestamp($6::bigint) FROM u"
 	    "  ON CONFLICT (jti) DO NOTHING),"
@@ -169,6 +176,7 @@ static const struct {
 	    "WITH u AS (UPDATE users SET last_login = now() WHERE id = $1::bigint"
 	    "  AND mobile_number = $4::text AND NOT is_banned"
 	    "  AND ($7::bigint IS NULL OR credentials_version = $7::bigint) RETURNING id),"
+	    EVENT_ADD("e", "$8", "$9", "u", "true", NO_UID, NO_TEXT, NO_TEXT) ","
 	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
 	    "  SELECT $2::text, id, $2::text, to_timestamp($3::bigint) FROM u"
 	    "  ON CONFLICT (jti) DO NOTHING),"
@@ -184,7 +192,10 @@ static const struct {
 	    "  WHERE id = $1::bigint AND mobile_number = $5::text AND NOT is_banned"
 	    "  AND (credentials_version = $8::bigint OR password = $2::text) RETURNING id),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL AND jti <> $3::text),"
+	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL AND jti <> $3::text"
+	    REVOKED_LIVE "),"
+	    EVENT_ADD("e", "$9", "$10", "u", "true", NO_UID, NO_TEXT, NO_TEXT) ","
+	    EVENT_ADD("v", "$11", "$10", ENDED("r"), AFTER_E, NO_UID, NO_TEXT, "ended.family") ","
 	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
 	    "  SELECT $3::text, id, $3::text, to_timestamp($4::bigint) FROM u"
 	    "  ON CONFLICT (jti) DO NOTHING),"
@@ -207,7 +218,10 @@ static const struct {
 	    "  WHERE id = $1::bigint AND NOT is_banned"
 	    "  AND (credentials_version = $3::bigint OR password = $2::text) RETURNING id),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL AND family <> $4::text)"
+	    "  WHERE user_id IN (SELECT id FROM u) AND revoked_at IS NULL AND family <> $4::text"
+	    REVOKED_LIVE "),"
+	    EVENT_ADD("e", "$5", "$6", "u", "true", NO_UID, NO_TEXT, NO_TEXT) ","
+	    EVENT_ADD("v", "$7", "$6", ENDED("r"), AFTER_E, NO_UID, NO_TEXT, "ended.family")
 	    " SELECT id FROM u", true },
 	/*
 	 * Rotation in one statement: spend the old token (only if live, and
@@ -249,13 +263,18 @@ static const struct {
 	 * nothing else of the account changes). The answer also says whether
 	 * it is a live token of a banned account (which a rotation spends not). */
 	[ST_REUSED] = { "refresh_reused",
-	    "WITH t AS (SELECT r.family, r.spent_at IS NOT NULL AS spent,"
+	    "WITH t AS (SELECT r.family, r.spent_at IS NOT NULL AS spent, r.user_id, u.mobile_number,"
 	    "  u.is_banned AND r.revoked_at IS NULL AND r.expires_at > now() AS banned,"
 	    "  r.revoked_at IS NULL AND r.expires_at > now()"
 	    "   AND NOT " LOGIN_YOUNG("r.family", "$2::bigint") " AS aged"
 	    "  FROM refresh_tokens r JOIN users u ON u.id = r.user_id WHERE r.jti = $1::text),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    "  WHERE family IN (SELECT family FROM t WHERE spent OR aged) AND revoked_at IS NULL)"
+	    "  WHERE family IN (SELECT family FROM t WHERE spent OR aged) AND revoked_at IS NULL"
+	    "  RETURNING family),"
+	    EVENT_ADD("e", "$3", "$4", "t", "t.spent AND EXISTS (SELECT 1 FROM r)",
+	        "t.user_id", "t.mobile_number", "t.family") ","
+	    EVENT_ADD("v", "$5", "$4", "t", AFTER_E " AND t.spent AND EXISTS (SELECT 1 FROM r)",
+	        "t.user_id", "t.mobile_number", "t.family")
 	    " SELECT spent, banned, aged FROM t", true },
 	/* A refresh token that can still be rotated, of an account that is
 	 * not banned (a deleted one took its tokens with it). */
@@ -264,9 +283,12 @@ static const struct {
 	    " AND r.spent_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()"
 	    " AND NOT u.is_banned AND " LOGIN_YOUNG("r.family", "$2::bigint"), true },
 	[ST_LOGOUT] = { "refresh_logout",
-	    "WITH t AS (SELECT family FROM refresh_tokens WHERE jti = $1::text),"
+	    "WITH t AS (SELECT family, user_id FROM refresh_tokens WHERE jti = $1::text),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    "  WHERE family IN (SELECT family FROM t) AND revoked_at IS NULL)"
+	    "  WHERE family IN (SELECT family FROM t) AND revoked_at IS NULL" REVOKED_LIVE "),"
+	    EVENT_ADD("v", "$2", "$3", "(SELECT DISTINCT r.family, u.id, u.mobile_number FROM r"
+	        " JOIN t ON t.family = r.family JOIN users u ON u.id = t.user_id WHERE r.live) ended",
+	        "true", "ended.id", "ended.mobile_number", "ended.family")
 	    " SELECT 1 FROM t", true },
 	[ST_PROFILE] = { "user_profile",
 	    "SELECT id, mobile_number, email, first_name, last_name, is_verified,"
@@ -275,10 +297,17 @@ static const struct {
 	    " is_banned, " LOGIN_LIVE " FROM users WHERE id = $1::bigint", true },
 	/* A ban also ends every login the account has. */
 	[ST_SET_BANNED] = { "user_set_banned",
-	    "WITH u AS (UPDATE users SET is_banned = $2::boolean WHERE mobile_number = $1::text"
-	    "  RETURNING id),"
+	    "WITH o AS (SELECT id, is_banned AS was FROM users WHERE mobile_number = $1::text"
+	    "  FOR UPDATE),"
+	    " u AS (UPDATE users SET is_banned = $2::boolean FROM o WHERE users.id = o.id"
+	    "  RETURNING users.id, users.mobile_number, o.was),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    "  WHERE $2::boolean AND user_id IN (SELECT id FROM u) AND revoked_at IS NULL)"
+	    "  WHERE $2::boolean AND user_id IN (SELECT id FROM u) AND revoked_at IS NULL"
+	    REVOKED_LIVE "),"
+	    EVENT_ADD("e", "$3", "$4", "u", "u.was <> $2::boolean", "u.id", "u.mobile_number",
+	        NO_TEXT) ","
+	    EVENT_ADD("v", "$5", "$4", ENDED("r") ", u", AFTER_E, "u.id", "u.mobile_number",
+	        "ended.family")
 	    " SELECT id FROM u", true },
 	/* Refresh tokens expired or revoked a day ago, a batch at a time (they
 	 * are useless by then: a revoked family never comes back), and the
@@ -321,20 +350,23 @@ static const struct {
 	    "  AND user_id = $1::bigint AND revoked_at IS NULL AND spent_at IS NULL"
 	    "  AND expires_at > now()),"
 	    " r AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    "  WHERE family IN (SELECT family FROM f) AND revoked_at IS NULL)"
+	    "  WHERE family IN (SELECT family FROM f) AND revoked_at IS NULL),"
+	    EVENT_ADD("v", "$3", "$4", "f", "true", NO_UID, NO_TEXT, "f.family")
 	    " SELECT 1 FROM f", false },
 	/* Ends every login of an account; the answer counts the live ones. */
 	[ST_LOGINS_END_ALL] = { "logins_end_all",
 	    "WITH r AS (UPDATE refresh_tokens SET revoked_at = now()"
-	    "  WHERE user_id = $1::bigint AND revoked_at IS NULL"
-	    "  RETURNING family, spent_at IS NULL AND expires_at > now() AS live)"
+	    "  WHERE user_id = $1::bigint AND revoked_at IS NULL" REVOKED_LIVE "),"
+	    EVENT_ADD("v", "$2", "$3", ENDED("r"), "true", NO_UID, NO_TEXT, "ended.family")
 	    " SELECT count(DISTINCT family) FILTER (WHERE live) FROM r", true },
 	/* An account goes, with its tokens and logins (cascade); a banned one
 	 * only when $2 says so (an administrator). The answer is the number it
 	 * had. Not `retry`: a second run would find no account. */
 	[ST_DELETE] = { "user_delete",
-	    "DELETE FROM users WHERE id = $1::bigint AND (NOT is_banned OR $2::boolean)"
-	    " RETURNING mobile_number", false },
+	    "WITH d AS (DELETE FROM users WHERE id = $1::bigint AND (NOT is_banned OR $2::boolean)"
+	    "  RETURNING id, mobile_number),"
+	    EVENT_ADD("e", "$3", "$4", "d", "true", "d.id", "d.mobile_number", NO_TEXT)
+	    " SELECT mobile_number FROM d", false },
 	/* An account takes a new number; the unique constraint refuses one
 	 * that has an account (two accounts racing for a number: one wins);
 	 * only while its credentials are those the change session recorded
@@ -346,7 +378,8 @@ static const struct {
 	    "  FOR UPDATE),"
 	    " m AS (UPDATE users SET mobile_number = $2::text, "
 	    BUMP_IF_CHANGED("mobile_number", "$2::text") " FROM o WHERE users.id = o.id"
-	    "  RETURNING o.was AS old)"
+	    "  RETURNING o.was AS old),"
+	    EVENT_ADD("e", "$4", "$5", "m", "m.old <> $2::text", NO_UID, NO_TEXT, "m.old")
 	    " SELECT CASE WHEN old = $2::text THEN '' ELSE old END FROM m", true },
 	/* A batch of rows in one statement: four arrays, one element per row. */
 	[ST_AUDIT] = { "audit_failures",
@@ -362,23 +395,31 @@ static const struct {
 	/* TOTP on, with its codes; a row already there (on meanwhile) stays
 	 * as it is, and nothing is returned. */
 	[ST_MFA_ENABLE] = { "mfa_enable",
-	    "INSERT INTO user_mfa (user_id, totp_secret, recovery_codes)"
-	    " SELECT id, $2::text, string_to_array($3::text, ',') FROM users"
+	    "WITH m AS (INSERT INTO user_mfa (user_id, totp_secret, recovery_codes)"
+	    "  SELECT id, $2::text, string_to_array($3::text, ',') FROM users"
 	    "  WHERE id = $1::bigint AND NOT is_banned"
-	    " ON CONFLICT (user_id) DO NOTHING RETURNING user_id", false },
+	    "  ON CONFLICT (user_id) DO NOTHING RETURNING user_id),"
+	    EVENT_ADD("e", "$4", "$5", "m", "true", NO_UID, NO_TEXT, NO_TEXT)
+	    " SELECT user_id FROM m", false },
 	[ST_MFA_CODES] = { "mfa_codes",
-	    "UPDATE user_mfa SET recovery_codes = string_to_array($2::text, ',')"
-	    " WHERE user_id = $1::bigint", true },
+	    "WITH c AS (UPDATE user_mfa SET recovery_codes = string_to_array($2::text, ',')"
+	    "  WHERE user_id = $1::bigint RETURNING user_id),"
+	    EVENT_ADD("e", "$3", "$4", "c", "true", NO_UID, NO_TEXT, NO_TEXT)
+	    " SELECT user_id FROM c", true },
 	/* A recovery code used: only while it is still there, so that two
 	 * requests with the same code get one success. */
 	[ST_MFA_USE_CODE] = { "mfa_use_code",
 	    "UPDATE user_mfa SET recovery_codes = array_remove(recovery_codes, $2::text)"
 	    " WHERE user_id = $1::bigint AND $2::text = ANY (recovery_codes)", false },
 	[ST_MFA_DISABLE] = { "mfa_disable",
-	    "DELETE FROM user_mfa WHERE user_id = $1::bigint", true },
+	    "WITH d AS (DELETE FROM user_mfa WHERE user_id = $1::bigint RETURNING user_id),"
+	    EVENT_ADD("e", "$2", "$3", "d", "true", NO_UID, NO_TEXT, NO_TEXT)
+	    " SELECT user_id FROM d", true },
 	[ST_MFA_RESET] = { "mfa_reset",
-	    "DELETE FROM user_mfa m USING users u WHERE m.user_id = u.id"
-	    " AND u.mobile_number = $1::text RETURNING u.id", true },
+	    "WITH d AS (DELETE FROM user_mfa m USING users u WHERE m.user_id = u.id"
+	    "  AND u.mobile_number = $1::text RETURNING u.id, u.mobile_number),"
+	    EVENT_ADD("e", "$2", "$3", "d", "true", "d.id", "d.mobile_number", NO_TEXT)
+	    " SELECT id FROM d", true },
 };
 
 struct pg_store {
@@ -757,73 +798,75 @@ origin_agent(const struct login_origin *from)
 enum store_status
 pg_user_complete(struct pg_store *pg, long long id, const char *phone, const char *first_name,
     const char *last_name, const char *email, const struct token *refresh,
-    const struct login_origin *from)
+    const struct login_origin *from, const struct pg_events *ev)
 {
 	char idbuf[24], exp[24];
 	const char *v[] = { idbuf, first_name, last_name, email, refresh->jti, exp, phone,
-		origin_ip(from), origin_agent(from) };
+		origin_ip(from), origin_agent(from), ev_change(ev), ev_lang(ev) };
 
 	fmt_id(idbuf, id);
 	fmt_exp(exp, refresh);
-	return command(pg, ST_COMPLETE, 9, v, true);
+	return command(pg, ST_COMPLETE, 11, v, true);
 }
 
 /* ST_LOGIN, by password (no credentials to match: `credentials` NULL) or by code. */
 static enum store_status
 login(struct pg_store *pg, long long id, const char *phone, const char *credentials,
-    const struct token *refresh, const struct login_origin *from)
+    const struct token *refresh, const struct login_origin *from, const struct pg_events *ev)
 {
 	char idbuf[24], exp[24];
 	const char *v[] = { idbuf, refresh->jti, exp, phone, origin_ip(from), origin_agent(from),
-		credentials };
+		credentials, ev_change(ev), ev_lang(ev) };
 
 	fmt_id(idbuf, id);
 	fmt_exp(exp, refresh);
-	return command(pg, ST_LOGIN, 7, v, true);
+	return command(pg, ST_LOGIN, 9, v, true);
 }
 
 enum store_status
 pg_user_login(struct pg_store *pg, long long id, const char *phone, const struct token *refresh,
-    const struct login_origin *from)
+    const struct login_origin *from, const struct pg_events *ev)
 {
-	return login(pg, id, phone, NULL, refresh, from);
+	return login(pg, id, phone, NULL, refresh, from, ev);
 }
 
 enum store_status
 pg_user_login_by_code(struct pg_store *pg, long long id, const char *phone,
-    long long credentials_version, const struct token *refresh, const struct login_origin *from)
+    long long credentials_version, const struct token *refresh, const struct login_origin *from,
+    const struct pg_events *ev)
 {
 	char cv[24];
 
 	fmt_id(cv, credentials_version);
-	return login(pg, id, phone, cv, refresh, from);
+	return login(pg, id, phone, cv, refresh, from, ev);
 }
 
 enum store_status
 pg_user_reset_password(struct pg_store *pg, long long id, const char *phone,
     long long credentials_version, const char *encoded, const struct token *refresh,
-    const struct login_origin *from)
+    const struct login_origin *from, const struct pg_events *ev)
 {
 	char idbuf[24], exp[24], cv[24];
 	const char *v[] = { idbuf, encoded, refresh->jti, exp, phone, origin_ip(from),
-		origin_agent(from), cv };
+		origin_agent(from), cv, ev_change(ev), ev_lang(ev), ev_revoked(ev) };
 
 	fmt_id(idbuf, id);
 	fmt_id(cv, credentials_version);
 	fmt_exp(exp, refresh);
-	return command(pg, ST_RESET_PASSWORD, 8, v, true);
+	return command(pg, ST_RESET_PASSWORD, 11, v, true);
 }
 
 enum store_status
 pg_user_change_password(struct pg_store *pg, long long id, long long credentials_version,
-    const char *encoded, const char *keep_family)
+    const char *encoded, const char *keep_family, const struct pg_events *ev)
 {
 	char idbuf[24], cv[24];
-	const char *v[] = { idbuf, encoded, cv, keep_family };
+	const char *v[] = { idbuf, encoded, cv, keep_family, ev_change(ev), ev_lang(ev),
+		ev_revoked(ev) };
 
 	fmt_id(idbuf, id);
 	fmt_id(cv, credentials_version);
-	return command(pg, ST_CHANGE_PASSWORD, 4, v, true);
+	return command(pg, ST_CHANGE_PASSWORD, 7, v, true);
 }
 
 enum store_status
@@ -840,11 +883,12 @@ pg_user_rehash(struct pg_store *pg, long long id, long long credentials_version,
 
 enum store_status
 pg_refresh_rotate(struct pg_store *pg, const char *old_jti, const struct token *next,
-    enum pg_rotation *outcome, char family[PG_FAMILY_MAX], struct token *into)
+    enum pg_rotation *outcome, char family[PG_FAMILY_MAX], struct token *into,
+    const struct pg_events *ev)
 {
 	char exp[24], grace[24], iat[24], age[24];
 	const char *v[] = { old_jti, next->jti, exp, grace, iat, age };
-	const char *reused[] = { old_jti, age };
+	const char *reused[] = { old_jti, age, ev_change(ev), ev_lang(ev), ev_revoked(ev) };
 	enum store_status st;
 	PGresult *r;
 
@@ -868,7 +912,7 @@ pg_refresh_rotate(struct pg_store *pg, const char *old_jti, const struct token *
 		return STORE_OK;
 	}
 	PQclear(r);
-	if ((r = exec(pg, ST_REUSED, 2, reused, &st)) == NULL)
+	if ((r = exec(pg, ST_REUSED, 5, reused, &st)) == NULL)
 		return st;
 	if (PQntuples(r) == 0)
 		*outcome = ROTATION_UNKNOWN;
@@ -914,49 +958,52 @@ pg_logins(struct pg_store *pg, long long user_id, int max,
 }
 
 enum store_status
-pg_login_end(struct pg_store *pg, long long user_id, const char *family)
+pg_login_end(struct pg_store *pg, long long user_id, const char *family,
+    const struct pg_events *ev)
 {
 	char idbuf[24];
-	const char *v[] = { idbuf, family };
+	const char *v[] = { idbuf, family, ev_revoked(ev), ev_lang(ev) };
 
 	fmt_id(idbuf, user_id);
-	return first_value(pg, ST_LOGIN_END, 2, v, NULL, 0);
+	return first_value(pg, ST_LOGIN_END, 4, v, NULL, 0);
 }
 
 enum store_status
-pg_logins_end_all(struct pg_store *pg, long long user_id, long *ended)
+pg_logins_end_all(struct pg_store *pg, long long user_id, long *ended,
+    const struct pg_events *ev)
 {
 	char idbuf[24], n[24] = "0";
-	const char *v[] = { idbuf };
+	const char *v[] = { idbuf, ev_revoked(ev), ev_lang(ev) };
 	enum store_status st;
 
 	fmt_id(idbuf, user_id);
-	st = first_value(pg, ST_LOGINS_END_ALL, 1, v, n, sizeof n);
+	st = first_value(pg, ST_LOGINS_END_ALL, 3, v, n, sizeof n);
 	if (ended != NULL)
 		*ended = strtol(n, NULL, 10);
 	return st == STORE_NOT_FOUND ? STORE_OK : st;
 }
 
 enum store_status
-pg_user_delete(struct pg_store *pg, long long user_id, bool even_banned, char phone[PHONE_MAX])
+pg_user_delete(struct pg_store *pg, long long user_id, bool even_banned, char phone[PHONE_MAX],
+    const struct pg_events *ev)
 {
 	char idbuf[24];
-	const char *v[] = { idbuf, even_banned ? "true" : "false" };
+	const char *v[] = { idbuf, even_banned ? "true" : "false", ev_change(ev), ev_lang(ev) };
 
 	fmt_id(idbuf, user_id);
-	return first_value(pg, ST_DELETE, 2, v, phone, PHONE_MAX);
+	return first_value(pg, ST_DELETE, 4, v, phone, PHONE_MAX);
 }
 
 enum store_status
 pg_user_move(struct pg_store *pg, long long user_id, const char *phone,
-    long long credentials_version, char old[PHONE_MAX])
+    long long credentials_version, char old[PHONE_MAX], const struct pg_events *ev)
 {
 	char idbuf[24], cv[24];
-	const char *v[] = { idbuf, phone, cv };
+	const char *v[] = { idbuf, phone, cv, ev_change(ev), ev_lang(ev) };
 
 	fmt_id(idbuf, user_id);
 	fmt_id(cv, credentials_version);
-	return first_value(pg, ST_MOVE, 3, v, old, PHONE_MAX);
+	return first_value(pg, ST_MOVE, 5, v, old, PHONE_MAX);
 }
 
 enum store_status
@@ -971,12 +1018,12 @@ pg_refresh_live(struct pg_store *pg, const char *jti)
 }
 
 enum store_status
-pg_refresh_revoke_family(struct pg_store *pg, const char *jti)
+pg_refresh_revoke_family(struct pg_store *pg, const char *jti, const struct pg_events *ev)
 {
-	const char *v[] = { jti };
+	const char *v[] = { jti, ev_revoked(ev), ev_lang(ev) };
 	bool unused;
 
-	return one_bool(pg, ST_LOGOUT, 1, v, &unused);
+	return one_bool(pg, ST_LOGOUT, 3, v, &unused);
 }
 
 enum store_status
@@ -1014,12 +1061,14 @@ pg_user_profile(struct pg_store *pg, long long id, const char *sid, struct profi
 }
 
 enum store_status
-pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned)
+pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned,
+    const struct pg_events *ev)
 {
-	const char *v[] = { phone, banned ? "true" : "false" };
+	const char *v[] = { phone, banned ? "true" : "false", ev_change(ev), ev_lang(ev),
+		ev_revoked(ev) };
 	bool unused;
 
-	return one_bool(pg, ST_SET_BANNED, 2, v, &unused);
+	return one_bool(pg, ST_SET_BANNED, 5, v, &unused);
 }
 
 enum store_status
@@ -1190,32 +1239,32 @@ pg_mfa_get(struct pg_store *pg, long long user_id, struct pg_mfa *out)
 
 enum store_status
 pg_mfa_enable(struct pg_store *pg, long long user_id, const char *sealed,
-    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n)
+    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n, const struct pg_events *ev)
 {
 	char idbuf[24], text[RECOVERY_COUNT * (RECOVERY_HASH_LEN * 2 + 1) + 1];
-	const char *v[] = { idbuf, sealed, text };
+	const char *v[] = { idbuf, sealed, text, ev_change(ev), ev_lang(ev) };
 	enum store_status st;
 
 	if (n > RECOVERY_COUNT)
 		return STORE_ERROR;
 	fmt_id(idbuf, user_id);
 	hex_codes(codes, n, text);
-	st = first_value(pg, ST_MFA_ENABLE, 3, v, NULL, 0);
+	st = first_value(pg, ST_MFA_ENABLE, 5, v, NULL, 0);
 	return st == STORE_NOT_FOUND ? STORE_CONFLICT : st;
 }
 
 enum store_status
 pg_mfa_set_codes(struct pg_store *pg, long long user_id,
-    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n)
+    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n, const struct pg_events *ev)
 {
 	char idbuf[24], text[RECOVERY_COUNT * (RECOVERY_HASH_LEN * 2 + 1) + 1];
-	const char *v[] = { idbuf, text };
+	const char *v[] = { idbuf, text, ev_change(ev), ev_lang(ev) };
 
 	if (n > RECOVERY_COUNT)
 		return STORE_ERROR;
 	fmt_id(idbuf, user_id);
 	hex_codes(codes, n, text);
-	return command(pg, ST_MFA_CODES, 2, v, true);
+	return command(pg, ST_MFA_CODES, 4, v, true);
 }
 
 enum store_status
@@ -1230,21 +1279,22 @@ pg_mfa_use_code(struct pg_store *pg, long long user_id, const unsigned char code
 }
 
 enum store_status
-pg_mfa_disable(struct pg_store *pg, long long user_id)
+pg_mfa_disable(struct pg_store *pg, long long user_id, const struct pg_events *ev)
 {
 	char idbuf[24];
-	const char *v[] = { idbuf };
+	const char *v[] = { idbuf, ev_change(ev), ev_lang(ev) };
 
 	fmt_id(idbuf, user_id);
-	return command(pg, ST_MFA_DISABLE, 1, v, true);
+	return command(pg, ST_MFA_DISABLE, 3, v, true);
 }
 
 enum store_status
-pg_mfa_reset(struct pg_store *pg, const char *phone, long long *user_id)
+pg_mfa_reset(struct pg_store *pg, const char *phone, long long *user_id,
+    const struct pg_events *ev)
 {
-	const char *v[] = { phone };
+	const char *v[] = { phone, ev_change(ev), ev_lang(ev) };
 	char id[24] = "";
-	enum store_status st = first_value(pg, ST_MFA_RESET, 1, v, id, sizeof id);
+	enum store_status st = first_value(pg, ST_MFA_RESET, 3, v, id, sizeof id);
 
 	*user_id = st == STORE_OK ? strtoll(id, NULL, 10) : 0;
 	return st;

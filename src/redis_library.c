@@ -1,7 +1,7 @@
 /*
  * The function library the connection loads into Redis (FUNCTION LOAD):
  * the libraries of src/lua/ (prelude.lua, then economics, devices, limits
- * and accounts), which run once when it loads, and each script as one
+ * accounts and events), which run once when it loads, and each script as one
  * function, run with FCALL. Named after the hash of its text, so two
  * versions of phoneauth sharing a Redis during an upgrade each find their
  * own. Also the configuration values every call starts with (enum
@@ -36,7 +36,8 @@ enum common_arg {
 _Static_assert(CA__MAX == RS_COMMON_ARGS, "the common block of redis_scripts.h");
 
 /* Prepended to every script, in this order. */
-static const char *const libraries[] = { "prelude", "economics", "devices", "limits", "accounts" };
+static const char *const libraries[] = { "prelude", "economics", "devices", "limits", "accounts",
+	"events" };
 
 /* How long register trusts the cached account state. Every change phoneauth
  * makes drops it at once; this bounds only changes made behind its back

@@ -190,6 +190,14 @@ static const char *const passkey_reply[PASSKEY_REPLY__MAX] = {
 	"verdict", [PASSKEY_REPLY_VALUE] = "value", [PASSKEY_REPLY_PURPOSE] = "purpose",
 	[PASSKEY_REPLY_UID] = "uid",
 };
+static const char *const failed_argv[FAILED_ARG__MAX] = {
+	[FAILED_ARG_CLIENT] = "client", [FAILED_ARG_PHONE] = "phone", [FAILED_ARG_LANG] = "lang",
+	[FAILED_ARG_EVENT] = "event", [FAILED_ARG_BLOCK_IP] = "block_ip",
+	[FAILED_ARG_BLOCK_NUMBER] = "block_number",
+};
+static const char *const events_reply[EVENTS_REPLY__MAX] = {
+	"verdict", [EVENTS_REPLY_ADDED] = "added",
+};
 
 #define ARGV(a) .argv = (a), .argc = N(a)
 
@@ -221,4 +229,6 @@ const struct rs_script_decl rs_scripts[SC__MAX] = {
 	[SC_MFA_SESSION] = { "mfa_session", false, ARGV(mfa_session_argv),
 		.ok = REPLY(RS_OK, mfa_reply) },
 	[SC_PASSKEY] = { "passkey", false, ARGV(passkey_argv), .ok = REPLY(RS_OK, passkey_reply) },
+	[SC_FAILED] = { "failed", false, ARGV(failed_argv), .ok = REPLY(RS_OK, events_reply) },
+	[SC_RELAY] = { "relay", false, .rest = "events...", .ok = REPLY(RS_OK, events_reply) },
 };

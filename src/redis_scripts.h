@@ -19,7 +19,7 @@ enum rs_script {
 	SC_GATE, SC_OPEN, SC_STEP, SC_ADVANCE, SC_REGISTER, SC_RESEND, SC_RELEASE, SC_FORGET,
 	SC_UNBLOCK, SC_BLOCKS, SC_OUTBOX_DONE, SC_INDEX_REBUILD, SC_INDEX_DROP, SC_PAUSES, SC_UNPAUSE,
 	SC_COUNTS, SC_DEAD_RETRY, SC_GONE, SC_MOVE, SC_DEVICE, SC_TOTP, SC_MFA_SESSION,
-	SC_PASSKEY, SC__MAX
+	SC_PASSKEY, SC_FAILED, SC_RELAY, SC__MAX
 };
 
 /* The code block the code-sending scripts (open, register, resend) take
@@ -118,6 +118,11 @@ enum passkey_arg { PASSKEY_ARG_OP, PASSKEY_ARG_CLIENT, PASSKEY_ARG_SID, PASSKEY_
 	PASSKEY_ARG_UID, PASSKEY_ARG_VALUE, PASSKEY_ARG__MAX };
 enum passkey_reply { PASSKEY_REPLY_VALUE = 1, PASSKEY_REPLY_PURPOSE, PASSKEY_REPLY_UID,
 	PASSKEY_REPLY__MAX };
+
+/* failed.lua and relay.lua (its events follow as pairs: lang, event) */
+enum failed_arg { FAILED_ARG_CLIENT, FAILED_ARG_PHONE, FAILED_ARG_LANG, FAILED_ARG_EVENT,
+	FAILED_ARG_BLOCK_IP, FAILED_ARG_BLOCK_NUMBER, FAILED_ARG__MAX };
+enum events_reply { EVENTS_REPLY_ADDED = 1, EVENTS_REPLY__MAX };
 
 /* One shape of reply: its slots (the verdict first), and a group of slots
  * repeated after them (each), if any. */

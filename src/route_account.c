@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "phoneauth/bearer.h"
+#include "phoneauth/event_record.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/hasher.h"
 #include "phoneauth/limits.h"
@@ -64,6 +65,7 @@ route_account_delete(struct ctx *ctx)
 	struct token t;
 	struct user u;
 	char phone[PHONE_MAX];
+	struct event_record rec;
 	enum store_status st;
 
 	if (!bearer_account_or_reply(ctx, &t, &u) ||
@@ -71,8 +73,11 @@ route_account_delete(struct ctx *ctx)
 	    !password_or_reply(ctx, &u, in.password))
 		return;
 	ctx->after.rehash_user = 0;	/* nothing left to upgrade */
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_ACCOUNT_DELETED, u.id, u.phone, NULL, NULL, NULL,
+	    NULL);
 	/* Its tokens and logins go with the row (cascade). */
-	st = pg_user_delete(ctx->pg, u.id, false, phone);
+	st = pg_user_delete(ctx->pg, u.id, false, phone, &rec.pg);
 	if (st == STORE_NOT_FOUND) {
 		/* banned, or deleted by a request that came first */
 		session_account_lost_reply(ctx, u.id, NULL, ERR_TOKEN_INVALID);
@@ -144,6 +149,7 @@ route_password_change(struct ctx *ctx)
 	struct token t;
 	struct user u;
 	char encoded[PASSWORD_ENCODED_MAX];
+	struct event_record rec;
 	enum store_status st;
 
 	/* The new password's rules first: a refused one costs no try. */
@@ -157,7 +163,11 @@ route_password_change(struct ctx *ctx)
 		ctx_reply_internal(ctx);
 		return;
 	}
-	st = pg_user_change_password(ctx->pg, u.id, u.credentials_version, encoded, t.sid);
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_PASSWORD_CHANGED, u.id, u.phone, "via", "change",
+	    NULL, NULL);
+	event_record_revoked(&rec, ctx->req, u.id, u.phone, "password");
+	st = pg_user_change_password(ctx->pg, u.id, u.credentials_version, encoded, t.sid, &rec.pg);
 	OPENSSL_cleanse(encoded, sizeof encoded);
 	if (st == STORE_NOT_FOUND) {
 		/* Banned, deleted, or its password or number changed since it was
@@ -193,6 +203,7 @@ logged_in(struct ctx *ctx, const char *sid, const struct rs_session *s, const ch
 {
 	struct token_pair pair;
 	struct login_origin from;
+	struct event_record rec;
 	enum store_status st;
 
 	/* An account with a second factor gets its tokens from verify-mfa. */
@@ -200,8 +211,11 @@ logged_in(struct ctx *ctx, const char *sid, const struct rs_session *s, const ch
 	    !token_pair_issue_or_reply(ctx, s->user_id, &pair))
 		return;
 	ctx_login_origin(ctx, &from);
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_LOGIN_SUCCEEDED, s->user_id, s->phone, "method",
+	    "code", "mfa", NULL);
 	st = pg_user_login_by_code(ctx->pg, s->user_id, s->phone, s->credentials_version,
-	    &pair.refresh, &from);
+	    &pair.refresh, &from, &rec.pg);
 	if (st == STORE_NOT_FOUND)
 		session_void_reply(ctx, sid, s, STEP_OTP, s->phone);
 	else if (ctx_store_or_reply(ctx, st) &&
@@ -221,8 +235,14 @@ moved(struct ctx *ctx, const char *sid, const struct rs_session *s)
 	const struct rs_move_args move = { .client = ctx->req->client, .sid = sid, .old = old,
 		.phone = s->phone };
 	struct rs_result res;
-	enum store_status st = pg_user_move(ctx->pg, s->user_id, s->phone, s->credentials_version,
-	    old);
+	struct event_record rec;
+	enum store_status st;
+
+	/* The number it had only the statement knows: it replaces the "-". */
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_PHONE_CHANGED, s->user_id, s->phone, "old", "-",
+	    "new", s->phone);
+	st = pg_user_move(ctx->pg, s->user_id, s->phone, s->credentials_version, old, &rec.pg);
 
 	if (st == STORE_CONFLICT) {
 		/* Another account took the number since the code was sent. */

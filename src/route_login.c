@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "phoneauth/event_record.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/hasher.h"
 #include "phoneauth/limits.h"
@@ -105,6 +106,7 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
 	char new_sid[SESSION_ID_LEN + 1];
 	struct token_pair pair;
 	struct login_origin from;
+	struct event_record rec;
 	enum store_status st;
 
 	if (!u->is_active) {
@@ -122,7 +124,10 @@ succeeded(struct ctx *ctx, const struct user *u, const char *sid, const struct r
 	if (!token_pair_issue_or_reply(ctx, u->id, &pair))
 		return;
 	ctx_login_origin(ctx, &from);
-	st = pg_user_login(ctx->pg, u->id, u->phone, &pair.refresh, &from);
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_LOGIN_SUCCEEDED, u->id, u->phone, "method",
+	    "password", "mfa", NULL);
+	st = pg_user_login(ctx->pg, u->id, u->phone, &pair.refresh, &from, &rec.pg);
 	if (st == STORE_NOT_FOUND)
 		session_account_lost_reply(ctx, u->id, u->phone,
 		    sid ? ERR_SESSION_INVALID : ERR_PASSWORD_INCORRECT);
@@ -144,12 +149,15 @@ judge(struct ctx *ctx, const struct user *u, const char *phone, const struct inp
     const char *sid, const struct rs_session *s)
 {
 	if (u != NULL && u->is_banned) {
-		if (limits_give_back_or_reply(ctx, phone, false))
+		if (limits_give_back_or_reply(ctx, phone, false)) {
+			event_record_failure(ctx, EVENT_LOGIN_FAILED, u->id, phone, "user_banned");
 			response_error(ctx->resp, ERR_USER_BANNED, ctx->req->lang);
+		}
 		return;
 	}
 	if (!login_password_right(ctx, u, in->password)) {
-		limits_note_failure(ctx, phone, FAILURE_PASSWORD);
+		limits_login_failed(ctx, phone, u != NULL ? u->id : 0, FAILURE_PASSWORD,
+		    "password_incorrect");
 		response_error(ctx->resp, ERR_PASSWORD_INCORRECT, ctx->req->lang);
 		return;
 	}

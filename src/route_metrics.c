@@ -50,9 +50,15 @@ static const struct family {
 	  (const char *const[]){ "register", "login", "reset", "change", NULL } },
 	{ "blocks", "phoneauth_blocks_total", "kind", "Blocks begun, of a client or a number.",
 	  (const char *const[]){ "ip", "phone", NULL } },
+	/* counted as they reach the stream <prefix>events (src/lua/events.lua) */
+	{ "events", "phoneauth_events_total", "type", "Events recorded, by type.",
+	  (const char *const[]){ "signup.completed", "login.succeeded", "login.failed",
+	  "mfa.failed", "password.changed", "phone.changed", "account.deleted", "session.revoked",
+	  "token.reused", "block.started", "mfa.enabled", "mfa.disabled", "recovery_codes.renewed",
+	  "passkey.added", "passkey.removed", "user.banned", "user.unbanned", NULL } },
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
-#define MAX_LABELS 16
+#define MAX_LABELS 24
 
 struct redis_counts {
 	long long n[NFAMILIES][MAX_LABELS];

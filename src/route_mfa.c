@@ -28,6 +28,7 @@
 
 #include "phoneauth/base32.h"
 #include "phoneauth/bearer.h"
+#include "phoneauth/event_record.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
@@ -149,9 +150,9 @@ judged(struct ctx *ctx, long long user_id, const struct pg_mfa *m, const struct 
 
 /* A wrong code: it stays counted, as a wrong password does. */
 static void
-wrong_reply(struct ctx *ctx, const char *phone)
+wrong_reply(struct ctx *ctx, long long user_id, const char *phone)
 {
-	limits_note_failure(ctx, phone, FAILURE_MFA);
+	limits_mfa_failed(ctx, phone, user_id);
 	metrics_mfa(MFA_WRONG);
 	response_error(ctx->resp, ERR_MFA_INVALID, ctx->req->lang);
 }
@@ -173,7 +174,7 @@ code_or_reply(struct ctx *ctx, const struct user *u, const struct pg_mfa *m,
 	}
 	v = judged(ctx, u->id, m, c, recovery);
 	if (v == WRONG)
-		wrong_reply(ctx, u->phone);
+		wrong_reply(ctx, u->id, u->phone);
 	if (v != RIGHT) {
 		if (v == ANSWERED)
 			metrics_mfa(MFA_ERROR);
@@ -292,6 +293,7 @@ route_mfa_totp_confirm(struct ctx *ctx)
 	struct token t;
 	struct user u;
 	struct pg_mfa m, pending;
+	struct event_record rec;
 	enum store_status st;
 	bool on;
 
@@ -318,8 +320,10 @@ route_mfa_totp_confirm(struct ctx *ctx)
 	if (!code_or_reply(ctx, &u, &pending, &in.mfa, false) ||
 	    !new_codes_or_reply(ctx, u.id, codes, &m))
 		goto out;
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_MFA_ENABLED, u.id, u.phone, NULL, NULL, NULL, NULL);
 	st = pg_mfa_enable(ctx->pg, u.id, pending.secret,
-	    (const unsigned char (*)[RECOVERY_HASH_LEN])m.codes, m.ncodes);
+	    (const unsigned char (*)[RECOVERY_HASH_LEN])m.codes, m.ncodes, &rec.pg);
 	if (st == STORE_CONFLICT) {
 		response_error(ctx->resp, ERR_MFA_ALREADY_ENABLED, ctx->req->lang);
 	} else if (ctx_store_or_reply(ctx, st)) {
@@ -366,6 +370,7 @@ route_mfa_totp_disable(struct ctx *ctx)
 	struct inputs in;
 	struct user u;
 	struct pg_mfa m;
+	struct event_record rec;
 	enum store_status st;
 
 	memset(&in, 0, sizeof in);
@@ -374,7 +379,10 @@ route_mfa_totp_disable(struct ctx *ctx)
 		goto out;
 	if (!code_or_reply(ctx, &u, &m, &in.mfa, true))
 		goto out;
-	st = pg_mfa_disable(ctx->pg, u.id);
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_MFA_DISABLED, u.id, u.phone, NULL, NULL, NULL,
+	    NULL);
+	st = pg_mfa_disable(ctx->pg, u.id, &rec.pg);
 	if (st == STORE_NOT_FOUND || ctx_store_or_reply(ctx, st)) {
 		log_info("user %lld turned TOTP off", u.id);
 		message_reply(ctx, MSG_MFA_DISABLED);
@@ -391,6 +399,7 @@ route_mfa_recovery_codes(struct ctx *ctx)
 	struct inputs in;
 	struct user u;
 	struct pg_mfa m;
+	struct event_record rec;
 	enum store_status st;
 
 	memset(&in, 0, sizeof in);
@@ -401,8 +410,11 @@ route_mfa_recovery_codes(struct ctx *ctx)
 	if (!code_or_reply(ctx, &u, &m, &in.mfa, false) ||
 	    !new_codes_or_reply(ctx, u.id, codes, &m))
 		goto out;
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_RECOVERY_CODES_RENEWED, u.id, u.phone, NULL, NULL,
+	    NULL, NULL);
 	st = pg_mfa_set_codes(ctx->pg, u.id, (const unsigned char (*)[RECOVERY_HASH_LEN])m.codes,
-	    m.ncodes);
+	    m.ncodes, &rec.pg);
 	if (st == STORE_NOT_FOUND) {
 		/* turned off meanwhile */
 		response_error(ctx->resp, ERR_MFA_INVALID, ctx->req->lang);
@@ -424,11 +436,13 @@ out:
  * try goes back with the number's failures.
  */
 static void
-signed_in(struct ctx *ctx, const char *sid, const struct rs_session *s, const char *device)
+signed_in(struct ctx *ctx, const char *sid, const struct rs_session *s, const char *device,
+    const char *factor)
 {
 	char held[PASSWORD_ENCODED_MAX] = "";
 	struct token_pair pair;
 	struct login_origin from;
+	struct event_record rec;
 	enum store_status st;
 	enum msg msg = MSG_LOGGED_IN;
 
@@ -445,15 +459,23 @@ signed_in(struct ctx *ctx, const char *sid, const struct rs_session *s, const ch
 	if (!token_pair_issue_or_reply(ctx, s->user_id, &pair))
 		goto out;
 	ctx_login_origin(ctx, &from);
+	event_record_begin(&rec, ctx->req);
 	if (s->purpose == PURPOSE_RESET) {
+		event_record_change(&rec, ctx->req, EVENT_PASSWORD_CHANGED, s->user_id, s->phone,
+		    "via", "reset", NULL, NULL);
+		event_record_revoked(&rec, ctx->req, s->user_id, s->phone, "password");
 		st = pg_user_reset_password(ctx->pg, s->user_id, s->phone, s->credentials_version,
-		    held, &pair.refresh, &from);
+		    held, &pair.refresh, &from, &rec.pg);
 		msg = MSG_PASSWORD_CHANGED;
 	} else if (s->by_code) {
+		event_record_change(&rec, ctx->req, EVENT_LOGIN_SUCCEEDED, s->user_id, s->phone,
+		    "method", "code", "mfa", factor);
 		st = pg_user_login_by_code(ctx->pg, s->user_id, s->phone, s->credentials_version,
-		    &pair.refresh, &from);
+		    &pair.refresh, &from, &rec.pg);
 	} else {
-		st = pg_user_login(ctx->pg, s->user_id, s->phone, &pair.refresh, &from);
+		event_record_change(&rec, ctx->req, EVENT_LOGIN_SUCCEEDED, s->user_id, s->phone,
+		    "method", "password", "mfa", factor);
+		st = pg_user_login(ctx->pg, s->user_id, s->phone, &pair.refresh, &from, &rec.pg);
 	}
 	if (st == STORE_NOT_FOUND)
 		session_void_reply(ctx, sid, s, STEP_MFA, s->phone);
@@ -511,10 +533,11 @@ route_verify_mfa(struct ctx *ctx)
 		/* The try stays counted; the session's own tries run out too. */
 		if (rs_mfa_miss(ctx->rs, in.session_id, &ended) != STORE_OK)
 			log_warn("verify-mfa: a wrong code's try of the session was not counted");
-		wrong_reply(ctx, s.phone);
+		wrong_reply(ctx, s.user_id, s.phone);
 	} else {
 		metrics_mfa(MFA_OK);
-		signed_in(ctx, in.session_id, &s, in.device);
+		signed_in(ctx, in.session_id, &s, in.device,
+		    in.mfa.kind == MFA_CODE_RECOVERY ? "recovery_code" : "totp");
 	}
 out:
 	OPENSSL_cleanse(&m, sizeof m);

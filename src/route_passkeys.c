@@ -24,6 +24,7 @@
 
 #include "phoneauth/base64url.h"
 #include "phoneauth/bearer.h"
+#include "phoneauth/event_record.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/limits.h"
 #include "phoneauth/log.h"
@@ -351,6 +352,7 @@ route_passkeys_register(struct ctx *ctx)
 	struct webauthn_expect want;
 	enum webauthn_refusal why;
 	struct pg_passkey added;
+	struct event_record rec;
 	struct inputs fin;
 	struct token t;
 	struct user u;
@@ -388,7 +390,10 @@ route_passkeys_register(struct ctx *ctx)
 		return;
 	}
 	transports_of(resp, transports, sizeof transports);
-	st = pg_passkey_add(ctx->pg, u.id, id, &cred, transports, name, &added);
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_PASSKEY_ADDED, u.id, u.phone, "id", id, NULL,
+	    NULL);
+	st = pg_passkey_add(ctx->pg, u.id, id, &cred, transports, name, &rec.pg, &added);
 	if (st == STORE_CONFLICT) {
 		refuse(ctx, u.phone, "a credential registered already");
 		return;
@@ -454,6 +459,7 @@ route_passkey_delete(struct ctx *ctx)
 {
 	const char *id = ctx->req->path + strlen(PASSKEYS_PATH_PREFIX);
 	size_t len = strlen(id);
+	struct event_record rec;
 	struct token t;
 	struct user u;
 	enum store_status st;
@@ -464,8 +470,12 @@ route_passkey_delete(struct ctx *ctx)
 	if (len == 0 || len >= PG_CREDENTIAL_ID_MAX || strspn(id,
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != len)
 		st = STORE_NOT_FOUND;
-	else
-		st = pg_passkey_delete(ctx->pg, u.id, id);
+	else {
+		event_record_begin(&rec, ctx->req);
+		event_record_change(&rec, ctx->req, EVENT_PASSKEY_REMOVED, u.id, u.phone, "id", id,
+		    NULL, NULL);
+		st = pg_passkey_delete(ctx->pg, u.id, id, &rec.pg);
+	}
 	if (st == STORE_NOT_FOUND) {
 		response_error(ctx->resp, ERR_NOT_FOUND, ctx->req->lang);
 		return;
@@ -494,6 +504,7 @@ login_judged(struct ctx *ctx, const struct user *u, const char *id,
 	enum webauthn_refusal why;
 	struct token_pair pair;
 	struct login_origin from;
+	struct event_record rec;
 	enum store_status st;
 	const char *wrong = NULL;
 
@@ -522,7 +533,8 @@ login_judged(struct ctx *ctx, const struct user *u, const char *id,
 	}
 	if (wrong != NULL) {
 		log_info("passkey refused: %s", wrong);
-		limits_note_failure(ctx, u->phone, FAILURE_PASSKEY);
+		limits_login_failed(ctx, u->phone, u->id, FAILURE_PASSKEY,
+		    err_code(ERR_PASSKEY_INVALID));
 		response_error(ctx->resp, ERR_PASSKEY_INVALID, ctx->req->lang);
 		return;
 	}
@@ -531,7 +543,10 @@ login_judged(struct ctx *ctx, const struct user *u, const char *id,
 		return;
 	}
 	ctx_login_origin(ctx, &from);
-	st = pg_user_login(ctx->pg, u->id, u->phone, &pair.refresh, &from);
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_LOGIN_SUCCEEDED, u->id, u->phone, "method",
+	    "passkey", "mfa", NULL);
+	st = pg_user_login(ctx->pg, u->id, u->phone, &pair.refresh, &from, &rec.pg);
 	if (st == STORE_NOT_FOUND) {
 		(void)limits_give_back_or_reply(ctx, u->phone, false);
 		session_account_lost_reply(ctx, u->id, u->phone, ERR_PASSKEY_INVALID);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "phoneauth/bearer.h"
+#include "phoneauth/event_record.h"
 #include "phoneauth/log.h"
 
 /* GET sessions shows at most this many (the newest). */
@@ -84,11 +85,14 @@ route_session_end(struct ctx *ctx)
 	const char *id = ctx->req->path + strlen(SESSIONS_PATH_PREFIX);
 	struct token t;
 	struct user u;
+	struct event_record rec;
 	enum store_status st;
 
 	if (!bearer_account_or_reply(ctx, &t, &u))
 		return;
-	st = family_wellformed(id) ? pg_login_end(ctx->pg, u.id, id) : STORE_NOT_FOUND;
+	event_record_begin(&rec, ctx->req);
+	event_record_revoked(&rec, ctx->req, u.id, u.phone, "ended");
+	st = family_wellformed(id) ? pg_login_end(ctx->pg, u.id, id, &rec.pg) : STORE_NOT_FOUND;
 	if (st == STORE_NOT_FOUND) {
 		response_error(ctx->resp, ERR_NOT_FOUND, ctx->req->lang);
 		return;
@@ -104,9 +108,13 @@ route_logout_all(struct ctx *ctx)
 {
 	struct token t;
 	struct user u;
+	struct event_record rec;
 
-	if (!bearer_account_or_reply(ctx, &t, &u) ||
-	    !ctx_store_or_reply(ctx, pg_logins_end_all(ctx->pg, u.id, NULL)))
+	if (!bearer_account_or_reply(ctx, &t, &u))
+		return;
+	event_record_begin(&rec, ctx->req);
+	event_record_revoked(&rec, ctx->req, u.id, u.phone, "logout_all");
+	if (!ctx_store_or_reply(ctx, pg_logins_end_all(ctx->pg, u.id, NULL, &rec.pg)))
 		return;
 	reply_message(ctx, MSG_LOGGED_OUT_ALL);
 }

@@ -21,6 +21,7 @@
 
 #include <openssl/crypto.h>
 
+#include "phoneauth/event_record.h"
 #include "phoneauth/route_account.h"
 #include "phoneauth/fields.h"
 #include "phoneauth/hasher.h"
@@ -98,7 +99,10 @@ route_verify_otp(struct ctx *ctx)
 	    RS_TAKE_CODE_TRY, &s))
 		return;
 	if (!code_right(ctx, in.session_id, &s, in.code)) {
-		limits_note_failure(ctx, s.phone, FAILURE_CODE);
+		if (s.by_code)
+			limits_login_failed(ctx, s.phone, s.user_id, FAILURE_CODE, "otp_invalid");
+		else
+			limits_note_failure(ctx, s.phone, FAILURE_CODE);
 		response_error(ctx->resp, ERR_OTP_INVALID, ctx->req->lang);
 		return;
 	}
@@ -152,6 +156,7 @@ finish_reset(struct ctx *ctx, const char *sid, const struct rs_session *s, const
 {
 	struct token_pair pair;
 	struct login_origin from;
+	struct event_record rec;
 	enum store_status st;
 
 	/* A reset proves the phone, not the second factor: for an account
@@ -160,8 +165,12 @@ finish_reset(struct ctx *ctx, const char *sid, const struct rs_session *s, const
 	    !token_pair_issue_or_reply(ctx, s->user_id, &pair))
 		return;
 	ctx_login_origin(ctx, &from);
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_PASSWORD_CHANGED, s->user_id, s->phone, "via",
+	    "reset", NULL, NULL);
+	event_record_revoked(&rec, ctx->req, s->user_id, s->phone, "password");
 	st = pg_user_reset_password(ctx->pg, s->user_id, s->phone, s->credentials_version, encoded,
-	    &pair.refresh, &from);
+	    &pair.refresh, &from, &rec.pg);
 	if (st == STORE_NOT_FOUND)
 		session_void_reply(ctx, sid, s, STEP_SET_PASSWORD, s->phone);
 	else if (ctx_store_or_reply(ctx, st) &&
@@ -230,6 +239,7 @@ route_user_info(struct ctx *ctx)
 	struct rs_session s;
 	struct token_pair pair;
 	struct login_origin from;
+	struct event_record rec;
 	enum store_status st;
 
 	if (!session_request_or_reply(ctx, fields, NFIELDS(fields), &in, STEP_USER_INFO,
@@ -237,8 +247,11 @@ route_user_info(struct ctx *ctx)
 	    !token_pair_issue_or_reply(ctx, s.user_id, &pair))
 		return;
 	ctx_login_origin(ctx, &from);
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_SIGNUP_COMPLETED, s.user_id, s.phone, NULL, NULL,
+	    NULL, NULL);
 	st = pg_user_complete(ctx->pg, s.user_id, s.phone, in.first_name, in.last_name,
-	    in.email[0] ? in.email : NULL, &pair.refresh, &from);
+	    in.email[0] ? in.email : NULL, &pair.refresh, &from, &rec.pg);
 	if (st == STORE_CONFLICT) {
 		/* Whether an address is taken is worth knowing to an attacker:
 		 * asking counts as a failure, like a wrong password. */

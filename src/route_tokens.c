@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "phoneauth/bearer.h"
+#include "phoneauth/event_record.h"
 #include "phoneauth/log.h"
 #include "phoneauth/route_mfa.h"
 #include "phoneauth/token_pair.h"
@@ -54,6 +55,7 @@ route_token_refresh(struct ctx *ctx)
 	struct token_pair pair;
 	enum pg_rotation outcome;
 	char family[PG_FAMILY_MAX];
+	struct event_record rec;
 	json_object *o;
 
 	/* The refresh token first; the access token names the family the
@@ -61,8 +63,12 @@ route_token_refresh(struct ctx *ctx)
 	if (!body_token_or_reply(ctx, refresh_names, 2, TOKEN_REFRESH, &old) ||
 	    !token_pair_refresh_or_reply(ctx, old.user_id, &pair))
 		return;
+	/* A reuse's events; the statement fills in the account and login. */
+	event_record_begin(&rec, ctx->req);
+	event_record_change(&rec, ctx->req, EVENT_TOKEN_REUSED, 0, NULL, "sid", "-", NULL, NULL);
+	event_record_revoked(&rec, ctx->req, 0, NULL, "reuse");
 	if (!ctx_store_or_reply(ctx, pg_refresh_rotate(ctx->pg, old.jti, &pair.refresh, &outcome,
-	    family, &into))) {
+	    family, &into, &rec.pg))) {
 		token_pair_clear(&pair);
 		return;
 	}
@@ -139,12 +145,15 @@ void
 route_logout(struct ctx *ctx)
 {
 	struct token t;
+	struct event_record rec;
 	enum store_status st;
 	json_object *o;
 
 	if (!body_token_or_reply(ctx, refresh_names, 2, TOKEN_REFRESH, &t))
 		return;
-	st = pg_refresh_revoke_family(ctx->pg, t.jti);
+	event_record_begin(&rec, ctx->req);
+	event_record_revoked(&rec, ctx->req, 0, NULL, "logout");
+	st = pg_refresh_revoke_family(ctx->pg, t.jti, &rec.pg);
 	if (st == STORE_NOT_FOUND) {
 		(void)bearer_invalid_reply(ctx);
 		return;

@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "phoneauth/clock.h"
+#include "phoneauth/event_relay.h"
 #include "phoneauth/log.h"
 #include "phoneauth/redis_outbox.h"
 #include "phoneauth/signals.h"
@@ -55,6 +56,7 @@ struct acks {
 struct sender {
 	const struct config *cfg;
 	struct redis_store *rs;
+	struct event_relay *relay;	/* PostgreSQL's events to the stream */
 	struct acks done[2];		/* by enum outbox_done */
 	char consumer[96];
 	struct retry retries[MAX_RETRIES];
@@ -205,7 +207,10 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (s == NULL || (s->rs = rs_new(cfg)) == NULL) {
+	if (s == NULL || (s->rs = rs_new(cfg)) == NULL ||
+	    (s->relay = event_relay_new(cfg, s->rs)) == NULL) {
+		if (s != NULL)
+			rs_free(s->rs);
 		free(s);
 		return 1;
 	}
@@ -234,6 +239,7 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 		if (down_logged)
 			log_info("sender: Redis is back");
 		down_logged = false;
+		(void)event_relay_run(s->relay);
 		run_due_retries(s);
 		if (outbox_next(s->rs, s->consumer, block_for(s), entries, BATCH, &n) != STORE_OK) {
 			ready = false;
@@ -245,6 +251,7 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 	}
 	log_info("sender %s stopping (%d retries left pending for another sender)", s->consumer,
 	    s->nretries);
+	event_relay_free(s->relay);
 	rs_free(s->rs);
 	free(s);
 	return 0;

@@ -57,8 +57,18 @@ bool limits_take_try_or_reply(struct ctx *ctx, const char *phone, const char *de
  * failures of the number (or of the device) are forgotten too. False with 503. */
 bool limits_give_back_or_reply(struct ctx *ctx, const char *phone, bool clear_number);
 
-/* A judged try was wrong: it stays counted; this records it for the audit. */
+/* A judged try was wrong: it stays counted; this records it for the audit,
+ * with its events (event_record.h): mfa.failed for a second factor, and a
+ * block.started for each block it began. */
 void limits_note_failure(struct ctx *ctx, const char *phone, const char *kind);
+
+/* The same for a second factor's try (mfa.failed, of account user_id). */
+void limits_mfa_failed(struct ctx *ctx, const char *phone, long long user_id);
+
+/* The same for a login's try (a password or a code of account user_id, 0
+ * when none): its event is login.failed, `reason` the error code answered. */
+void limits_login_failed(struct ctx *ctx, const char *phone, long long user_id, const char *kind,
+    const char *reason);
 
 /*
  * The limit verdicts of a script run (`st`, res): the store failing (503,

@@ -45,7 +45,7 @@ enum store_status pg_passkeys_count(struct pg_store *pg, long long user_id, int 
  * when that credential is registered already. out->created_at is set. */
 enum store_status pg_passkey_add(struct pg_store *pg, long long user_id, const char *id,
     const struct webauthn_credential *c, const char *transports, const char *name,
-    struct pg_passkey *out);
+    const struct pg_events *ev, struct pg_passkey *out);
 
 /* What a login needs of a credential: its account, the account's handle,
  * the key and the last counter. STORE_NOT_FOUND for an unknown id. */
@@ -67,6 +67,7 @@ enum store_status pg_passkey_used(struct pg_store *pg, const char *id, long long
 
 /* Removes passkey `id` of account user_id; STORE_NOT_FOUND when it is not
  * one of its. */
-enum store_status pg_passkey_delete(struct pg_store *pg, long long user_id, const char *id);
+enum store_status pg_passkey_delete(struct pg_store *pg, long long user_id, const char *id,
+    const struct pg_events *ev);
 
 #endif

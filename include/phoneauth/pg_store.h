@@ -38,6 +38,18 @@ struct login_origin {
 	bool has_user_agent;
 };
 
+/*
+ * The events of a change (sql/007_events.sql; event_record.h makes them):
+ * each the JSON event_render() wrote, inserted into event_outbox by the
+ * statement that makes the change, in its transaction, and only if the
+ * change happens. NULL (the struct or a member): none.
+ */
+struct pg_events {
+	const char *lang;	/* of the request: "en" or "fa" */
+	const char *change;	/* the change's own event */
+	const char *revoked;	/* session.revoked with sid "-": one per login the change ends */
+};
+
 struct pg_store *pg_new(const struct config *cfg);
 void pg_free(struct pg_store *pg);
 
@@ -84,11 +96,11 @@ enum store_status pg_user_set_password(struct pg_store *pg, long long id, const 
 /* Completes the profile; STORE_CONFLICT when the e-mail belongs to someone else. */
 enum store_status pg_user_complete(struct pg_store *pg, long long id, const char *phone,
     const char *first_name, const char *last_name, const char *email,
-    const struct token *refresh, const struct login_origin *from);
+    const struct token *refresh, const struct login_origin *from, const struct pg_events *ev);
 
 /* Records a login (last_login). */
 enum store_status pg_user_login(struct pg_store *pg, long long id, const char *phone,
-    const struct token *refresh, const struct login_origin *from);
+    const struct token *refresh, const struct login_origin *from, const struct pg_events *ev);
 
 /*
  * The statements that complete a session which proved the phone of an
@@ -99,19 +111,20 @@ enum store_status pg_user_login(struct pg_store *pg, long long id, const char *p
 
 /* Records a login by code. */
 enum store_status pg_user_login_by_code(struct pg_store *pg, long long id, const char *phone,
-    long long credentials_version, const struct token *refresh, const struct login_origin *from);
+    long long credentials_version, const struct token *refresh, const struct login_origin *from,
+    const struct pg_events *ev);
 
 /* Sets a new password and revokes every refresh token the account had. */
 enum store_status pg_user_reset_password(struct pg_store *pg, long long id, const char *phone,
     long long credentials_version, const char *encoded, const struct token *refresh,
-    const struct login_origin *from);
+    const struct login_origin *from, const struct pg_events *ev);
 
 /* password/change: sets a new password, unless the credentials changed
  * since `credentials_version` was read (STORE_NOT_FOUND, as for a banned
  * or deleted account), and revokes every login of the account but
  * `keep_family` (the caller's). */
 enum store_status pg_user_change_password(struct pg_store *pg, long long id,
-    long long credentials_version, const char *encoded, const char *keep_family);
+    long long credentials_version, const char *encoded, const char *keep_family, const struct pg_events *ev);
 
 /* Replaces a hash with a stronger one of the same password, unless the
  * credentials changed since `credentials_version` was read. */
@@ -138,14 +151,15 @@ enum pg_rotation {
  */
 enum store_status pg_refresh_rotate(struct pg_store *pg, const char *old_jti,
     const struct token *next, enum pg_rotation *outcome, char family[PG_FAMILY_MAX],
-    struct token *into);
+    struct token *into, const struct pg_events *ev);
 
 /* STORE_OK if the refresh token is live (neither spent, revoked nor expired,
  * nor its login older than login_max_age) and its account not banned. */
 enum store_status pg_refresh_live(struct pg_store *pg, const char *jti);
 
 /* Revokes the family of a refresh token; STORE_NOT_FOUND if it is not ours. */
-enum store_status pg_refresh_revoke_family(struct pg_store *pg, const char *jti);
+enum store_status pg_refresh_revoke_family(struct pg_store *pg, const char *jti,
+    const struct pg_events *ev);
 
 /* Deletes a batch of refresh tokens expired or revoked for a day, and the
  * logins they were the last of. */
@@ -167,23 +181,25 @@ enum store_status pg_logins(struct pg_store *pg, long long user_id, int max,
 
 /* Ends (revokes) login `family` of an account; STORE_NOT_FOUND when it is
  * not a live login of that account. */
-enum store_status pg_login_end(struct pg_store *pg, long long user_id, const char *family);
+enum store_status pg_login_end(struct pg_store *pg, long long user_id, const char *family,
+    const struct pg_events *ev);
 
 /* Ends every login of an account; *ended (may be NULL): how many were live. */
-enum store_status pg_logins_end_all(struct pg_store *pg, long long user_id, long *ended);
+enum store_status pg_logins_end_all(struct pg_store *pg, long long user_id, long *ended,
+    const struct pg_events *ev);
 
 /* Deletes an account with its tokens and logins; a banned one only with
  * even_banned. `phone`: the number it had. STORE_NOT_FOUND when there is
  * no such account (or it is banned). */
 enum store_status pg_user_delete(struct pg_store *pg, long long user_id, bool even_banned,
-    char phone[PHONE_MAX]);
+    char phone[PHONE_MAX], const struct pg_events *ev);
 
 /* Gives an account the number `phone` (see above: a phone-change session's
  * `credentials_version`); `old` is the number it had ("" when it had this
  * one already). STORE_CONFLICT when another account has it, STORE_NOT_FOUND
  * when the account is gone, banned, or its credentials changed. */
 enum store_status pg_user_move(struct pg_store *pg, long long user_id, const char *phone,
-    long long credentials_version, char old[PHONE_MAX]);
+    long long credentials_version, char old[PHONE_MAX], const struct pg_events *ev);
 
 #define PG_TIME_MAX 40
 
@@ -207,7 +223,8 @@ enum store_status pg_user_profile(struct pg_store *pg, long long id, const char 
     struct profile *out, bool *login_live);
 
 /* Bans (revoking every refresh token) or unbans the account of `phone`. */
-enum store_status pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned);
+enum store_status pg_user_set_banned(struct pg_store *pg, const char *phone, bool banned,
+    const struct pg_events *ev);
 
 /* One row of failed_attempts. */
 struct audit_row {
@@ -253,11 +270,11 @@ enum store_status pg_mfa_get(struct pg_store *pg, long long user_id, struct pg_m
 /* Turns TOTP on with the sealed secret and n code hashes; STORE_CONFLICT
  * when it is on already (or the account is gone or banned). */
 enum store_status pg_mfa_enable(struct pg_store *pg, long long user_id, const char *sealed,
-    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n);
+    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n, const struct pg_events *ev);
 
 /* Replaces the recovery codes; STORE_NOT_FOUND when TOTP is off. */
 enum store_status pg_mfa_set_codes(struct pg_store *pg, long long user_id,
-    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n);
+    const unsigned char (*codes)[RECOVERY_HASH_LEN], size_t n, const struct pg_events *ev);
 
 /* Spends the recovery code of hash `code`; STORE_NOT_FOUND when it is not
  * (or no longer) one of the account's. */
@@ -267,7 +284,8 @@ enum store_status pg_mfa_use_code(struct pg_store *pg, long long user_id,
 /* TOTP and the recovery codes gone: by the account (disable), or by its
  * number (`phoneauth mfa-reset`; *user_id the account's id). STORE_NOT_FOUND
  * when it had none. */
-enum store_status pg_mfa_disable(struct pg_store *pg, long long user_id);
-enum store_status pg_mfa_reset(struct pg_store *pg, const char *phone, long long *user_id);
+enum store_status pg_mfa_disable(struct pg_store *pg, long long user_id, const struct pg_events *ev);
+enum store_status pg_mfa_reset(struct pg_store *pg, const char *phone, long long *user_id,
+    const struct pg_events *ev);
 
 #endif
