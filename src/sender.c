@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "phoneauth/clock.h"
+#include "phoneauth/event_deliver.h"
 #include "phoneauth/log.h"
 #include "phoneauth/redis_outbox.h"
 #include "phoneauth/signals.h"
@@ -37,6 +38,14 @@ on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+/* SIGHUP: the event outputs' processes reopen the audit file (logrotate). */
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	event_deliver_hup();
 }
 
 /* Entries this sender owes a retry, and when. */
@@ -130,7 +139,7 @@ handle(struct sender *s, struct outbox_entry *e)
 		(void)outbox_dead(s->rs, e, "malformed entry");
 		return;
 	}
-	if (age > cfg->otp_ttl) {
+	if (strcmp(e->purpose, OUTBOX_NOTICE) == 0 ? age > OUTBOX_NOTICE_TTL : age > cfg->otp_ttl) {
 		log_info("sms: dropped a code for %s, %lld s old (otp_ttl is %ld s)", e->phone, age,
 		    cfg->otp_ttl);
 		ack_later(s, e, OUTBOX_EXPIRED);
@@ -202,6 +211,7 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 	struct outbox_entry entries[BATCH];
 	char host[64] = "host", keys_off[256];
 	bool ready = false, down_logged = false;
+	struct event_outputs *events;
 
 	(void)argc;
 	(void)argv;
@@ -213,6 +223,9 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 	gethostname(host, sizeof host - 1);
 	snprintf(s->consumer, sizeof s->consumer, "%s-%ld", host, (long)getpid());
 	signals_catch_stop(on_stop, NULL);
+	signal(SIGHUP, on_hup);
+	/* the event outputs, each in a process of its own (event_deliver.c) */
+	events = event_deliver_start(cfg);
 	log_info("sender %s ready (driver %s)", s->consumer,
 	    cfg->sms_driver == SMS_DRIVER_LOG ? "log" : "command");
 	if (cfg->sms_driver == SMS_DRIVER_LOG)
@@ -224,6 +237,7 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 	while (!stopping) {
 		int n;
 
+		event_deliver_tend(events, ready ? s->rs : NULL);
 		if (!ready && !(ready = outbox_prepare(s->rs) == STORE_OK)) {
 			if (!down_logged)
 				log_warn("sender: Redis cannot be reached; waiting for it");
@@ -245,6 +259,7 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 	}
 	log_info("sender %s stopping (%d retries left pending for another sender)", s->consumer,
 	    s->nretries);
+	event_deliver_stop(events);
 	rs_free(s->rs);
 	free(s);
 	return 0;
