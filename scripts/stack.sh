@@ -358,6 +358,7 @@ write_config() {
 	data_key_file = $state/data.key
 	sms_driver = log
 	language = en
+	audit_log = $log/audit.jsonl
 	EOF
 	)
 	mv "$conf.tmp" "$conf"

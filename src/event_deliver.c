@@ -428,7 +428,7 @@ run_output(const struct config *cfg, const struct output *out)
 	struct deliverer d = { .cfg = cfg, .out = out };
 	struct event_entry *batch = calloc(BATCH, sizeof *batch);	/* owner: this */
 	char host[64] = "host", err[256];
-	bool prepared = false, said = false;
+	bool prepared = false, waiting = false;
 
 	signals_catch_stop(on_stop, NULL);
 	signal(SIGHUP, on_hup);
@@ -464,13 +464,14 @@ run_output(const struct config *cfg, const struct output *out)
 			continue;
 		}
 		if (events_lease(d.rs, out->name, d.holder, d.lease_ms, &held) != STORE_OK || !held) {
-			if (held != said && !held)
-				log_info("events: %s: another sender delivers it; waiting", out->name);
-			said = held;
+			if (!waiting)
+				log_info("events: %s: another sender delivers it (or Redis is away); "
+				    "waiting", out->name);
+			waiting = true;
 			sleep(1);
 			continue;
 		}
-		said = true;
+		waiting = false;
 		d.renewed_ms = clock_monotonic_ms();
 		if (events_next(d.rs, out->name, READ_BLOCK_MS, batch, BATCH, &n) != STORE_OK) {
 			prepared = false;
@@ -500,7 +501,7 @@ run_output(const struct config *cfg, const struct output *out)
 static void
 spawn(struct event_outputs *o, struct output *out)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid < 0) {
 		log_error("events: %s: fork: %s", out->name, strerror(errno));
@@ -511,8 +512,8 @@ spawn(struct event_outputs *o, struct output *out)
 		/* a sender killed outright takes its outputs with it: none goes on
 		 * delivering beside the next sender's */
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() == 1)
-			_exit(0);
+		if (getppid() != parent)
+			_exit(0);	/* it ended before the line above */
 		_exit(run_output(o->cfg, out));
 	}
 	out->pid = pid;

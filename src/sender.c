@@ -5,7 +5,10 @@
  * a retry after an exponential back-off with jitter; after sms_max_attempts
  * deliveries it goes to <prefix>sms:dead with the last error. The attempt
  * count is Redis's own delivery count, so it survives a sender's death.
- * Codes appear in the log only through the log driver.
+ * Codes appear in the log only through the log driver. A notice (purpose
+ * notice, no code) is kept for a day, not otp_ttl. The event outputs run
+ * beside this loop, each in a child of its own (event_deliver.c): this loop
+ * only restarts them, forwards SIGHUP and trims the events stream.
  */
 #include "phoneauth/sender.h"
 
