@@ -210,6 +210,24 @@ def webhook_is_signed_as_standard_webhooks_and_verifies_with_the_npm_package():
 
 
 @test
+def webhook_events_lets_through_only_the_types_it_names():
+    secret_path, _ = secret_file("filter")
+    rec = Receiver().start()
+    with Senders("filter", webhook_url=rec.url(), webhook_secret_file=secret_path,
+                 webhook_events="login.*, account.deleted") as s:
+        s.start()
+        want = [s.inject("login.succeeded", {"method": "code", "mfa": None})["id"]]
+        s.inject("password.changed", {"via": "change"})
+        want.append(s.inject("login.failed", {"reason": "wrong_password"})["id"])
+        s.inject("session.revoked", {"sid": "a", "why": "logout"})
+        want.append(s.inject("account.deleted")["id"])
+        check(wait_for(lambda: len(rec.got) >= 3, 15), "delivered %d" % len(rec.got))
+        time.sleep(1.5)
+    rec.stop()
+    check(rec.event_ids() == want, rec.event_ids())
+
+
+@test
 def receiver_down_then_up_gets_every_event_in_order_once_and_holds_up_no_other_output():
     secret_path, _ = secret_file("down")
     port = free_port()
