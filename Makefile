@@ -278,7 +278,7 @@ build/bench:
 # passwords, so it is 0640 root:phoneauth, as the package's postinst makes it,
 # or 0600 while there is no phoneauth group; as root without DESTDIR,
 # systemd-sysusers makes the user first, as the postinst does), the example
-# configuration, the web-server snippets, the reference sign-in page
+# configuration, the logrotate file of the audit log, the web-server snippets, the reference sign-in page
 # (share/phoneauth/www) and the SMS provider scripts; paths inside them follow
 # PREFIX and SYSCONFDIR. The documentation: README.md beside docs/ (its
 # documents and their images), as in the tree, so the links between them work.
@@ -313,6 +313,9 @@ install: all
 	    if [ -x $$f ]; then chmod 0755 $(DESTDIR)$(SHARE)/$$d/$$(basename $$f); \
 	    else chmod 0644 $(DESTDIR)$(SHARE)/$$d/$$(basename $$f); fi; \
 	done; done
+	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	$(FIXPATHS) conf/logrotate/phoneauth > $(DESTDIR)$(SYSCONFDIR)/logrotate.d/phoneauth
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/logrotate.d/phoneauth
 	install -m 0644 www/index.html www/phoneauth.css www/phoneauth.js $(DESTDIR)$(SHARE)/www/
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DOCDIR)/docs/screenshots

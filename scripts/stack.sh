@@ -362,6 +362,7 @@ write_config() {
 	# localhost as a secure context; an IP address cannot be an RP ID).
 	passkey_rp_id = localhost
 	passkey_origins = http://localhost:$http_port
+	audit_log = $log/audit.jsonl
 	EOF
 	)
 	mv "$conf.tmp" "$conf"

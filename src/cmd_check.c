@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "phoneauth/event_deliver.h"
 #include "phoneauth/lang.h"
+#include "phoneauth/notice_text.h"
 #include "phoneauth/step.h"
+#include "phoneauth/webhook.h"
 
 /* Warns of a template that takes more than one SMS (rendered with a code). */
 static void
@@ -62,6 +65,38 @@ check_test_numbers(const struct config *cfg)
 		printf("phoneauth: test numbers hold until %s (UTC)\n", cfg->test_numbers_until);
 }
 
+/* The event outputs: each webhook_url as libcurl will take it (the secret
+ * was read and checked with the configuration) and the notices' templates.
+ * False, having said why, when the sender would refuse one. */
+static bool
+check_events(const struct config *cfg)
+{
+	char names[EVENT_OUTPUTS_MAX][48], err[256];
+	struct notice_texts notices;
+	int n = event_output_names(cfg, names, EVENT_OUTPUTS_MAX);
+	bool ok = true;
+
+	for (size_t i = 0; i < cfg->nwebhooks; i++) {
+		struct webhook_receiver *r = webhook_receiver_new(cfg->webhooks[i],
+		    cfg->webhook_timeout, NULL, err, sizeof err);
+
+		if (r == NULL) {
+			fprintf(stderr, "phoneauth: webhook_url: %s\n", err);
+			ok = false;
+		}
+		webhook_receiver_free(r);
+	}
+	if (!notice_texts_load(&notices, cfg, err, sizeof err)) {
+		fprintf(stderr, "phoneauth: %s\n", err);
+		ok = false;
+	} else {
+		notice_texts_free(&notices);
+	}
+	for (int i = 0; ok && i < n; i++)
+		printf("phoneauth: event output %s\n", names[i]);
+	return ok;
+}
+
 /* The configuration and keys are checked before any command runs: reaching
  * here means they are fine (`ExecReload` runs this before signalling). */
 int
@@ -74,5 +109,5 @@ cmd_check(const struct config *cfg, const struct sms_texts *texts)
 	check_sms_economics(cfg);
 	check_texts(cfg, texts);
 	check_test_numbers(cfg);
-	return 0;
+	return check_events(cfg) ? 0 : 1;
 }

@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 
 #include "phoneauth/blocklist.h"
+#include "phoneauth/command.h"
 #include "phoneauth/errmsg.h"
 #include "phoneauth/otp.h"
 #include "phoneauth/phone.h"
@@ -122,6 +123,14 @@ static const struct key keys[] = {
 	S(passkey_rp_id, NULL),
 	S(passkey_rp_name, NULL),
 	S(passkey_origins, NULL),
+	S(audit_log, NULL),
+	S(webhook_url, NULL),
+	S(webhook_secret_file, NULL),
+	S(webhook_events, "all"),
+	I(webhook_timeout, 5, 1, 300),
+	I(webhook_retry_for, 86400, 1, 30 * DAY),
+	S(event_command, NULL),
+	E(notices, "on", switch_names),
 };
 #undef S
 #undef I
@@ -678,6 +687,85 @@ check_origin_host(const char *host, char *err, size_t errlen)
 	return true;
 }
 
+/* webhook_url: http:// or https:// URLs (webhook.c's libcurl handle
+ * refuses the rest again when the sender starts; `phoneauth check` tries). */
+static bool
+add_webhook(struct config *cfg, char *item, char *err, size_t errlen)
+{
+	char **grown;
+
+	if ((strncmp(item, "http://", 7) != 0 || item[7] == '\0') &&
+	    (strncmp(item, "https://", 8) != 0 || item[8] == '\0'))
+		return errmsg(err, errlen, "webhook_url: '%s' is not an http:// or https:// URL", item);
+	if (strpbrk(item, " \t\r\n") != NULL)
+		return errmsg(err, errlen, "webhook_url: '%s' holds a blank", item);
+	if ((grown = realloc(cfg->webhooks, (cfg->nwebhooks + 1) * sizeof *grown)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	cfg->webhooks = grown;
+	if ((cfg->webhooks[cfg->nwebhooks] = strdup(item)) == NULL)
+		return errmsg(err, errlen, "out of memory");
+	cfg->nwebhooks++;
+	return true;
+}
+
+/* webhook_secret_file: `whsec_` + base64 of 24 to 64 bytes (webhook.c). */
+static bool
+read_webhook_secret(struct config *cfg, char *err, size_t errlen)
+{
+	char buf[512], why[160];
+	ssize_t got;
+	int fd;
+
+	if (cfg->nwebhooks == 0)
+		return true;
+	if (cfg->webhook_secret_file == NULL)
+		return errmsg(err, errlen, "webhook_secret_file: must be set with webhook_url");
+	if ((fd = open(cfg->webhook_secret_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return errmsg(err, errlen, "webhook_secret_file: %s: %s", cfg->webhook_secret_file,
+		    strerror(errno));
+	got = read(fd, buf, sizeof buf);
+	close(fd);
+	if (got < 0 || got == (ssize_t)sizeof buf) {
+		OPENSSL_cleanse(buf, sizeof buf);
+		return errmsg(err, errlen, "webhook_secret_file: %s: unreadable or too long",
+		    cfg->webhook_secret_file);
+	}
+	if (!webhook_secret_parse(buf, (size_t)got, &cfg->webhook_secret, why, sizeof why)) {
+		OPENSSL_cleanse(buf, sizeof buf);
+		return errmsg(err, errlen, "webhook_secret_file: %s: %s", cfg->webhook_secret_file, why);
+	}
+	OPENSSL_cleanse(buf, sizeof buf);
+	return true;
+}
+
+/* The event outputs' settings, parsed once for the sender. */
+static bool
+validate_events(struct config *cfg, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (!each_item(cfg, cfg->webhook_url, add_webhook, err, errlen) ||
+	    !read_webhook_secret(cfg, err, errlen))
+		return false;
+	if (!event_filter_parse(cfg->webhook_events ? cfg->webhook_events : "all",
+	    &cfg->webhook_filter, why, sizeof why))
+		return errmsg(err, errlen, "webhook_events: %s", why);
+	if (cfg->event_command != NULL) {
+		if ((cfg->event_cmd = calloc(1, sizeof *cfg->event_cmd)) == NULL)
+			return errmsg(err, errlen, "out of memory");
+		if (!command_parse(cfg->event_command, cfg->event_cmd, why, sizeof why)) {
+			free(cfg->event_cmd);
+			cfg->event_cmd = NULL;
+			return errmsg(err, errlen, "event_command: %s", why);
+		}
+	}
+	if (cfg->audit_log != NULL && strcmp(cfg->audit_log, "syslog") != 0 &&
+	    cfg->audit_log[0] != '/')
+		return errmsg(err, errlen, "audit_log: '%s' is neither syslog nor an absolute path",
+		    cfg->audit_log);
+	return true;
+}
+
 /* Reads a whole small file (a key) into memory; owner: cfg->jwt_key. */
 static bool
 read_key_file(struct config *cfg, const char *key, const char *path,
@@ -748,7 +836,8 @@ validate(struct config *cfg, char *err, size_t errlen)
 	    !each_item(cfg, cfg->sms_countries, add_country, err, errlen) ||
 	    !each_item(cfg, cfg->test_numbers, add_test_number, err, errlen) ||
 	    !parse_until(cfg, err, errlen) || !check_origin_host(cfg->sms_origin, err, errlen) ||
-	    !validate_passkeys(cfg, err, errlen))
+	    !validate_passkeys(cfg, err, errlen) ||
+	    !validate_events(cfg, err, errlen))
 		return false;
 	if (cfg->jwt_alg == TOKEN_HS256) {
 		if (!read_key_file(cfg, "jwt_secret_file", cfg->jwt_secret_file, err, errlen))
@@ -904,5 +993,12 @@ config_free(struct config *cfg)
 		OPENSSL_cleanse(cfg->jwt_key, cfg->jwt_key_len);
 	free(cfg->jwt_key);
 	blocklist_free(&cfg->common_passwords);
+	for (size_t i = 0; i < cfg->nwebhooks; i++)
+		free(cfg->webhooks[i]);
+	free(cfg->webhooks);
+	webhook_secret_clear(&cfg->webhook_secret);
+	if (cfg->event_cmd != NULL)
+		command_free(cfg->event_cmd);
+	free(cfg->event_cmd);
 	memset(cfg, 0, sizeof *cfg);
 }

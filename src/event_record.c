@@ -11,7 +11,7 @@
 #include "phoneauth/ctx.h"
 #include "phoneauth/lang.h"
 #include "phoneauth/log.h"
-#include "phoneauth/redis_events.h"
+#include "phoneauth/redis_event_record.h"
 
 static long long
 now_ms(void)

@@ -8,7 +8,7 @@
 #include "phoneauth/clock.h"
 #include "phoneauth/log.h"
 #include "phoneauth/pg_events.h"
-#include "phoneauth/redis_events.h"
+#include "phoneauth/redis_event_record.h"
 
 #define BATCHES 8		/* per call: then the sender's codes again */
 #define RETRY_MS 5000		/* after a store failed: a PostgreSQL that does not answer

@@ -17,6 +17,7 @@
 
 #include "phoneauth/cmd_admin.h"
 #include "phoneauth/cmd_check.h"
+#include "phoneauth/cmd_events.h"
 #include "phoneauth/cmd_serve.h"
 #include "phoneauth/cmd_sms.h"
 #include "phoneauth/config.h"
@@ -74,6 +75,8 @@ static const struct command {
 	{ "sender", cmd_sender, 0, 0, "", "deliver the codes of the SMS outbox (a long-running process)", true },
 	{ "sms-status", cmd_sms_status, 0, 0, "", "count the outbox's unread, pending, delivered, expired and dead codes", true },
 	{ "sms-dead", cmd_sms_dead, 0, 1, "[--retry]", "list the dead letters with their last error, or put them back in the outbox", true },
+	{ "events-status", cmd_events_status, 0, 0, "", "each event output's backlog and deliveries, and the dead letters", true },
+	{ "events-dead", cmd_events_dead, 0, 1, "[--retry]", "list the events an output gave up on, or put them back for it", true },
 	{ "sms-pauses", cmd_sms_pauses, 0, 0, "", "list the prefixes the conversion breaker paused", true },
 	{ "sms-unpause", cmd_sms_unpause, 1, 1, "PREFIX", "lift a prefix's pause and forget its conversion counts", true },
 	{ "import-django", cmd_import_django, 2, 3, "--from URL [--dry-run]", "import PhoneAuthDjango's users with their password hashes", true },

@@ -78,7 +78,9 @@ parse_entry(const redisReply *item, struct outbox_entry *e)
 
 		if (f == NULL || v == NULL)
 			continue;
-		if (strcmp(f, "phone") == 0)
+		if (strcmp(f, "code") == 0 && vlen == 0)
+			e->code[0] = '\0';
+		else if (strcmp(f, "phone") == 0)
 			have_phone = vlen > 0 && take_field(e->phone, sizeof e->phone, v, vlen);
 		else if (strcmp(f, "code") == 0)
 			have_code = vlen == OTP_DIGITS && take_field(e->code, sizeof e->code, v, vlen);
@@ -91,6 +93,9 @@ parse_entry(const redisReply *item, struct outbox_entry *e)
 		else if (strcmp(f, "created_at") == 0)
 			e->created_at = strtoll(v, NULL, 10);
 	}
+	/* a notice (event_notice.lua) carries no code, only its text */
+	if (strcmp(e->purpose, OUTBOX_NOTICE) == 0)
+		have_code = e->code[0] == '\0' && e->text[0] != '\0';
 	e->malformed = !have_phone || !have_code || e->created_at <= 0;
 }
 

@@ -198,6 +198,22 @@ static const char *const failed_argv[FAILED_ARG__MAX] = {
 static const char *const events_reply[EVENTS_REPLY__MAX] = {
 	"verdict", [EVENTS_REPLY_ADDED] = "added",
 };
+static const char *const event_lease_argv[EVENT_LEASE_ARG__MAX] = {
+	[EVENT_LEASE_ARG_KEY] = "key", [EVENT_LEASE_ARG_HOLDER] = "holder",
+	[EVENT_LEASE_ARG_TTL] = "ttl", [EVENT_LEASE_ARG_OP] = "op",
+};
+static const char *const event_lease_reply[EVENT_LEASE_REPLY__MAX] = {
+	"verdict", [EVENT_LEASE_REPLY_HELD] = "held",
+};
+static const char *const event_notice_argv[EVENT_NOTICE_ARG__MAX] = {
+	[EVENT_NOTICE_ARG_STREAM] = "stream", [EVENT_NOTICE_ARG_GROUP] = "group",
+	[EVENT_NOTICE_ARG_ID] = "id", [EVENT_NOTICE_ARG_PHONE] = "phone",
+	[EVENT_NOTICE_ARG_LANG] = "lang", [EVENT_NOTICE_ARG_EVENT] = "event",
+	[EVENT_NOTICE_ARG_TEXT] = "text",
+};
+static const char *const event_notice_reply[EVENT_NOTICE_REPLY__MAX] = {
+	"verdict", [EVENT_NOTICE_REPLY_RESULT] = "result",
+};
 
 #define ARGV(a) .argv = (a), .argc = N(a)
 
@@ -231,4 +247,8 @@ const struct rs_script_decl rs_scripts[SC__MAX] = {
 	[SC_PASSKEY] = { "passkey", false, ARGV(passkey_argv), .ok = REPLY(RS_OK, passkey_reply) },
 	[SC_FAILED] = { "failed", false, ARGV(failed_argv), .ok = REPLY(RS_OK, events_reply) },
 	[SC_RELAY] = { "relay", false, .rest = "events...", .ok = REPLY(RS_OK, events_reply) },
+	[SC_EVENT_LEASE] = { "event_lease", false, ARGV(event_lease_argv),
+		.ok = REPLY(RS_OK, event_lease_reply) },
+	[SC_EVENT_NOTICE] = { "event_notice", false, ARGV(event_notice_argv),
+		.ok = REPLY(RS_OK, event_notice_reply) },
 };

@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phoneauth/event_deliver.h"
 #include "phoneauth/metrics.h"
 #include "phoneauth/net.h"
+#include "phoneauth/redis_events.h"
 #include "phoneauth/redis_outbox.h"
 #include "phoneauth/router.h"
 
@@ -36,13 +38,15 @@ static const struct family {
 	const char *name, *label, *help;
 	const char *const *labels;	/* every value, written even at 0 */
 } families[] = {
-	{ "sms_sent", "phoneauth_sms_sent_total", "purpose", "Codes put in the outbox, by purpose.",
-	  (const char *const[]){ "register", "login", "reset", "change", NULL } },
+	{ "sms_sent", "phoneauth_sms_sent_total", "purpose",
+	  "Codes (and notices) put in the outbox, by purpose.",
+	  (const char *const[]){ "register", "login", "reset", "change", "notice", NULL } },
 	{ "sms_refused", "phoneauth_sms_refused_total", "reason",
 	  "Codes a send limit refused, by the limit.",
 	  (const char *const[]){ "cooldown", "number_hour", "pair_hour", "owner_hour", "device_hour",
 	  "client_hour", "prefix_paused", "prefix_hour", "budget_hour", "budget_day",
-	  "owner_budget_hour", "owner_budget_day", "conversion", NULL } },
+	  "owner_budget_hour", "owner_budget_day", "conversion", "notice_budget_hour",
+	  "notice_budget_day", NULL } },
 	{ "sms_paused", "phoneauth_sms_paused_total", "by", "Prefixes the breaker paused.",
 	  (const char *const[]){ "conversion", NULL } },
 	{ "codes_verified", "phoneauth_codes_verified_total", "purpose",
@@ -92,6 +96,41 @@ write_redis_counts(FILE *f, const struct redis_counts *rc)
 	}
 }
 
+static void
+write_event_count(const char *output, const char *result, long long n, void *arg)
+{
+	fprintf(arg, "phoneauth_event_deliveries_total{output=\"%s\",result=\"%s\"} %lld\n",
+	    output, result, n);
+}
+
+/* The event outputs (event_deliver.c): tries by result, each configured
+ * output's backlog, the dead letters. */
+static void
+write_events(FILE *f, struct ctx *ctx)
+{
+	char names[EVENT_OUTPUTS_MAX][48];
+	int n = event_output_names(ctx->cfg, names, EVENT_OUTPUTS_MAX);
+	struct events_status st;
+
+	fprintf(f, "# HELP phoneauth_event_deliveries_total Tries of the event outputs, by output "
+	    "and result: delivered, failed (tried again), dead, skipped (filtered out), refused "
+	    "(a notice over the SMS budget). (All hosts: kept in Redis.)\n"
+	    "# TYPE phoneauth_event_deliveries_total counter\n");
+	(void)events_counts(ctx->rs, write_event_count, f);
+	fprintf(f, "# HELP phoneauth_events_pending Events an output has not yet taken.\n"
+	    "# TYPE phoneauth_events_pending gauge\n");
+	for (int i = 0; i < n; i++) {
+		long long backlog;
+
+		if (events_backlog(ctx->rs, names[i], &backlog) == STORE_OK)
+			fprintf(f, "phoneauth_events_pending{output=\"%s\"} %lld\n", names[i], backlog);
+	}
+	if (events_status(ctx->rs, &st) == STORE_OK)
+		fprintf(f, "# HELP phoneauth_events_dead Events an output gave up on (phoneauth "
+		    "events-dead).\n# TYPE phoneauth_events_dead gauge\nphoneauth_events_dead %lld\n",
+		    st.dead);
+}
+
 void
 route_metrics(struct ctx *ctx)
 {
@@ -120,8 +159,10 @@ route_metrics(struct ctx *ctx)
 		return;
 	}
 	(void)metrics_write(f, router_route_label);
-	if (redis_up)
+	if (redis_up) {
 		write_redis_counts(f, &rc);
+		write_events(f, ctx);
+	}
 	if (have_outbox)
 		fprintf(f, "# HELP phoneauth_outbox_pending Codes in the outbox not yet delivered.\n"
 		    "# TYPE phoneauth_outbox_pending gauge\nphoneauth_outbox_pending %lld\n"

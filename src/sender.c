@@ -5,7 +5,10 @@
  * a retry after an exponential back-off with jitter; after sms_max_attempts
  * deliveries it goes to <prefix>sms:dead with the last error. The attempt
  * count is Redis's own delivery count, so it survives a sender's death.
- * Codes appear in the log only through the log driver.
+ * Codes appear in the log only through the log driver. A notice (purpose
+ * notice, no code) is kept for a day, not otp_ttl. The event outputs run
+ * beside this loop, each in a child of its own (event_deliver.c): this loop
+ * only restarts them, forwards SIGHUP and trims the events stream.
  */
 #include "phoneauth/sender.h"
 
@@ -20,6 +23,7 @@
 
 #include "phoneauth/clock.h"
 #include "phoneauth/event_relay.h"
+#include "phoneauth/event_deliver.h"
 #include "phoneauth/log.h"
 #include "phoneauth/redis_outbox.h"
 #include "phoneauth/signals.h"
@@ -38,6 +42,14 @@ on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+/* SIGHUP: the event outputs' processes reopen the audit file (logrotate). */
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	event_deliver_hup();
 }
 
 /* Entries this sender owes a retry, and when. */
@@ -132,7 +144,7 @@ handle(struct sender *s, struct outbox_entry *e)
 		(void)outbox_dead(s->rs, e, "malformed entry");
 		return;
 	}
-	if (age > cfg->otp_ttl) {
+	if (strcmp(e->purpose, OUTBOX_NOTICE) == 0 ? age > OUTBOX_NOTICE_TTL : age > cfg->otp_ttl) {
 		log_info("sms: dropped a code for %s, %lld s old (otp_ttl is %ld s)", e->phone, age,
 		    cfg->otp_ttl);
 		ack_later(s, e, OUTBOX_EXPIRED);
@@ -204,6 +216,7 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 	struct outbox_entry entries[BATCH];
 	char host[64] = "host", keys_off[256];
 	bool ready = false, down_logged = false;
+	struct event_outputs *events;
 
 	(void)argc;
 	(void)argv;
@@ -218,6 +231,9 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 	gethostname(host, sizeof host - 1);
 	snprintf(s->consumer, sizeof s->consumer, "%s-%ld", host, (long)getpid());
 	signals_catch_stop(on_stop, NULL);
+	signal(SIGHUP, on_hup);
+	/* the event outputs, each in a process of its own (event_deliver.c) */
+	events = event_deliver_start(cfg);
 	log_info("sender %s ready (driver %s)", s->consumer,
 	    cfg->sms_driver == SMS_DRIVER_LOG ? "log" : "command");
 	if (cfg->sms_driver == SMS_DRIVER_LOG)
@@ -229,6 +245,7 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 	while (!stopping) {
 		int n;
 
+		event_deliver_tend(events, ready ? s->rs : NULL);
 		if (!ready && !(ready = outbox_prepare(s->rs) == STORE_OK)) {
 			if (!down_logged)
 				log_warn("sender: Redis cannot be reached; waiting for it");
@@ -252,6 +269,7 @@ cmd_sender(const struct config *cfg, int argc, char **argv)
 	log_info("sender %s stopping (%d retries left pending for another sender)", s->consumer,
 	    s->nretries);
 	event_relay_free(s->relay);
+	event_deliver_stop(events);
 	rs_free(s->rs);
 	free(s);
 	return 0;

@@ -184,7 +184,10 @@ sms_deliver(const struct config *cfg, const struct outbox_entry *e, char *err, s
 {
 	detail[0] = '\0';
 	if (cfg->sms_driver == SMS_DRIVER_LOG) {
-		log_info("sms: code %s for %s (%s)", e->code, e->phone, e->purpose);
+		if (e->code[0] == '\0')
+			log_info("sms: %s for %s: %s", e->purpose, e->phone, e->text);
+		else
+			log_info("sms: code %s for %s (%s)", e->code, e->phone, e->purpose);
 		return true;
 	}
 	return run_command(cfg, e, err, errlen, detail, detaillen);

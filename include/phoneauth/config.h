@@ -11,12 +11,16 @@
 #include <time.h>
 
 #include "phoneauth/blocklist.h"
+#include "phoneauth/event.h"
 #include "phoneauth/lang.h"
 #include "phoneauth/net.h"
 #include "phoneauth/phone.h"
 #include "phoneauth/redis_addr.h"
 #include "phoneauth/seal.h"
 #include "phoneauth/token_alg.h"
+#include "phoneauth/webhook.h"
+
+struct command;
 
 /* A number of test_numbers and its fixed code. */
 struct test_number {
@@ -78,6 +82,12 @@ struct config {
 	char *passkey_rp_id;		/* WebAuthn's RP ID; NULL: passkeys are off */
 	char *passkey_rp_name;		/* NULL: sms_app_name */
 	char *passkey_origins;		/* the origins clientDataJSON may name */
+	char *audit_log;		/* events: a JSON-lines file, or "syslog" */
+	char *webhook_url;		/* events: receivers, comma-separated */
+	char *webhook_secret_file, *webhook_events;
+	long webhook_timeout, webhook_retry_for;
+	char *event_command;		/* events: a program run once per event */
+	int notices;			/* SMS notices of security changes (0: off, 1: on) */
 
 	/* Derived at load time. */
 	struct redis_addr redis;
@@ -98,6 +108,11 @@ struct config {
 	size_t jwt_key_len;
 	struct seal_key data_key;	/* data_key_file's 32 bytes */
 	struct blocklist common_passwords;	/* password_blocklist, loaded; owner: this */
+	char **webhooks;		/* webhook_url, split and checked */
+	size_t nwebhooks;
+	struct webhook_secret webhook_secret;	/* webhook_secret_file, parsed */
+	struct event_filter webhook_filter;	/* webhook_events, parsed */
+	struct command *event_cmd;	/* event_command, parsed (NULL: none); owner: this */
 };
 
 /*

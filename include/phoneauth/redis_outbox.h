@@ -19,6 +19,11 @@
 #include "phoneauth/sms_text.h"
 #include "phoneauth/store.h"
 
+/* The purpose of an SMS notice of a security change (event_notice.lua):
+ * no code, and not dropped after otp_ttl. */
+#define OUTBOX_NOTICE "notice"
+#define OUTBOX_NOTICE_TTL 86400	/* seconds a notice may still be sent late */
+
 struct outbox_entry {
 	char id[48];			/* the stream entry id */
 	char phone[PHONE_MAX];

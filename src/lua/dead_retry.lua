@@ -9,7 +9,7 @@ for _, e in ipairs(redis.call('XRANGE', OUTBOX_DEAD, '-', '+', 'COUNT', 100)) do
   local f, keep = e[2], {}
   for i = 1, #f, 2 do
     if f[i] == 'phone' or f[i] == 'code' or f[i] == 'purpose' or f[i] == 'language' or
-       f[i] == 'text' then
+       f[i] == 'text' or f[i] == 'event' then
       keep[#keep + 1] = f[i]
       keep[#keep + 1] = f[i + 1]
     end

@@ -129,7 +129,8 @@ CONTRACT_SERIES = ("phoneauth_requests_total", "phoneauth_request_duration_secon
                    "phoneauth_sms_sent_total", "phoneauth_sms_refused_total",
                    "phoneauth_codes_verified_total", "phoneauth_logins_total",
                    "phoneauth_blocks_total", "phoneauth_outbox_pending", "phoneauth_outbox_dead",
-                   "phoneauth_store_up")
+                   "phoneauth_store_up", "phoneauth_event_deliveries_total",
+                   "phoneauth_events_pending", "phoneauth_events_dead")
 
 
 def dashboard_queries():
