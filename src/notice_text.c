@@ -5,12 +5,12 @@
  */
 #include "phoneauth/notice_text.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "phoneauth/errmsg.h"
+#include "phoneauth/sms_text.h"
 #include "phoneauth/text.h"
 
 static const char *const builtin[EVENT__MAX][LANG__MAX] = {
@@ -49,39 +49,6 @@ placeholders_known(const char *t)
 	return true;
 }
 
-/* EVENT.LANG.txt of sms_template_dir: its text in *out (owner: the
- * caller), NULL when there is none. False on a bad file. */
-static bool
-read_template(const char *dir, enum event_type type, enum lang l, char **out, char *err,
-    size_t errlen)
-{
-	char path[4096], buf[SMS_TEXT_MAX];
-	size_t len;
-	FILE *f;
-
-	*out = NULL;
-	snprintf(path, sizeof path, "%s/%s.%s.txt", dir, event_type_name(type), lang_names[l]);
-	if ((f = fopen(path, "r")) == NULL)
-		return errno == ENOENT ? true : errmsg(err, errlen, "sms_template_dir: %s: %s", path,
-		    strerror(errno));
-	len = fread(buf, 1, sizeof buf - 1, f);
-	if (!feof(f)) {
-		fclose(f);
-		return errmsg(err, errlen, "sms_template_dir: %s: longer than %d bytes", path,
-		    SMS_TEXT_MAX - 1);
-	}
-	fclose(f);
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	buf[len] = '\0';
-	if (len == 0 || !text_utf8_valid(buf, len) || memchr(buf, '\0', len) != NULL)
-		return errmsg(err, errlen, "sms_template_dir: %s: not UTF-8 text", path);
-	if (!placeholders_known(buf))
-		return errmsg(err, errlen, "sms_template_dir: %s: no placeholder but {app} in a "
-		    "notice", path);
-	return (*out = strdup(buf)) != NULL || errmsg(err, errlen, "out of memory");
-}
-
 bool
 notice_texts_load(struct notice_texts *t, const struct config *cfg, char *err, size_t errlen)
 {
@@ -92,8 +59,9 @@ notice_texts_load(struct notice_texts *t, const struct config *cfg, char *err, s
 		for (int l = 0; l < LANG__MAX; l++) {
 			char *file = NULL;
 
-			if (cfg->sms_template_dir != NULL && !read_template(cfg->sms_template_dir,
-			    (enum event_type)e, (enum lang)l, &file, err, errlen)) {
+			if (cfg->sms_template_dir != NULL && !sms_template_read(cfg->sms_template_dir,
+			    event_type_name((enum event_type)e), (enum lang)l, placeholders_known,
+			    "no placeholder but {app} in a notice", &file, err, errlen)) {
 				notice_texts_free(t);
 				return false;
 			}

@@ -58,6 +58,11 @@ enum rs_retry { RS_NO_RETRY, RS_RETRY };
 redisReply *rs_call(struct redis_store *rs, int argc, const char **argv, const size_t *lens,
     enum rs_retry retry);
 
+/* The integer reply of a read-only command (retried once; 0 for a reply of
+ * another kind). */
+enum store_status rs_call_integer(struct redis_store *rs, int argc, const char **argv,
+    long long *out);
+
 /*
  * Runs script `s` with the common arguments and `own` (every slot its
  * declaration names given). STORE_OK with *reply (owner: the caller) an

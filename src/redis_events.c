@@ -501,19 +501,6 @@ events_trim(struct redis_store *rs, const char *const *outputs, int n)
 	return STORE_OK;
 }
 
-/* An integer reply to a read-only command (0 for anything else). */
-static enum store_status
-integer_of(struct redis_store *rs, int argc, const char **argv, long long *out)
-{
-	redisReply *r = rs_call(rs, argc, argv, NULL, RS_RETRY);
-
-	if (r == NULL)
-		return STORE_UNAVAILABLE;
-	*out = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-	freeReplyObject(r);
-	return STORE_OK;
-}
-
 enum store_status
 events_status(struct redis_store *rs, struct events_status *st)
 {
@@ -525,9 +512,9 @@ events_status(struct redis_store *rs, struct events_status *st)
 	memset(st, 0, sizeof *st);
 	key_of(rs, EK_STREAM, NULL, key);
 	key_of(rs, EK_DEAD, NULL, dead);
-	if ((s = integer_of(rs, 2, len, &st->total)) != STORE_OK)
+	if ((s = rs_call_integer(rs, 2, len, &st->total)) != STORE_OK)
 		return s;
-	return integer_of(rs, 2, dlen, &st->dead);
+	return rs_call_integer(rs, 2, dlen, &st->dead);
 }
 
 enum store_status
@@ -567,7 +554,7 @@ events_backlog(struct redis_store *rs, const char *output, long long *backlog)
 		/* no sender ever ran for it: the whole stream waits */
 		const char *len[] = { "XLEN", key };
 
-		return integer_of(rs, 2, len, backlog);
+		return rs_call_integer(rs, 2, len, backlog);
 	}
 	return STORE_OK;
 }

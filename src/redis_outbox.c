@@ -305,19 +305,6 @@ group_info(struct redis_store *rs, const char *key, struct outbox_status *st, bo
 	return STORE_OK;
 }
 
-/* An integer reply to a read-only command (0 for anything else). */
-static enum store_status
-integer_of(struct redis_store *rs, int argc, const char **argv, long long *out)
-{
-	redisReply *r = rs_call(rs, argc, argv, NULL, RS_RETRY);
-
-	if (r == NULL)
-		return STORE_UNAVAILABLE;
-	*out = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-	freeReplyObject(r);
-	return STORE_OK;
-}
-
 enum store_status
 outbox_status(struct redis_store *rs, struct outbox_status *st)
 {
@@ -338,11 +325,11 @@ outbox_status(struct redis_store *rs, struct outbox_status *st)
 		return s;
 	if (!have_group || st->unread < 0) {
 		/* no sender ever ran (or Redis too old to say): everything is unread */
-		if ((s = integer_of(rs, 2, len, &all)) != STORE_OK)
+		if ((s = rs_call_integer(rs, 2, len, &all)) != STORE_OK)
 			return s;
 		st->unread = all - st->pending > 0 ? all - st->pending : 0;
 	}
-	if ((s = integer_of(rs, 2, dlen, &st->dead)) != STORE_OK)
+	if ((s = rs_call_integer(rs, 2, dlen, &st->dead)) != STORE_OK)
 		return s;
 	if ((r = rs_call(rs, 4, hget, NULL, RS_RETRY)) == NULL)
 		return STORE_UNAVAILABLE;

@@ -91,6 +91,18 @@ rs_config(const struct redis_store *rs)
 	return rs->cfg;
 }
 
+enum store_status
+rs_call_integer(struct redis_store *rs, int argc, const char **argv, long long *out)
+{
+	redisReply *r = rs_call(rs, argc, argv, NULL, RS_RETRY);
+
+	if (r == NULL)
+		return STORE_UNAVAILABLE;
+	*out = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+	freeReplyObject(r);
+	return STORE_OK;
+}
+
 void
 rs_copy_str(char *dst, size_t size, const redisReply *e)
 {

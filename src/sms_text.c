@@ -53,17 +53,17 @@ placeholders_known(const char *t)
 	return has_code;
 }
 
-/* PURPOSE.LANG.txt of sms_template_dir, if there is one: its text in *out
- * (owner: the caller), NULL when there is none. False on a bad file. */
-static bool
-read_template(const char *dir, enum purpose p, enum lang l, char **out, char *err, size_t errlen)
+bool
+sms_template_read(const char *dir, const char *name, enum lang l,
+    bool (*placeholders_ok)(const char *text), const char *rule, char **out, char *err,
+    size_t errlen)
 {
 	char path[4096], buf[SMS_TEXT_MAX];
 	size_t len;
 	FILE *f;
 
 	*out = NULL;
-	snprintf(path, sizeof path, "%s/%s.%s.txt", dir, purpose_name(p), lang_names[l]);
+	snprintf(path, sizeof path, "%s/%s.%s.txt", dir, name, lang_names[l]);
 	if ((f = fopen(path, "r")) == NULL)
 		return errno == ENOENT ? true : errmsg(err, errlen, "sms_template_dir: %s: %s", path,
 		    strerror(errno));
@@ -79,9 +79,10 @@ read_template(const char *dir, enum purpose p, enum lang l, char **out, char *er
 	buf[len] = '\0';
 	if (!text_utf8_valid(buf, len) || memchr(buf, '\0', len) != NULL)
 		return errmsg(err, errlen, "sms_template_dir: %s: not UTF-8 text", path);
-	if (!placeholders_known(buf))
-		return errmsg(err, errlen, "sms_template_dir: %s: must hold {code}, and no "
-		    "placeholder but {code}, {minutes} and {app}", path);
+	if (!placeholders_ok(buf))
+		return errmsg(err, errlen, "sms_template_dir: %s: %s", path, rule);
+	if (len == 0)
+		return errmsg(err, errlen, "sms_template_dir: %s: empty", path);
 	return (*out = strdup(buf)) != NULL || errmsg(err, errlen, "out of memory");
 }
 
@@ -93,8 +94,10 @@ sms_texts_load(struct sms_texts *t, const struct config *cfg, char *err, size_t 
 		for (int l = 0; l < LANG__MAX; l++) {
 			char *file = NULL;
 
-			if (cfg->sms_template_dir != NULL && !read_template(cfg->sms_template_dir,
-			    (enum purpose)p, (enum lang)l, &file, err, errlen)) {
+			if (cfg->sms_template_dir != NULL && !sms_template_read(cfg->sms_template_dir,
+			    purpose_name((enum purpose)p), (enum lang)l, placeholders_known,
+			    "must hold {code}, and no placeholder but {code}, {minutes} and {app}",
+			    &file, err, errlen)) {
 				sms_texts_free(t);
 				return false;
 			}

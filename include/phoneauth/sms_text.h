@@ -35,4 +35,16 @@ bool sms_text_render(const struct sms_texts *t, const struct config *cfg, enum p
  * is in its alphabet, else UCS-2 (70, or 67 a part), as Persian needs. */
 int sms_text_segments(const char *text);
 
+/*
+ * NAME.LANG.txt of sms_template_dir `dir` (NAME a purpose, or an event type
+ * for a notice), if there is one: its text, without the last line breaks,
+ * in *out (owner: the caller), NULL when there is no such file. False, with
+ * why in err, for a file that cannot be read, is longer than SMS_TEXT_MAX,
+ * is not UTF-8 text, is empty, or whose placeholders `placeholders_ok`
+ * refuses (`rule` says what they must be).
+ */
+bool sms_template_read(const char *dir, const char *name, enum lang l,
+    bool (*placeholders_ok)(const char *text), const char *rule, char **out, char *err,
+    size_t errlen);
+
 #endif
