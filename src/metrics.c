@@ -156,6 +156,22 @@ metrics_login(enum login_result result)
 		add(&shared->logins[result], 1);
 }
 
+void
+metrics_login_answer(int status, enum login_result ok, int refused_status,
+    enum login_result refused)
+{
+	if (status == 200)
+		metrics_login(ok);
+	else if (status == refused_status)
+		metrics_login(refused);
+	else if (status == 403)
+		metrics_login(LOGIN_BANNED);
+	else if (status == 429)
+		metrics_login(LOGIN_BLOCKED);
+	else if (status >= 500)
+		metrics_login(LOGIN_ERROR);
+}
+
 /* ---- writing them out ---- */
 
 /* The label of route r: the router's path, or "none". */

@@ -249,21 +249,11 @@ void
 route_login(struct ctx *ctx)
 {
 	json_object *sid;
-	int status;
 
 	if (json_object_object_get_ex(ctx->req->body, "session_id", &sid) && sid != NULL)
 		with_session(ctx);
 	else
 		with_number(ctx);
-	status = ctx->resp->status;
-	if (status == 200)
-		metrics_login(asks_second_factor(ctx->resp) ? LOGIN_MFA : LOGIN_OK);
-	else if (status == 401)
-		metrics_login(LOGIN_WRONG_PASSWORD);
-	else if (status == 403)
-		metrics_login(LOGIN_BANNED);
-	else if (status == 429)
-		metrics_login(LOGIN_BLOCKED);
-	else if (status >= 500)
-		metrics_login(LOGIN_ERROR);
+	metrics_login_answer(ctx->resp->status,
+	    asks_second_factor(ctx->resp) ? LOGIN_MFA : LOGIN_OK, 401, LOGIN_WRONG_PASSWORD);
 }

@@ -612,18 +612,6 @@ login(struct ctx *ctx)
 void
 route_passkeys_login(struct ctx *ctx)
 {
-	int status;
-
 	login(ctx);
-	status = ctx->resp->status;
-	if (status == 200)
-		metrics_login(LOGIN_PASSKEY_OK);
-	else if (status == 400)
-		metrics_login(LOGIN_PASSKEY_INVALID);
-	else if (status == 403)
-		metrics_login(LOGIN_BANNED);
-	else if (status == 429)
-		metrics_login(LOGIN_BLOCKED);
-	else if (status >= 500)
-		metrics_login(LOGIN_ERROR);
+	metrics_login_answer(ctx->resp->status, LOGIN_PASSKEY_OK, 400, LOGIN_PASSKEY_INVALID);
 }

@@ -35,6 +35,11 @@ void metrics_close(void);
 void metrics_request(int route, int status, double seconds);
 
 void metrics_login(enum login_result r);
+/* A sign-in's answer counted by its status: 200 `ok`, `refused_status`
+ * (the wrong credential's) `refused`, 403 banned, 429 blocked, 5xx error;
+ * any other (a validation error) not at all. */
+void metrics_login_answer(int status, enum login_result ok, int refused_status,
+    enum login_result refused);
 void metrics_mfa(enum mfa_result r);
 
 /* The label a route index is written out with (the router's path). */
