@@ -440,9 +440,11 @@ def stream_entries(key, count=5000):
 
 def outbox_entries(phone, prefix=None, purpose=None):
     """Outbox entries (<prefix>sms: the stack's, or a prefixed_pool's) for
-    `phone`, of `purpose` if given, newest first, as dicts of str."""
+    `phone`, of `purpose` if given, else every code (not the notices the
+    stack's sender queues for security changes), newest first, as dicts of str."""
     return [e for e in stream_entries((prefix or REDIS_PREFIX) + "sms")
-            if e.get("phone") == phone and (purpose is None or e.get("purpose") == purpose)]
+            if e.get("phone") == phone and (e.get("purpose") == purpose if purpose is not None
+                                            else e.get("purpose") != "notice")]
 
 
 def latest_code(phone, purpose=None, prefix=None):

@@ -1,7 +1,7 @@
 """Events, the recording half (API.md, "Events and notices"): every type this
 service makes is made by the action that causes it, once, in order, with
 the right data, and ends up as one entry of the Redis stream
-<redis_prefix>events (id, type, event, lang), read here with XRANGE.
+<redis_prefix>events (id, type, event, lang), read here as it comes (XREAD).
 What Redis holds (failures, blocks) is added by the script that makes the
 change; what PostgreSQL holds is inserted into event_outbox by the
 statement that makes the change, and the relay in a sender moves it to the
@@ -24,7 +24,7 @@ import time
 
 import pyotp
 
-from pa import (PASSWORD, REDIS_PREFIX, UUID4, Client, Pool, admin, bearer, check, cooldown_over,
+from pa import (PASSWORD, REDIS_PREFIX, UUID4, Client, Pool, Redis, admin, bearer, check, cooldown_over,
                 expect, family_of, fresh_phone, latest_code, login, psql, psql_super,
                 redis_command, refresh, run, signup, stop_process, test, totp_steady, user_row,
                 wait_for, wrong_login)
@@ -73,14 +73,42 @@ atexit.register(relay_off)
 
 # ---- the stream ----
 
+class Collector(threading.Thread):
+    """Every entry the stream gets while the tests run, read as it comes
+    (XREAD from the last one seen): the senders' event outputs trim what
+    they have all taken within seconds (the stack's audit_log is one), so
+    the stream itself holds only the last few."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.lock = threading.Lock()
+        self.entries = []
+        self.last = "0-0"
+
+    def run(self):
+        r = Redis()
+        while True:
+            reply = r.command("XREAD", "COUNT", "1000", "STREAMS", EVENTS, self.last)
+            if not reply:
+                time.sleep(0.05)
+                continue
+            for _key, items in reply:
+                for eid, f in items:
+                    d = {f[i].decode(): f[i + 1].decode() for i in range(0, len(f), 2)}
+                    with self.lock:
+                        self.entries.append((d, json.loads(d["event"])))
+                    self.last = eid.decode()
+
+
+_collector = Collector()
+_collector.start()
+
+
 def stream():
-    """Every entry of <prefix>events, oldest first: (fields, the event parsed)."""
-    out = []
-    for _id, f in redis_command("XRANGE", EVENTS, "-", "+") or []:
-        d = {f[i].decode(): f[i + 1].decode() for i in range(0, len(f), 2)}
-        ev = json.loads(d["event"])
-        out.append((d, ev))
-    return out
+    """Every entry <prefix>events has had since this file began, oldest
+    first: (fields, the event parsed)."""
+    with _collector.lock:
+        return list(_collector.entries)
 
 
 def events(pred):
@@ -120,7 +148,9 @@ class Expected:
         time.sleep(0.3)     # nothing more comes (none twice)
         got = self.got()
         check(ok and len(got) == len(self.want),
-              "wanted %s, got %s" % ([w[0] for w in self.want], [ev["type"] for _, ev in got]))
+              "wanted %s, got %s (%d entries seen, %s in the stream, %s rows waiting in event_outbox)" % (
+                  [w[0] for w in self.want], [ev["type"] for _, ev in got], len(stream()),
+                  redis_command("XLEN", EVENTS), psql("SELECT count(*) FROM event_outbox")))
         for (d, ev), (etype, data, extra) in zip(got, self.want):
             check_entry(d, ev)
             check(ev["type"] == etype, "wanted %s, got %s" % (etype, ev))
