@@ -555,10 +555,21 @@ owned() {
 	done
 }
 
-# recorded: the pids the pid files name (and the pool's workers).
+# The sender's event outputs, one process each (its children).
+sender_children() {
+	local pid
+	pid=$(sender_pid)
+	if alive "$pid" phoneauth; then
+		pgrep -P "$pid" | tr '\n' ' ' | sed 's/ $//'
+	fi
+}
+
+# recorded: the pids the pid files name (and the pool's workers, the
+# sender's outputs).
 recorded() {
 	local pid
-	for pid in "$(redis_pid)" "$(lighttpd_pid)" "$(pool_pid)" "$(sender_pid)" $(worker_pids); do
+	for pid in "$(redis_pid)" "$(lighttpd_pid)" "$(pool_pid)" "$(sender_pid)" $(worker_pids) \
+	    $(sender_children); do
 		[ -n "$pid" ] && echo "$pid"
 	done
 	if [ -d "$state/pg" ]; then pg_pid; fi
