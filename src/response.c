@@ -139,6 +139,8 @@ static const char *const messages[MSG__MAX][LANG__MAX] = {
 	    "کدهای بازیابی تازه جایگزین کدهای پیشین شدند؛ کدهای پیشین دیگر کار نمی‌کنند." },
 	[MSG_PASSKEY_REMOVED] = { "The passkey has been removed.",
 	    "کلید عبور حذف شد." },
+	[MSG_PASSKEYS_FULL] = { "An account keeps at most 20 passkeys: remove one first.",
+	    "هر حساب حداکثر ۲۰ کلید عبور دارد: ابتدا یکی را حذف کنید." },
 	[MSG_REQUIRED] = { "This field is required.",
 	    "این فیلد الزامی است." },
 	[MSG_NOT_STRING] = { "This field must be a string.",

@@ -39,6 +39,7 @@
 
 #define CHALLENGE_BYTES 32
 #define NAME_MAX_CHARS 64
+#define PASSKEYS_MAX 20		/* an account's */
 #define TRANSPORTS_MAX 8
 
 /* A refusal: counted against the client and `phone` (NULL: no account
@@ -308,6 +309,23 @@ name_or_reply(struct ctx *ctx, const char **name)
 	return true;
 }
 
+/* Whether account user_id may add a passkey: at most PASSKEYS_MAX, so that
+ * a stolen access token cannot fill the table (400 validation_failed when
+ * it has them all; 503 when PostgreSQL is away). */
+static bool
+room_or_reply(struct ctx *ctx, long long user_id)
+{
+	int n = 0;
+
+	if (!ctx_store_or_reply(ctx, pg_passkeys_count(ctx->pg, user_id, &n)))
+		return false;
+	if (n < PASSKEYS_MAX)
+		return true;
+	response_field_error(ctx->resp, "credential", MSG_PASSKEYS_FULL, ctx->req->lang);
+	response_validation_failed(ctx->resp, ctx->req->lang);
+	return false;
+}
+
 /* response.transports: the known hints, comma-joined; others are left out. */
 static void
 transports_of(json_object *response, char *out, size_t outlen)
@@ -362,6 +380,7 @@ route_passkeys_register(struct ctx *ctx)
 
 	if (!bearer_account_or_reply(ctx, &t, &u) ||
 	    !fields_read_or_reply(ctx, fields, NFIELDS(fields), &fin) || !name_or_reply(ctx, &name) ||
+	    !room_or_reply(ctx, u.id) ||
 	    !taken_or_reply(ctx, fin.session_id, RS_CEREMONY_REGISTER, u.id, u.phone, challenge))
 		return;
 	if (credential_of(ctx, &sent_id, &resp) == NULL) {

@@ -188,6 +188,23 @@ def a_passkey_name_longer_than_64_characters_is_refused():
     check(expect(r, 201)["name"] == "پ" * 64, r)
 
 
+@test
+def an_account_keeps_at_most_20_passkeys():
+    # a stolen access token cannot fill the table with passkeys
+    c, phone, access = account()
+    first = None
+    for i in range(20):
+        a, _ = passkey(c, access)
+        first = first or a
+    _, _, r = add_passkey(c, access)
+    body = expect(r, 400, "validation_failed")
+    check("credential" in body.get("fields", {}), body)
+    check(passkeys_of(phone) == 20, passkeys_of(phone))
+    expect(c.request("DELETE", "passkeys/" + b64(first.credential_id), headers=bearer(access)), 200)
+    passkey(c, access)
+    check(passkeys_of(phone) == 20, passkeys_of(phone))
+
+
 # ---- refusals: 400 passkey_invalid, counted, nothing changed ----
 
 
