@@ -136,6 +136,12 @@ normalize_e164(const char *s, char out[PHONE_MAX])
 	if (trunk > 0) {
 		memcpy(out + 1, s, trunk);
 		memcpy(out + 1 + trunk, s + trunk + 1, len - trunk);	/* with the NUL */
+		/* a second 0 where the trunk 0 was (+374 00 …) is no number:
+		 * taken, it would lose that 0 too when normalized again */
+		if (out[1 + trunk] == '0' && trunk_zero_code(out + 1) == trunk) {
+			out[0] = '\0';
+			return false;
+		}
 	} else {
 		memcpy(out + 1, s, len + 1);
 	}
