@@ -62,9 +62,9 @@ fail:
 void
 event_record_begin(struct event_record *rec, const struct request *req)
 {
-	rec->change[0] = rec->revoked[0] = '\0';
+	rec->change[0] = rec->revoked[0] = rec->again[0] = '\0';
 	rec->pg.lang = lang_of(req);
-	rec->pg.change = rec->pg.revoked = NULL;
+	rec->pg.change = rec->pg.revoked = rec->pg.again = NULL;
 }
 
 void
@@ -74,6 +74,15 @@ event_record_change(struct event_record *rec, const struct request *req, enum ev
 {
 	if (render(rec->change, req, type, user_id, phone, k1, v1, k2, v2, -1))
 		rec->pg.change = rec->change;
+}
+
+void
+event_record_again(struct event_record *rec, const struct request *req, enum event_type type,
+    long long user_id, const char *phone, const char *k1, const char *v1, const char *k2,
+    const char *v2)
+{
+	if (render(rec->again, req, type, user_id, phone, k1, v1, k2, v2, -1))
+		rec->pg.again = rec->again;
 }
 
 void

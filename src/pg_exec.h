@@ -54,6 +54,12 @@ ev_revoked(const struct pg_events *ev)
 }
 
 static inline const char *
+ev_again(const struct pg_events *ev)
+{
+	return ev != NULL ? ev->again : NULL;
+}
+
+static inline const char *
 ev_lang(const struct pg_events *ev)
 {
 	return ev != NULL && ev->lang != NULL ? ev->lang : "en";

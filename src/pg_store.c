@@ -164,6 +164,7 @@ static const struct {
 	    "  is_active = true, last_login = now() FROM o WHERE users.id = o.id"
 	    "  RETURNING users.id, o.was),"
 	    EVENT_ADD("e", "$10", "$11", "u", "NOT u.was", NO_UID, NO_TEXT, NO_TEXT) ","
+	    EVENT_ADD("a", "$12", "$11", "u", "u.was", NO_UID, NO_TEXT, NO_TEXT) ","
 	    " t AS (INSERT INTO refresh_tokens (jti, user_id, family, expires_at)"
 	    "  SELECT $5::text, id, $5::text, to_timestamp($6::bigint) FROM u"
 	    "  ON CONFLICT (jti) DO NOTHING),"
@@ -802,11 +803,11 @@ pg_user_complete(struct pg_store *pg, long long id, const char *phone, const cha
 {
 	char idbuf[24], exp[24];
 	const char *v[] = { idbuf, first_name, last_name, email, refresh->jti, exp, phone,
-		origin_ip(from), origin_agent(from), ev_change(ev), ev_lang(ev) };
+		origin_ip(from), origin_agent(from), ev_change(ev), ev_lang(ev), ev_again(ev) };
 
 	fmt_id(idbuf, id);
 	fmt_exp(exp, refresh);
-	return command(pg, ST_COMPLETE, 11, v, true);
+	return command(pg, ST_COMPLETE, 12, v, true);
 }
 
 /* ST_LOGIN, by password (no credentials to match: `credentials` NULL) or by code. */

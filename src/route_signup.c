@@ -250,6 +250,10 @@ route_user_info(struct ctx *ctx)
 	event_record_begin(&rec, ctx->req);
 	event_record_change(&rec, ctx->req, EVENT_SIGNUP_COMPLETED, s.user_id, s.phone, NULL, NULL,
 	    NULL, NULL);
+	/* the profile completed already (this is a retry of a lost answer): a
+	 * login begins all the same, and is told */
+	event_record_again(&rec, ctx->req, EVENT_LOGIN_SUCCEEDED, s.user_id, s.phone, "method",
+	    "password", "mfa", NULL);
 	st = pg_user_complete(ctx->pg, s.user_id, s.phone, in.first_name, in.last_name,
 	    in.email[0] ? in.email : NULL, &pair.refresh, &from, &rec.pg);
 	if (st == STORE_CONFLICT) {

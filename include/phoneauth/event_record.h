@@ -20,6 +20,7 @@ struct ctx;
 struct event_record {
 	char change[EVENT_JSON_MAX];
 	char revoked[EVENT_JSON_MAX];
+	char again[EVENT_JSON_MAX];
 	struct pg_events pg;
 };
 
@@ -37,6 +38,12 @@ void event_record_begin(struct event_record *rec, const struct request *req);
  * leaves the change without its event rather than refuse the change.
  */
 void event_record_change(struct event_record *rec, const struct request *req,
+    enum event_type type, long long user_id, const char *phone,
+    const char *k1, const char *v1, const char *k2, const char *v2);
+
+/* Renders the event recorded instead of the change's when the change was
+ * made already (pg_events.again), with the same arguments. */
+void event_record_again(struct event_record *rec, const struct request *req,
     enum event_type type, long long user_id, const char *phone,
     const char *k1, const char *v1, const char *k2, const char *v2);
 

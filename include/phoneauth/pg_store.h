@@ -48,6 +48,8 @@ struct pg_events {
 	const char *lang;	/* of the request: "en" or "fa" */
 	const char *change;	/* the change's own event */
 	const char *revoked;	/* session.revoked with sid "-": one per login the change ends */
+	const char *again;	/* instead of `change` when the change was made already (a
+				 * completion retried after its answer was lost: a login) */
 };
 
 struct pg_store *pg_new(const struct config *cfg);
