@@ -827,7 +827,10 @@ def output_check(name, recs, want, counted, stream_order=None):
             if pos < last:
                 out_of_order += 1
             last = max(last, pos)
-    f = {"delivered": len(first), "deliveries": len(recs), "dups": dups,
+    f = {"missing_users": [uid for uid, w in want.items() if got.get(uid, [0, 0])[0] < w[0]
+                           or got.get(uid, [0, 0])[1] < w[1]],
+         "dup_ids": [i for i, c in n_by_id.items() if c > 1],
+         "delivered": len(first), "deliveries": len(recs), "dups": dups,
          "lost": lost[0] + lost[1], "extra": extra[0] + extra[1] + stray, "not_in": not_in,
          "p99": pct(lat, 99), "out_of_order": out_of_order}
     lines = [
@@ -837,7 +840,7 @@ def output_check(name, recs, want, counted, stream_order=None):
         "PostgreSQL (invented or not ours): %d; of the %d the stream counted, not delivered: %d" % (
             lost[0], lost[1], f["extra"], total_counted, not_in),
         "    delivery latency (event at -> received), ms: p50 %s, p99 %s, max %s over %d; "
-        "made while nothing was down (no store, no receiver outage): p50 %s, p99 %s over %d" % (
+        "made while nothing was down (no store down, the receiver up and caught up): p50 %s, p99 %s over %d" % (
             fmt_ms(pct(lat, 50)), fmt_ms(pct(lat, 99)), fmt_ms(max(lat) if lat else None), len(lat),
             fmt_ms(pct(calm, 50)), fmt_ms(pct(calm, 99)), len(calm))]
     if stream_order is not None:
@@ -853,11 +856,12 @@ def fmt_ms(v):
 
 def troubled(t):
     """Whether at time t a store was down (kill to health ok) or the
-    receiver was out."""
+    receiver was out or still behind (from the outage's start until it
+    caught up: events_report fills o["caught"])."""
     for e in events:
         if e["kind"] in ("redis", "postgres") and e["down_at"] <= t <= (e.get("back_at") or 1e18):
             return True
-    return any(o["from"] <= t <= o.get("to", 1e18) for o in hook_outages)
+    return any(o["from"] <= t <= (o.get("caught") or o.get("to") or 1e18) for o in hook_outages)
 
 
 def events_report(drained):
@@ -888,6 +892,7 @@ def events_report(drained):
         after = [d for d in hook.deliveries if d[0] >= o.get("to", 1e18) and d[3] is not None]
         first = min((d[0] for d in after), default=None)
         caught = min((d[0] for d in after if d[0] * 1000 - d[3] < 1000), default=None)
+        o["caught"] = caught
         p("    outage #%d (%s, %.1f s): first delivery +%s s after it ended, caught up "
           "(an event received within 1 s of its making) +%s s" % (
               o["n"], o["mode"], o.get("to", 0) - o["from"],
@@ -905,6 +910,33 @@ def events_report(drained):
     lines += al
     p("    lines that are not an event: %d" % len(audit_bad))
     p("  dead letters: %d" % dead)
+    for i in hf["dup_ids"][:10]:
+        times = [d[0] for d in hook.deliveries if d[1] == i]
+        near = [e for e in events if times[0] - 1 <= e["down_at"] <= times[-1]]
+        p("  DUPLICATE %s at the receiver, received %s%s" % (i, ", ".join(ts(t) for t in times), "".join(
+            "; #%d %s killed %s (%.3f s after the first receipt)" % (e["n"], e["kind"], ts(e["down_at"]),
+                                                                   e["down_at"] - times[0]) for e in near)))
+    missing = sorted(set(hf["missing_users"]) | set(af["missing_users"]))
+    if missing:
+        names = ",".join(str(u) for u in missing[:10])
+        rows = collections.defaultdict(list)
+        try:
+            for uid, at in psql("SELECT user_id, to_char(created_at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS')"
+                                " FROM logins WHERE user_id IN (%s) ORDER BY created_at" % names):
+                rows[int(uid)].append(at)
+        except Exception:
+            pass
+        for uid in missing[:10]:
+            got = sorted(ts(r[3] / 1000) + " " + r[2] for r in {d[1]: d for d in hook.deliveries}.values()
+                         if r[4] == uid)
+            p("  MISSING an event of user %d: its logins (the sign-up's first) began at %s; the receiver got %s" % (
+                uid, ", ".join(rows.get(uid, ["?"])), "; ".join(got) or "nothing"))
+            t0 = min((r[3] / 1000 for r in hook.deliveries if r[4] == uid and r[3]), default=None)
+            if t0:
+                near = [e for e in events if t0 - 1 <= e["down_at"] <= t0 + 15]
+                if near:
+                    p("    events around them: " + ", ".join("#%d %s killed %s" % (e["n"], e["kind"], ts(e["down_at"]))
+                                                           for e in near))
     ok = (done and dead == 0 and bad_sig == 0 and bad_id == 0 and not audit_bad
           and all(f["lost"] == 0 and f["dups"] == 0 and f["not_in"] == 0 and f["extra"] == 0
                   for f in (hf, af)) and hf["out_of_order"] == 0)
