@@ -169,7 +169,7 @@ events_on() {
 # (phoneauth_events_total, summed over the types)
 events_recorded() { curl -s "$api/metrics" | awk '/^phoneauth_events_total/ { e += $NF } END { printf "%.0f\n", e }'; }
 events_off() {
-	local n
+	local n out_ticks hook_ticks
 	# what the outputs have left to deliver, delivered first (at most 30 s)
 	for _ in $(seq 1 60); do
 		n=$(redis XINFO GROUPS phoneauth:events | awk '
@@ -178,6 +178,11 @@ events_off() {
 		[ "$n" = 0 ] && break
 		sleep 0.5
 	done
+	# the CPU the outputs' processes took while on (utime + stime, with
+	# their waited-for children: event_command's runs), and the receiver's
+	out_ticks=$(for c in $(pgrep -P "$(cat "$STATE_DIR/run/sender.pid")"); do
+		awk '{ print $14 + $15 + $16 + $17 }' "/proc/$c/stat" 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }')
+	hook_ticks=$(awk '{ print $14 + $15 }' "/proc/$hook_pid/stat" 2>/dev/null || echo 0)
 	scripts/stack.sh start-sender >/dev/null
 	stop_hook
 	# what each output delivered (phoneauth_event_deliveries_total), and the
@@ -189,7 +194,8 @@ events_off() {
 			o = $0; sub(/.*output="/, "", o); sub(/".*/, "", o); sub(/:.*/, "", o); d[o] += $NF }
 		END { printf "%.0f events recorded while they were on; delivered: audit file %.0f, webhook %.0f (the receiver counted %s, its readiness probe included), event_command %.0f",
 			e - before, d["audit"], d["webhook"], hook, d["command"] }' > "$res/events-delivered"
-	wc -l < "$STATE_DIR/log/audit.jsonl" | awk '{ printf "; the audit file has %d lines", $1 }' >> "$res/events-delivered"
+	wc -l < "$STATE_DIR/log/audit.jsonl" | awk -v o="$out_ticks" -v h="$hook_ticks" -v hz="$(getconf CLK_TCK)" '{
+		printf "; the audit file has %d lines; CPU of the outputs%s processes (notices included) %.0f ms, %.2f ms an event; of the receiver %.0f ms", $1, "\047", o * 1000 / hz, ($1 > 0 ? o * 1000 / hz / $1 : 0), h * 1000 / hz }' >> "$res/events-delivered"
 }
 stop_hook() {
 	[ -n "$hook_pid" ] || return 0
