@@ -13,6 +13,16 @@
 #   BENCH_THREADS (2)   WORKERS (8)       BENCH_LOGIN_CONNECTIONS (4, mixed)
 #   BENCH_USERS (0)     BENCH_SESSIONS (0)  BENCH_BLOCKS (BENCH_SESSIONS / 10)
 #   BENCH_OUT (build/bench)  BENCH_PASSKEY_LOGINS (30000: the passkey sign-ins made beforehand)
+#   BENCH_EVENTS (1)    the event outputs' A/B (0: not measured)
+#   BENCH_HOOK_PORT (27082)  its webhook receiver's port
+#
+# The event outputs (docs/operations.md, "Events"): every scenario runs
+# with none configured (the sender relays and trims the events, delivers
+# nothing), but one pair, register of an existing account and login with
+# the right password measured again right after login_right with the
+# sender restarted with all three on — the audit file, a webhook to a
+# receiver on loopback (bench/hook.py) and event_command /bin/true — and
+# then off again: the rows side by side in "Event outputs off and on".
 set -eu
 
 # lighttpd is in /usr/sbin, not on an ordinary user's PATH.
@@ -36,6 +46,8 @@ export WORKERS=${WORKERS:-8}
 export APP_BIN=$repo/build/phoneauth
 export QUIET=1
 ceiling_port=${BENCH_CEILING_PORT:-27081}
+hook_port=${BENCH_HOOK_PORT:-27082}
+events_ab=${BENCH_EVENTS:-1}
 secs=${BENCH_SECONDS:-10}
 warm=${BENCH_WARMUP:-2}
 conns=${BENCH_CONNECTIONS:-32}
@@ -76,15 +88,20 @@ export PHONEAUTH_OTP_MAX_TRIES=1000
 export PHONEAUTH_SESSION_TTL=3600
 export PHONEAUTH_SESSION_MAX_AGE=3600
 iterations=${PHONEAUTH_PBKDF2_ITERATIONS:-600000}
+# No event output but in the A/B pair (events_on): stack.sh's configuration
+# names an audit file, which an empty value takes away.
+export PHONEAUTH_AUDIT_LOG=
 # A session lives an hour here, and every register leaves one: the load makes
 # hundreds of thousands, far beyond the 256mb of make run.
 export REDIS_MAXMEMORY=${BENCH_REDIS_MAXMEMORY:-4gb}
 
 work=$(mktemp -d)
 login_pid=
+hook_pid=
 finished=
 cleanup() {
 	[ -z "$login_pid" ] || kill "$login_pid" 2>/dev/null || true
+	stop_hook
 	stop_ceiling
 	stop_stack
 	rm -rf "$work"
@@ -129,6 +146,62 @@ stop_ceiling() {
 		done
 		rm -f "$f"
 	done
+}
+
+# ---- the event outputs' A/B ----
+
+# events_on: the webhook receiver started, and the sender restarted with
+# the three outputs on; events_off: the sender restarted with none, the
+# receiver stopped (its count in $res/hook-count).
+events_on() {
+	(umask 077 && printf 'whsec_%s\n' "$(head -c 32 /dev/urandom | base64 -w 0)" > "$STATE_DIR/webhook.secret")
+	/usr/bin/python3 bench/hook.py "$hook_port" "$res/hook-count" </dev/null >/dev/null 2>&1 &
+	hook_pid=$!
+	for _ in $(seq 1 50); do curl -s -o /dev/null -X POST "http://127.0.0.1:$hook_port/hook" -d '{}' && break; sleep 0.1; done
+	PHONEAUTH_AUDIT_LOG=$STATE_DIR/log/audit.jsonl \
+	PHONEAUTH_WEBHOOK_URL=http://127.0.0.1:$hook_port/hook \
+	PHONEAUTH_WEBHOOK_SECRET_FILE=$STATE_DIR/webhook.secret \
+	PHONEAUTH_EVENT_COMMAND=/bin/true \
+		scripts/stack.sh start-sender >/dev/null
+	events_recorded > "$res/events-before"
+}
+# events_recorded: the events recorded since the stack started
+# (phoneauth_events_total, summed over the types)
+events_recorded() { curl -s "$api/metrics" | awk '/^phoneauth_events_total/ { e += $NF } END { printf "%.0f\n", e }'; }
+events_off() {
+	local n out_ticks hook_ticks
+	# what the outputs have left to deliver, delivered first (at most 30 s)
+	for _ in $(seq 1 60); do
+		n=$(redis XINFO GROUPS phoneauth:events | awk '
+			prev == "pending" { p += $1 } prev == "lag" { l += $1 } { prev = $1 }
+			END { print p + l }')
+		[ "$n" = 0 ] && break
+		sleep 0.5
+	done
+	# the CPU the outputs' processes took while on (utime + stime, with
+	# their waited-for children: event_command's runs), and the receiver's
+	out_ticks=$(for c in $(pgrep -P "$(cat "$STATE_DIR/run/sender.pid")"); do
+		awk '{ print $14 + $15 + $16 + $17 }' "/proc/$c/stat" 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }')
+	hook_ticks=$(awk '{ print $14 + $15 }' "/proc/$hook_pid/stat" 2>/dev/null || echo 0)
+	scripts/stack.sh start-sender >/dev/null
+	stop_hook
+	# what each output delivered (phoneauth_event_deliveries_total), and the
+	# events recorded, since the stack started
+	curl -s "$api/metrics" | awk -v hook="$(cat "$res/hook-count" 2>/dev/null || echo '?')" \
+		-v before="$(cat "$res/events-before")" '
+		/^phoneauth_events_total/ { e += $NF }
+		/^phoneauth_event_deliveries_total/ && /result="delivered"/ {
+			o = $0; sub(/.*output="/, "", o); sub(/".*/, "", o); sub(/:.*/, "", o); d[o] += $NF }
+		END { printf "%.0f events recorded while they were on; delivered: audit file %.0f, webhook %.0f (the receiver counted %s, its readiness probe included), event_command %.0f",
+			e - before, d["audit"], d["webhook"], hook, d["command"] }' > "$res/events-delivered"
+	wc -l < "$STATE_DIR/log/audit.jsonl" | awk -v o="$out_ticks" -v h="$hook_ticks" -v hz="$(getconf CLK_TCK)" '{
+		printf "; the audit file has %d lines; CPU of the outputs%s processes (notices included) %.0f ms, %.2f ms an event; of the receiver %.0f ms", $1, "\047", o * 1000 / hz, ($1 > 0 ? o * 1000 / hz / $1 : 0), h * 1000 / hz }' >> "$res/events-delivered"
+}
+stop_hook() {
+	[ -n "$hook_pid" ] || return 0
+	kill "$hook_pid" 2>/dev/null || true
+	wait "$hook_pid" 2>/dev/null || true
+	hook_pid=
 }
 
 # The password in the environment, not on the command line (ps shows argv).
@@ -363,6 +436,15 @@ pass() {
 	pbkdf2 > "$res/pbkdf2_right"
 	run_wrk login_right "$conns" "$api/login" bench/post.lua \
 		BODY="{\"mobile_number\":\"$phone\",\"password\":\"$password\"}"
+	if [ "$events_ab" != 0 ]; then
+		echo "bench: [$name] register and login again, the event outputs on..." >&2
+		events_on
+		run_wrk register_existing_events "$conns" "$api/register" bench/post.lua BODY="{\"mobile_number\":\"$phone\"}"
+		pbkdf2 > "$res/pbkdf2_right_events"
+		run_wrk login_right_events "$conns" "$api/login" bench/post.lua \
+			BODY="{\"mobile_number\":\"$phone\",\"password\":\"$password\"}"
+		events_off
+	fi
 	# login with TOTP: login, then verify-mfa, on one connection a thread
 	# (bench/login_totp.lua); the codes of the next 20 minutes
 	pbkdf2 > "$res/pbkdf2_totp"
@@ -481,6 +563,7 @@ ratio() {
 	case $2 in
 	login_wrong) base=$(cat "$work/$1/pbkdf2_wrong"); label=" × PBKDF2" ;;
 	login_right) base=$(cat "$work/$1/pbkdf2_right"); label=" × PBKDF2" ;;
+	login_right_events) base=$(cat "$work/$1/pbkdf2_right_events"); label=" × PBKDF2" ;;
 	login_totp) # two requests a sign-in: sign-ins/s against PBKDF2
 		base=$(awk -v b="$(cat "$work/$1/pbkdf2_totp")" 'BEGIN { print b * 2 }'); label=" × PBKDF2" ;;
 	mixed_login) base=$(cat "$work/$1/pbkdf2_mixed"); label=" × PBKDF2" ;;
@@ -490,7 +573,7 @@ ratio() {
 		'BEGIN { if (a != "" && b > 0) printf "%.2f%s", a / b, l; else print "-" }'
 }
 
-scenarios="ceiling register_existing register_cold register_new verify_wrong login_wrong login_right login_totp refresh passkey_login mixed_register mixed_login"
+scenarios="ceiling register_existing register_cold register_new verify_wrong login_wrong login_right register_existing_events login_right_events login_totp refresh passkey_login mixed_register mixed_login"
 label() {
 	case $1 in
 	ceiling) echo "ceiling (minimal FastCGI responder)" ;;
@@ -500,6 +583,8 @@ label() {
 	verify_wrong) echo "verify-otp, wrong code, fresh sessions" ;;
 	login_wrong) echo "login by number, wrong password" ;;
 	login_right) echo "login, right password" ;;
+	register_existing_events) echo "register, existing account, event outputs on" ;;
+	login_right_events) echo "login, right password, event outputs on" ;;
 	login_totp) echo "login with TOTP (login + verify-mfa; × PBKDF2 per sign-in)" ;;
 	refresh) echo "token/refresh, a rotation each" ;;
 	passkey_login) echo "passkeys/login, ES256, a prepared sign-in each" ;;
@@ -513,6 +598,8 @@ short() {
 	register_cold) echo "register cold" ;; register_new) echo "register new" ;;
 	verify_wrong) echo "verify-otp wrong" ;; login_wrong) echo "login wrong" ;;
 	login_right) echo "login right" ;; login_totp) echo "login + TOTP" ;; refresh) echo "refresh" ;;
+	register_existing_events) echo "register existing, events on" ;;
+	login_right_events) echo "login right, events on" ;;
 	passkey_login) echo "passkey login" ;; mixed_register) echo "mixed: register" ;;
 	mixed_login) echo "mixed: logins" ;;
 	esac
@@ -535,6 +622,24 @@ table() {
 		printf '| %s | %.0f | %s ms | %s ms | %s | %s | %s | %s |\n' "$(label "$s")" \
 			"$(field "$1" "$s" rps)" "$(to_ms "$(field "$1" "$s" p50)")" \
 			"$(to_ms "$(field "$1" "$s" p99)")" "$(ratio "$1" "$s")" "$rt" "$pt" "$(field "$1" "$s" non2xx)"
+	done
+}
+
+# events_ab PASS: register and login with the event outputs off and on,
+# side by side; "on / off" compares their ratios (to the ceiling, measured
+# once a pass; to the raw PBKDF2 rate measured before each login scenario).
+events_table() {
+	local s on a b
+	echo "| scenario | req/s off | req/s on | p99 off | p99 on | × off | × on | on / off |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for s in register_existing login_right; do
+		on=${s}_events
+		if [ ! -f "$work/$1/$s.out" ] || [ ! -f "$work/$1/$on.out" ]; then continue; fi
+		a=$(ratio "$1" "$s"); b=$(ratio "$1" "$on")
+		printf '| %s | %.0f | %.0f | %s | %s | %s | %s | %s |\n' "$(label "$s")" \
+			"$(field "$1" "$s" rps)" "$(field "$1" "$on" rps)" "$(p99_or_dash "$1" "$s")" \
+			"$(p99_or_dash "$1" "$on")" "$a" "$b" \
+			"$(awk -v a="${a%% *}" -v b="${b%% *}" 'BEGIN { if (a > 0) printf "%.3f (%+.1f%%)", b / a, (b / a - 1) * 100; else print "-" }')"
 	done
 }
 
@@ -660,6 +765,13 @@ stop_ceiling
 		echo
 		table loaded
 	fi
+	for p in empty loaded; do
+		[ -f "$work/$p/login_right_events.out" ] || continue
+		echo
+		echo "Event outputs off and on ($p): off, the sender configured with none; on, with the audit file, a webhook to a receiver on loopback (bench/hook.py) and event_command /bin/true, measured right after the off rows:"
+		echo
+		events_table "$p"
+	done
 } > "$out_dir/bench.md"
 
 {
@@ -673,6 +785,8 @@ stop_ceiling
 		echo "[$p] worker private memory after the run (MB): $(cat "$work/$p/private")"
 		echo "[$p] the metrics counted (GET metrics): $(cat "$work/$p/metrics")"
 		echo "[$p] Redis SLOWLOG (calls over 10 ms): $(cat "$work/$p/slowlog-len") (the last 20: $out_dir/slowlog-$p.txt)"
+		[ ! -f "$work/$p/events-delivered" ] ||
+			echo "[$p] event outputs on (raw PBKDF2 before that login: $(cat "$work/$p/pbkdf2_right_events") hashes/s): $(cat "$work/$p/events-delivered")"
 	done
 	printf 'logins alongside register load (target: at least 0.9 × raw PBKDF2):'
 	for p in empty loaded; do

@@ -15,12 +15,25 @@ At the end it checks that nothing was lost (every account answered 201 is in
 PostgreSQL, every refresh token held as a family's latest is live), explains
 every 5xx by the events or lists it as unexplained, and writes the report to
 $STATE_DIR/report.txt (plus requests.tsv and events.tsv beside it).
+
+The event outputs (issue 24): a webhook receiver of its own on loopback
+(SOAK_HOOK_PORT), which a thread of its own takes down (connection refused)
+or makes answer 500 for a while now and then, and the stack's audit file,
+read as it grows. After the load it waits for both to catch up, then counts
+by event id: produced (what PostgreSQL holds — one signup.completed per
+account, one login.succeeded per login but the sign-up's own — and what the
+stream counted, phoneauth_events_total), delivered, lost, duplicated,
+dead-lettered, badly signed, and the delivery latency from the event's `at`
+to its receipt (hook_deliveries.tsv beside the report).
 """
 
 import base64
 import collections
 import datetime
+import hashlib
+import hmac
 import http.client
+import http.server
 import json
 import os
 import random
@@ -52,6 +65,15 @@ GRACE = 10.0            # refresh_grace: a refresh presented again this soon sti
 INFLIGHT = 0.05         # a request sent this soon after a kill may still have reached the victim
 RUN = os.path.join(STATE, "run")
 LOG = os.path.join(STATE, "log", "phoneauth.log")
+AUDIT = os.path.join(STATE, "log", "audit.jsonl")
+HOOK_PORT = int(os.environ.get("SOAK_HOOK_PORT", "48081"))
+HOOK_SECRET_FILE = os.environ.get("SOAK_HOOK_SECRET_FILE", "")
+HOOK_MIN = float(os.environ.get("SOAK_HOOK_MIN", "30"))
+HOOK_MAX = float(os.environ.get("SOAK_HOOK_MAX", "90"))
+HOOK_DOWN_MIN = float(os.environ.get("SOAK_HOOK_DOWN_MIN", "3"))
+HOOK_DOWN_MAX = float(os.environ.get("SOAK_HOOK_DOWN_MAX", "25"))
+REDIS_AOF = os.environ.get("SOAK_REDIS_AOF", "1") != "0"
+DRAIN = float(os.environ.get("SOAK_DRAIN", "180"))
 
 stop = threading.Event()        # the load ends (duration reached, or TERM)
 interrupted = threading.Event() # by TERM or INT: the run is not complete
@@ -506,7 +528,10 @@ def chaos(end):
             ev["restart_at"] = time.time()
             poll = threading.Thread(target=wait_back, args=(ev, "back_at", ev["restart_at"]), daemon=True)
             poll.start()
-            stack(cmd)
+            if cmd == "start-redis" and REDIS_AOF:
+                start_redis_aof()
+            else:
+                stack(cmd)
             ev["up_at"] = time.time()
             poll.join()
         else:
@@ -514,6 +539,414 @@ def chaos(end):
         print("soak: event %d %s (%s): down %s, restart +%.2f s, health ok +%s s" % (
             n, ev["kind"], ev["target"], ts(ev["down_at"]), ev["restart_at"] - ev["down_at"],
             "%.2f" % (ev["back_at"] - ev["down_at"]) if ev.get("back_at") else "never"), flush=True)
+
+
+# ---- the event outputs: a webhook receiver, the audit file, Redis with AOF ----
+
+def event_at_ms(at):
+    """The event's `at` ("2026-12-07T10:00:00.123Z") as Unix ms, or None."""
+    try:
+        d = datetime.datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except (TypeError, ValueError):
+        return None
+    return d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000
+
+
+class HookReceiver:
+    """The soak's webhook receiver on loopback. mode "up" answers 204 and
+    records the delivery, "500" answers 500 (a receiver that fails), and
+    "down" closes the listening socket (connections refused). Each delivery
+    answered 2xx is recorded as (time received, event id, type, at in ms,
+    user_id, signature verified, webhook-id is the event's id)."""
+
+    def __init__(self, port, secret_file):
+        self.port = port
+        with open(secret_file) as f:
+            self.key = base64.b64decode(f.readline().strip()[len("whsec_"):])
+        self.mode = "up"
+        self.server = None
+        self.deliveries = []
+        self.tries = collections.Counter()     # answers by mode
+        self.lock = threading.Lock()
+
+    def verified(self, headers, body):
+        wid = headers.get("webhook-id") or ""
+        wts = headers.get("webhook-timestamp") or ""
+        want = base64.b64encode(hmac.new(self.key, ("%s.%s." % (wid, wts)).encode() + body,
+                                         hashlib.sha256).digest()).decode()
+        sigs = (headers.get("webhook-signature") or "").split()
+        return any(s.startswith("v1,") and hmac.compare_digest(s[3:], want) for s in sigs)
+
+    def start(self):
+        rec = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                t = time.time()
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                mode = rec.mode
+                rec.tries[mode] += 1
+                if mode != "up":
+                    self.send_response(500)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                try:
+                    ev = json.loads(body)["data"]
+                except (ValueError, KeyError, TypeError):
+                    ev = {}
+                rec.deliveries.append((t, ev.get("id"), ev.get("type"), event_at_ms(ev.get("at")),
+                                       ev.get("user_id"), rec.verified(self.headers, body),
+                                       self.headers.get("webhook-id") == ev.get("id")))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, name="hook", daemon=True).start()
+
+    def set_mode(self, mode):
+        with self.lock:
+            if mode == "down":
+                if self.server is not None:
+                    self.server.shutdown()
+                    self.server.server_close()
+                    self.server = None
+            elif self.server is None:
+                for _ in range(50):
+                    try:
+                        self.start()
+                        break
+                    except OSError:         # the port not yet free: try again
+                        time.sleep(0.1)
+            self.mode = mode
+
+
+hook = None                 # the HookReceiver
+hook_outages = []           # {"n", "mode", "from", "to"}
+audit_lines = []            # (time seen, event id, type, at in ms, user_id) per line of the audit file
+audit_bad = []              # lines of the audit file that are not an event
+audit_stop = threading.Event()
+
+
+def hook_chaos(end):
+    """Takes the receiver down or makes it answer 500, by turns, for
+    SOAK_HOOK_DOWN_MIN..MAX seconds every SOAK_HOOK_MIN..MAX seconds; it is
+    up again 20 s before the end of the load at the latest."""
+    r = random.Random(SEED + 7)
+    n = 0
+    while True:
+        wait = r.uniform(HOOK_MIN, HOOK_MAX)
+        down = r.uniform(HOOK_DOWN_MIN, HOOK_DOWN_MAX)
+        if time.time() + wait + down > end - 20 or stop.wait(wait):
+            return
+        n += 1
+        o = {"n": n, "mode": "down" if n % 2 else "500", "from": time.time()}
+        hook_outages.append(o)
+        hook.set_mode(o["mode"])
+        stop.wait(down)
+        hook.set_mode("up")
+        o["to"] = time.time()
+        print("soak: receiver %s %s for %.1f s" % (
+            "down (refusing connections)" if o["mode"] == "down" else "answering 500",
+            ts(o["from"]), o["to"] - o["from"]), flush=True)
+
+
+def audit_reader():
+    """Reads the audit file as it grows (every 0.2 s) until told to stop."""
+    buf = b""
+    f = None
+    while True:
+        last = audit_stop.is_set()
+        if f is None:
+            try:
+                f = open(AUDIT, "rb")
+            except OSError:
+                f = None
+        if f is not None:
+            buf += f.read()
+            t = time.time()
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                try:
+                    ev = json.loads(line)
+                    audit_lines.append((t, ev["id"], ev["type"], event_at_ms(ev["at"]), ev.get("user_id")))
+                except (ValueError, KeyError, TypeError):
+                    audit_bad.append(line[:200])
+        if last:
+            if buf:
+                audit_bad.append(buf[:200])
+            return
+        audit_stop.wait(0.2)
+
+
+def redis_aof_on():
+    """appendonly on the running Redis (written before each reply: what a
+    SIGKILL leaves survives), and its first rewrite done."""
+    r = Redis()
+    r.command("CONFIG", "SET", "appendfsync", "no")
+    r.command("CONFIG", "SET", "appendonly", "yes")
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        info = r.command("INFO", "persistence")
+        info = info.decode() if isinstance(info, bytes) else info
+        d = dict(l.split(":", 1) for l in info.split("\r\n") if ":" in l)
+        if (d.get("aof_enabled") == "1" and d.get("aof_rewrite_in_progress") == "0"
+                and d.get("aof_rewrite_scheduled") == "0"):
+            return True
+        time.sleep(0.2)
+    print("soak: Redis did not turn appendonly on in 60 s", file=sys.stderr, flush=True)
+    return False
+
+
+def start_redis_aof():
+    """Starts the killed Redis on its stack's configuration with appendonly
+    (stack.sh start-redis would start it without persistence), and waits
+    until it has loaded its data and answers."""
+    p = subprocess.run(["redis-server", os.path.join(STATE, "redis.conf"), "--appendonly", "yes",
+                        "--appendfsync", "no"], capture_output=True, text=True)
+    if p.returncode != 0:
+        print("soak: redis-server failed: %s" % (p.stdout + p.stderr).strip()[-500:], file=sys.stderr,
+              flush=True)
+        return False
+    r = Redis()
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if r.command("PING") == "PONG":
+                return True
+        except (ConnectionError, RuntimeError):     # not yet listening, or LOADING
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def stream_state(r):
+    """(event_outbox rows, [(group, pending, last delivered, lag)], the
+    stream's last id) now."""
+    outbox = int(psql("SELECT count(*) FROM event_outbox")[0][0])
+    groups = []
+    for g in r.command("XINFO", "GROUPS", PREFIX + "events") or []:
+        d = {(g[i].decode() if isinstance(g[i], bytes) else g[i]): g[i + 1] for i in range(0, len(g), 2)}
+        dec = lambda v: v.decode() if isinstance(v, bytes) else v  # noqa: E731
+        groups.append((dec(d.get("name")), d.get("pending"), dec(d.get("last-delivered-id")), d.get("lag")))
+    info = r.command("XINFO", "STREAM", PREFIX + "events")
+    d = {(info[i].decode() if isinstance(info[i], bytes) else info[i]): info[i + 1]
+         for i in range(0, len(info), 2)}
+    last = d.get("last-generated-id")
+    return outbox, groups, last.decode() if isinstance(last, bytes) else last
+
+
+def drain():
+    """Waits (at most SOAK_DRAIN s) until the relay has moved every row of
+    event_outbox and every output has taken and acknowledged every event of
+    the stream. Returns (seconds waited, done, the last state as text)."""
+    t0 = time.time()
+    r = Redis()
+    text = "?"
+    while True:
+        try:
+            outbox, groups, last = stream_state(r)
+            text = "event_outbox %d rows; stream last id %s; %s" % (outbox, last, "; ".join(
+                "group %s pending %s last delivered %s lag %s" % g for g in groups))
+            if outbox == 0 and groups and all(g[1] == 0 and g[2] == last for g in groups):
+                audit_stop.wait(1.0)     # the audit reader's next look
+                return time.time() - t0, True, text
+        except Exception as e:  # a store not back yet: try again
+            text = "unreadable (%s)" % e
+        if time.time() - t0 > DRAIN:
+            return time.time() - t0, False, text
+        time.sleep(0.5)
+
+
+def events_produced():
+    """What must have been produced: from PostgreSQL, per active account,
+    {user_id: (signup.completed, login.succeeded)} — one sign-up, and one
+    login per row of logins but the sign-up's own; and the stream's
+    counts by type (phoneauth_events_total, from GET metrics)."""
+    want = {}
+    for uid, n in psql("SELECT u.id, count(l.family) FROM users u LEFT JOIN logins l ON l.user_id = u.id"
+                       " WHERE u.is_active GROUP BY u.id"):
+        want[int(uid)] = (1, max(0, int(n) - 1))
+    counted = collections.Counter()
+    conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=30)
+    conn.request("GET", BASE + "metrics")
+    for line in conn.getresponse().read().decode().splitlines():
+        if line.startswith('phoneauth_events_total{type="'):
+            counted[line.split('"')[1]] = int(float(line.split()[-1]))
+    conn.close()
+    return want, counted
+
+
+def pct(xs, p):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
+
+
+def output_check(name, recs, want, counted, stream_order=None):
+    """recs: (time received, id, type, at ms, user_id, ...) in the order
+    received. Returns (report lines, figures)."""
+    first = {}
+    n_by_id = collections.Counter()
+    for r in recs:
+        n_by_id[r[1]] += 1
+        first.setdefault(r[1], r)
+    dups = sum(c - 1 for c in n_by_id.values())
+    by_type = collections.Counter(r[2] for r in first.values())
+    got = collections.defaultdict(lambda: [0, 0])
+    stray = 0
+    for r in first.values():
+        if r[2] in ("signup.completed", "login.succeeded"):
+            if r[4] in want:
+                got[r[4]][0 if r[2] == "signup.completed" else 1] += 1
+            else:
+                stray += 1
+    lost = [0, 0]
+    extra = [0, 0]
+    for uid, w in want.items():
+        g = got.get(uid, [0, 0])
+        for i in (0, 1):
+            lost[i] += max(0, w[i] - g[i])
+            extra[i] += max(0, g[i] - w[i])
+    total_counted = sum(counted.values())
+    not_in = max(0, total_counted - len(first))
+    lat = [(r[0] * 1000 - r[3]) for r in first.values() if r[3] is not None]
+    calm = [(r[0] * 1000 - r[3]) for r in first.values() if r[3] is not None and not troubled(r[3] / 1000)]
+    out_of_order = 0
+    if stream_order is not None:
+        last = -1
+        for r in recs:
+            pos = stream_order.get(r[1])
+            if pos is None or r is not first[r[1]]:
+                continue
+            if pos < last:
+                out_of_order += 1
+            last = max(last, pos)
+    f = {"missing_users": [uid for uid, w in want.items() if got.get(uid, [0, 0])[0] < w[0]
+                           or got.get(uid, [0, 0])[1] < w[1]],
+         "dup_ids": [i for i, c in n_by_id.items() if c > 1],
+         "delivered": len(first), "deliveries": len(recs), "dups": dups,
+         "lost": lost[0] + lost[1], "extra": extra[0] + extra[1] + stray, "not_in": not_in,
+         "p99": pct(lat, 99), "out_of_order": out_of_order}
+    lines = [
+        "  %s: %d events delivered (%d deliveries), %d DUPLICATED; %s" % (
+            name, len(first), len(recs), dups, ", ".join("%s %d" % kv for kv in sorted(by_type.items()))),
+        "    LOST against PostgreSQL: %d signup.completed, %d login.succeeded; without a change in "
+        "PostgreSQL (invented or not ours): %d; of the %d the stream counted, not delivered: %d" % (
+            lost[0], lost[1], f["extra"], total_counted, not_in),
+        "    delivery latency (event at -> received), ms: p50 %s, p99 %s, max %s over %d; "
+        "made while nothing was down (no store down, the receiver up and caught up): p50 %s, p99 %s over %d" % (
+            fmt_ms(pct(lat, 50)), fmt_ms(pct(lat, 99)), fmt_ms(max(lat) if lat else None), len(lat),
+            fmt_ms(pct(calm, 50)), fmt_ms(pct(calm, 99)), len(calm))]
+    if stream_order is not None:
+        lines.append("    order: %d events received before one that came earlier in the stream "
+                     "(the audit file's order)" % out_of_order)
+    f["p99_calm"] = pct(calm, 99)
+    return lines, f
+
+
+def fmt_ms(v):
+    return "-" if v is None else "%.0f" % v
+
+
+def troubled(t):
+    """Whether at time t a store was down (kill to health ok) or the
+    receiver was out or still behind (from the outage's start until it
+    caught up: events_report fills o["caught"])."""
+    for e in events:
+        if e["kind"] in ("redis", "postgres") and e["down_at"] <= t <= (e.get("back_at") or 1e18):
+            return True
+    return any(o["from"] <= t <= (o.get("caught") or o.get("to") or 1e18) for o in hook_outages)
+
+
+def events_report(drained):
+    """The events' part of the report: (lines, ok)."""
+    lines = []
+    p = lines.append
+    waited, done, state = drained
+    try:
+        want, counted = events_produced()
+        dead = Redis().command("XLEN", PREFIX + "events:dead")
+    except Exception as e:
+        return ["events: NOT CHECKED (%s)" % e], False
+    n_sign = sum(w[0] for w in want.values())
+    n_login = sum(w[1] for w in want.values())
+    p("events (issue 24): outputs: the audit file %s and the webhook http://127.0.0.1:%d/hook; Redis %s" % (
+        AUDIT, HOOK_PORT, "with appendonly (appendfsync no)" if REDIS_AOF else "WITHOUT persistence"))
+    p("  produced: PostgreSQL holds %d accounts (signup.completed each) and %d logins besides their "
+      "sign-ups' (login.succeeded each); the stream counted %d: %s" % (
+          n_sign, n_login, sum(counted.values()), ", ".join("%s %d" % kv for kv in sorted(counted.items()))))
+    p("  after the load: %s in %.1f s; %s" % ("all delivered" if done else "NOT DRAINED", waited, state))
+    p("  receiver outages: %d (%s); answers: %s" % (
+        len(hook_outages), ", ".join("%s %s %.1f s" % (o["mode"], ts(o["from"]), o.get("to", 0) - o["from"])
+                                     for o in hook_outages) or "none",
+        ", ".join("%s %d" % ("204" if k == "up" else k, v) for k, v in sorted(hook.tries.items()))))
+    for o in hook_outages:
+        # the retry's wait after the receiver is back, and the backlog's end:
+        # the first event received within a second of its making
+        after = [d for d in hook.deliveries if d[0] >= o.get("to", 1e18) and d[3] is not None]
+        first = min((d[0] for d in after), default=None)
+        caught = min((d[0] for d in after if d[0] * 1000 - d[3] < 1000), default=None)
+        o["caught"] = caught
+        p("    outage #%d (%s, %.1f s): first delivery +%s s after it ended, caught up "
+          "(an event received within 1 s of its making) +%s s" % (
+              o["n"], o["mode"], o.get("to", 0) - o["from"],
+              "%.1f" % (first - o["to"]) if first else "never",
+              "%.1f" % (caught - o["to"]) if caught else "never"))
+    order = {}
+    for r in audit_lines:
+        order.setdefault(r[1], len(order))
+    hl, hf = output_check("webhook", hook.deliveries, want, counted, order)
+    lines += hl
+    bad_sig = len([d for d in hook.deliveries if not d[5]])
+    bad_id = len([d for d in hook.deliveries if not d[6]])
+    p("    signatures that do not verify: %d; webhook-id other than the event's id: %d" % (bad_sig, bad_id))
+    al, af = output_check("audit file", audit_lines, want, counted)
+    lines += al
+    p("    lines that are not an event: %d" % len(audit_bad))
+    p("  dead letters: %d" % dead)
+    for i in hf["dup_ids"][:10]:
+        times = [d[0] for d in hook.deliveries if d[1] == i]
+        near = [e for e in events if times[0] - 1 <= e["down_at"] <= times[-1]]
+        p("  DUPLICATE %s at the receiver, received %s%s" % (i, ", ".join(ts(t) for t in times), "".join(
+            "; #%d %s killed %s (%.3f s after the first receipt)" % (e["n"], e["kind"], ts(e["down_at"]),
+                                                                   e["down_at"] - times[0]) for e in near)))
+    missing = sorted(set(hf["missing_users"]) | set(af["missing_users"]))
+    if missing:
+        names = ",".join(str(u) for u in missing[:10])
+        rows = collections.defaultdict(list)
+        try:
+            for uid, at in psql("SELECT user_id, to_char(created_at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS')"
+                                " FROM logins WHERE user_id IN (%s) ORDER BY created_at" % names):
+                rows[int(uid)].append(at)
+        except Exception:
+            pass
+        for uid in missing[:10]:
+            got = sorted(ts(r[3] / 1000) + " " + r[2] for r in {d[1]: d for d in hook.deliveries}.values()
+                         if r[4] == uid)
+            p("  MISSING an event of user %d: its logins (the sign-up's first) began at %s; the receiver got %s" % (
+                uid, ", ".join(rows.get(uid, ["?"])), "; ".join(got) or "nothing"))
+            t0 = min((r[3] / 1000 for r in hook.deliveries if r[4] == uid and r[3]), default=None)
+            if t0:
+                near = [e for e in events if t0 - 1 <= e["down_at"] <= t0 + 15]
+                if near:
+                    p("    events around them: " + ", ".join("#%d %s killed %s" % (e["n"], e["kind"], ts(e["down_at"]))
+                                                           for e in near))
+    ok = (done and dead == 0 and bad_sig == 0 and bad_id == 0 and not audit_bad
+          and all(f["lost"] == 0 and f["dups"] == 0 and f["not_in"] == 0 and f["extra"] == 0
+                  for f in (hf, af)) and hf["out_of_order"] == 0)
+    p("  events: %s (lost %d webhook, %d audit; duplicated %d webhook, %d audit)" % (
+        "PASS" if ok else "FAIL", hf["lost"] + hf["not_in"], af["lost"] + af["not_in"], hf["dups"], af["dups"]))
+    with open(os.path.join(STATE, "hook_deliveries.tsv"), "w") as f:
+        for d in hook.deliveries:
+            f.write("%.3f\t%s\t%s\t%s\t%s\t%s\n" % (d[0], d[1], d[2], ts(d[3] / 1000) if d[3] else "-",
+                                                    d[4], "ok" if d[5] else "BAD"))
+    return lines, ok
 
 
 # ---- memory ----
@@ -707,7 +1140,7 @@ def recovery(ev, kinds):
     return out
 
 
-def report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender):
+def report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender, ev_lines, ev_ok):
     lines = []
     p = lines.append
     recs = [r for r in records if r[2] != "refresh-final"]
@@ -846,9 +1279,11 @@ def report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender)
         len([x for x in mem_end if x[0] in started]), len(mem_end)))
     p("sms sender: " + sender)
     p("")
-    ok = not unexplained and n_lost == 0
-    p("RESULT: %s (%d unexplained 5xx/errors, %d losses)%s" % (
-        "PASS" if ok else "FAIL", len(unexplained), n_lost,
+    lines += ev_lines
+    p("")
+    ok = not unexplained and n_lost == 0 and ev_ok
+    p("RESULT: %s (%d unexplained 5xx/errors, %d losses, events %s)%s" % (
+        "PASS" if ok else "FAIL", len(unexplained), n_lost, "ok" if ev_ok else "FAILED",
         "; INTERRUPTED after %.0f of %.0f s" % (dur, DURATION) if interrupted.is_set() else ""))
     return "\n".join(lines) + "\n", ok
 
@@ -883,6 +1318,13 @@ def main():
     end = t_start + DURATION
     print("soak: %.0f s, %d clients, chaos every %.0f-%.0f s, seed %d; http://127.0.0.1:%d%s" % (
         DURATION, CLIENTS, CHAOS_MIN, CHAOS_MAX, SEED, HTTP_PORT, BASE), flush=True)
+    global hook
+    if REDIS_AOF and not redis_aof_on():
+        sys.exit(1)
+    hook = HookReceiver(HOOK_PORT, HOOK_SECRET_FILE)
+    hook.set_mode("up")
+    reader = threading.Thread(target=audit_reader, name="audit", daemon=True)
+    reader.start()
     mem_start = worker_memory()
     threads = [Client(i) for i in range(CLIENTS)]
     for t in threads:
@@ -891,6 +1333,8 @@ def main():
     mon.start()
     ch = threading.Thread(target=chaos, args=(end,), daemon=True)
     ch.start()
+    hc = threading.Thread(target=hook_chaos, args=(end,), daemon=True)
+    hc.start()
     mem_samples = []
     next_sample = t_start + 60
     next_progress = t_start + 30
@@ -909,6 +1353,8 @@ def main():
     for t in threads:
         t.join(60)
     ch.join(120)     # an event under way restarts its store first
+    hc.join(60)
+    hook.set_mode("up")
     mon.join(5)
     # the stores must be back before anything can be checked
     ev = {}
@@ -921,7 +1367,15 @@ def main():
         except Exception as e:
             print("soak: the end check failed: %s" % e, file=sys.stderr)
     sender = sender_state()
-    text, ok = report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender)
+    if ev.get("ok"):
+        print("soak: waiting (at most %.0f s) for the event outputs to catch up..." % DRAIN, flush=True)
+        drained = drain()
+    else:
+        drained = (0, False, "the stores did not come back")
+    audit_stop.set()
+    reader.join(10)
+    ev_lines, ev_ok = events_report(drained)
+    text, ok = report(t_start, t_load_end, mem_start, mem_samples, mem_end, losses, sender, ev_lines, ev_ok)
     with open(os.path.join(STATE, "report.txt"), "w") as f:
         f.write(text)
     with open(os.path.join(STATE, "requests.tsv"), "w") as f:

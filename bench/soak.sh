@@ -6,6 +6,19 @@
 # report goes to stdout and $STATE_DIR/report.txt; the exit status is
 # non-zero when a 5xx is unexplained or an account or a login was lost.
 #
+# The event outputs are on (docs/operations.md, "Events"): the audit file
+# (log/audit.jsonl) and a webhook to a receiver of the driver's own on
+# loopback, which goes down (connection refused) or answers 500 now and
+# then. The report counts the events produced, delivered, lost and
+# duplicated (by event id, at the receiver and in the audit file) and the
+# delivery latency (the event's `at` to its receipt); a lost or duplicated
+# event fails the run. Redis runs with appendonly (appendfsync no: every
+# write reaches the kernel before its reply, which is what survives a
+# SIGKILL), so that a killed Redis keeps the events stream and its consumer
+# groups as a production Redis with persistence would; SOAK_REDIS_AOF=0
+# runs it as the other stacks do, without persistence (each Redis kill then
+# loses the events still in the stream, and the run reports them lost).
+#
 #   SOAK_S (1800)          duration of the load, seconds
 #   SOAK_CLIENTS (8)       client threads
 #   SOAK_CHAOS_MIN (20), SOAK_CHAOS_MAX (60)   seconds between two events
@@ -14,6 +27,11 @@
 #                          that some workers sit idle through an outage (as in
 #                          production) and meet their dead connections after it
 #   SOAK_HTTP_PORT (48080) SOAK_REDIS_PORT (46379) SOAK_PG_PORT (45432)
+#   SOAK_HOOK_PORT (48081) the webhook receiver's port (loopback)
+#   SOAK_HOOK_MIN (30), SOAK_HOOK_MAX (90)  seconds between two receiver outages
+#   SOAK_HOOK_DOWN_MIN (3), SOAK_HOOK_DOWN_MAX (25)  seconds an outage lasts
+#   SOAK_REDIS_AOF (1)     Redis with appendonly (0: without persistence)
+#   SOAK_DRAIN (180)       seconds the events are given to arrive after the load
 #   SOAK_STATE_DIR (var/soak)
 set -eu
 
@@ -41,6 +59,13 @@ export PHONEAUTH_SESSION_TTL=3600
 export PHONEAUTH_SESSION_MAX_AGE=3600
 export PHONEAUTH_PBKDF2_ITERATIONS=1000
 
+# The event outputs: the stack's audit file (audit_log in its
+# configuration) and the driver's webhook receiver.
+export SOAK_HOOK_PORT=${SOAK_HOOK_PORT:-48081}
+export SOAK_HOOK_SECRET_FILE=$STATE_DIR/webhook.secret
+export PHONEAUTH_WEBHOOK_URL=http://127.0.0.1:$SOAK_HOOK_PORT/hook
+export PHONEAUTH_WEBHOOK_SECRET_FILE=$SOAK_HOOK_SECRET_FILE
+
 driver=
 cleanup() {
 	if [ -n "$driver" ]; then
@@ -55,6 +80,8 @@ trap 'echo "soak: interrupted" >&2; exit 130' INT TERM
 
 scripts/stack.sh stop >/dev/null 2>&1 || true
 rm -rf "$STATE_DIR"
+mkdir -p "$STATE_DIR"
+(umask 077 && printf 'whsec_%s\n' "$(head -c 32 /dev/urandom | base64 -w 0)" > "$SOAK_HOOK_SECRET_FILE")
 echo "soak: starting the stack in $STATE_DIR ($WORKERS workers, $(nproc) cores)..." >&2
 scripts/stack.sh start >/dev/null
 

@@ -135,6 +135,9 @@ struct deliverer {
 	bool audit_open;
 	struct webhook_receiver *receiver;
 	struct notice_texts notices;
+	char unacked[48];		/* the entry delivered whose XACK failed (Redis
+					 * away): acknowledged, not sent again, when it
+					 * comes back from the pending list */
 };
 
 /* Renews the lease if it is time; false when it is lost (or Redis is). */
@@ -365,6 +368,12 @@ deliver_one(struct deliverer *d, const struct event_entry *e)
 	if (skipped(d, e, type, known))
 		return events_ack(d->rs, d->out->name, e->id,
 		    e->only[0] ? NULL : "skipped") == STORE_OK;
+	if (d->unacked[0] != '\0' && strcmp(d->unacked, e->id) == 0) {
+		if (events_ack(d->rs, d->out->name, e->id, "delivered") != STORE_OK)
+			return false;
+		d->unacked[0] = '\0';
+		return true;
+	}
 	for (;;) {
 		char err[200] = "";
 		long retry_after = 0, delay;
@@ -389,8 +398,12 @@ deliver_one(struct deliverer *d, const struct event_entry *e)
 				return true;
 			break;
 		}
-		if (ok)
-			return events_ack(d->rs, d->out->name, e->id, "delivered") == STORE_OK;
+		if (ok) {
+			if (events_ack(d->rs, d->out->name, e->id, "delivered") == STORE_OK)
+				return true;
+			snprintf(d->unacked, sizeof d->unacked, "%s", e->id);
+			return false;
+		}
 		tries++;
 		events_count(d->rs, d->out->name, "failed");
 		if (webhook_gives_up(first, (long long)time(NULL), d->cfg->webhook_retry_for)) {
