@@ -74,10 +74,25 @@ on_hup(int sig)
 	hup = 1;
 }
 
+/* The parent's outputs, for its SIGHUP handler: set while they run. */
+static struct event_outputs *volatile hup_targets;
+
+/*
+ * Called from the parent's SIGHUP handler: the signal goes on to the
+ * outputs' processes at once (kill is async-signal-safe), so that the audit
+ * file is reopened before any event delivered after the signal, not after
+ * the parent's next turn (up to a second or two, meanwhile written to the
+ * renamed file).
+ */
 void
 event_deliver_hup(void)
 {
+	struct event_outputs *o = hup_targets;
+
 	hup = 1;
+	for (int i = 0; o != NULL && i < o->n; i++)
+		if (o->out[i].pid > 0)
+			kill(o->out[i].pid, SIGHUP);
 }
 
 static void
@@ -548,6 +563,7 @@ event_deliver_start(const struct config *cfg)
 	o->n = outputs_of(cfg, o->out, EVENT_OUTPUTS_MAX);
 	for (int i = 0; i < o->n; i++)
 		spawn(o, &o->out[i]);
+	hup_targets = o;
 	return o;
 }
 
@@ -569,12 +585,7 @@ event_deliver_tend(struct event_outputs *o, struct redis_store *rs)
 	for (int i = 0; i < o->n && !stopping; i++)
 		if (o->out[i].pid == 0 && now - o->out[i].died_ms >= RESTART_AFTER_MS)
 			spawn(o, &o->out[i]);
-	if (hup) {
-		hup = 0;
-		for (int i = 0; i < o->n; i++)
-			if (o->out[i].pid > 0)
-				kill(o->out[i].pid, SIGHUP);
-	}
+	hup = 0;	/* (forwarded by event_deliver_hup itself) */
 	if (rs != NULL && now - o->trimmed_ms >= TRIM_EVERY_MS) {
 		const char *names[EVENT_OUTPUTS_MAX];
 
@@ -594,6 +605,7 @@ event_deliver_stop(struct event_outputs *o)
 
 	if (o == NULL)
 		return;
+	hup_targets = NULL;
 	for (int i = 0; i < o->n; i++)
 		if (o->out[i].pid > 0)
 			kill(o->out[i].pid, SIGTERM);

@@ -5,8 +5,9 @@
 #   sms_command = /usr/local/share/phoneauth/sms/twilio.sh
 #
 # From phoneauth: PHONE (09XXXXXXXXX, or +E.164 with phone_format = e164),
-# CODE, PURPOSE, LANGUAGE (en or fa), TEXT (the whole SMS phoneauth
-# rendered from its templates; the message's body). From the sender's
+# CODE, PURPOSE (notice: a notice of a security change, CODE empty),
+# LANGUAGE (en or fa), TEXT (the whole SMS phoneauth rendered from its
+# templates; the message's body). From the sender's
 # environment:
 #   TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN   required; or the files of those
 #                                           names in $CREDENTIALS_DIRECTORY
@@ -32,7 +33,12 @@ unset value
 
 : "${TWILIO_ACCOUNT_SID:?TWILIO_ACCOUNT_SID is not set}"
 : "${TWILIO_AUTH_TOKEN:?TWILIO_AUTH_TOKEN is not set}"
-: "${PHONE:?}" "${CODE:?}"
+: "${PHONE:?}"
+if [ "${PURPOSE:-}" = notice ]; then
+	: "${TEXT:?twilio: a notice without TEXT}"	# no code: the text is all of it
+else
+	: "${CODE:?}"
+fi
 base=${TWILIO_URL:-https://api.twilio.com}
 
 # Twilio wants E.164: an Iranian national number 09... becomes +989...

@@ -13,11 +13,13 @@ deleting it from PostgreSQL adds nothing twice. (Passkey events are the
 passkeys' own.)"""
 
 import atexit
+import base64
 import json
 import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -26,8 +28,8 @@ import pyotp
 
 from pa import (PASSWORD, REDIS_PREFIX, UUID4, Client, Pool, Redis, admin, bearer, check, cooldown_over,
                 expect, family_of, fresh_phone, latest_code, login, psql, psql_super,
-                redis_command, refresh, run, signup, stop_process, test, totp_steady, user_row,
-                wait_for, wrong_login)
+                redis_command, refresh, run, signup, stack, stop_process, test, totp_steady,
+                user_row, wait_for, wrong_login)
 
 STATE = os.environ.get("PA_STATE_DIR", "/tmp")
 EVENTS = REDIS_PREFIX + "events"
@@ -37,11 +39,30 @@ SECRETS = []        # every password, code, token and secret the tests used
 
 
 # ---- a relay of our own: a sender ----
+#
+# A sender trims from the stream what all its outputs have delivered (every
+# 5 s), and the stack's configuration has the audit file and the notices,
+# which take each event at once: the entries this file reads would be gone.
+# So the stack's own sender is stopped while this file runs (see the end),
+# and the relays here have one more output, a webhook to a port that
+# refuses every connection: its first event stays pending, and nothing
+# after it is trimmed.
+
+_refusing = socket.socket()
+_refusing.bind(("127.0.0.1", 0))       # bound, never listening: connections are refused
+_secret = os.path.join(STATE, "whsec-recording-%d" % os.getpid())
+with open(_secret, "w") as _f:
+    _f.write("whsec_" + base64.b64encode(os.urandom(32)).decode() + "\n")
+os.chmod(_secret, 0o600)
+HOLD = {"PHONEAUTH_WEBHOOK_URL": "http://127.0.0.1:%d/hold" % _refusing.getsockname()[1],
+        "PHONEAUTH_WEBHOOK_SECRET_FILE": _secret}
+
 
 class Sender:
     def __init__(self, name):
         self.log = os.path.join(STATE, "events-sender-%s-%d.log" % (name, os.getpid()))
         self.p = subprocess.Popen([os.environ["PA_APP_BIN"], "-c", os.environ["PA_CONF"], "sender"],
+                                  env=dict(os.environ, **HOLD),
                                   stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
                                   start_new_session=True)
         check(wait_for(lambda: "ready" in open(self.log).read(), 10), "the sender did not start")
@@ -517,4 +538,9 @@ def the_metrics_count_events_by_type():
 
 
 if __name__ == "__main__":
-    run()
+    stack("stop-sender")
+    try:
+        run()
+    finally:
+        relay_off()
+        stack("start-sender")

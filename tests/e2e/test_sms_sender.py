@@ -254,6 +254,83 @@ def twilio_sends_the_text_phoneauth_rendered():
         fake.close()
 
 
+NOTICE = ('phoneauth: the password of your account was changed. "If" you did not\\do this,\n'
+          'رمز عبور حساب شما تغییر کرد.')
+
+
+@test
+def kavenegar_script_sends_a_notice_as_its_text():
+    fake = Fake(kavenegar_ok)
+    try:
+        env = {"KAVENEGAR_API_KEY": "test-key-123", "KAVENEGAR_TEMPLATE": "verify",
+               "KAVENEGAR_URL": fake.url, "PHONE": "09121234567", "CODE": "",
+               "PURPOSE": "notice", "LANGUAGE": "fa", "TEXT": NOTICE}
+        r = run_script(KAVENEGAR, env)
+        check(r.returncode == 0, r.stderr)
+        url = urllib.parse.urlsplit(fake.requests[-1]["path"])
+        check(url.path == "/v1/test-key-123/sms/send.json", fake.requests[-1])
+        check(urllib.parse.parse_qs(url.query) == {"receptor": ["09121234567"],
+                                                   "message": [NOTICE]}, url.query)
+        r = run_script(KAVENEGAR, dict(env, KAVENEGAR_SENDER="10004346"))
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(fake.requests[-1]["path"]).query)
+        check(r.returncode == 0 and query["sender"] == ["10004346"], query)
+        n = len(fake.requests)
+        check(run_script(KAVENEGAR, dict(env, TEXT="")).returncode != 0, "a notice without text")
+        check(run_script(KAVENEGAR, dict(env, PURPOSE="login")).returncode != 0, "a code without CODE")
+        check(len(fake.requests) == n, "sent anyway")
+    finally:
+        fake.close()
+
+
+@test
+def twilio_script_sends_a_notice_as_its_text():
+    fake = Fake(twilio_ok)
+    try:
+        env = {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+15005550006",
+               "TWILIO_URL": fake.url, "PHONE": "09121234567", "CODE": "", "PURPOSE": "notice",
+               "LANGUAGE": "fa", "TEXT": NOTICE}
+        r = run_script(TWILIO, env)
+        check(r.returncode == 0, r.stderr)
+        form = urllib.parse.parse_qs(fake.requests[-1]["body"])
+        check(form["Body"] == [NOTICE] and form["To"] == ["+989121234567"], form)
+        n = len(fake.requests)
+        check(run_script(TWILIO, dict(env, TEXT="")).returncode != 0, "a notice without text")
+        check(run_script(TWILIO, dict(env, PURPOSE="login")).returncode != 0, "a code without CODE")
+        check(len(fake.requests) == n, "sent anyway")
+    finally:
+        fake.close()
+
+
+@test
+def whatsapp_script_sends_a_notice_as_its_text():
+    fake = Fake(whatsapp_ok)
+    try:
+        env = {"WHATSAPP_TOKEN": "EAAG-secret", "WHATSAPP_PHONE_NUMBER_ID": "1059",
+               "WHATSAPP_TEMPLATE": "phoneauth_code", "WHATSAPP_URL": fake.url,
+               "PHONE": "09121234567", "CODE": "", "PURPOSE": "notice", "LANGUAGE": "fa",
+               "TEXT": NOTICE}
+        # no notice template: a text message, never the code's template
+        r = run_script(WHATSAPP, env)
+        check(r.returncode == 0, r.stderr)
+        body = json.loads(fake.requests[-1]["body"])
+        check(body["type"] == "text" and body["to"] == "989121234567" and
+              body["text"]["body"] == NOTICE and "template" not in body, body)
+        # a notice template: the text its one body parameter, no button
+        r = run_script(WHATSAPP, dict(env, WHATSAPP_TEMPLATE_NOTICE="security_notice"))
+        body = json.loads(fake.requests[-1]["body"])
+        check(r.returncode == 0 and body["type"] == "template", (r.stderr, body))
+        t = body["template"]
+        check(t["name"] == "security_notice" and t["language"] == {"code": "fa"} and
+              t["components"] == [{"type": "body", "parameters": [{"type": "text",
+                                                                    "text": NOTICE}]}], t)
+        n = len(fake.requests)
+        check(run_script(WHATSAPP, dict(env, TEXT="")).returncode != 0, "a notice without text")
+        check(run_script(WHATSAPP, dict(env, PURPOSE="login")).returncode != 0, "a code without CODE")
+        check(len(fake.requests) == n, "sent anyway")
+    finally:
+        fake.close()
+
+
 @test
 def whatsapp_script_sends_an_authentication_template():
     fake = Fake(whatsapp_ok)
