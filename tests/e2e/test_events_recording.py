@@ -5,12 +5,13 @@ the right data, and ends up as one entry of the Redis stream
 What Redis holds (failures, blocks) is added by the script that makes the
 change; what PostgreSQL holds is inserted into event_outbox by the
 statement that makes the change, and the relay in a sender moves it to the
-stream: this file starts a sender of its own (the stack runs none). Also:
+stream: this file stops the stack's sender and starts senders of its own,
+with an output that never takes anything, so that nothing is trimmed. Also:
 workers killed in the middle of sign-ups leave no signup.completed without
 its account and no account without it; no password, code, token or secret
 is in any event; a relay killed between adding its batch to the stream and
-deleting it from PostgreSQL adds nothing twice. (Passkey events are the
-passkeys' own.)"""
+deleting it from PostgreSQL adds nothing twice. (Passkey events:
+test_events_outputs.py.)"""
 
 import atexit
 import base64
