@@ -24,7 +24,11 @@ function init(args)
   end
   mine, spent, next_one = {}, {}, 1
   local every = tonumber(os.getenv("THREADS")) or 1
-  for i = id - 1, tonumber(os.getenv("TOTP_USERS")) - 1, every do
+  -- the warm-up signs in with the second half of the accounts, the run
+  -- with the first: a code the warm-up spent is not offered again
+  local half = math.floor(tonumber(os.getenv("TOTP_USERS")) / 2)
+  local first = os.getenv("WARMUP") and half or 0
+  for i = first + id - 1, first + half - 1, every do
     mine[#mine + 1] = string.format("0999%07d", i)
     spent[#mine] = 0
   end
