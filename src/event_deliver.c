@@ -35,6 +35,7 @@
 #include "phoneauth/webhook.h"
 
 #define BATCH 16
+#define OUTPUT_NICE 10		/* added to the outputs' processes' niceness */
 #define READ_BLOCK_MS 1000
 #define LEASE_MIN_MS 30000
 #define RENEW_EVERY_MS 1000
@@ -542,6 +543,11 @@ spawn(struct event_outputs *o, struct output *out)
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
 			_exit(0);	/* it ended before the line above */
+		/* delivery comes after the answers: on a host that also serves,
+		 * the workers (and the SMS codes) have the CPU first */
+		errno = 0;
+		if (nice(OUTPUT_NICE) == -1 && errno != 0)
+			log_warn("events: %s: nice: %s", out->name, strerror(errno));
 		_exit(run_output(o->cfg, out));
 	}
 	out->pid = pid;
